@@ -1,0 +1,217 @@
+"""Build and measure the peer stack: N ``AwsCustomResource`` calls of UpdateDataIntegrationAssociation.
+
+Why a separate module: the benchmark compares our construct against what a CDK
+user writes today without it. That peer is ``custom_resources.AwsCustomResource``
+with one ``AwsSdkCall`` on create and update, the bundled SDK (no
+``installLatestAwsSdk``) and a policy scoped to the two ARNs the call touches,
+exactly as scoped as ours, so the comparison is like for like.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import aws_cdk as cdk
+from aws_cdk import custom_resources as cr
+
+ACCOUNT: Final = "111122223333"
+REGION: Final = "us-east-1"
+STACK_NAME: Final = "PeerAppIntegrationsStack"
+START_TIME: Final = "1735689600000"
+
+# Limits a deploy hits even when synth passes (CloudFormation / IAM quotas).
+MAX_RESOURCES: Final = 500
+MAX_TEMPLATE_BYTES_S3: Final = 1_000_000
+MAX_TEMPLATE_BYTES_INLINE: Final = 51_200
+MAX_ROLE_INLINE_POLICY_BYTES: Final = 10_240
+
+# The AwsCustomResource singleton provider: its logical-id prefix is fixed by CDK
+# (``AWS679f53fac002430cb0da5b7982bd2287``), the role is ``...ServiceRole...``.
+_PROVIDER_PREFIX: Final = "AWS679f53fac002430cb0da5b7982bd2287"
+
+
+def data_integration_id(i: int) -> str:
+    """Data integration id for instance ``i``: 50 associations share one integration."""
+    return f"00000000-0000-4000-8000-{i // 50:012d}"
+
+
+def association_id(i: int) -> str:
+    """Association id for instance ``i``: distinct per instance."""
+    return f"11111111-1111-4111-8111-{i:012d}"
+
+
+def _arns(stack: cdk.Stack, di: str, assoc: str) -> tuple[str, str]:
+    """The two ARNs UpdateDataIntegrationAssociation needs, scoped as our construct scopes them."""
+    base = f"arn:{stack.partition}:app-integrations:{stack.region}:{stack.account}"
+    return (
+        f"{base}:data-integration/{di}",
+        f"{base}:data-integration-association/{di}/{assoc}",
+    )
+
+
+def _sdk_call(di: str, assoc: str) -> cr.AwsSdkCall:
+    """The call a user writes: same parameters on create and update, physical id = association."""
+    return cr.AwsSdkCall(
+        service="AppIntegrations",
+        action="updateDataIntegrationAssociation",
+        parameters={
+            "DataIntegrationIdentifier": di,
+            "DataIntegrationAssociationIdentifier": assoc,
+            "ExecutionConfiguration": {
+                "ExecutionMode": "ON_DEMAND",
+                "OnDemandConfiguration": {"StartTime": START_TIME},
+            },
+        },
+        physical_resource_id=cr.PhysicalResourceId.of(f"{di}/{assoc}"),
+    )
+
+
+def build_peer_stack(app: cdk.App, n: int) -> cdk.Stack:
+    """Add the peer stack with ``n`` AwsCustomResource instances to ``app``."""
+    stack = cdk.Stack(
+        app, STACK_NAME, env=cdk.Environment(account=ACCOUNT, region=REGION)
+    )
+    for i in range(n):
+        di, assoc = data_integration_id(i), association_id(i)
+        call = _sdk_call(di, assoc)
+        cr.AwsCustomResource(
+            stack,
+            f"Assoc{i}",
+            on_create=call,
+            on_update=call,
+            install_latest_aws_sdk=False,
+            policy=cr.AwsCustomResourcePolicy.from_sdk_calls(
+                resources=list(_arns(stack, di, assoc))
+            ),
+        )
+    return stack
+
+
+def build_peer_app(n: int, outdir: str) -> cdk.App:
+    """An App writing to ``outdir`` holding the peer stack with ``n`` instances (not yet synthesized)."""
+    app = cdk.App(outdir=outdir)
+    build_peer_stack(app, n)
+    return app
+
+
+def synth_peer(n: int, outdir: str) -> cdk.cx_api.CloudAssembly:
+    """Build and synthesize the peer; raises whatever CDK raises (e.g. the 500-resource validation)."""
+    return build_peer_app(n, outdir).synth()
+
+
+def load_template(outdir: str | Path) -> dict[str, Any]:
+    """The peer stack's template as CDK wrote it to ``outdir``."""
+    path = Path(outdir) / f"{STACK_NAME}.template.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def minified_bytes(obj: object) -> int:
+    """UTF-8 size of ``obj`` as compact JSON.
+
+    Compact (``separators=(',', ':')``) because CloudFormation and IAM count
+    characters of the document they receive, and IAM ignores whitespace in
+    policy size; the CDK-written file (indented) is reported separately.
+    """
+    return len(json.dumps(obj, separators=(",", ":")).encode("utf-8"))
+
+
+_PSEUDO: Final[Mapping[str, str]] = {
+    "AWS::Partition": "aws",
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::URLSuffix": "amazonaws.com",
+}
+
+
+def resolve_pseudo(value: object) -> object:
+    """Resolve ``Fn::Join`` and pseudo-parameter ``Ref`` as CloudFormation would in us-east-1.
+
+    IAM checks the size of the policy CloudFormation hands it, i.e. after
+    ``{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ...]]}`` became
+    ``"arn:aws:..."``; the template form overstates it. Other intrinsics are
+    left as they are (none occur in the peer's policies).
+    """
+    if isinstance(value, list):
+        return [resolve_pseudo(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1 and "Ref" in value and value["Ref"] in _PSEUDO:
+        return _PSEUDO[value["Ref"]]
+    if len(value) == 1 and "Fn::Join" in value:
+        sep, parts = value["Fn::Join"]
+        resolved = [resolve_pseudo(p) for p in parts]
+        if all(isinstance(p, str) for p in resolved):
+            return str(sep).join(str(p) for p in resolved)
+    return {k: resolve_pseudo(v) for k, v in value.items()}
+
+
+def _provider_role_ids(resources: Mapping[str, Any]) -> list[str]:
+    """Logical ids of the AwsCustomResource singleton's role(s)."""
+    return [
+        lid
+        for lid, res in resources.items()
+        if res.get("Type") == "AWS::IAM::Role" and lid.startswith(_PROVIDER_PREFIX)
+    ]
+
+
+def _refs_role(roles: object, role_id: str) -> bool:
+    """Whether a Policy's ``Roles`` list references ``role_id`` via Ref."""
+    return isinstance(roles, list) and any(
+        isinstance(r, dict) and r.get("Ref") == role_id for r in roles
+    )
+
+
+def measure_template(
+    template: Mapping[str, Any], written_bytes: int | None = None
+) -> dict[str, Any]:
+    """Sizes of the peer template and the deploy limits they would break.
+
+    ``written_bytes`` is the size of the file CDK wrote, if the caller has it.
+    Returns resource count, minified template bytes, the bytes of every inline
+    policy on the provider role (as written in the template, and resolved as
+    IAM counts them), and one flag per limit.
+    """
+    resources: Mapping[str, Any] = template.get("Resources", {})
+    role_ids = _provider_role_ids(resources)
+    policy_bytes = 0
+    resolved_bytes = 0
+    policy_count = 0
+    for res in resources.values():
+        if res.get("Type") != "AWS::IAM::Policy":
+            continue
+        props = res.get("Properties", {})
+        if any(_refs_role(props.get("Roles"), rid) for rid in role_ids):
+            doc = props.get("PolicyDocument", {})
+            policy_bytes += minified_bytes(doc)
+            resolved_bytes += minified_bytes(resolve_pseudo(doc))
+            policy_count += 1
+    template_bytes = minified_bytes(template)
+    return {
+        "resources": len(resources),
+        "template_bytes_minified": template_bytes,
+        "template_bytes_written": written_bytes,
+        "provider_roles": role_ids,
+        "provider_role_policies": policy_count,
+        "provider_role_inline_policy_bytes": policy_bytes,
+        "provider_role_inline_policy_bytes_resolved": resolved_bytes,
+        "over_resource_limit": len(resources) > MAX_RESOURCES,
+        "over_template_limit": template_bytes > MAX_TEMPLATE_BYTES_S3,
+        "needs_s3_template_upload": template_bytes > MAX_TEMPLATE_BYTES_INLINE,
+        # IAM counts the resolved documents without whitespace: judge on those.
+        "over_role_inline_policy_limit": resolved_bytes > MAX_ROLE_INLINE_POLICY_BYTES,
+        "over_role_inline_policy_limit_template_form": policy_bytes
+        > MAX_ROLE_INLINE_POLICY_BYTES,
+    }
+
+
+def deployable(measure: Mapping[str, Any]) -> bool:
+    """Whether a measured template would pass the hard deploy limits (the S3 upload is not one)."""
+    return not (
+        measure["over_resource_limit"]
+        or measure["over_template_limit"]
+        or measure["over_role_inline_policy_limit"]
+    )

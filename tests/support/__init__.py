@@ -1,0 +1,12 @@
+"""Local test doubles: nothing here talks to AWS.
+
+* :mod:`tests.support.emulator` - an AppIntegrations REST-JSON endpoint on 127.0.0.1, so a
+  real boto3 client (and therefore the real handler) can be exercised end to end.
+* :mod:`tests.support.cfn_receiver` - an HTTPS endpoint standing in for CloudFormation's
+  pre-signed S3 ResponseURL, so crhelper's own TLS ``PUT`` is what gets tested.
+* :mod:`tests.support.lambda_process` - runs a handler in a separate, Lambda-like Python
+  process (clean environment, real deadline, warm and cold containers).
+
+This package must stay free of import-time side effects: the Lambda bootstrap and the
+pytest fixtures import from it.
+"""

@@ -1,0 +1,246 @@
+"""The shared rule set: every rule, its wording, and comparison by meaning."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from appintegrations_cr.contract import ContractError, parse_properties
+
+pytestmark = pytest.mark.unit
+
+ON_DEMAND: dict[str, Any] = {
+    "ServiceToken": "arn:aws:lambda:us-east-1:111122223333:function:provider",
+    "DataIntegrationIdentifier": "di-1",
+    "DataIntegrationAssociationIdentifier": "assoc-1",
+    "ExecutionConfiguration": {
+        "ExecutionMode": "ON_DEMAND",
+        "OnDemandConfiguration": {"StartTime": "1735689600000", "EndTime": "1735776000000"},
+    },
+}
+SCHEDULED: dict[str, Any] = {
+    "DataIntegrationIdentifier": "di-1",
+    "DataIntegrationAssociationIdentifier": "assoc-1",
+    "ExecutionConfiguration": {
+        "ExecutionMode": "SCHEDULED",
+        "ScheduleConfiguration": {
+            "ScheduleExpression": "rate(1 hour)",
+            "Object": "Account",
+            "FirstExecutionFrom": "2025-01-01T00:00:00Z",
+        },
+    },
+}
+
+
+def problems(properties: Any) -> list[str]:
+    with pytest.raises(ContractError) as caught:
+        parse_properties(properties)
+    return caught.value.problems
+
+
+def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """Copy of base with the dotted path set (or removed when value is ...)."""
+    result = copy.deepcopy(base)
+    *parents, leaf = path.split(".")
+    node = result
+    for key in parents:
+        node = node[key]
+    if value is ...:
+        del node[leaf]
+    else:
+        node[leaf] = value
+    return result
+
+
+def test_valid_on_demand_builds_the_exact_api_request() -> None:
+    request = parse_properties(ON_DEMAND)
+    assert request.api_arguments() == {
+        "DataIntegrationIdentifier": "di-1",
+        "DataIntegrationAssociationIdentifier": "assoc-1",
+        "ExecutionConfiguration": {
+            "ExecutionMode": "ON_DEMAND",
+            "OnDemandConfiguration": {"StartTime": "1735689600000", "EndTime": "1735776000000"},
+        },
+    }
+    assert request.rerun_token is None
+    assert request.physical_resource_id == "di-1|assoc-1"
+
+
+def test_valid_scheduled_passes_values_through_as_given() -> None:
+    request = parse_properties(SCHEDULED)
+    assert request.execution_configuration["ScheduleConfiguration"] == {
+        "ScheduleExpression": "rate(1 hour)",
+        "Object": "Account",
+        "FirstExecutionFrom": "2025-01-01T00:00:00Z",
+    }
+
+
+def test_physical_id_stays_under_one_kilobyte_for_the_longest_identifiers() -> None:
+    longest = changed(
+        changed(ON_DEMAND, "DataIntegrationIdentifier", "d" * 255), "DataIntegrationAssociationIdentifier", "a" * 255
+    )
+    assert len(parse_properties(longest).physical_resource_id.encode()) <= 1024
+
+
+@pytest.mark.parametrize(
+    ("properties", "expected"),
+    [
+        (changed(ON_DEMAND, "DataIntegrationIdentifier", ...), "DataIntegrationIdentifier: is required and missing"),
+        (
+            changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", "   "),
+            "DataIntegrationAssociationIdentifier: '   ' is empty or blank",
+        ),
+        (
+            changed(ON_DEMAND, "ExecutionConfiguration", "ON_DEMAND"),
+            "ExecutionConfiguration: 'ON_DEMAND' is not an object",
+        ),
+        (changed(ON_DEMAND, "ExecutionConfiguration", ...), "ExecutionConfiguration: is required and missing"),
+        (
+            changed(ON_DEMAND, "ExecutionConfiguration.ExecutionMode", "HOURLY"),
+            "ExecutionConfiguration.ExecutionMode: 'HOURLY' is not allowed; allowed: ON_DEMAND, SCHEDULED",
+        ),
+        (
+            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration", ...),
+            "ExecutionConfiguration.OnDemandConfiguration: is required when ExecutionMode is ON_DEMAND",
+        ),
+        (
+            changed(ON_DEMAND, "ExecutionConfiguration.ScheduleConfiguration", {"ScheduleExpression": "rate(1 hour)"}),
+            "ExecutionConfiguration.ScheduleConfiguration: is only allowed with ExecutionMode SCHEDULED, not ON_DEMAND",
+        ),
+        (
+            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", "2025-01-01"),
+            "ExecutionConfiguration.OnDemandConfiguration.StartTime: '2025-01-01' is not epoch milliseconds; use a whole"
+            " number of milliseconds since 1970-01-01T00:00:00Z, e.g. '1735689600000'",
+        ),
+        (
+            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "-5"),
+            "ExecutionConfiguration.OnDemandConfiguration.EndTime: '-5' is not epoch milliseconds",
+        ),
+        (
+            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", "1735689600"),
+            "StartTime: '1735689600' looks like epoch seconds, not milliseconds (it is before 1973); multiply by 1000,"
+            " e.g. '1735689600000'",
+        ),
+        (
+            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735600000000"),
+            "ExecutionConfiguration.OnDemandConfiguration.EndTime: '1735600000000' is not after StartTime '1735689600000'",
+        ),
+        (
+            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735689600000"),
+            "is not after StartTime",
+        ),
+        (
+            changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "next tuesday"),
+            "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom: 'next tuesday' is neither epoch milliseconds"
+            " nor ISO-8601 with a UTC offset",
+        ),
+        (
+            changed(
+                SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "2025-01-01T00:00:00"
+            ),
+            "FirstExecutionFrom: '2025-01-01T00:00:00' is neither",
+        ),
+        (
+            changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.Object", "Account Name"),
+            r"ExecutionConfiguration.ScheduleConfiguration.Object: 'Account Name' does not match ^[a-zA-Z0-9/._-]+$",
+        ),
+        (
+            changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", ""),
+            "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression: '' is empty or blank",
+        ),
+        (
+            changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", "r" * 256),
+            "is 256 characters; at most 255 are allowed",
+        ),
+        (changed(ON_DEMAND, "RerunToken", "x" * 300), "RerunToken: "),
+        (changed(ON_DEMAND, "DataIntegrationIdentifier", True), "DataIntegrationIdentifier: true is not a string"),
+        (changed(ON_DEMAND, "DataIntegrationIdentifier", ["di"]), 'DataIntegrationIdentifier: ["di"] is not a string'),
+        ([], "ResourceProperties: [] is not an object"),
+    ],
+)
+def test_each_rule_names_the_field_the_value_and_what_is_allowed(properties: Any, expected: str) -> None:
+    found = problems(properties)
+    assert any(expected in problem for problem in found), found
+
+
+@pytest.mark.parametrize(
+    ("path", "typo"),
+    [
+        ("", "RerunTokn"),
+        ("ExecutionConfiguration", "Mode"),
+        ("ExecutionConfiguration.OnDemandConfiguration", "Endtime"),
+    ],
+)
+def test_unknown_keys_are_reported_at_every_level_with_the_allowed_names(path: str, typo: str) -> None:
+    properties = changed(ON_DEMAND, f"{path}.{typo}".lstrip("."), "x")
+    found = problems(properties)
+    where = f"{path}.{typo}".lstrip(".")
+    assert any(problem.startswith(f"{where}: unknown property; allowed here: ") for problem in found), found
+
+
+def test_unknown_key_in_schedule_block_lists_the_schedule_names() -> None:
+    found = problems(changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.Cron", "x"))
+    assert found == [
+        "ExecutionConfiguration.ScheduleConfiguration.Cron: unknown property; allowed here: "
+        "ScheduleExpression, Object, FirstExecutionFrom"
+    ]
+
+
+def test_cloudformation_reserved_keys_are_not_typos() -> None:
+    parse_properties(changed(ON_DEMAND, "ServiceTimeout", "300"))
+
+
+def test_all_problems_are_reported_together() -> None:
+    broken = changed(changed(ON_DEMAND, "DataIntegrationIdentifier", ...), "ExecutionConfiguration.ExecutionMode", "X")
+    assert len(problems(broken)) == 2
+
+
+def test_a_huge_value_is_shortened_in_the_message() -> None:
+    found = problems(changed(ON_DEMAND, "DataIntegrationIdentifier", "z" * 10_000))
+    assert "(10000 characters)" in found[0]
+    assert len(found[0]) < 300
+
+
+def test_numbers_are_accepted_as_their_text() -> None:
+    request = parse_properties(
+        changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", 1735689600000)
+    )
+    assert request.execution_configuration["OnDemandConfiguration"]["StartTime"] == "1735689600000"
+
+
+def test_configuration_compares_by_meaning_not_text() -> None:
+    as_iso = parse_properties(SCHEDULED)
+    as_epoch = parse_properties(
+        changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "1735689600000")
+    )
+    as_offset = parse_properties(
+        changed(
+            SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "2025-01-01T01:00:00+01:00"
+        )
+    )
+    later = parse_properties(
+        changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "2025-01-01T00:00:01Z")
+    )
+    assert as_iso.canonical_configuration == as_epoch.canonical_configuration == as_offset.canonical_configuration
+    assert later.canonical_configuration != as_iso.canonical_configuration
+
+
+def test_key_order_does_not_change_meaning() -> None:
+    reordered = copy.deepcopy(ON_DEMAND)
+    block = reordered["ExecutionConfiguration"]["OnDemandConfiguration"]
+    reordered["ExecutionConfiguration"]["OnDemandConfiguration"] = dict(reversed(list(block.items())))
+    assert parse_properties(reordered).canonical_configuration == parse_properties(ON_DEMAND).canonical_configuration
+
+
+def test_unresolved_values_are_skipped_but_resolved_ones_are_still_checked() -> None:
+    token = "${Token[TOKEN.123]}"
+    with_tokens = changed(
+        changed(ON_DEMAND, "DataIntegrationIdentifier", token),
+        "ExecutionConfiguration.OnDemandConfiguration.StartTime",
+        token,
+    )
+    parse_properties(with_tokens, unresolved=lambda value: value == token)
+    still_bad = changed(with_tokens, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "soon")
+    with pytest.raises(ContractError, match="EndTime: 'soon' is not epoch milliseconds"):
+        parse_properties(still_bad, unresolved=lambda value: value == token)

@@ -1,0 +1,235 @@
+"""Create/Update/Delete semantics through crhelper, in process, with a stubbed client."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from appintegrations_cr import handler as provider
+from appintegrations_cr import service
+from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES
+from botocore.stub import Stubber
+
+from tests.unit.lambda_doubles import SIGNATURE, LambdaContext, Recorder, cfn_event
+from tests.unit.test_contract import ON_DEMAND, SCHEDULED, changed
+
+pytestmark = pytest.mark.unit
+OLD_ID = "di-1|assoc-1"
+
+
+@pytest.fixture
+def stubber(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    client = boto3.client("appintegrations", region_name="us-east-1", config=service.CLIENT_CONFIG)
+    monkeypatch.setattr(provider, "_client", client)
+    with Stubber(client) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    recorder = Recorder()
+    monkeypatch.setattr(provider.helper, "_transport", recorder)
+    return recorder
+
+
+def expect_update(stubber: Stubber, properties: dict[str, Any]) -> None:
+    stubber.add_response(
+        "update_data_integration_association",
+        {},
+        {key: properties[key] for key in ("DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier")}
+        | {"ExecutionConfiguration": properties["ExecutionConfiguration"]},
+    )
+
+
+def run(event: dict[str, Any], timeout_ms: int = 120_000) -> None:
+    provider.handler(event, LambdaContext(timeout_ms))
+
+
+def only(sent: Recorder) -> dict[str, Any]:
+    assert len(sent.bodies) == 1, sent.bodies
+    return sent.bodies[0]
+
+
+def update_event(new: dict[str, Any], old: dict[str, Any] = ON_DEMAND) -> dict[str, Any]:
+    return cfn_event("Update", new, OldResourceProperties=old, PhysicalResourceId=OLD_ID)
+
+
+def test_create_calls_once_and_answers_success_with_an_id_from_the_identifiers(
+    stubber: Stubber, sent: Recorder
+) -> None:
+    expect_update(stubber, ON_DEMAND)
+    run(cfn_event("Create", ON_DEMAND))
+    body = only(sent)
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"] == "di-1|assoc-1"
+    assert (body["StackId"], body["RequestId"], body["LogicalResourceId"]) == (
+        cfn_event("Create", ON_DEMAND)["StackId"],
+        "req-create",
+        "Sync",
+    )
+
+
+def test_update_with_only_a_new_service_token_makes_no_call(stubber: Stubber, sent: Recorder) -> None:
+    run(update_event(changed(ON_DEMAND, "ServiceToken", "arn:aws:lambda:us-east-1:111122223333:function:v2")))
+    body = only(sent)
+    assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
+
+
+def test_update_that_only_rewrites_an_instant_in_another_notation_makes_no_call(
+    stubber: Stubber, sent: Recorder
+) -> None:
+    same_instant = changed(
+        SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "1735689600000"
+    )
+    run(update_event(same_instant, old=SCHEDULED))
+    assert only(sent)["Status"] == "SUCCESS"
+
+
+def test_update_with_a_new_configuration_applies_and_keeps_the_id(stubber: Stubber, sent: Recorder) -> None:
+    new = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735862400000")
+    expect_update(stubber, new)
+    run(update_event(new))
+    body = only(sent)
+    assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
+
+
+def test_update_switching_mode_applies(stubber: Stubber, sent: Recorder) -> None:
+    expect_update(stubber, SCHEDULED)
+    run(update_event(SCHEDULED))
+    assert only(sent)["Status"] == "SUCCESS"
+
+
+def test_changing_only_the_rerun_token_reapplies(stubber: Stubber, sent: Recorder) -> None:
+    new = changed(ON_DEMAND, "RerunToken", "2")
+    expect_update(stubber, new)
+    run(update_event(new, old=changed(ON_DEMAND, "RerunToken", "1")))
+    assert only(sent)["PhysicalResourceId"] == OLD_ID
+
+
+def test_a_new_target_is_applied_and_gets_a_new_id(stubber: Stubber, sent: Recorder) -> None:
+    new = changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", "assoc-2")
+    expect_update(stubber, new)
+    run(update_event(new))
+    assert only(sent)["PhysicalResourceId"] == "di-1|assoc-2"
+
+
+def test_rollback_update_with_the_old_properties_is_applied_like_any_update(stubber: Stubber, sent: Recorder) -> None:
+    failed_new = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735862400000")
+    expect_update(stubber, ON_DEMAND)
+    run(update_event(ON_DEMAND, old=failed_new))
+    assert only(sent)["Status"] == "SUCCESS"
+
+
+def test_delete_makes_no_call_and_does_not_sleep(stubber: Stubber, sent: Recorder) -> None:
+    started = time.monotonic()
+    run(cfn_event("Delete", ON_DEMAND, PhysicalResourceId=OLD_ID), timeout_ms=900_000)
+    assert time.monotonic() - started < 1.0
+    assert only(sent) | {} == only(sent)
+    assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
+
+
+def test_failed_create_gets_a_recognisable_id_and_its_delete_succeeds(stubber: Stubber, sent: Recorder) -> None:
+    stubber.add_client_error("update_data_integration_association", "ResourceNotFoundException", "gone", 404)
+    run(cfn_event("Create", ON_DEMAND))
+    body = only(sent)
+    assert body["Status"] == "FAILED"
+    assert body["PhysicalResourceId"] == f"{FAILED_CREATE_PREFIX}Sync"
+    assert "DataIntegrationAssociationIdentifier 'assoc-1'" in body["Reason"]
+    sent.bodies.clear()
+    run(cfn_event("Delete", ON_DEMAND, PhysicalResourceId=body["PhysicalResourceId"]))
+    assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", body["PhysicalResourceId"])
+
+
+def test_delete_with_invalid_properties_still_succeeds(stubber: Stubber, sent: Recorder) -> None:
+    run(cfn_event("Delete", {"ExecutionConfiguration": "garbage"}, PhysicalResourceId=OLD_ID))
+    assert only(sent)["Status"] == "SUCCESS"
+
+
+def test_bad_input_fails_without_calling_and_names_field_and_value(stubber: Stubber, sent: Recorder) -> None:
+    bad = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", "yesterday")
+    run(cfn_event("Create", bad))
+    body = only(sent)
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith("ExecutionConfiguration.OnDemandConfiguration.StartTime: 'yesterday' is not epoch")
+
+
+def test_failed_update_keeps_the_old_id(stubber: Stubber, sent: Recorder) -> None:
+    run(update_event(changed(ON_DEMAND, "ExecutionConfiguration.ExecutionMode", "WEEKLY")))
+    body = only(sent)
+    assert (body["Status"], body["PhysicalResourceId"]) == ("FAILED", OLD_ID)
+
+
+def test_a_long_reason_is_cut_at_the_end_and_the_body_fits_4096_bytes(stubber: Stubber, sent: Recorder) -> None:
+    bad = changed(ON_DEMAND, "ExecutionConfiguration", {f"Typo{i:03d}" + "x" * 40: 1 for i in range(200)})
+    run(cfn_event("Create", bad))
+    body = only(sent)
+    assert body["bytes"] <= MAX_BODY_BYTES
+    assert body["Reason"].startswith("ExecutionConfiguration.Typo000")
+    assert body["Reason"].endswith("(truncated; the full reason is in the provider's CloudWatch log)")
+
+
+def test_the_timeout_timer_and_the_handler_answer_only_once(
+    stubber: Stubber, sent: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """crhelper's timer fires 0.5 s before the deadline; a slow call then finishes late."""
+
+    def slow_apply(*_args: Any, **_kwargs: Any) -> service.Outcome:
+        time.sleep(1.0)
+        return service.Outcome(attempts=1)
+
+    monkeypatch.setattr(provider, "apply", slow_apply)
+    run(cfn_event("Create", ON_DEMAND), timeout_ms=700)
+    body = only(sent)
+    assert (body["Status"], body["Reason"]) == ("FAILED", "Execution timed out")
+
+
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        (cfn_event("Bogus", ON_DEMAND), "RequestType 'Bogus' is not one of Create, Update, Delete"),
+        ({**cfn_event("Create", ON_DEMAND), "ResourceProperties": None}, "no ResourceProperties object"),
+        (cfn_event("Update", ON_DEMAND, PhysicalResourceId=OLD_ID), "an Update event has no OldResourceProperties"),
+        (cfn_event("Delete", ON_DEMAND), "a Delete event has no PhysicalResourceId"),
+        ({**cfn_event("Create", ON_DEMAND), "RequestId": 7}, "the event has no RequestId"),
+    ],
+)
+def test_malformed_events_get_one_failed_answer(
+    stubber: Stubber, sent: Recorder, event: dict[str, Any], problem: str
+) -> None:
+    run(event)
+    body = only(sent)
+    assert body["Status"] == "FAILED"
+    assert problem in body["Reason"]
+    assert body["PhysicalResourceId"]
+
+
+def test_event_without_a_response_url_is_logged_not_answered(sent: Recorder, caplog: pytest.LogCaptureFixture) -> None:
+    event = cfn_event("Create", ON_DEMAND)
+    del event["ResponseURL"]
+    with caplog.at_level(logging.ERROR):
+        run(event)
+    assert sent.bodies == []
+    assert "no https ResponseURL" in caplog.text
+
+
+def test_logs_are_json_with_the_outcome_and_never_the_response_url(
+    stubber: Stubber, sent: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logging.getLogger().setLevel(logging.DEBUG)
+    expect_update(stubber, ON_DEMAND)
+    run(cfn_event("Create", ON_DEMAND))
+    out = capsys.readouterr().out
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    applied = [r for r in records if r.get("outcome") == "APPLIED"]
+    assert applied
+    assert applied[0]["data_integration_identifier"] == "di-1"
+    assert applied[0]["data_integration_association_identifier"] == "assoc-1"
+    assert applied[0]["request_type"] == "Create"
+    assert applied[0]["logical_resource_id"] == "Sync"
+    assert SIGNATURE not in out
