@@ -18,6 +18,7 @@
 //   AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   anything non-empty
 //   NODE_EXTRA_CA_CERTS       CA of the local HTTPS receiver of ResponseURL
 //                             (read by node at start-up, so it must be set before launch)
+//   PEER_SDK_SHIM             auto (default) | off: see sdk_shim.cjs
 
 import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -51,18 +52,40 @@ if (!nodePath.includes(harnessModules)) {
 let current = null; // the event being handled: its timings are filled in here
 const sinceStart = () => (current ? performance.now() - current.t0 : null);
 
+// PEER_SDK_SHIM=auto (default) adds UpdateDataIntegrationAssociationCommand when the
+// installed SDK lacks it (see sdk_shim.cjs); PEER_SDK_SHIM=off runs the SDK as installed.
+const shimMode = process.env.PEER_SDK_SHIM ?? "auto";
+const { withUpdateDataIntegrationAssociation } = require("./sdk_shim.cjs");
+const SDK = "@aws-sdk/client-appintegrations";
+let shimmedSdk = null; // the handler requires the SDK on every event: hand back one object
+
 const originalLoad = Module._load;
 Module._load = function timedLoad(request, parent, isMain) {
-  if (typeof request !== "string" || !request.startsWith("@aws-sdk/client-")) {
+  if (request !== SDK) {
     return originalLoad.apply(this, arguments);
   }
   const cached = Object.keys(require.cache).length;
   const t = performance.now();
-  const result = originalLoad.apply(this, arguments);
-  const ms = performance.now() - t;
+  let result = originalLoad.apply(this, arguments);
+  const loadedMs = performance.now() - t;
+  let shimmed = false;
+  let shimMs = 0;
+  if (shimMode !== "off") {
+    if (!shimmedSdk) {
+      const ts = performance.now();
+      const entry = Module._resolveFilename(request, parent, isMain);
+      shimmedSdk = withUpdateDataIntegrationAssociation(result, entry);
+      shimMs = performance.now() - ts;
+    }
+    result = shimmedSdk.module;
+    shimmed = shimmedSdk.shimmed;
+  }
   if (current && current.sdk_require_ms === undefined) {
-    current.sdk_require_ms = ms;
+    // sdk_require_ms is the SDK alone; building the shim is reported apart
+    current.sdk_require_ms = loadedMs;
+    current.sdk_shim_ms = shimMs;
     current.sdk_require_was_cold = Object.keys(require.cache).length > cached;
+    current.sdk_command_shimmed = shimmed;
   }
   return result;
 };
@@ -89,25 +112,28 @@ http.request = function timedHttpRequest(...args) {
 const originalHttpsRequest = https.request;
 https.request = function shimmedHttpsRequest(options, ...rest) {
   let opts = options;
+  let put = null;
   if (current && opts && typeof opts === "object" && !(opts instanceof URL)) {
     const target = new URL(current.responseUrl);
-    if (opts.port === undefined && opts.hostname === target.hostname && target.port) {
+    const host = target.hostname.replace(/^\[(.*)\]$/, "$1"); // url.parse drops IPv6 brackets
+    if (opts.port === undefined && opts.hostname === host && target.port) {
       opts = { ...opts, port: Number(target.port) };
       current.response_port_shimmed = true;
     }
-    current.cfn_put_start_ms = sinceStart();
+    put = { start_ms: sinceStart(), body: "", status: null, end_ms: null };
+    current.puts.push(put);
   }
   const req = originalHttpsRequest.call(this, opts, ...rest);
-  if (current) {
-    const rec = current;
+  if (put) {
+    const t0 = current.t0;
     const write = req.write.bind(req);
     req.write = (chunk, ...more) => {
-      rec.cfnBody = (rec.cfnBody ?? "") + String(chunk);
+      put.body += String(chunk);
       return write(chunk, ...more);
     };
     req.once("response", (res) => {
-      rec.cfn_put_status = res.statusCode;
-      rec.cfn_put_end_ms = performance.now() - rec.t0;
+      put.status = res.statusCode;
+      put.end_ms = performance.now() - t0;
       res.resume();
     });
   }
@@ -168,13 +194,14 @@ out({
   node_boot_ms: bootMs,
   import_ms: importMs,
   handler_type: typeof handler,
+  sdk_shim_mode: shimMode,
   events: events.length,
 });
 
 for (const [index, event] of events.entries()) {
   // The handler parses ResourceProperties.Create/Update/Delete in place: hand it a copy.
   const copy = structuredClone(event);
-  current = { t0: performance.now(), responseUrl: event.ResponseURL };
+  current = { t0: performance.now(), responseUrl: event.ResponseURL, puts: [] };
   let error = null;
   try {
     await handler(copy, lambdaContext());
@@ -184,18 +211,24 @@ for (const [index, event] of events.entries()) {
   const rec = current;
   current = null;
   const totalMs = performance.now() - rec.t0;
-  let cfn = null;
-  try {
-    const body = JSON.parse(rec.cfnBody ?? "null");
-    cfn = body && {
-      Status: body.Status,
-      Reason: body.Reason,
-      PhysicalResourceId: body.PhysicalResourceId,
-      body_bytes: Buffer.byteLength(rec.cfnBody, "utf8"),
+  // Normally one PUT; two when the SUCCESS PUT failed and the handler then sent FAILED.
+  const cfnResponses = rec.puts.map((put) => {
+    let body = null;
+    try {
+      body = JSON.parse(put.body);
+    } catch {
+      body = { unparsable: put.body };
+    }
+    return {
+      Status: body?.Status,
+      Reason: body?.Reason,
+      PhysicalResourceId: body?.PhysicalResourceId,
+      body_bytes: Buffer.byteLength(put.body, "utf8"),
+      put_status: put.status,
+      put_ms: put.end_ms != null ? put.end_ms - put.start_ms : null,
     };
-  } catch {
-    cfn = { unparsable: rec.cfnBody };
-  }
+  });
+  const last = cfnResponses.at(-1) ?? null;
   out({
     kind: "event",
     index,
@@ -205,15 +238,19 @@ for (const [index, event] of events.entries()) {
     total_ms: totalMs,
     sdk_require_ms: rec.sdk_require_ms ?? null,
     sdk_require_was_cold: rec.sdk_require_was_cold ?? null,
+    sdk_command_shimmed: rec.sdk_command_shimmed ?? null,
+    sdk_shim_ms: rec.sdk_shim_ms ?? null,
     api_calls: rec.api_calls ?? 0,
     api_status: rec.api_status ?? null,
     // before_api_ms: SDK require, client creation, credential/region/endpoint resolution, signing
     before_api_ms: rec.api_start_ms ?? null,
+    // api_ms: first SDK request to last response (spans SDK retries, if any)
     api_ms: rec.api_end_ms != null ? rec.api_end_ms - rec.api_start_ms : null,
-    cfn_put_ms: rec.cfn_put_end_ms != null ? rec.cfn_put_end_ms - rec.cfn_put_start_ms : null,
-    cfn_put_status: rec.cfn_put_status ?? null,
+    cfn_put_ms: last?.put_ms ?? null,
+    cfn_put_status: last?.put_status ?? null,
     response_port_shimmed: rec.response_port_shimmed ?? false,
-    cfn_response: cfn,
+    cfn_response: last,
+    cfn_responses: cfnResponses,
     error,
   });
 }

@@ -44,7 +44,7 @@ def find_provider_asset(outdir: str | Path) -> Path:
             name = str(entry.get("displayName", ""))
             source = entry.get("source", {})
             if name.startswith(PROVIDER_ID) and source.get("packaging") == "zip":
-                return out / source["path"]
+                return out / str(source["path"])
     raise FileNotFoundError(f"no {PROVIDER_ID} code asset listed under {out}")
 
 

@@ -22,12 +22,10 @@ from benchmarks.peer.synth_runner import node_bin_dir
 NODE_PEER_DIR: Final = Path(__file__).resolve().parents[1] / "node_peer"
 INVOKE_MJS: Final = NODE_PEER_DIR / "invoke.mjs"
 STACK_ID: Final = (
-    "arn:aws:cloudformation:us-east-1:111122223333:stack/"
-    "PeerAppIntegrationsStack/5b9c1e10-0000-4000-8000-000000000000"
+    "arn:aws:cloudformation:us-east-1:111122223333:stack/PeerAppIntegrationsStack/5b9c1e10-0000-4000-8000-000000000000"
 )
 SERVICE_TOKEN: Final = (
-    "arn:aws:lambda:us-east-1:111122223333:function:"
-    "PeerAppIntegrationsStack-AWS679f53fac002430cb0da5b7-XXXXXXXXXXXX"
+    "arn:aws:lambda:us-east-1:111122223333:function:PeerAppIntegrationsStack-AWS679f53fac002430cb0da5b7-XXXXXXXXXXXX"
 )
 
 
@@ -76,6 +74,7 @@ def make_event(
     logical_id: str,
     props: Mapping[str, Any],
     response_url: str,
+    *,
     request_id: str | None = None,
     physical_id: str | None = None,
     old_props: Mapping[str, Any] | None = None,
@@ -116,9 +115,7 @@ def events_from_template(
         physical = str(create["physicalResourceId"]["id"])
         for rtype in request_types:
             rid = str(uuid.uuid4())
-            events.append(
-                make_event(rtype, lid, props, response_url(rid), rid, physical)
-            )
+            events.append(make_event(rtype, lid, props, response_url(rid), request_id=rid, physical_id=physical))
     return events
 
 
@@ -144,6 +141,10 @@ def node_env(extra: Mapping[str, str]) -> dict[str, str]:
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     }
     env.update(extra)
+    # Node trusts its bundled roots plus NODE_EXTRA_CA_CERTS; it ignores SSL_CERT_FILE
+    # (which the Python half uses for the same receiver), so carry that over.
+    if "NODE_EXTRA_CA_CERTS" not in env and "SSL_CERT_FILE" in extra:
+        env["NODE_EXTRA_CA_CERTS"] = extra["SSL_CERT_FILE"]
     return env
 
 
@@ -176,9 +177,7 @@ def run_node_peer(
         timeout=timeout,
         check=False,
     )
-    records = [
-        json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")
-    ]
+    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not records:
         raise NodePeerError(f"invoke.mjs exit {proc.returncode}: {proc.stderr[-4000:]}")
     return records

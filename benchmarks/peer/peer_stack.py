@@ -2,9 +2,9 @@
 
 Why a separate module: the benchmark compares our construct against what a CDK
 user writes today without it. That peer is ``custom_resources.AwsCustomResource``
-with one ``AwsSdkCall`` on create and update, the bundled SDK (no
-``installLatestAwsSdk``) and a policy scoped to the two ARNs the call touches,
-exactly as scoped as ours, so the comparison is like for like.
+with one ``AwsSdkCall`` on create and update, the Lambda runtime's own SDK
+(``install_latest_aws_sdk=False``) and a policy scoped to the two ARNs the call
+touches, exactly as scoped as ours, so the comparison is like for like.
 """
 
 from __future__ import annotations
@@ -71,9 +71,7 @@ def _sdk_call(di: str, assoc: str) -> cr.AwsSdkCall:
 
 def build_peer_stack(app: cdk.App, n: int) -> cdk.Stack:
     """Add the peer stack with ``n`` AwsCustomResource instances to ``app``."""
-    stack = cdk.Stack(
-        app, STACK_NAME, env=cdk.Environment(account=ACCOUNT, region=REGION)
-    )
+    stack = cdk.Stack(app, STACK_NAME, env=cdk.Environment(account=ACCOUNT, region=REGION))
     for i in range(n):
         di, assoc = data_integration_id(i), association_id(i)
         call = _sdk_call(di, assoc)
@@ -83,9 +81,7 @@ def build_peer_stack(app: cdk.App, n: int) -> cdk.Stack:
             on_create=call,
             on_update=call,
             install_latest_aws_sdk=False,
-            policy=cr.AwsCustomResourcePolicy.from_sdk_calls(
-                resources=list(_arns(stack, di, assoc))
-            ),
+            policy=cr.AwsCustomResourcePolicy.from_sdk_calls(resources=list(_arns(stack, di, assoc))),
         )
     return stack
 
@@ -160,14 +156,10 @@ def _provider_role_ids(resources: Mapping[str, Any]) -> list[str]:
 
 def _refs_role(roles: object, role_id: str) -> bool:
     """Whether a Policy's ``Roles`` list references ``role_id`` via Ref."""
-    return isinstance(roles, list) and any(
-        isinstance(r, dict) and r.get("Ref") == role_id for r in roles
-    )
+    return isinstance(roles, list) and any(isinstance(r, dict) and r.get("Ref") == role_id for r in roles)
 
 
-def measure_template(
-    template: Mapping[str, Any], written_bytes: int | None = None
-) -> dict[str, Any]:
+def measure_template(template: Mapping[str, Any], written_bytes: int | None = None) -> dict[str, Any]:
     """Sizes of the peer template and the deploy limits they would break.
 
     ``written_bytes`` is the size of the file CDK wrote, if the caller has it.
@@ -203,15 +195,12 @@ def measure_template(
         "needs_s3_template_upload": template_bytes > MAX_TEMPLATE_BYTES_INLINE,
         # IAM counts the resolved documents without whitespace: judge on those.
         "over_role_inline_policy_limit": resolved_bytes > MAX_ROLE_INLINE_POLICY_BYTES,
-        "over_role_inline_policy_limit_template_form": policy_bytes
-        > MAX_ROLE_INLINE_POLICY_BYTES,
+        "over_role_inline_policy_limit_template_form": policy_bytes > MAX_ROLE_INLINE_POLICY_BYTES,
     }
 
 
 def deployable(measure: Mapping[str, Any]) -> bool:
     """Whether a measured template would pass the hard deploy limits (the S3 upload is not one)."""
     return not (
-        measure["over_resource_limit"]
-        or measure["over_template_limit"]
-        or measure["over_role_inline_policy_limit"]
+        measure["over_resource_limit"] or measure["over_template_limit"] or measure["over_role_inline_policy_limit"]
     )

@@ -34,9 +34,7 @@ def run(n: int, outdir: str) -> dict[str, Any]:
         return result
     result.update(ok=True, error=None, synth_s=time.perf_counter() - t1)
     path = Path(outdir) / f"{peer_stack.STACK_NAME}.template.json"
-    measure = peer_stack.measure_template(
-        peer_stack.load_template(outdir), written_bytes=path.stat().st_size
-    )
+    measure = peer_stack.measure_template(peer_stack.load_template(outdir), written_bytes=path.stat().st_size)
     result["measure"] = measure
     result["deployable"] = peer_stack.deployable(measure)
     return result

@@ -44,15 +44,11 @@ def synth_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     node_dir = node_bin_dir()
     if node_dir is not None:
         env["PATH"] = f"{node_dir}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(
-        os.pathsep
-    )
+    env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(os.pathsep)
     return env
 
 
-def synth_in_subprocess(
-    n: int, outdir: str | Path, timeout: float = 1800.0
-) -> dict[str, Any]:
+def synth_in_subprocess(n: int, outdir: str | Path, timeout: float = 1800.0) -> dict[str, Any]:
     """Run ``python -m benchmarks.peer.synth_once`` and return its JSON plus ``wall_s``.
 
     ``wall_s`` spans interpreter start to exit: what a user waits for.
@@ -112,6 +108,7 @@ def _passes(result: Mapping[str, Any], criterion: str) -> bool:
 def search_largest(
     grid: Iterable[int] = DEFAULT_GRID,
     criterion: str = "deploy",
+    *,
     workdir: str | Path | None = None,
     bisect: bool = True,
     max_bisect_steps: int = 8,

@@ -7,6 +7,7 @@
 * :mod:`tests.support.lambda_process` - runs a handler in a separate, Lambda-like Python
   process (clean environment, real deadline, warm and cold containers).
 
-This package must stay free of import-time side effects: the Lambda bootstrap and the
-pytest fixtures import from it.
+This package must stay free of import-time side effects: the pytest fixtures import from
+it. ``_lambda_bootstrap.py`` is the exception that imports nothing from here: it runs as a
+script inside the sandbox, where the test suite must not be importable.
 """

@@ -1,0 +1,957 @@
+"""Tests of the test doubles themselves: if these lie, every integration test lies with them.
+
+Each test pins a behaviour a handler test will rely on: that a real boto3 client is
+understood (ARN path labels included), that faults surface as the botocore error codes the
+handler must handle, that malformed requests are caught, that crhelper's own TLS ``PUT``
+reaches the receiver, and that the Lambda-like process really is isolated and really dies
+at its deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import re
+import ssl
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import boto3
+import botocore.exceptions
+import pytest
+from botocore import UNSIGNED
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.support.cfn_receiver import CFN_RESPONSE_LIMIT_BYTES, CfnResponseReceiver
+from tests.support.emulator import LIST_OPERATION, UPDATE_OPERATION, AppIntegrationsEmulator
+from tests.support.lambda_process import DUMMY_CREDENTIALS, TIMEOUT_EXIT_CODE, invoke, invoke_many
+
+pytestmark = pytest.mark.integration
+
+ON_DEMAND = {"ExecutionMode": "ON_DEMAND", "OnDemandConfiguration": {"StartTime": "1700000000000"}}
+
+
+def make_client(endpoint_url: str, *, region: str = "us-east-1", attempts: int = 1, **config: Any) -> Any:
+    """A real boto3 client; retries off by default so one fault gives one error."""
+    return boto3.client(
+        "appintegrations",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id="AKIATESTTESTTESTTEST",
+        aws_secret_access_key="test-secret-key-not-real",
+        config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}, **config),
+    )
+
+
+def signed_request(
+    endpoint_url: str, method: str, path: str, body: bytes = b"", *, region: str = "us-east-1"
+) -> tuple[int, str | None, dict[str, Any]]:
+    """Send a SigV4-signed request with http.client, bypassing boto3's client-side validation."""
+    request = AWSRequest(
+        method=method, url=endpoint_url + path, data=body, headers={"Content-Type": "application/json"}
+    )
+    SigV4Auth(Credentials("AKIATESTTESTTESTTEST", "test-secret-key-not-real"), "app-integrations", region).add_auth(
+        request
+    )
+    return raw_request(endpoint_url, method, path, body, dict(request.headers.items()))
+
+
+def raw_request(
+    endpoint_url: str, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> tuple[int, str | None, dict[str, Any]]:
+    split = urlsplit(endpoint_url)
+    connection = http.client.HTTPConnection(split.hostname or "127.0.0.1", split.port, timeout=5)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        payload = response.read()
+        return response.status, response.getheader("x-amzn-ErrorType"), json.loads(payload or b"{}")
+    finally:
+        connection.close()
+
+
+def update_path(data_integration: str, association: str) -> str:
+    """The request URI exactly as botocore renders it (non-greedy labels: nothing is safe)."""
+    return f"/dataIntegrations/{quote(data_integration, safe='')}/associations/{quote(association, safe='')}"
+
+
+# -- emulator ------------------------------------------------------------------------------
+
+
+def test_update_with_plain_ids_changes_only_that_association(fresh_emulator: AppIntegrationsEmulator) -> None:
+    fresh_emulator.add_association("di-1", "assoc-1")
+    untouched = fresh_emulator.add_association("di-1", "assoc-2")
+    client = make_client(fresh_emulator.endpoint_url)
+
+    response = client.update_data_integration_association(
+        DataIntegrationIdentifier="di-1",
+        DataIntegrationAssociationIdentifier="assoc-1",
+        ExecutionConfiguration=ON_DEMAND,
+    )
+
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    [call] = fresh_emulator.update_calls()
+    assert call.method == "PATCH"
+    assert call.path == "/dataIntegrations/di-1/associations/assoc-1"
+    assert call.body == {"ExecutionConfiguration": ON_DEMAND}
+    assert call.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIATESTTESTTESTTEST/")
+    assert call.status == 200
+    assert fresh_emulator.get_association("di-1", "assoc-1").execution_configuration == ON_DEMAND
+    assert fresh_emulator.get_association("di-1", "assoc-1").update_count == 1
+    assert fresh_emulator.get_association("di-1", "assoc-2") == untouched
+
+
+def test_update_with_arn_identifiers_decodes_each_path_label(fresh_emulator: AppIntegrationsEmulator) -> None:
+    association = fresh_emulator.add_association("di-arn", "assoc-arn", account="444455556666", region="us-east-1")
+    client = make_client(fresh_emulator.endpoint_url)
+
+    client.update_data_integration_association(
+        DataIntegrationIdentifier=association.data_integration_arn,
+        DataIntegrationAssociationIdentifier=association.association_arn,
+        ExecutionConfiguration=ON_DEMAND,
+    )
+
+    [call] = fresh_emulator.update_calls()
+    # botocore encodes ':' and '/' inside a non-greedy label, so the path keeps five segments.
+    assert call.path == update_path(association.data_integration_arn, association.association_arn)
+    assert "%3A" in call.path
+    assert "%2F" in call.path
+    assert call.path.count("/") == 4
+    assert call.identifiers == {
+        "DataIntegrationIdentifier": "arn:aws:app-integrations:us-east-1:444455556666:data-integration/di-arn",
+        "DataIntegrationAssociationIdentifier": (
+            "arn:aws:app-integrations:us-east-1:444455556666:data-integration-association/di-arn/assoc-arn"
+        ),
+    }
+    assert fresh_emulator.get_association("di-arn", "assoc-arn").execution_configuration == ON_DEMAND
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("throttle", 429, "ThrottlingException"),
+        ("internal", 500, "InternalServiceError"),
+        ("access_denied", 403, "AccessDeniedException"),
+        ("invalid", 400, "InvalidRequestException"),
+        ("not_found", 404, "ResourceNotFoundException"),
+    ],
+)
+def test_injected_fault_surfaces_as_botocore_error_code(
+    fresh_emulator: AppIntegrationsEmulator, kind: Any, status: int, code: str
+) -> None:
+    fresh_emulator.add_association("di-1", "assoc-1")
+    client = make_client(fresh_emulator.endpoint_url)
+    fresh_emulator.inject(kind)
+
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        client.update_data_integration_association(
+            DataIntegrationIdentifier="di-1",
+            DataIntegrationAssociationIdentifier="assoc-1",
+            ExecutionConfiguration=ON_DEMAND,
+        )
+    assert caught.value.response["Error"]["Code"] == code
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert "injected fault" in caught.value.response["Error"]["Message"]
+    assert fresh_emulator.get_association("di-1", "assoc-1").update_count == 0
+
+    # Consumed: the next call goes through, and both were recorded.
+    client.update_data_integration_association(
+        DataIntegrationIdentifier="di-1",
+        DataIntegrationAssociationIdentifier="assoc-1",
+        ExecutionConfiguration=ON_DEMAND,
+    )
+    assert [(c.fault, c.status) for c in fresh_emulator.update_calls()] == [(kind, status), (None, 200)]
+    assert fresh_emulator.pending_faults() == []
+
+
+def test_faults_are_consumed_in_order_and_can_target_one_operation(fresh_emulator: AppIntegrationsEmulator) -> None:
+    fresh_emulator.add_association("di-1", "assoc-1")
+    client = make_client(fresh_emulator.endpoint_url)
+    fresh_emulator.inject("throttle", operation=UPDATE_OPERATION)
+    fresh_emulator.inject("internal", times=2)
+    assert fresh_emulator.pending_faults() == ["throttle", "internal", "internal"]
+
+    def update_error() -> str | None:
+        try:
+            client.update_data_integration_association(
+                DataIntegrationIdentifier="di-1",
+                DataIntegrationAssociationIdentifier="assoc-1",
+                ExecutionConfiguration=ON_DEMAND,
+            )
+        except botocore.exceptions.ClientError as error:
+            return str(error.response["Error"]["Code"])
+        return None
+
+    with pytest.raises(botocore.exceptions.ClientError, match="InternalServiceError"):
+        client.list_data_integration_associations(DataIntegrationIdentifier="di-1")  # skips the update-only fault
+    assert update_error() == "ThrottlingException"
+    assert update_error() == "InternalServiceError"
+    assert update_error() is None
+    assert [r.operation for r in fresh_emulator.requests] == [LIST_OPERATION] + [UPDATE_OPERATION] * 3
+
+
+def test_botocore_standard_retries_get_through_one_throttle(fresh_emulator: AppIntegrationsEmulator) -> None:
+    fresh_emulator.add_association("di-1", "assoc-1")
+    fresh_emulator.inject("throttle")
+    client = make_client(fresh_emulator.endpoint_url, attempts=3)
+
+    response = client.update_data_integration_association(
+        DataIntegrationIdentifier="di-1",
+        DataIntegrationAssociationIdentifier="assoc-1",
+        ExecutionConfiguration=ON_DEMAND,
+    )
+
+    assert response["ResponseMetadata"]["RetryAttempts"] == 1
+    calls = fresh_emulator.update_calls()
+    assert [c.status for c in calls] == [429, 200]
+    assert [c.headers["amz-sdk-request"].split("; ")[-2:] for c in calls] == [
+        ["attempt=1", "max=3"],
+        ["attempt=2", "max=3"],
+    ]
+
+
+def test_fault_queue_is_thread_safe(fresh_emulator: AppIntegrationsEmulator) -> None:
+    fresh_emulator.add_association("di-1", "assoc-1")
+    fresh_emulator.inject("throttle", times=6)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def call(client: Any) -> None:
+        try:
+            client.update_data_integration_association(
+                DataIntegrationIdentifier="di-1",
+                DataIntegrationAssociationIdentifier="assoc-1",
+                ExecutionConfiguration=ON_DEMAND,
+            )
+            outcome = "ok"
+        except botocore.exceptions.ClientError as error:
+            outcome = error.response["Error"]["Code"]
+        with lock:
+            outcomes.append(outcome)
+
+    # boto3's default session is not thread-safe: create the clients up front.
+    clients = [make_client(fresh_emulator.endpoint_url) for _ in range(12)]
+    threads = [threading.Thread(target=call, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert sorted(outcomes) == ["ThrottlingException"] * 6 + ["ok"] * 6
+    assert len(fresh_emulator.update_calls()) == 12
+    assert fresh_emulator.get_association("di-1", "assoc-1").update_count == 6
+    assert fresh_emulator.pending_faults() == []
+
+
+def test_unknown_resources_give_404_naming_what_is_missing(fresh_emulator: AppIntegrationsEmulator) -> None:
+    known = fresh_emulator.add_association("di-1", "assoc-1")
+    other = fresh_emulator.add_association("di-2", "assoc-9")
+    client = make_client(fresh_emulator.endpoint_url)
+
+    def update_error(di: str, assoc: str) -> dict[str, Any]:
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            client.update_data_integration_association(
+                DataIntegrationIdentifier=di,
+                DataIntegrationAssociationIdentifier=assoc,
+                ExecutionConfiguration=ON_DEMAND,
+            )
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+        return dict(caught.value.response["Error"])
+
+    missing_di = update_error("di-missing", "assoc-1")
+    assert missing_di["Code"] == "ResourceNotFoundException"
+    assert missing_di["Message"] == "Data integration 'di-missing' not found"
+    missing_assoc = update_error(known.data_integration_arn, "assoc-missing")
+    assert missing_assoc["Message"].startswith("Data integration association 'assoc-missing' not found")
+    # An association exists only under its own data integration.
+    assert "not found" in update_error("di-1", other.association_arn)["Message"]
+    # The same account's ARN in another region is another resource.
+    assert (
+        "not found" in update_error(known.data_integration_arn.replace("us-east-1", "eu-west-1"), "assoc-1")["Message"]
+    )
+
+
+def test_well_formed_raw_request_is_accepted(fresh_emulator: AppIntegrationsEmulator) -> None:
+    """The control for the malformed cases below: the raw path itself is fine."""
+    association = fresh_emulator.add_association("di-1", "assoc-1")
+    body = json.dumps({"ExecutionConfiguration": ON_DEMAND}).encode()
+
+    status, error_type, payload = signed_request(
+        fresh_emulator.endpoint_url,
+        "PATCH",
+        update_path(association.data_integration_arn, association.association_arn),
+        body,
+    )
+
+    assert (status, error_type, payload) == (200, None, {})
+
+
+SCHEDULED = {"ExecutionMode": "SCHEDULED", "ScheduleConfiguration": {"ScheduleExpression": "rate(1 day)"}}
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        pytest.param({}, "body.ExecutionConfiguration: required member is missing", id="missing-configuration"),
+        pytest.param({"ExecutionConfiguration": None}, "required member is missing", id="null-is-absent"),
+        pytest.param({"ExecutionConfiguration": "ON_DEMAND"}, "expected an object", id="wrong-type"),
+        pytest.param(
+            {"ExecutionConfiguration": {"ExecutionMode": "WEEKLY"}}, "'WEEKLY' is not one of", id="enum-violation"
+        ),
+        pytest.param(
+            {"ExecutionConfiguration": {"OnDemandConfiguration": {"StartTime": "1"}}},
+            "ExecutionMode: required member is missing",
+            id="missing-mode",
+        ),
+        pytest.param(
+            {"ExecutionConfiguration": {"ExecutionMode": "ON_DEMAND", "OnDemandConfiguration": {}}},
+            "OnDemandConfiguration.StartTime: required member is missing",
+            id="missing-nested-required",
+        ),
+        pytest.param(
+            {"ExecutionConfiguration": ON_DEMAND, "DataIntegrationIdentifier": "di-1"},
+            "unknown member 'DataIntegrationIdentifier'",
+            id="uri-member-in-body",
+        ),
+        pytest.param(
+            {"ExecutionConfiguration": {**SCHEDULED, "Schedule": "daily"}},
+            "unknown member 'Schedule'",
+            id="unknown-nested-member",
+        ),
+        pytest.param(
+            {
+                "ExecutionConfiguration": {
+                    "ExecutionMode": "SCHEDULED",
+                    "ScheduleConfiguration": {"ScheduleExpression": ""},
+                }
+            },
+            "length 0 is below the minimum 1",
+            id="min-length",
+        ),
+        pytest.param(
+            {
+                "ExecutionConfiguration": {
+                    "ExecutionMode": "ON_DEMAND",
+                    "OnDemandConfiguration": {"StartTime": "9" * 256},
+                }
+            },
+            "length 256 is above the maximum 255",
+            id="max-length",
+        ),
+        pytest.param(
+            {
+                "ExecutionConfiguration": {
+                    "ExecutionMode": "SCHEDULED",
+                    "ScheduleConfiguration": {"ScheduleExpression": "rate(1 day)", "Object": "bad object!"},
+                }
+            },
+            "does not match pattern",
+            id="pattern",
+        ),
+        pytest.param(
+            {
+                "ExecutionConfiguration": {
+                    "ExecutionMode": "SCHEDULED",
+                    "ScheduleConfiguration": {"ScheduleExpression": "  "},
+                }
+            },
+            "does not match pattern",
+            id="blank-string",
+        ),
+        pytest.param([ON_DEMAND], "expected an object", id="array-body"),
+        pytest.param(b"{not json", "not valid JSON", id="not-json"),
+    ],
+)
+def test_malformed_update_body_is_rejected(fresh_emulator: AppIntegrationsEmulator, body: Any, fragment: str) -> None:
+    fresh_emulator.add_association("di-1", "assoc-1")
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+
+    status, error_type, payload = signed_request(
+        fresh_emulator.endpoint_url, "PATCH", update_path("di-1", "assoc-1"), raw
+    )
+
+    assert status == 400
+    assert error_type == "InvalidRequestException"
+    assert fragment in payload["Message"]
+    assert fresh_emulator.get_association("di-1", "assoc-1").update_count == 0
+
+
+def test_path_identifier_constraints_are_enforced(fresh_emulator: AppIntegrationsEmulator) -> None:
+    body = json.dumps({"ExecutionConfiguration": ON_DEMAND}).encode()
+
+    status, error_type, payload = signed_request(
+        fresh_emulator.endpoint_url, "PATCH", update_path("d" * 256, "assoc-1"), body
+    )
+
+    assert (status, error_type) == (400, "InvalidRequestException")
+    assert "DataIntegrationIdentifier: length 256 is above the maximum 255" in payload["Message"]
+
+
+def test_requests_must_be_sigv4_signed_for_this_service_and_region(fresh_emulator: AppIntegrationsEmulator) -> None:
+    fresh_emulator.add_association("di-1", "assoc-1")
+    unsigned = boto3.client(
+        "appintegrations",
+        region_name="us-east-1",
+        endpoint_url=fresh_emulator.endpoint_url,
+        config=Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1}),
+    )
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        unsigned.list_data_integration_associations(DataIntegrationIdentifier="di-1")
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert caught.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
+    assert "authorization" not in fresh_emulator.requests[-1].headers
+
+    status, error_type, payload = raw_request(
+        fresh_emulator.endpoint_url,
+        "GET",
+        "/dataIntegrations/di-1/associations",
+        headers={"Authorization": "Basic Zm9v"},
+    )
+    assert (status, error_type) == (403, "IncompleteSignatureException")
+    assert "AWS4-HMAC-SHA256" in payload["Message"]
+
+    wrong_region = make_client(fresh_emulator.endpoint_url, region="eu-west-1")
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        wrong_region.list_data_integration_associations(DataIntegrationIdentifier="di-1")
+    assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert "eu-west-1" in caught.value.response["Error"]["Message"]
+
+    assert [r.status for r in fresh_emulator.requests] == [403, 403, 403]
+
+
+def test_list_associations_returns_summaries_and_paginates(fresh_emulator: AppIntegrationsEmulator) -> None:
+    created = [
+        fresh_emulator.add_association("di-list", f"assoc-{n}", execution_configuration=ON_DEMAND) for n in range(3)
+    ]
+    fresh_emulator.add_association("di-other", "assoc-x")
+    client = make_client(fresh_emulator.endpoint_url)
+
+    pages = list(
+        client.get_paginator("list_data_integration_associations").paginate(
+            DataIntegrationIdentifier=created[0].data_integration_arn, PaginationConfig={"PageSize": 2}
+        )
+    )
+
+    assert [len(page["DataIntegrationAssociations"]) for page in pages] == [2, 1]
+    items = [item for page in pages for item in page["DataIntegrationAssociations"]]
+    assert [item["DataIntegrationAssociationArn"] for item in items] == [a.association_arn for a in created]
+    assert items[0] == {
+        "DataIntegrationAssociationArn": created[0].association_arn,
+        "DataIntegrationArn": created[0].data_integration_arn,
+        "ClientId": created[0].client_id,
+        "DestinationURI": created[0].destination_uri,
+        "ExecutionConfiguration": ON_DEMAND,
+        "LastExecutionStatus": {"ExecutionStatus": "COMPLETED"},
+    }
+    assert [call.query.get("maxResults") for call in fresh_emulator.list_calls()] == [["2"], ["2"]]
+
+    fresh_emulator.add_data_integration("di-empty")
+    assert (
+        client.list_data_integration_associations(DataIntegrationIdentifier="di-empty")["DataIntegrationAssociations"]
+        == []
+    )
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.list_data_integration_associations(DataIntegrationIdentifier="di-nope")
+
+
+def test_hang_holds_the_request_and_close_releases_it_promptly() -> None:
+    with AppIntegrationsEmulator() as emu:
+        emu.add_association("di-1", "assoc-1")
+        emu.inject("hang")
+        client = make_client(emu.endpoint_url, read_timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(botocore.exceptions.ReadTimeoutError):
+            client.list_data_integration_associations(DataIntegrationIdentifier="di-1")
+        assert time.monotonic() - started >= 0.5
+        [hung] = emu.requests
+        assert (hung.fault, hung.status) == ("hang", None)
+
+        closing = time.monotonic()
+    assert time.monotonic() - closing < 1.0  # hang_seconds defaults to minutes: the Event released it
+
+
+def test_hang_with_short_duration_is_a_slow_answer() -> None:
+    with AppIntegrationsEmulator(hang_seconds=0.3) as emu:
+        emu.add_association("di-1", "assoc-1")
+        emu.inject("hang")
+        client = make_client(emu.endpoint_url)
+        started = time.monotonic()
+        client.update_data_integration_association(
+            DataIntegrationIdentifier="di-1",
+            DataIntegrationAssociationIdentifier="assoc-1",
+            ExecutionConfiguration=ON_DEMAND,
+        )
+        assert time.monotonic() - started >= 0.3
+        assert [(c.fault, c.status) for c in emu.update_calls()] == [("hang", 200)]
+        assert emu.get_association("di-1", "assoc-1").update_count == 1
+
+
+# -- CloudFormation response receiver -------------------------------------------------------
+
+
+def cfn_body(request_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "Status": "SUCCESS",
+        "PhysicalResourceId": "physical-1",
+        "StackId": "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/guid",
+        "RequestId": request_id,
+        "LogicalResourceId": "Execution",
+        "Reason": "",
+        "Data": {},
+        "NoEcho": False,
+    }
+    body.update(overrides)
+    return body
+
+
+def crhelper_send(url: str, body: dict[str, Any], ca_file: Path) -> subprocess.CompletedProcess[str]:
+    """``crhelper.utils._send_response`` in a fresh interpreter that trusts only via SSL_CERT_FILE."""
+    code = "import json, sys\nfrom crhelper.utils import _send_response\n_send_response(sys.argv[1], json.loads(sys.argv[2]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, url, json.dumps(body)],
+        env={"PATH": "/usr/bin:/bin", "SSL_CERT_FILE": str(ca_file)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_crhelper_delivers_its_put_over_tls_trusting_ssl_cert_file(fresh_receiver: CfnResponseReceiver) -> None:
+    request_id = str(uuid.uuid4())
+    url = fresh_receiver.response_url(request_id)
+
+    completed = crhelper_send(url, cfn_body(request_id), fresh_receiver.ca_file)
+
+    assert completed.returncode == 0, completed.stderr
+    [response] = fresh_receiver.wait_for(request_id, timeout=5)
+    assert response.method == "PUT"
+    assert response.status == 200
+    assert response.signature_valid
+    assert response.headers["content-type"] == ""
+    assert response.body == cfn_body(request_id)
+    assert json.loads(response.raw_body) == response.body
+    assert response.query["X-Amz-Signature"] == fresh_receiver.signature_for(request_id)
+    assert response.problems == []
+    assert fresh_receiver.tls_errors == []
+
+
+def test_certificate_is_not_trusted_without_the_ca_file(fresh_receiver: CfnResponseReceiver) -> None:
+    """Proves the test above is meaningful: only SSL_CERT_FILE makes the handshake succeed."""
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", fresh_receiver.port, context=ssl.create_default_context(), timeout=5
+    )
+    with pytest.raises(ssl.SSLCertVerificationError):
+        connection.request("PUT", "/cfn-responses/x", body=b"{}")
+    connection.close()
+    deadline = time.monotonic() + 2
+    while not fresh_receiver.tls_errors and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert any("unknown ca" in error.lower() for error in fresh_receiver.tls_errors)
+    assert fresh_receiver.responses == []
+
+
+def test_certificate_is_a_strict_self_signed_p256_anchor_for_localhost(fresh_receiver: CfnResponseReceiver) -> None:
+    certificate = x509.load_pem_x509_certificate(fresh_receiver.ca_file.read_bytes())
+    public_key = certificate.public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    assert isinstance(public_key.curve, ec.SECP256R1)
+    assert certificate.issuer == certificate.subject
+    assert certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is True
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    now = dt.datetime.now(dt.timezone.utc)
+    assert now - dt.timedelta(days=1, minutes=5) <= certificate.not_valid_before_utc <= now - dt.timedelta(hours=23)
+    assert now + dt.timedelta(hours=23) <= certificate.not_valid_after_utc <= now + dt.timedelta(days=1, minutes=5)
+
+    # Python 3.13 turns VERIFY_X509_STRICT on by default; the certificate must pass it.
+    request_id = str(uuid.uuid4())
+    split = urlsplit(fresh_receiver.response_url(request_id))
+    for host in ("127.0.0.1", "localhost"):
+        connection = http.client.HTTPSConnection(
+            host, fresh_receiver.port, context=fresh_receiver.client_context(), timeout=5
+        )
+        connection.request("PUT", f"{split.path}?{split.query}", body=json.dumps(cfn_body(request_id)))
+        assert connection.getresponse().status == 200
+        connection.close()
+    assert len(fresh_receiver.wait_for(request_id)) == 2
+
+
+def test_response_url_looks_presigned_and_is_stable_per_request(fresh_receiver: CfnResponseReceiver) -> None:
+    url = fresh_receiver.response_url("req-1")
+
+    assert re.fullmatch(
+        rf"https://127\.0\.0\.1:{fresh_receiver.port}/cfn-responses/req-1\?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        r"&X-Amz-Credential=AKIAEXAMPLE%2F\d{8}%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=\d{8}T\d{6}Z"
+        r"&X-Amz-Expires=7200&X-Amz-SignedHeaders=host&X-Amz-Security-Token=[\w-]+&X-Amz-Signature=[0-9a-f]{64}",
+        url,
+    )
+    assert fresh_receiver.response_url("req-1") == url
+    signature, token = fresh_receiver.secrets_for("req-1")
+    assert url.endswith(f"X-Amz-Signature={signature}")
+    assert token in url
+    other = fresh_receiver.response_url("req-2")
+    assert other != url
+    assert fresh_receiver.signature_for("req-2") != signature
+
+
+def test_fail_next_answers_500_and_crhelper_does_not_retry(fresh_receiver: CfnResponseReceiver) -> None:
+    request_id = str(uuid.uuid4())
+    url = fresh_receiver.response_url(request_id)
+    fresh_receiver.fail_next(1)
+
+    completed = crhelper_send(url, cfn_body(request_id), fresh_receiver.ca_file)
+
+    assert completed.returncode == 0, completed.stderr
+    responses = fresh_receiver.wait_for(request_id, timeout=5, settle=0.3)
+    assert [r.status for r in responses] == [500]  # crhelper took the 500 as delivered
+    crhelper_send(url, cfn_body(request_id), fresh_receiver.ca_file)
+    assert [r.status for r in fresh_receiver.wait_for(request_id, timeout=5)] == [500, 200]
+
+
+def test_tampered_or_unknown_url_gets_403(fresh_receiver: CfnResponseReceiver) -> None:
+    request_id = str(uuid.uuid4())
+    good = fresh_receiver.response_url(request_id)
+    tampered = good.replace(fresh_receiver.signature_for(request_id), "0" * 64)
+    assert tampered != good
+    context = fresh_receiver.client_context()
+
+    for url in (tampered, good.replace(request_id, "never-issued")):
+        split = urlsplit(url)
+        connection = http.client.HTTPSConnection("127.0.0.1", fresh_receiver.port, context=context, timeout=5)
+        connection.request("PUT", f"{split.path}?{split.query}", body=json.dumps(cfn_body(request_id)))
+        response = connection.getresponse()
+        assert response.status == 403
+        assert b"SignatureDoesNotMatch" in response.read()
+        connection.close()
+    assert [(r.status, r.signature_valid) for r in fresh_receiver.responses] == [(403, False), (403, False)]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        pytest.param(
+            {"Status": "FAILED", "Reason": ""}, "Reason is required when Status is FAILED", id="failed-no-reason"
+        ),
+        pytest.param({"Status": "OK"}, "neither SUCCESS nor FAILED", id="bad-status"),
+        pytest.param({"PhysicalResourceId": ""}, "missing PhysicalResourceId", id="no-physical-id"),
+        pytest.param({"RequestId": "someone-else"}, "does not match the URL", id="wrong-request-id"),
+        pytest.param(
+            {"Data": {"Blob": "x" * CFN_RESPONSE_LIMIT_BYTES}}, "CloudFormation's limit is 4096", id="too-big"
+        ),
+    ],
+)
+def test_problems_flag_bodies_cloudformation_would_refuse(
+    fresh_receiver: CfnResponseReceiver, overrides: dict[str, Any], problem: str
+) -> None:
+    request_id = str(uuid.uuid4())
+    split = urlsplit(fresh_receiver.response_url(request_id))
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", fresh_receiver.port, context=fresh_receiver.client_context(), timeout=5
+    )
+    connection.request("PUT", f"{split.path}?{split.query}", body=json.dumps(cfn_body(request_id, **overrides)))
+    assert connection.getresponse().status == 200  # S3 stores anything; CloudFormation refuses later
+    connection.close()
+
+    [response] = fresh_receiver.wait_for(request_id)
+    assert any(problem in p for p in response.problems), response.problems
+
+
+def test_wait_for_returns_empty_list_on_timeout(fresh_receiver: CfnResponseReceiver) -> None:
+    fresh_receiver.response_url("silent")
+    started = time.monotonic()
+    assert fresh_receiver.wait_for("silent", timeout=0.2) == []
+    assert 0.2 <= time.monotonic() - started < 1.0
+
+
+# -- Lambda-like process -------------------------------------------------------------------
+
+PROBE_HANDLER = """
+import importlib.util
+import logging
+import os
+import sys
+import time
+
+logging.basicConfig(level=logging.DEBUG)  # a no-op in Lambda: the runtime's root handler exists
+INVOCATIONS = 0
+print("init ran")
+
+
+def handler(event, context):
+    global INVOCATIONS
+    INVOCATIONS += 1
+    before = context.get_remaining_time_in_millis()
+    time.sleep(event.get("sleep", 0.2))
+    after = context.get_remaining_time_in_millis()
+    logging.getLogger("probe").info("info is below the root level")
+    logging.getLogger("probe").warning("warning for %s", event.get("name"))
+    print("stdout line for", event.get("name"))
+    print("stderr line for", event.get("name"), file=sys.stderr)
+    if event.get("raise"):
+        raise RuntimeError("handler failed on purpose")
+    return {
+        "before": before,
+        "after": after,
+        "invocations": INVOCATIONS,
+        "pid": os.getpid(),
+        "env": dict(os.environ),
+        "sys_path": sys.path,
+        "cwd": os.getcwd(),
+        "importable": {
+            name: importlib.util.find_spec(name) is not None
+            for name in ("boto3", "botocore", "crhelper", "pytest", "tests")
+        },
+        "context": {
+            "aws_request_id": context.aws_request_id,
+            "function_name": context.function_name,
+            "invoked_function_arn": context.invoked_function_arn,
+            "memory_limit_in_mb": context.memory_limit_in_mb,
+            "log_group_name": context.log_group_name,
+            "log_stream_name": context.log_stream_name,
+        },
+    }
+"""
+
+
+@pytest.fixture
+def probe_dir(tmp_path: Path) -> Iterator[Path]:
+    code = tmp_path / "task"
+    code.mkdir()
+    (code / "index.py").write_text(textwrap.dedent(PROBE_HANDLER))
+    yield code
+    assert not (code / "__pycache__").exists()  # the asset directory is left untouched
+
+
+def test_lambda_process_context_environment_and_isolation(probe_dir: Path) -> None:
+    result = invoke(probe_dir, {"name": "one"}, env={"EXTRA_SETTING": "yes"}, timeout_ms=5000)
+
+    assert result.ok, result.output
+    assert result.returncode == 0
+    assert result.cold_start
+    response = result.response
+    # A real, decreasing deadline computed from timeout_ms.
+    assert 4000 < response["before"] <= 5000
+    assert 150 <= response["before"] - response["after"] <= 1500
+    env = response["env"]
+    assert set(env) - {"LC_CTYPE"} == {  # LC_CTYPE: Python's own C-locale coercion, when en_US is absent
+        "PATH",
+        "LANG",
+        "TZ",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "LAMBDA_TASK_ROOT",
+        "_HANDLER",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "PYTHONPATH",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONUNBUFFERED",
+        "EXTRA_SETTING",
+    }
+    assert env["EXTRA_SETTING"] == "yes"
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.13"
+    assert env["LAMBDA_TASK_ROOT"] == str(probe_dir.resolve())
+    assert env["AWS_SESSION_TOKEN"] == DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"]
+    assert response["cwd"] == str(probe_dir.resolve())
+    assert response["sys_path"][0] == str(probe_dir.resolve())
+    assert response["importable"] == {
+        "boto3": True,
+        "botocore": True,
+        "crhelper": False,
+        "pytest": False,
+        "tests": False,
+    }
+    context = response["context"]
+    assert context["aws_request_id"] == result.request_id
+    assert context["function_name"] == env["AWS_LAMBDA_FUNCTION_NAME"]
+    assert context["invoked_function_arn"].endswith(f":function:{context['function_name']}")
+    assert context["memory_limit_in_mb"] == "128"  # a string, as in the real runtime
+    assert context["log_group_name"] == f"/aws/lambda/{context['function_name']}"
+    assert context["log_stream_name"] == env["AWS_LAMBDA_LOG_STREAM_NAME"]
+    # Lambda's root log handler: request id on each record, root level WARNING.
+    assert f"\t{result.request_id}\twarning for one" in result.stdout
+    assert "info is below the root level" not in result.output
+    assert result.stdout.startswith("init ran\n")
+    assert "stdout line for one" in result.stdout
+    assert result.stderr == "stderr line for one\n"
+    assert 0.2 <= result.duration_s < 2
+
+
+def test_lambda_process_extra_packages_expose_only_what_is_named(probe_dir: Path) -> None:
+    result = invoke(probe_dir, {"name": "x", "sleep": 0}, env={}, extra_packages=["crhelper"])
+
+    assert result.ok, result.output
+    assert result.response["importable"] == {
+        "boto3": True,
+        "botocore": True,
+        "crhelper": True,
+        "pytest": False,
+        "tests": False,
+    }
+
+
+def test_lambda_process_reports_handler_exception(probe_dir: Path) -> None:
+    result = invoke(probe_dir, {"name": "bad", "raise": True, "sleep": 0}, env={})
+
+    assert result.returncode == 1
+    assert result.status == "error"
+    assert not result.timed_out
+    assert (result.error_type, result.error_message) == ("RuntimeError", "handler failed on purpose")
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "RuntimeError: handler failed on purpose" in result.stderr
+
+
+def test_lambda_process_dies_at_its_deadline(probe_dir: Path) -> None:
+    result = invoke(probe_dir, {"name": "slow", "sleep": 30}, env={}, timeout_ms=800)
+
+    assert result.timed_out
+    assert result.returncode == TIMEOUT_EXIT_CODE
+    assert f"{result.request_id} Task timed out after 0.80 seconds" in result.stdout
+    assert 0.75 <= result.duration_s < 2
+    assert "stdout line for slow" not in result.stdout  # nothing runs after the deadline
+
+
+def test_parent_hard_kills_a_sandbox_that_outlives_its_deadline(probe_dir: Path) -> None:
+    started = time.monotonic()
+    result = invoke(
+        probe_dir, {"name": "stuck", "sleep": 30}, env={}, timeout_ms=300, enforce_deadline=False, kill_grace_s=0.3
+    )
+
+    assert result.timed_out
+    assert result.returncode == -9
+    assert result.request_id is not None
+    assert 0.5 <= result.duration_s < 2
+    assert time.monotonic() - started < 5
+
+
+def test_invoke_many_keeps_the_container_warm_until_it_dies(probe_dir: Path) -> None:
+    events = [
+        {"name": "a", "sleep": 0},
+        {"name": "b", "sleep": 0, "raise": True},
+        {"name": "c", "sleep": 0},
+        {"name": "d", "sleep": 30},
+        {"name": "e", "sleep": 0},
+    ]
+
+    a, b, c, d, e = invoke_many(probe_dir, events, env={}, timeout_ms=700)
+
+    assert [r.status for r in (a, b, c, d, e)] == ["ok", "error", "ok", "timeout", "ok"]
+    assert [r.cold_start for r in (a, b, c, d, e)] == [True, False, False, False, True]
+    assert a.pid == b.pid == c.pid == d.pid != e.pid
+    # Module state survives a handler exception, not a timeout.
+    assert (a.response["invocations"], c.response["invocations"], e.response["invocations"]) == (1, 3, 1)
+    assert a.init_duration_s is not None
+    assert c.init_duration_s is None
+    assert e.init_duration_s is not None
+    # Output is split per invocation; init output goes with each cold start.
+    assert "init ran" in a.stdout
+    assert "init ran" not in c.stdout
+    assert "init ran" in e.stdout
+    assert "stdout line for c" in c.stdout
+    assert "stdout line for a" not in c.stdout
+    assert "RuntimeError" in b.stderr
+    assert "RuntimeError" not in c.stderr
+    assert len({r.request_id for r in (a, b, c, d, e)}) == 5
+
+
+# -- all three together, with crhelper ------------------------------------------------------
+
+CRHELPER_HANDLER = """
+import os
+
+import boto3
+from crhelper import CfnResource
+
+helper = CfnResource(log_level=os.environ["CRHELPER_LOG_LEVEL"], sleep_on_delete=0)
+
+
+@helper.create
+def create(event, context):
+    properties = event["ResourceProperties"]
+    boto3.client("appintegrations").update_data_integration_association(
+        DataIntegrationIdentifier=properties["DataIntegrationIdentifier"],
+        DataIntegrationAssociationIdentifier=properties["DataIntegrationAssociationIdentifier"],
+        ExecutionConfiguration=properties["ExecutionConfiguration"],
+    )
+    return "execution-1"
+
+
+def handler(event, context):
+    helper(event, context)
+"""
+
+
+@pytest.mark.parametrize("log_level", ["INFO", "DEBUG"])
+def test_crhelper_handler_round_trip_through_all_doubles(
+    tmp_path: Path,
+    fresh_emulator: AppIntegrationsEmulator,
+    fresh_receiver: CfnResponseReceiver,
+    lambda_env: dict[str, str],
+    log_level: str,
+) -> None:
+    association = fresh_emulator.add_association("di-e2e", "assoc-e2e")
+    (tmp_path / "index.py").write_text(textwrap.dedent(CRHELPER_HANDLER))
+    request_id = str(uuid.uuid4())
+    event = {
+        "RequestType": "Create",
+        "ResponseURL": fresh_receiver.response_url(request_id),
+        "StackId": "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/0f1e2d3c",
+        "RequestId": request_id,
+        "ResourceType": "Custom::Probe",
+        "LogicalResourceId": "Probe",
+        "ResourceProperties": {
+            "DataIntegrationIdentifier": association.data_integration_arn,
+            "DataIntegrationAssociationIdentifier": association.association_arn,
+            "ExecutionConfiguration": ON_DEMAND,
+        },
+    }
+
+    result = invoke(
+        tmp_path,
+        event,
+        env={**lambda_env, "CRHELPER_LOG_LEVEL": log_level},
+        timeout_ms=20000,
+        extra_packages=["crhelper"],
+    )
+
+    assert result.ok, result.output
+    [response] = fresh_receiver.wait_for(request_id, timeout=5)
+    assert response.body["Status"] == "SUCCESS", response.body
+    assert response.body["PhysicalResourceId"] == "execution-1"
+    assert response.problems == []
+    [call] = fresh_emulator.update_calls()
+    assert call.headers["x-amz-security-token"] == DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"]
+    assert f"Credential={DUMMY_CREDENTIALS['AWS_ACCESS_KEY_ID']}/" in call.headers["authorization"]
+    assert fresh_emulator.get_association("di-e2e", "assoc-e2e").execution_configuration == ON_DEMAND
+    # The leak check the handler tests rely on can fail: crhelper logs the whole
+    # pre-signed URL at DEBUG ("CFN response URL: ..."), and root is DEBUG by default.
+    signature, token = fresh_receiver.secrets_for(request_id)
+    leaked = signature in result.output or token in result.output
+    assert leaked is (log_level == "DEBUG")

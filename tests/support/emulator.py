@@ -1,0 +1,809 @@
+"""A local Amazon AppIntegrations endpoint for tests that must not need an AWS account.
+
+Why an emulator rather than ``botocore.stub.Stubber``: the custom-resource handler runs in a
+separate process (as Lambda would run it), so the only seam is the network. Pointing the
+handler at this server with ``AWS_ENDPOINT_URL_APPINTEGRATIONS`` exercises the handler's real
+boto3 client: request serialisation, SigV4 signing, retries, timeouts and error parsing.
+
+Why it validates so much: botocore validates parameters client-side, but a handler could
+still build a wrong request (a client created with ``parameter_validation=False``, a raw
+HTTP call, identifiers in the wrong place). Everything here is derived from botocore's own
+service model (``botocore/data/appintegrations``), which is the only contract we have, so
+the emulator answers ``400 InvalidRequestException`` exactly where the model says the real
+service would reject the input.
+
+Supported operations (REST-JSON, service ``appintegrations``, signing name
+``app-integrations``):
+
+* ``PATCH /dataIntegrations/{Identifier}/associations/{DataIntegrationAssociationIdentifier}``
+  - UpdateDataIntegrationAssociation, answers ``200 {}``.
+* ``GET /dataIntegrations/{Identifier}/associations`` - ListDataIntegrationAssociations,
+  with ``maxResults``/``nextToken`` pagination.
+
+Path identifiers: the two labels are *not* greedy (``{Identifier}``, not ``{Identifier+}``),
+so botocore percent-encodes them with no safe characters: an ARN such as
+``arn:aws:app-integrations:us-east-1:111122223333:data-integration/di`` arrives as
+``arn%3Aaws%3Aapp-integrations%3A...%3Adata-integration%2Fdi``. The emulator therefore
+splits the *raw* path on ``/`` first and only then percent-decodes each segment; decoding
+first would cut an ARN in two.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Literal, cast, get_args
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import botocore.session
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
+
+__all__ = [
+    "LIST_OPERATION",
+    "SIGNING_NAME",
+    "UPDATE_OPERATION",
+    "AppIntegrationsEmulator",
+    "Association",
+    "FaultKind",
+    "RecordedRequest",
+]
+
+FaultKind = Literal["throttle", "internal", "access_denied", "invalid", "not_found", "hang"]
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+
+UPDATE_OPERATION = "UpdateDataIntegrationAssociation"
+LIST_OPERATION = "ListDataIntegrationAssociations"
+SIGNING_NAME = "app-integrations"
+
+DEFAULT_ACCOUNT = "111122223333"
+DEFAULT_REGION = "us-east-1"
+
+# status, x-amzn-ErrorType, message for each injectable fault (``hang`` is handled apart).
+_FAULT_RESPONSES: dict[str, tuple[int, str, str]] = {
+    "throttle": (429, "ThrottlingException", "Rate exceeded (injected fault)"),
+    "internal": (500, "InternalServiceError", "Internal service error (injected fault)"),
+    "access_denied": (
+        403,
+        "AccessDeniedException",
+        "User is not authorized to perform this action (injected fault)",
+    ),
+    "invalid": (400, "InvalidRequestException", "The request is not valid (injected fault)"),
+    "not_found": (404, "ResourceNotFoundException", "The requested resource was not found (injected fault)"),
+}
+
+_ARN_PREFIX = "arn:aws:app-integrations"
+
+
+@cache
+def _service_model() -> ServiceModel:
+    """Load botocore's AppIntegrations model once: it is the source of truth for validation."""
+    return botocore.session.get_session().get_service_model("appintegrations")
+
+
+@cache
+def _pattern(expression: str) -> re.Pattern[str]:
+    # Smithy patterns are ECMA-262 regexes that are *not* implicitly anchored, hence search().
+    return re.compile(expression)
+
+
+def validate_shape(shape: Shape, value: Any, path: str) -> list[str]:
+    """Return every way ``value`` violates ``shape`` (empty when valid).
+
+    Only the constraints botocore's model carries are checked: type, required members,
+    unknown members, enum, min/max (length, size or value) and pattern. ``null`` is treated
+    as "absent", which is how Smithy services read JSON. Types the two emulated operations
+    never use (timestamp, blob, document) are accepted as they are.
+    """
+    check = _VALIDATORS.get(shape.type_name)
+    return [] if check is None else check(shape, value, path)
+
+
+def _validate_structure(shape: Shape, value: Any, path: str) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"{path}: expected an object, got {type(value).__name__}"]
+    structure = cast("StructureShape", shape)
+    members = {name: member for name, member in structure.members.items() if "location" not in member.serialization}
+    problems = [f"{path}: unknown member {name!r}" for name in value if name not in members]
+    problems.extend(
+        f"{path}.{name}: required member is missing"
+        for name in structure.required_members
+        if name in members and value.get(name) is None
+    )
+    for name, member in members.items():
+        if value.get(name) is not None:
+            problems.extend(validate_shape(member, value[name], f"{path}.{name}"))
+    return problems
+
+
+def _validate_list(shape: Shape, value: Any, path: str) -> list[str]:
+    if not isinstance(value, list):
+        return [f"{path}: expected a list, got {type(value).__name__}"]
+    problems = _check_range(shape, len(value), path, "item count")
+    member = cast("ListShape", shape).member
+    for index, item in enumerate(value):
+        problems.extend(validate_shape(member, item, f"{path}[{index}]"))
+    return problems
+
+
+def _validate_map(shape: Shape, value: Any, path: str) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"{path}: expected an object, got {type(value).__name__}"]
+    map_shape = cast("MapShape", shape)
+    problems = _check_range(shape, len(value), path, "entry count")
+    for key, item in value.items():
+        problems.extend(validate_shape(map_shape.key, key, f"{path} key {key!r}"))
+        problems.extend(validate_shape(map_shape.value, item, f"{path}[{key!r}]"))
+    return problems
+
+
+def _validate_string(shape: Shape, value: Any, path: str) -> list[str]:
+    if not isinstance(value, str):
+        return [f"{path}: expected a string, got {type(value).__name__}"]
+    problems = []
+    enum: list[str] = shape.metadata.get("enum") or []
+    if enum and value not in enum:
+        problems.append(f"{path}: {value!r} is not one of {enum}")
+    problems.extend(_check_range(shape, len(value), path, "length"))
+    expression = shape.metadata.get("pattern")
+    if expression is not None and _pattern(expression).search(value) is None:
+        problems.append(f"{path}: {value!r} does not match pattern {expression!r}")
+    return problems
+
+
+def _validate_integer(shape: Shape, value: Any, path: str) -> list[str]:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return [f"{path}: expected an integer, got {type(value).__name__}"]
+    return _check_range(shape, value, path, "value")
+
+
+def _validate_number(shape: Shape, value: Any, path: str) -> list[str]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return [f"{path}: expected a number, got {type(value).__name__}"]
+    return []
+
+
+def _validate_boolean(shape: Shape, value: Any, path: str) -> list[str]:
+    return [] if isinstance(value, bool) else [f"{path}: expected a boolean, got {type(value).__name__}"]
+
+
+_VALIDATORS: dict[str, Callable[[Shape, Any, str], list[str]]] = {
+    "structure": _validate_structure,
+    "list": _validate_list,
+    "map": _validate_map,
+    "string": _validate_string,
+    "integer": _validate_integer,
+    "long": _validate_integer,
+    "float": _validate_number,
+    "double": _validate_number,
+    "boolean": _validate_boolean,
+}
+
+
+def _check_range(shape: Shape, measured: int, path: str, what: str) -> list[str]:
+    problems = []
+    minimum = shape.metadata.get("min")
+    maximum = shape.metadata.get("max")
+    if minimum is not None and measured < minimum:
+        problems.append(f"{path}: {what} {measured} is below the minimum {minimum}")
+    if maximum is not None and measured > maximum:
+        problems.append(f"{path}: {what} {measured} is above the maximum {maximum}")
+    return problems
+
+
+@dataclass
+class Association:
+    """One DataIntegrationAssociation held by the emulator (a snapshot when handed out)."""
+
+    data_integration_id: str
+    association_id: str
+    account: str = DEFAULT_ACCOUNT
+    region: str = DEFAULT_REGION
+    client_id: str = "cdk-appintegrations-tests"
+    destination_uri: str = "s3://amzn-s3-demo-destination/appintegrations"
+    execution_configuration: dict[str, Any] = field(
+        default_factory=lambda: {
+            "ExecutionMode": "SCHEDULED",
+            "ScheduleConfiguration": {"ScheduleExpression": "rate(1 hour)"},
+        }
+    )
+    last_execution_status: dict[str, str] = field(default_factory=lambda: {"ExecutionStatus": "COMPLETED"})
+    update_count: int = 0
+
+    @property
+    def data_integration_arn(self) -> str:
+        """``arn:aws:app-integrations:{region}:{account}:data-integration/{di}``."""
+        return f"{_ARN_PREFIX}:{self.region}:{self.account}:data-integration/{self.data_integration_id}"
+
+    @property
+    def association_arn(self) -> str:
+        """``arn:aws:app-integrations:{region}:{account}:data-integration-association/{di}/{assoc}``."""
+        return (
+            f"{_ARN_PREFIX}:{self.region}:{self.account}:data-integration-association/"
+            f"{self.data_integration_id}/{self.association_id}"
+        )
+
+    def matches_data_integration(self, identifier: str) -> bool:
+        """Whether ``identifier`` (plain id or ARN) names this association's data integration."""
+        return identifier in (self.data_integration_id, self.data_integration_arn)
+
+    def matches_association(self, identifier: str) -> bool:
+        """Whether ``identifier`` (plain id or ARN) names this association."""
+        return identifier in (self.association_id, self.association_arn)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``DataIntegrationAssociationSummary`` the List operation returns."""
+        return {
+            "DataIntegrationAssociationArn": self.association_arn,
+            "DataIntegrationArn": self.data_integration_arn,
+            "ClientId": self.client_id,
+            "DestinationURI": self.destination_uri,
+            "ExecutionConfiguration": copy.deepcopy(self.execution_configuration),
+            "LastExecutionStatus": dict(self.last_execution_status),
+        }
+
+
+@dataclass
+class RecordedRequest:
+    """Everything the emulator saw of one HTTP request.
+
+    ``status`` and ``error_type`` are filled in when the answer is sent, so a request that
+    is still hanging shows ``status=None``. A hung request released by ``close()`` keeps
+    ``status=None``: it never got an answer.
+    """
+
+    method: str
+    path: str
+    """The path exactly as sent on the wire (percent-encoded), without the query string."""
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    """Header names lower-cased; repeated headers joined with ``", "``."""
+    raw_body: bytes
+    body: Any
+    """The parsed JSON body, or ``None`` when the body was empty or not JSON."""
+    operation: str | None = None
+    identifiers: dict[str, str] = field(default_factory=dict)
+    """Decoded path labels keyed by model member name, e.g. ``DataIntegrationIdentifier``."""
+    fault: str | None = None
+    status: int | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    received_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Fault:
+    kind: str
+    operation: str | None
+    hang_seconds: float | None
+
+
+class _Reply(Exception):  # noqa: N818 - control flow, not an error
+    """Raised inside request handling to send one JSON answer and stop."""
+
+    def __init__(self, status: int, body: Mapping[str, Any], error_type: str | None = None) -> None:
+        super().__init__(status, error_type)
+        self.status = status
+        self.body = body
+        self.error_type = error_type
+
+
+class _Hangup(Exception):  # noqa: N818 - control flow, not an error
+    """A hung request was released by ``close()``/``reset()``: drop the connection unanswered."""
+
+
+def _error(status: int, error_type: str, message: str) -> _Reply:
+    return _Reply(status, {"Message": message}, error_type)
+
+
+class _EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, emulator: AppIntegrationsEmulator) -> None:
+        self.emulator = emulator
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (read timeout, released hang) is not a test failure.
+        self.emulator._server_errors.append(f"{client_address}: connection error")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real endpoint; urllib3 pools connections
+    server_version = "AppIntegrationsEmulator/1.0"
+    sys_version = ""
+    timeout = 30  # idle keep-alive connections do not pin handler threads forever
+
+    @property
+    def _emulator(self) -> AppIntegrationsEmulator:
+        return cast("_EmulatorServer", self.server).emulator
+
+    def setup(self) -> None:
+        super().setup()
+        self._emulator._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self._emulator._track(self.connection, add=False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep pytest output clean: every request is in ``emulator.requests`` anyway."""
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length) if length > 0 else b""
+        headers: dict[str, str] = {}
+        for name, value in self.headers.items():
+            key = name.lower()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        split = urlsplit(self.path)
+        try:
+            body = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            body = None
+        record = RecordedRequest(
+            method=self.command,
+            path=split.path,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers=headers,
+            raw_body=raw_body,
+            body=body,
+        )
+        emulator = self._emulator
+        emulator._record(record)
+        try:
+            emulator._handle(record)
+        except _Reply as reply:
+            self._send(record, reply)
+        except _Hangup:
+            self.close_connection = True
+
+    def _send(self, record: RecordedRequest, reply: _Reply) -> None:
+        payload = json.dumps(reply.body).encode()
+        self._emulator._complete(record, reply)  # before answering: the client may look at once
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        if reply.error_type is not None:
+            self.send_header("x-amzn-ErrorType", reply.error_type)
+        self.end_headers()
+        self.wfile.write(payload)
+        self.wfile.flush()
+
+
+class AppIntegrationsEmulator:
+    """AppIntegrations on ``http://127.0.0.1:<ephemeral port>``, served from a daemon thread.
+
+    Use it as a context manager (or call :meth:`start` / :meth:`close`)::
+
+        with AppIntegrationsEmulator() as emu:
+            emu.add_association("di-1", "assoc-1")
+            client = boto3.client("appintegrations", endpoint_url=emu.endpoint_url, ...)
+
+    All state (associations, recorded requests, queued faults) is guarded by one lock, so
+    the emulator can be shared by concurrent requests and by a session-scoped fixture
+    (call :meth:`reset` between tests).
+
+    ``hang_seconds`` is how long an injected ``"hang"`` fault holds a request before
+    answering it normally (a slow service, not a dead one). ``close()`` and ``reset()``
+    release hung requests at once, without an answer, so shutdown never waits on them.
+    ``region`` is the region this endpoint serves: a request signed for another region or
+    service is refused, as AWS would.
+    """
+
+    def __init__(self, *, hang_seconds: float = 600.0, region: str = DEFAULT_REGION) -> None:
+        """Prepare an emulator; nothing listens until :meth:`start` (or ``with``)."""
+        self.hang_seconds = hang_seconds
+        self.region = region
+        self._lock = threading.Lock()
+        self._associations: list[Association] = []
+        self._data_integrations: set[tuple[str, str, str]] = set()  # (account, region, id)
+        self._requests: list[RecordedRequest] = []
+        self._faults: list[_Fault] = []
+        self._release = threading.Event()
+        self._closed = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._server_errors: list[str] = []
+        self._server: _EmulatorServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> AppIntegrationsEmulator:
+        """Bind an ephemeral port on 127.0.0.1 and serve from a daemon thread."""
+        if self._server is not None:
+            raise RuntimeError("emulator already started")
+        self._server = _EmulatorServer(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="appintegrations-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving, release hung handlers, drop open connections. Idempotent."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._closed.set()
+        self._release.set()
+        server.shutdown()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> AppIntegrationsEmulator:
+        """Start the server."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the server."""
+        self.close()
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://127.0.0.1:<port>`` - pass as ``endpoint_url`` or ``AWS_ENDPOINT_URL_APPINTEGRATIONS``."""
+        if self._server is None:
+            raise RuntimeError("emulator is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def reset(self) -> None:
+        """Forget associations, requests and queued faults; release any hung request."""
+        self.release_hung()
+        with self._lock:
+            self._associations.clear()
+            self._data_integrations.clear()
+            self._requests.clear()
+            self._faults.clear()
+            self._server_errors.clear()
+
+    def release_hung(self) -> None:
+        """Release every request currently held by a ``"hang"`` fault (they get no answer)."""
+        with self._lock:
+            release, self._release = self._release, threading.Event()
+            if self._closed.is_set():
+                self._release.set()
+        release.set()
+
+    # -- state -----------------------------------------------------------------------------
+
+    def add_data_integration(
+        self, data_integration_id: str, *, account: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION
+    ) -> str:
+        """Declare a data integration with no associations yet; returns its ARN."""
+        with self._lock:
+            self._data_integrations.add((account, region, data_integration_id))
+        return f"{_ARN_PREFIX}:{region}:{account}:data-integration/{data_integration_id}"
+
+    def add_association(
+        self,
+        data_integration_id: str,
+        association_id: str,
+        account: str = DEFAULT_ACCOUNT,
+        region: str = DEFAULT_REGION,
+        *,
+        execution_configuration: Mapping[str, Any] | None = None,
+        client_id: str | None = None,
+        destination_uri: str | None = None,
+    ) -> Association:
+        """Create an association (and its data integration); returns a snapshot of it.
+
+        It is addressable by plain ids or by its ARNs (see :class:`Association`).
+        """
+        association = Association(data_integration_id, association_id, account, region)
+        if execution_configuration is not None:
+            association.execution_configuration = copy.deepcopy(dict(execution_configuration))
+        if client_id is not None:
+            association.client_id = client_id
+        if destination_uri is not None:
+            association.destination_uri = destination_uri
+        with self._lock:
+            if any(existing.association_arn == association.association_arn for existing in self._associations):
+                raise ValueError(f"association {association.association_arn} already exists")
+            self._data_integrations.add((account, region, data_integration_id))
+            self._associations.append(association)
+            return copy.deepcopy(association)
+
+    def get_association(self, data_integration_id: str, association_id: str) -> Association:
+        """A snapshot of an association's current state (ids or ARNs accepted)."""
+        with self._lock:
+            return copy.deepcopy(self._lookup(data_integration_id, association_id))
+
+    @property
+    def associations(self) -> list[Association]:
+        """Snapshots of every association, in creation order."""
+        with self._lock:
+            return copy.deepcopy(self._associations)
+
+    # -- recording -------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far (a copy of the list), including faulted ones."""
+        with self._lock:
+            return list(self._requests)
+
+    def update_calls(self) -> list[RecordedRequest]:
+        """The recorded UpdateDataIntegrationAssociation requests, in arrival order."""
+        return [request for request in self.requests if request.operation == UPDATE_OPERATION]
+
+    def list_calls(self) -> list[RecordedRequest]:
+        """The recorded ListDataIntegrationAssociations requests, in arrival order."""
+        return [request for request in self.requests if request.operation == LIST_OPERATION]
+
+    def clear_requests(self) -> None:
+        """Forget recorded requests only (state and faults stay)."""
+        with self._lock:
+            self._requests.clear()
+
+    # -- faults ----------------------------------------------------------------------------
+
+    def inject(
+        self,
+        kind: FaultKind,
+        times: int = 1,
+        *,
+        operation: str | None = None,
+        hang_seconds: float | None = None,
+    ) -> None:
+        """Queue ``times`` faults of ``kind``; each one is consumed by one request, in order.
+
+        ``operation`` restricts the fault to one operation name (e.g.
+        ``UPDATE_OPERATION``); other operations then pass it by. ``hang_seconds``
+        overrides the emulator-wide hang duration for these faults.
+        Faults apply only to requests that are authenticated and reach a known route.
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._faults.extend(_Fault(kind, operation, hang_seconds) for _ in range(times))
+
+    def pending_faults(self) -> list[str]:
+        """Kinds of the faults still queued, in the order they will be consumed."""
+        with self._lock:
+            return [fault.kind for fault in self._faults]
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault."""
+        with self._lock:
+            self._faults.clear()
+
+    # -- request handling (called from handler threads) ------------------------------------
+
+    def _track(self, connection: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def _record(self, record: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(record)
+
+    def _complete(self, record: RecordedRequest, reply: _Reply) -> None:
+        with self._lock:
+            record.status = reply.status
+            record.error_type = reply.error_type
+            message = reply.body.get("Message")
+            record.error_message = message if isinstance(message, str) else None
+
+    def _take_fault(self, operation: str) -> _Fault | None:
+        with self._lock:
+            for index, fault in enumerate(self._faults):
+                if fault.operation in (None, operation):
+                    return self._faults.pop(index)
+        return None
+
+    def _handle(self, record: RecordedRequest) -> None:
+        """Authenticate, route, apply faults, validate, then perform; always raises ``_Reply``."""
+        self._authenticate(record)
+        operation_model, identifiers = self._route(record)
+        with self._lock:
+            record.operation = operation_model.name
+            record.identifiers = identifiers
+        fault = self._take_fault(operation_model.name)
+        if fault is not None:
+            with self._lock:
+                record.fault = fault.kind
+            if fault.kind == "hang":
+                self._hang(fault)
+            else:
+                status, error_type, message = _FAULT_RESPONSES[fault.kind]
+                raise _error(status, error_type, message)
+        self._validate(record, operation_model, identifiers)
+        if operation_model.name == UPDATE_OPERATION:
+            raise self._update(record, identifiers)
+        raise self._list(record, identifiers)
+
+    def _hang(self, fault: _Fault) -> None:
+        with self._lock:
+            release = self._release
+        seconds = self.hang_seconds if fault.hang_seconds is None else fault.hang_seconds
+        if release.wait(seconds):
+            raise _Hangup
+
+    def _authenticate(self, record: RecordedRequest) -> None:
+        """Require a SigV4 ``Authorization`` header scoped to this service and region.
+
+        The signature itself is not recomputed (the emulator does not know the caller's
+        secret key); the point is to catch an unsigned or mis-scoped client.
+        """
+        authorization = record.headers.get("authorization")
+        if not authorization:
+            raise _error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        if not authorization.startswith("AWS4-HMAC-SHA256 "):
+            raise _error(
+                403,
+                "IncompleteSignatureException",
+                "Authorization header must use the AWS4-HMAC-SHA256 (SigV4) algorithm",
+            )
+        match = re.search(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request", authorization)
+        if match is None or "x-amz-date" not in record.headers:
+            raise _error(
+                403,
+                "IncompleteSignatureException",
+                "Authorization header requires a Credential scope and an X-Amz-Date header",
+            )
+        _, _, region, service = match.groups()
+        if service != SIGNING_NAME:
+            raise _error(
+                403,
+                "InvalidSignatureException",
+                f"Credential should be scoped to correct service: '{SIGNING_NAME}'",
+            )
+        if region != self.region:
+            raise _error(
+                403,
+                "InvalidSignatureException",
+                f"Credential should be scoped to a valid region, not '{region}'",
+            )
+
+    def _route(self, record: RecordedRequest) -> tuple[OperationModel, dict[str, str]]:
+        # Split the *encoded* path first: an ARN label carries %2F, which must not split.
+        segments = record.path.split("/")
+        model = _service_model()
+        if (
+            record.method == "PATCH"
+            and len(segments) == 5
+            and segments[1] == "dataIntegrations"
+            and segments[3] == "associations"
+        ):
+            return model.operation_model(UPDATE_OPERATION), {
+                "DataIntegrationIdentifier": unquote(segments[2]),
+                "DataIntegrationAssociationIdentifier": unquote(segments[4]),
+            }
+        if (
+            record.method == "GET"
+            and len(segments) == 4
+            and segments[1] == "dataIntegrations"
+            and segments[3] == "associations"
+        ):
+            return model.operation_model(LIST_OPERATION), {"DataIntegrationIdentifier": unquote(segments[2])}
+        raise _error(
+            404,
+            "UnknownOperationException",
+            f"No emulated operation for {record.method} {record.path}",
+        )
+
+    def _validate(self, record: RecordedRequest, operation: OperationModel, identifiers: dict[str, str]) -> None:
+        input_shape = operation.input_shape
+        if input_shape is None:  # pragma: no cover - both operations have an input shape
+            return
+        problems: list[str] = []
+        for name, member in input_shape.members.items():
+            location = member.serialization.get("location")
+            if location == "uri":
+                problems.extend(validate_shape(member, identifiers.get(name, ""), name))
+            elif location == "querystring":
+                values = record.query.get(member.serialization["name"])
+                if values:
+                    problems.extend(self._validate_query(member, values[-1], name))
+        if operation.http["method"] in ("PATCH", "PUT", "POST"):
+            if record.raw_body and record.body is None:
+                problems.append("request body is not valid JSON")
+            else:
+                problems.extend(validate_shape(input_shape, record.body or {}, "body"))
+        if problems:
+            raise _error(400, "InvalidRequestException", "; ".join(problems))
+
+    @staticmethod
+    def _validate_query(member: Shape, raw: str, name: str) -> list[str]:
+        if member.type_name in ("integer", "long"):
+            try:
+                return validate_shape(member, int(raw), name)
+            except ValueError:
+                return [f"{name}: {raw!r} is not an integer"]
+        return validate_shape(member, raw, name)
+
+    def _data_integration_known(self, identifier: str) -> bool:
+        """Whether ``identifier`` (plain id or ARN) names a declared data integration (lock held)."""
+        return any(
+            identifier in (di, f"{_ARN_PREFIX}:{region}:{account}:data-integration/{di}")
+            for account, region, di in self._data_integrations
+        )
+
+    def _lookup(self, data_integration: str, association: str) -> Association:
+        """Find an association (caller holds the lock); 404 naming whichever is missing."""
+        if not self._data_integration_known(data_integration):
+            raise _error(404, "ResourceNotFoundException", f"Data integration '{data_integration}' not found")
+        for candidate in self._associations:
+            if candidate.matches_data_integration(data_integration) and candidate.matches_association(association):
+                return candidate
+        raise _error(
+            404,
+            "ResourceNotFoundException",
+            f"Data integration association '{association}' not found for data integration '{data_integration}'",
+        )
+
+    def _update(self, record: RecordedRequest, identifiers: dict[str, str]) -> _Reply:
+        with self._lock:
+            association = self._lookup(
+                identifiers["DataIntegrationIdentifier"], identifiers["DataIntegrationAssociationIdentifier"]
+            )
+            association.execution_configuration = copy.deepcopy(record.body["ExecutionConfiguration"])
+            association.update_count += 1
+        return _Reply(200, {})
+
+    def _list(self, record: RecordedRequest, identifiers: dict[str, str]) -> _Reply:
+        data_integration = identifiers["DataIntegrationIdentifier"]
+        with self._lock:
+            if not self._data_integration_known(data_integration):
+                raise _error(404, "ResourceNotFoundException", f"Data integration '{data_integration}' not found")
+            matching = [a.summary() for a in self._associations if a.matches_data_integration(data_integration)]
+        max_results = int(record.query.get("maxResults", ["50"])[-1])
+        token = record.query.get("nextToken", [None])[-1]
+        start = 0
+        if token is not None:
+            if not token.isdigit() or int(token) > len(matching):
+                raise _error(400, "InvalidRequestException", f"nextToken {token!r} is not valid")
+            start = int(token)
+        body: dict[str, Any] = {"DataIntegrationAssociations": matching[start : start + max_results]}
+        if start + max_results < len(matching):
+            body["NextToken"] = str(start + max_results)
+        return _Reply(200, body)

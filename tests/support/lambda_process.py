@@ -1,0 +1,528 @@
+"""Run a Lambda handler for real, in a separate Lambda-like Python process.
+
+Why a process and not a function call: the behaviours worth testing in a custom-resource
+handler are the ones a direct call hides - what is importable in the asset (and what only
+happened to be installed in the test virtualenv), what the environment holds, how the
+handler logs through the runtime's root handler, what happens at the deadline (crhelper
+arms a timer at ``get_remaining_time_in_millis() - 0.5 s``), and what survives from one
+event to the next in a warm container. So each call starts ``python -S`` on
+``_lambda_bootstrap.py`` with:
+
+* a clean environment: ``PATH`` plus Lambda's variables (``AWS_REGION``,
+  ``AWS_LAMBDA_FUNCTION_NAME``, ``LAMBDA_TASK_ROOT``, dummy session credentials, ...)
+  merged with the caller's ``env`` (``AWS_ENDPOINT_URL_APPINTEGRATIONS``,
+  ``SSL_CERT_FILE``...). ``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE`` point at
+  ``os.devnull`` so a developer's ``~/.aws`` cannot leak in;
+* ``sys.path`` = ``code_dir``, then ``extra_paths``, then ``extra_packages`` (venv
+  distributions by name, e.g. ``("crhelper",)`` when ``code_dir`` is ``lambda_src/``),
+  then boto3 and its dependencies, like Lambda's ``/var/task``, ``/opt/python``,
+  ``/var/runtime``. ``-S`` keeps the virtualenv's site-packages out: the venv packages are
+  exposed through per-distribution "shim" directories of symlinks, so a dependency the
+  asset forgot to ship fails here as it would in Lambda;
+* ``cwd`` = ``code_dir`` (Lambda's working directory is ``LAMBDA_TASK_ROOT``), and
+  ``PYTHONDONTWRITEBYTECODE=1`` so running a handler never adds ``__pycache__`` to the
+  asset directory (which would change a CDK asset hash).
+
+Deadlines: the bootstrap itself kills the sandbox at ``timeout_ms`` (printing Lambda's
+"Task timed out" line); the parent additionally SIGKILLs the process group at
+``timeout_ms + kill_grace_s`` (10 s by default) or when init takes longer than
+``init_timeout_s`` (Lambda's 10 s init limit), and reports ``timed_out=True``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+from tests.support._lambda_bootstrap import TIMEOUT_EXIT_CODE
+
+__all__ = [
+    "DEFAULT_ACCOUNT",
+    "DUMMY_CREDENTIALS",
+    "REPO_ROOT",
+    "TIMEOUT_EXIT_CODE",
+    "InvocationResult",
+    "invoke",
+    "invoke_many",
+    "lambda_environment",
+    "package_shim",
+]
+
+BOOTSTRAP = Path(__file__).with_name("_lambda_bootstrap.py")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ACCOUNT = "111122223333"
+DEFAULT_FUNCTION_NAME = "cdk-appintegrations-cr"
+RUNTIME_PACKAGES = ("boto3",)
+"""What the Lambda python runtime provides besides the standard library (with dependencies)."""
+
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEXAMPLEdummySessionTokenForLocalTestsOnly",
+}
+"""Lambda hands the function session credentials through the environment; these are fake."""
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """What one invocation produced.
+
+    ``returncode`` is 0 when the handler returned, 1 when it raised (or init failed),
+    ``TIMEOUT_EXIT_CODE`` when the in-sandbox deadline fired, ``-SIGKILL`` when the parent
+    had to kill the process, and the process's own status if the handler made it exit. For
+    :func:`invoke` this is the exit status of the process.
+    ``stdout``/``stderr`` hold this invocation's output only; init output (module import)
+    is attached to the first invocation of each process, as Lambda does.
+    ``duration_s`` is the handler's own run time (Lambda's "Duration"), not process start-up.
+    """
+
+    returncode: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool = False
+    status: str = "ok"
+    """``ok``, ``error``, ``timeout``, ``init_error`` or ``crashed``."""
+    request_id: str | None = None
+    response: Any = None
+    """The handler's return value after a JSON round trip (``None`` unless ``status == "ok"``)."""
+    error_type: str | None = None
+    error_message: str | None = None
+    cold_start: bool = True
+    init_duration_s: float | None = None
+    pid: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the handler returned normally."""
+        return self.status == "ok"
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together: everything this invocation wrote to its log stream."""
+        return self.stdout + self.stderr
+
+
+# -- the package shims ----------------------------------------------------------------------
+
+_SHIM_ROOT: Path | None = None
+
+
+def _shim_root() -> Path:
+    global _SHIM_ROOT  # noqa: PLW0603 - one directory per test process, removed at exit
+    if _SHIM_ROOT is None:
+        _SHIM_ROOT = Path(tempfile.mkdtemp(prefix="lambda-shims-"))
+        atexit.register(shutil.rmtree, _SHIM_ROOT, True)
+    return _SHIM_ROOT
+
+
+def _requirement_names(distribution: importlib.metadata.Distribution) -> list[str]:
+    names = []
+    for requirement in distribution.requires or []:
+        if "extra ==" in requirement.replace('"', "'").replace("extra==", "extra =="):
+            continue
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        if match is not None:
+            names.append(match.group(0))
+    return names
+
+
+def _closure(names: Sequence[str]) -> list[importlib.metadata.Distribution]:
+    seen: dict[str, importlib.metadata.Distribution] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in seen:
+            continue
+        distribution = importlib.metadata.distribution(name)
+        seen[key] = distribution
+        pending.extend(_requirement_names(distribution))
+    return list(seen.values())
+
+
+def _top_level_entries(distribution: importlib.metadata.Distribution) -> set[str]:
+    entries = set()
+    for file in distribution.files or []:
+        top = file.parts[0]
+        if top in ("..", "__pycache__") or top.endswith((".dist-info", ".egg-info", ".pth")):
+            continue
+        entries.add(top)
+    return entries
+
+
+@cache
+def package_shim(*names: str, exclude: tuple[str, ...] = ()) -> Path:
+    """A directory exposing only the named venv distributions and their dependencies.
+
+    It holds symlinks to the distributions' top-level modules, so putting it on
+    ``PYTHONPATH`` makes exactly those importable (unlike the whole site-packages).
+    Distributions in the dependency closure of ``exclude`` are left out (used to keep the
+    runtime's boto3 out of an extra-packages shim).
+    """
+    excluded = {d.metadata["Name"].lower() for d in _closure(exclude)} if exclude else set()
+    directory = _shim_root() / ("-".join(sorted(names)) + ("-minus-" + "-".join(exclude) if exclude else ""))
+    directory.mkdir(parents=True, exist_ok=True)
+    for distribution in _closure(names):
+        if distribution.metadata["Name"].lower() in excluded:
+            continue
+        for entry in _top_level_entries(distribution):
+            target = Path(str(distribution.locate_file(entry)))
+            link = directory / entry
+            if target.exists() and not link.exists():
+                link.symlink_to(target, target_is_directory=target.is_dir())
+    return directory
+
+
+# -- environment ----------------------------------------------------------------------------
+
+
+def lambda_environment(
+    code_dir: Path,
+    *,
+    handler: str,
+    function_name: str = DEFAULT_FUNCTION_NAME,
+    memory_mb: int = 128,
+    region: str = "us-east-1",
+    python_path: Sequence[Path] = (),
+) -> dict[str, str]:
+    """The variables a Lambda python function sees (before the caller's additions)."""
+    today = dt.datetime.now(dt.timezone.utc)
+    return {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"{today:%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}",
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        "_HANDLER": handler,
+        **DUMMY_CREDENTIALS,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "PYTHONPATH": os.pathsep.join(str(path) for path in python_path),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+def invoke(
+    code_dir: Path,
+    event: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    timeout_ms: int = 60000,
+    handler: str = "index.handler",
+    extra_paths: Sequence[Path] = (),
+    extra_packages: Sequence[str] = (),
+    function_name: str = DEFAULT_FUNCTION_NAME,
+    memory_mb: int = 128,
+    enforce_deadline: bool = True,
+    kill_grace_s: float = 10.0,
+    init_timeout_s: float = 10.0,
+) -> InvocationResult:
+    """Cold-start a sandbox, run ``event`` through ``handler``, and return what happened."""
+    [result] = invoke_many(
+        code_dir,
+        [event],
+        env=env,
+        timeout_ms=timeout_ms,
+        handler=handler,
+        extra_paths=extra_paths,
+        extra_packages=extra_packages,
+        function_name=function_name,
+        memory_mb=memory_mb,
+        enforce_deadline=enforce_deadline,
+        kill_grace_s=kill_grace_s,
+        init_timeout_s=init_timeout_s,
+    )
+    return result
+
+
+def invoke_many(
+    code_dir: Path,
+    events: Sequence[Mapping[str, Any]],
+    *,
+    env: Mapping[str, str],
+    timeout_ms: int = 60000,
+    handler: str = "index.handler",
+    extra_paths: Sequence[Path] = (),
+    extra_packages: Sequence[str] = (),
+    function_name: str = DEFAULT_FUNCTION_NAME,
+    memory_mb: int = 128,
+    enforce_deadline: bool = True,
+    kill_grace_s: float = 10.0,
+    init_timeout_s: float = 10.0,
+) -> list[InvocationResult]:
+    """Run ``events`` one after another in one warm sandbox; one result per event.
+
+    Module state survives between events, as in a warm Lambda container. When the sandbox
+    dies (timeout, init failure, crash), the remaining events go to a fresh one - a new
+    cold start, which is what Lambda would do.
+    """
+    if "PYTHONPATH" in env:
+        raise ValueError("pass extra_paths / extra_packages instead of PYTHONPATH")
+    code_dir = Path(code_dir).resolve()
+    python_path = [code_dir, *(Path(p).resolve() for p in extra_paths)]
+    if extra_packages:
+        python_path.append(package_shim(*extra_packages, exclude=RUNTIME_PACKAGES))
+    python_path.append(package_shim(*RUNTIME_PACKAGES))
+    full_env = lambda_environment(
+        code_dir, handler=handler, function_name=function_name, memory_mb=memory_mb, python_path=python_path
+    )
+    full_env.update(env)
+    settings = _Settings(
+        code_dir=code_dir,
+        handler=handler,
+        env=full_env,
+        timeout_s=timeout_ms / 1000.0,
+        timeout_ms=timeout_ms,
+        function_arn=f"arn:aws:lambda:{full_env['AWS_REGION']}:{DEFAULT_ACCOUNT}:function:{function_name}",
+        enforce_deadline=enforce_deadline,
+        kill_grace_s=kill_grace_s,
+        init_timeout_s=init_timeout_s,
+    )
+    results: list[InvocationResult] = []
+    while len(results) < len(events):
+        results.extend(_run_sandbox(settings, list(events[len(results) :])))
+    return results
+
+
+@dataclass(frozen=True)
+class _Settings:
+    code_dir: Path
+    handler: str
+    env: dict[str, str]
+    timeout_s: float
+    timeout_ms: int
+    function_arn: str
+    enforce_deadline: bool
+    kill_grace_s: float
+    init_timeout_s: float
+
+
+class _Output:
+    """Collects one pipe's lines and notes when each invocation started (from the markers)."""
+
+    def __init__(
+        self, stream: IO[bytes], marker: str, starts: dict[int, tuple[float, str]], lock: threading.Lock
+    ) -> None:
+        self.lines: list[str] = []
+        self._stream = stream
+        self._marker = marker
+        self._starts = starts
+        self._lock = lock
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        for raw in iter(self._stream.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            position = line.find(self._marker)
+            if position >= 0:
+                fields = line[position:].split()
+                if fields[1] == "START":
+                    with self._lock:
+                        self._starts.setdefault(int(fields[2]), (time.monotonic(), fields[3]))
+            self.lines.append(line)
+        self._stream.close()
+
+    def split(self, count: int) -> list[str]:
+        """This pipe's text for invocations ``0..count-1`` of the sandbox, markers removed."""
+        buffers = [""] * max(count, 1)
+        current = 0
+        for line in self.lines:
+            position = line.find(self._marker)
+            if position < 0:
+                buffers[min(current, len(buffers) - 1)] += line
+                continue
+            if position > 0:  # output without a trailing newline, then the marker
+                buffers[min(current, len(buffers) - 1)] += line[:position] + "\n"
+            fields = line[position:].split()
+            if fields[1] == "START":
+                current = int(fields[2])
+        return buffers
+
+
+def _run_sandbox(settings: _Settings, events: list[Mapping[str, Any]]) -> list[InvocationResult]:
+    """One process: run as many of ``events`` as it survives; at least one result."""
+    marker = f"@@lambda-bootstrap-{secrets.token_hex(8)}@@"
+    with tempfile.TemporaryDirectory(prefix="lambda-run-") as scratch:
+        results_file = Path(scratch) / "results.jsonl"
+        command = [
+            sys.executable,
+            "-S",  # no site: the venv's site-packages stay out of the sandbox
+            str(BOOTSTRAP),
+            "--handler",
+            settings.handler,
+            "--timeout-ms",
+            str(settings.timeout_ms),
+            "--results",
+            str(results_file),
+            "--marker",
+            marker,
+            "--function-arn",
+            settings.function_arn,
+        ]
+        if not settings.enforce_deadline:
+            command.append("--no-deadline")
+        spawned = time.monotonic()
+        process = subprocess.Popen(
+            command,
+            cwd=settings.code_dir,
+            env=settings.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # so a kill takes the handler's children with it
+        )
+        if process.stdin is None or process.stdout is None or process.stderr is None:  # pragma: no cover
+            raise RuntimeError("pipes were not created")
+        starts: dict[int, tuple[float, str]] = {}  # index -> (monotonic start, request id)
+        lock = threading.Lock()
+        stdout = _Output(process.stdout, marker, starts, lock)
+        stderr = _Output(process.stderr, marker, starts, lock)
+        with contextlib.suppress(BrokenPipeError):  # the process may die before reading it
+            process.stdin.write(json.dumps({"events": events}).encode())
+            process.stdin.close()
+        killed_at = _supervise(process, settings, starts, lock, spawned)
+        stdout.thread.join(timeout=5)
+        stderr.thread.join(timeout=5)
+        records = {}
+        if results_file.exists():
+            for line in results_file.read_text(encoding="utf-8").splitlines():
+                record = json.loads(line)
+                records[int(record["index"])] = record
+    return _assemble(
+        process=process,
+        events=events,
+        records=records,
+        starts=starts,
+        killed_at=killed_at,
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+def _supervise(
+    process: subprocess.Popen[bytes],
+    settings: _Settings,
+    starts: dict[int, tuple[float, str]],
+    lock: threading.Lock,
+    spawned: float,
+) -> float | None:
+    """Wait for the process, SIGKILL its group past the hard deadline; return the kill time.
+
+    Whatever happens, the whole process group is killed before the process is reaped: a
+    finished sandbox takes its stray children with it (Lambda freezes them), and killing
+    while the exited leader is still a zombie means its id cannot have been reused yet.
+    """
+    killed_at = None
+    while not _has_exited(process):
+        with lock:
+            latest = max(starts) if starts else None
+            started = starts[latest][0] if latest is not None else None
+        if started is None:
+            deadline = spawned + settings.init_timeout_s
+        else:
+            deadline = started + settings.timeout_s + settings.kill_grace_s
+        if time.monotonic() > deadline:
+            killed_at = time.monotonic()
+            break
+        time.sleep(0.02)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    return killed_at
+
+
+def _has_exited(process: subprocess.Popen[bytes]) -> bool:
+    """Whether the process has exited, *without* reaping it (so its pid stays reserved)."""
+    if not hasattr(os, "waitid"):  # pragma: no cover - Linux and macOS have waitid
+        return process.poll() is not None
+    state = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    return state is not None
+
+
+def _assemble(
+    *,
+    process: subprocess.Popen[bytes],
+    events: list[Mapping[str, Any]],
+    records: dict[int, dict[str, Any]],
+    starts: dict[int, tuple[float, str]],
+    killed_at: float | None,
+    stdout: _Output,
+    stderr: _Output,
+) -> list[InvocationResult]:
+    reached = max([*records, *starts, 0]) + 1
+    count = min(reached, len(events))
+    outs = stdout.split(count)
+    errs = stderr.split(count)
+    results = []
+    for index in range(count):
+        record = records.get(index)
+        cold = index == 0
+        if record is not None:
+            status = str(record["status"])
+            returncode: int | None = {"ok": 0, "error": 1, "init_error": 1}.get(status, process.returncode)
+            duration = float(record.get("duration_s", 0.0))
+            init_duration = record.get("init_duration_s")
+        else:
+            # No report: the parent killed it (hard deadline) or the process died on its own.
+            status = "timeout" if killed_at is not None else "crashed"
+            returncode = process.returncode
+            begun = starts.get(index)
+            end = killed_at if killed_at is not None else time.monotonic()
+            duration = end - begun[0] if begun is not None else 0.0
+            init_duration = None
+        results.append(
+            InvocationResult(
+                returncode=returncode,
+                stdout=outs[index],
+                stderr=errs[index],
+                duration_s=duration,
+                timed_out=status == "timeout",
+                status=status,
+                request_id=record["request_id"] if record and "request_id" in record else _started_id(starts, index),
+                response=record.get("response") if record else None,
+                error_type=record.get("errorType") if record else None,
+                error_message=record.get("errorMessage") if record else None,
+                cold_start=cold,
+                init_duration_s=float(init_duration) if init_duration is not None else None,
+                pid=process.pid,
+            )
+        )
+    return results
+
+
+def _started_id(starts: dict[int, tuple[float, str]], index: int) -> str | None:
+    started = starts.get(index)
+    return started[1] if started is not None else None
