@@ -80,7 +80,8 @@ def test_create_applies_once_and_answers_success(
     assert call.identifiers == {"DataIntegrationIdentifier": DI, "DataIntegrationAssociationIdentifier": ASSOC}
     assert call.body == {"ExecutionConfiguration": ON_DEMAND["ExecutionConfiguration"]}
     applied = [r for r in log_records(result) if r.get("outcome") == "APPLIED"]
-    assert applied and applied[0]["data_integration_association_identifier"] == ASSOC
+    assert applied
+    assert applied[0]["data_integration_association_identifier"] == ASSOC
     assert_no_secrets(fresh_receiver, "c1", result)
 
 
