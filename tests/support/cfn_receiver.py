@@ -45,6 +45,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.support.http_request import read_request
+
 __all__ = ["CFN_RESPONSE_LIMIT_BYTES", "CfnResponseReceiver", "ReceivedResponse", "TlsMaterial", "make_self_signed"]
 
 CFN_RESPONSE_LIMIT_BYTES = 4096
@@ -210,12 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._receive()
 
     def _receive(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length) if length > 0 else b""
-        headers: dict[str, str] = {}
-        for name, value in self.headers.items():
-            key = name.lower()
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        headers, raw_body = read_request(self)
         status, payload = self._receiver._accept(self.command, self.path, headers, raw_body)
         self.send_response(status)
         self.send_header("Content-Type", "application/xml" if payload else "text/plain")

@@ -49,6 +49,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
+from tests.support.http_request import read_request
+
 __all__ = [
     "LIST_OPERATION",
     "SIGNING_NAME",
@@ -358,12 +360,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length) if length > 0 else b""
-        headers: dict[str, str] = {}
-        for name, value in self.headers.items():
-            key = name.lower()
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        headers, raw_body = read_request(self)
         split = urlsplit(self.path)
         try:
             body = json.loads(raw_body) if raw_body else None

@@ -139,11 +139,3 @@ def test_backoff_is_capped_and_jittered() -> None:
     assert service.backoff(2, rng=lambda: 1.0) == 2 * service.BASE_BACKOFF_S
     assert service.backoff(20, rng=lambda: 1.0) == service.MAX_BACKOFF_S
     assert service.backoff(3, rng=lambda: 0.0) == 0.0
-
-
-def test_client_timeouts_are_bounded_and_botocore_does_not_retry_behind_our_back() -> None:
-    config = service.CLIENT_CONFIG
-    assert config.connect_timeout == service.CONNECT_TIMEOUT_S
-    assert config.read_timeout == service.READ_TIMEOUT_S
-    assert config.retries is not None
-    assert config.retries["total_max_attempts"] == 1
