@@ -24,5 +24,5 @@ npm ci --no-audit --no-fund --loglevel=error
 echo "cdk $(npx --no-install cdk --version)"
 
 # The example: synthesize app.py with the CLI (no AWS account needed).
-npx --no-install cdk synth --quiet --all
+npx --no-install cdk synth --quiet
 echo "Example synthesized into cdk.out/"

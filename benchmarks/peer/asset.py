@@ -31,8 +31,8 @@ def _asset_manifests(outdir: Path) -> list[Path]:
     return found or sorted(outdir.glob("*.assets.json"))
 
 
-def find_provider_asset(outdir: str | Path) -> Path:
-    """Directory of the AwsCustomResource provider's code asset in ``outdir``.
+def find_provider_asset(outdir: str | Path, display_prefix: str = PROVIDER_ID) -> Path:
+    """Directory of the AwsCustomResource provider's (or ``display_prefix``'s) code asset in ``outdir``.
 
     Matched by the asset's ``displayName`` (``AWS679f.../Code``) in the asset
     manifest, which names the construct path regardless of how the App ran.
@@ -43,9 +43,9 @@ def find_provider_asset(outdir: str | Path) -> Path:
         for entry in data.get("files", {}).values():
             name = str(entry.get("displayName", ""))
             source = entry.get("source", {})
-            if name.startswith(PROVIDER_ID) and source.get("packaging") == "zip":
+            if name.startswith(display_prefix) and source.get("packaging") == "zip":
                 return out / str(source["path"])
-    raise FileNotFoundError(f"no {PROVIDER_ID} code asset listed under {out}")
+    raise FileNotFoundError(f"no {display_prefix} code asset listed under {out}")
 
 
 def zip_bytes(directory: str | Path) -> int:
@@ -61,9 +61,9 @@ def zip_bytes(directory: str | Path) -> int:
     return buf.getbuffer().nbytes
 
 
-def measure_asset(outdir: str | Path) -> dict[str, Any]:
+def measure_asset(outdir: str | Path, display_prefix: str = PROVIDER_ID) -> dict[str, Any]:
     """Provider asset path, raw file bytes and zipped bytes."""
-    asset = find_provider_asset(outdir)
+    asset = find_provider_asset(outdir, display_prefix)
     raw = sum(p.stat().st_size for p in asset.rglob("*") if p.is_file())
     return {
         "asset_dir": str(asset),

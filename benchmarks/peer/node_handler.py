@@ -60,12 +60,14 @@ def resource_properties(template_props: Mapping[str, Any]) -> dict[str, Any]:
     return converted
 
 
-def custom_resources(template: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """``(logical id, Properties)`` of every AwsCustomResource in template order."""
+def custom_resources(
+    template: Mapping[str, Any], resource_type: str = "Custom::AWS"
+) -> list[tuple[str, dict[str, Any]]]:
+    """``(logical id, Properties)`` of every AwsCustomResource (or ``resource_type``) in template order."""
     return [
         (lid, dict(res.get("Properties", {})))
         for lid, res in template.get("Resources", {}).items()
-        if res.get("Type") == "Custom::AWS"
+        if res.get("Type") == resource_type
     ]
 
 
@@ -78,8 +80,9 @@ def make_event(
     request_id: str | None = None,
     physical_id: str | None = None,
     old_props: Mapping[str, Any] | None = None,
+    resource_type: str = "Custom::AWS",
 ) -> dict[str, Any]:
-    """One CloudFormation custom-resource request for the peer handler."""
+    """One CloudFormation custom-resource request for the peer handler (or ours, by ``resource_type``)."""
     event: dict[str, Any] = {
         "RequestType": request_type,
         "ServiceToken": SERVICE_TOKEN,
@@ -87,7 +90,7 @@ def make_event(
         "StackId": STACK_ID,
         "RequestId": request_id or str(uuid.uuid4()),
         "LogicalResourceId": logical_id,
-        "ResourceType": "Custom::AWS",
+        "ResourceType": resource_type,
         "ResourceProperties": resource_properties(props),
     }
     if request_type != "Create":

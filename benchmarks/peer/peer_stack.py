@@ -28,10 +28,6 @@ MAX_TEMPLATE_BYTES_S3: Final = 1_000_000
 MAX_TEMPLATE_BYTES_INLINE: Final = 51_200
 MAX_ROLE_INLINE_POLICY_BYTES: Final = 10_240
 
-# The AwsCustomResource singleton provider: its logical-id prefix is fixed by CDK
-# (``AWS679f53fac002430cb0da5b7982bd2287``), the role is ``...ServiceRole...``.
-_PROVIDER_PREFIX: Final = "AWS679f53fac002430cb0da5b7982bd2287"
-
 
 def data_integration_id(i: int) -> str:
     """Data integration id for instance ``i``: 50 associations share one integration."""
@@ -98,9 +94,9 @@ def synth_peer(n: int, outdir: str) -> cdk.cx_api.CloudAssembly:
     return build_peer_app(n, outdir).synth()
 
 
-def load_template(outdir: str | Path) -> dict[str, Any]:
-    """The peer stack's template as CDK wrote it to ``outdir``."""
-    path = Path(outdir) / f"{STACK_NAME}.template.json"
+def load_template(outdir: str | Path, stack_name: str = STACK_NAME) -> dict[str, Any]:
+    """A stack's template (the peer's by default) as CDK wrote it to ``outdir``."""
+    path = Path(outdir) / f"{stack_name}.template.json"
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -123,35 +119,82 @@ _PSEUDO: Final[Mapping[str, str]] = {
 }
 
 
-def resolve_pseudo(value: object) -> object:
-    """Resolve ``Fn::Join`` and pseudo-parameter ``Ref`` as CloudFormation would in us-east-1.
+def resolve_pseudo(value: object, attributes: Mapping[str, str] | None = None) -> object:
+    """Resolve ``Fn::Join``, ``Fn::Sub`` and pseudo-parameter ``Ref`` as CloudFormation would in us-east-1.
 
     IAM checks the size of the policy CloudFormation hands it, i.e. after
-    ``{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ...]]}`` became
-    ``"arn:aws:..."``; the template form overstates it. Other intrinsics are
-    left as they are (none occur in the peer's policies).
+    ``{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ...]]}`` (the peer) or
+    ``{"Fn::Sub": "arn:${AWS::Partition}:..."}`` (ours) became ``"arn:aws:..."``;
+    the template form overstates it. ``attributes`` maps ``"LogicalId.Attr"`` to a
+    stand-in for ``Fn::GetAtt`` (see :func:`attribute_stand_ins`). Other intrinsics
+    are left as they are.
     """
     if isinstance(value, list):
-        return [resolve_pseudo(v) for v in value]
+        return [resolve_pseudo(v, attributes) for v in value]
     if not isinstance(value, dict):
         return value
     if len(value) == 1 and "Ref" in value and value["Ref"] in _PSEUDO:
         return _PSEUDO[value["Ref"]]
     if len(value) == 1 and "Fn::Join" in value:
         sep, parts = value["Fn::Join"]
-        resolved = [resolve_pseudo(p) for p in parts]
+        resolved = [resolve_pseudo(p, attributes) for p in parts]
         if all(isinstance(p, str) for p in resolved):
             return str(sep).join(str(p) for p in resolved)
-    return {k: resolve_pseudo(v) for k, v in value.items()}
+    if len(value) == 1 and isinstance(value.get("Fn::Sub"), str):
+        text = str(value["Fn::Sub"])
+        for name, resolved_name in _PSEUDO.items():
+            text = text.replace("${" + name + "}", resolved_name)
+        if "${" not in text:
+            return text
+    getatt = value.get("Fn::GetAtt") if len(value) == 1 else None
+    if isinstance(getatt, list) and attributes and ".".join(map(str, getatt)) in attributes:
+        return attributes[".".join(map(str, getatt))]
+    return {k: resolve_pseudo(v, attributes) for k, v in value.items()}
 
 
-def _provider_role_ids(resources: Mapping[str, Any]) -> list[str]:
-    """Logical ids of the AwsCustomResource singleton's role(s)."""
-    return [
-        lid
+def attribute_stand_ins(resources: Mapping[str, Any], stack_name: str = STACK_NAME) -> dict[str, str]:
+    """``Fn::GetAtt`` stand-ins of the deployed length: each unnamed log group's ``Arn``.
+
+    CloudFormation names such a log group ``{stack}-{logical id}-{12 random characters}``,
+    so its ARN's length is known before deploy (our provider's policy names its log group).
+    """
+    return {
+        f"{lid}.Arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{stack_name}-{lid}-{'X' * 12}:*"
         for lid, res in resources.items()
-        if res.get("Type") == "AWS::IAM::Role" and lid.startswith(_PROVIDER_PREFIX)
-    ]
+        if res.get("Type") == "AWS::Logs::LogGroup" and "LogGroupName" not in res.get("Properties", {})
+    }
+
+
+def provider_role_ids(resources: Mapping[str, Any]) -> list[str]:
+    """Logical ids of the roles the stack's Lambda functions run as: the providers' roles.
+
+    Found through each ``AWS::Lambda::Function``'s ``Role`` (``Fn::GetAtt [role, Arn]``),
+    so it serves any provider: the AwsCustomResource singleton's
+    ``AWS679f...ServiceRole...`` here, our construct's provider role in
+    ``benchmarks.ours_stack``.
+    """
+    ids: list[str] = []
+    for res in resources.values():
+        if res.get("Type") != "AWS::Lambda::Function":
+            continue
+        role = res.get("Properties", {}).get("Role")
+        if isinstance(role, dict) and isinstance(role.get("Fn::GetAtt"), list):
+            role_id = str(role["Fn::GetAtt"][0])
+            if role_id not in ids and resources.get(role_id, {}).get("Type") == "AWS::IAM::Role":
+                ids.append(role_id)
+    return ids
+
+
+def _inline_policy_documents(resources: Mapping[str, Any], role_ids: list[str]) -> list[object]:
+    """Every inline policy document on ``role_ids``: ``AWS::IAM::Policy`` resources and the roles' own ``Policies``."""
+    docs: list[object] = []
+    for res in resources.values():
+        props = res.get("Properties", {})
+        if res.get("Type") == "AWS::IAM::Policy" and any(_refs_role(props.get("Roles"), rid) for rid in role_ids):
+            docs.append(props.get("PolicyDocument", {}))
+    for rid in role_ids:
+        docs.extend(p.get("PolicyDocument", {}) for p in resources[rid].get("Properties", {}).get("Policies", []))
+    return docs
 
 
 def _refs_role(roles: object, role_id: str) -> bool:
@@ -159,8 +202,10 @@ def _refs_role(roles: object, role_id: str) -> bool:
     return isinstance(roles, list) and any(isinstance(r, dict) and r.get("Ref") == role_id for r in roles)
 
 
-def measure_template(template: Mapping[str, Any], written_bytes: int | None = None) -> dict[str, Any]:
-    """Sizes of the peer template and the deploy limits they would break.
+def measure_template(
+    template: Mapping[str, Any], written_bytes: int | None = None, stack_name: str = STACK_NAME
+) -> dict[str, Any]:
+    """Sizes of a template (the peer's or ours) and the deploy limits they would break.
 
     ``written_bytes`` is the size of the file CDK wrote, if the caller has it.
     Returns resource count, minified template bytes, the bytes of every inline
@@ -168,19 +213,12 @@ def measure_template(template: Mapping[str, Any], written_bytes: int | None = No
     IAM counts them), and one flag per limit.
     """
     resources: Mapping[str, Any] = template.get("Resources", {})
-    role_ids = _provider_role_ids(resources)
-    policy_bytes = 0
-    resolved_bytes = 0
-    policy_count = 0
-    for res in resources.values():
-        if res.get("Type") != "AWS::IAM::Policy":
-            continue
-        props = res.get("Properties", {})
-        if any(_refs_role(props.get("Roles"), rid) for rid in role_ids):
-            doc = props.get("PolicyDocument", {})
-            policy_bytes += minified_bytes(doc)
-            resolved_bytes += minified_bytes(resolve_pseudo(doc))
-            policy_count += 1
+    role_ids = provider_role_ids(resources)
+    docs = _inline_policy_documents(resources, role_ids)
+    policy_bytes = sum(minified_bytes(doc) for doc in docs)
+    stand_ins = attribute_stand_ins(resources, stack_name)
+    resolved_bytes = sum(minified_bytes(resolve_pseudo(doc, stand_ins)) for doc in docs)
+    policy_count = len(docs)
     template_bytes = minified_bytes(template)
     return {
         "resources": len(resources),

@@ -1,4 +1,4 @@
-"""Run peer synths in fresh interpreters, time them, and search for the largest deployable N.
+"""Run synths (the peer's or ours) in fresh interpreters, time them, and search for the largest deployable N.
 
 Why subprocesses: jsii start-up (a Node.js child loading aws-cdk-lib) is part of
 what a user pays per ``cdk synth``, and one interpreter re-synthesizing would
@@ -23,6 +23,12 @@ from typing import Any, Final
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 DEFAULT_GRID: Final = (1, 10, 25, 50, 100, 250, 490)
+# approach -> (module, its synth(n, outdir) function); each module also has STACK_NAME.
+STACK_BUILDERS: Final[Mapping[str, tuple[str, str]]] = {
+    "ours": ("benchmarks.ours_stack", "synth_ours"),
+    "peer": ("benchmarks.peer.peer_stack", "synth_peer"),
+}
+APPROACHES: Final = tuple(STACK_BUILDERS)
 
 
 def node_bin_dir() -> Path | None:
@@ -48,8 +54,8 @@ def synth_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def synth_in_subprocess(n: int, outdir: str | Path, timeout: float = 1800.0) -> dict[str, Any]:
-    """Run ``python -m benchmarks.peer.synth_once`` and return its JSON plus ``wall_s``.
+def synth_in_subprocess(n: int, outdir: str | Path, timeout: float = 1800.0, approach: str = "peer") -> dict[str, Any]:
+    """Run ``python -m benchmarks.peer.synth_once`` for ``approach`` and return its JSON plus ``wall_s``.
 
     ``wall_s`` spans interpreter start to exit: what a user waits for.
     """
@@ -61,6 +67,8 @@ def synth_in_subprocess(n: int, outdir: str | Path, timeout: float = 1800.0) -> 
         str(n),
         "--outdir",
         str(outdir),
+        "--approach",
+        approach,
     ]
     t0 = time.perf_counter()
     proc = subprocess.run(
@@ -77,6 +85,7 @@ def synth_in_subprocess(n: int, outdir: str | Path, timeout: float = 1800.0) -> 
     if proc.returncode != 0 or not lines:
         return {
             "n": n,
+            "approach": approach,
             "ok": False,
             "error": f"exit {proc.returncode}: {proc.stderr[-4000:]}",
             "wall_s": wall,
@@ -86,16 +95,16 @@ def synth_in_subprocess(n: int, outdir: str | Path, timeout: float = 1800.0) -> 
     return result
 
 
-def synth_seconds(n: int, outdir: str | Path | None = None) -> float:
+def synth_seconds(n: int, outdir: str | Path | None = None, approach: str = "peer") -> float:
     """Wall seconds for one build+synth of ``n`` instances in a fresh interpreter.
 
     The caller takes the median of several runs. A failed synth still returns
     its time (CDK fails late, after building the tree).
     """
     if outdir is not None:
-        return float(synth_in_subprocess(n, outdir)["wall_s"])
-    with tempfile.TemporaryDirectory(prefix="peer-synth-") as tmp:
-        return float(synth_in_subprocess(n, tmp)["wall_s"])
+        return float(synth_in_subprocess(n, outdir, approach=approach)["wall_s"])
+    with tempfile.TemporaryDirectory(prefix=f"{approach}-synth-") as tmp:
+        return float(synth_in_subprocess(n, tmp, approach=approach)["wall_s"])
 
 
 def _passes(result: Mapping[str, Any], criterion: str) -> bool:
@@ -113,24 +122,26 @@ def search_largest(
     bisect: bool = True,
     max_bisect_steps: int = 8,
     points: dict[int, dict[str, Any]] | None = None,
+    approach: str = "peer",
 ) -> dict[str, Any]:
     """Evaluate ``grid`` then bisect between the last passing and first failing N.
 
     ``criterion`` is "deploy" (synth passes and no deploy limit is hit) or
     "synth" (synth alone passes). Both are monotone in N here: every instance
-    adds the same two resources and the same policy bytes, which is what makes
-    bisection valid. ``points`` may carry results from an earlier search so no
-    N is synthesized twice. Returns every evaluated point (keyed by N),
-    ``largest`` passing and ``first_failing``.
+    adds the same resources and policy bytes (the peer: two resources, one
+    policy), which is what makes bisection valid. ``points`` may carry results
+    from an earlier search (of the same ``approach``) so no N is synthesized
+    twice. Returns every evaluated point (keyed by N), ``largest`` passing and
+    ``first_failing``.
     """
     if criterion not in ("deploy", "synth"):
         raise ValueError(f"criterion must be 'deploy' or 'synth', not {criterion!r}")
     points = {} if points is None else points
-    with tempfile.TemporaryDirectory(prefix="peer-search-", dir=workdir) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{approach}-search-", dir=workdir) as tmp:
 
         def evaluate(n: int) -> bool:
             if n not in points:
-                points[n] = synth_in_subprocess(n, Path(tmp) / f"n{n}")
+                points[n] = synth_in_subprocess(n, Path(tmp) / f"n{n}", approach=approach)
             return _passes(points[n], criterion)
 
         ordered = sorted(set(grid))
@@ -157,6 +168,7 @@ def search_largest(
                 first_fail = mid
             steps += 1
     return {
+        "approach": approach,
         "criterion": criterion,
         "points": {n: points[n] for n in sorted(points)},
         "largest": last_pass,

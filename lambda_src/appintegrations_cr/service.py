@@ -19,21 +19,20 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
 from .contract import AssociationRequest
+from .limits import (
+    ACTION,
+    BASE_BACKOFF_S,
+    CONNECT_TIMEOUT_S,
+    MAX_ATTEMPTS,
+    MAX_BACKOFF_S,
+    READ_TIMEOUT_S,
+    RESPONSE_RESERVE_S,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_appintegrations import AppIntegrationsServiceClient as AppIntegrationsClient
 
-CONNECT_TIMEOUT_S = 3.0
-READ_TIMEOUT_S = 10.0
-MAX_ATTEMPTS = 4
-BASE_BACKOFF_S = 0.5
-MAX_BACKOFF_S = 8.0
-# Time kept back for crhelper to PUT the response (up to a few seconds over TLS).
-RESPONSE_RESERVE_S = 5.0
-# Worst case of one attempt plus the response: what the construct sizes the timeout by.
-WORST_CASE_S = MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + READ_TIMEOUT_S) + (MAX_ATTEMPTS - 1) * MAX_BACKOFF_S
 RETRYABLE_CODES = frozenset({"ThrottlingException", "InternalServiceError", "ServiceUnavailableException"})
-ACTION = "app-integrations:UpdateDataIntegrationAssociation"
 
 CLIENT_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_S,

@@ -63,7 +63,7 @@ def provider_asset(outdir: Path) -> Path:
         for entry in files.values()
         if any(dest["objectKey"] == object_key for dest in entry["destinations"].values())
     ]
-    return outdir / asset
+    return outdir / str(asset)
 
 
 def as_cloudformation_delivers(value: Any, resources: dict[str, Any]) -> Any:
@@ -124,7 +124,7 @@ def test_lifecycle_through_the_synthesized_asset(
             ("Update", {**rerun, **upgraded_token}, rerun, 0),
             ("Delete", {**rerun, **upgraded_token}, None, 0),
         ]
-        for index, (request_type, props, old, calls) in enumerate(steps):
+        for index, (request_type, props, old, call_count) in enumerate(steps):
             request_id = f"{logical_id}-{index}"
             event: dict[str, Any] = {
                 "RequestType": request_type,
@@ -141,7 +141,7 @@ def test_lifecycle_through_the_synthesized_asset(
             if old is not None:
                 event["OldResourceProperties"] = old
             events.append(event)
-            expected_calls += calls
+            expected_calls += call_count
 
     # Only the asset's own files and the runtime's boto3: a missing vendored module fails here.
     results = invoke_many(provider_asset(first), events, env=lambda_env)

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
-from appintegrations_cr import service
+from appintegrations_cr import limits, service
 from appintegrations_cr.contract import AssociationRequest, parse_properties
 from botocore.stub import Stubber
 
@@ -81,23 +81,23 @@ def test_transient_errors_are_retried_with_backoff(client: Any, stubber: Stubber
     sleeps = Sleeps()
     assert service.apply(client, request(), lambda: 60.0, sleep=sleeps).attempts == 3
     assert len(sleeps) == 2
-    assert all(0 <= s <= service.MAX_BACKOFF_S for s in sleeps)
+    assert all(0 <= s <= limits.MAX_BACKOFF_S for s in sleeps)
 
 
 def test_gives_up_after_the_attempt_limit_with_the_last_error(client: Any, stubber: Stubber) -> None:
-    for _ in range(service.MAX_ATTEMPTS):
+    for _ in range(limits.MAX_ATTEMPTS):
         stubber.add_client_error("update_data_integration_association", "ThrottlingException", "Rate exceeded", 429)
     sleeps = Sleeps()
     with pytest.raises(service.ServiceError) as caught:
         service.apply(client, request(), lambda: 600.0, sleep=sleeps)
-    assert f"Gave up after {service.MAX_ATTEMPTS} attempt(s)" in str(caught.value)
+    assert f"Gave up after {limits.MAX_ATTEMPTS} attempt(s)" in str(caught.value)
     assert "Rate exceeded" in str(caught.value)
-    assert len(sleeps) == service.MAX_ATTEMPTS - 1
+    assert len(sleeps) == limits.MAX_ATTEMPTS - 1
 
 
 def test_stops_retrying_when_the_deadline_is_near(client: Any, stubber: Stubber) -> None:
     stubber.add_client_error("update_data_integration_association", "InternalServiceError", "oops", 500)
-    budget = service.CONNECT_TIMEOUT_S + service.READ_TIMEOUT_S + service.RESPONSE_RESERVE_S
+    budget = limits.CONNECT_TIMEOUT_S + limits.READ_TIMEOUT_S + limits.RESPONSE_RESERVE_S
     with pytest.raises(service.ServiceError, match=r"Gave up after 1 attempt\(s\)"):
         service.apply(client, request(), lambda: budget - 0.1, sleep=Sleeps())
 
@@ -135,7 +135,7 @@ def test_permanent_errors_fail_at_once_and_say_what_to_check(
 
 
 def test_backoff_is_capped_and_jittered() -> None:
-    assert service.backoff(1, rng=lambda: 1.0) == service.BASE_BACKOFF_S
-    assert service.backoff(2, rng=lambda: 1.0) == 2 * service.BASE_BACKOFF_S
-    assert service.backoff(20, rng=lambda: 1.0) == service.MAX_BACKOFF_S
+    assert service.backoff(1, rng=lambda: 1.0) == limits.BASE_BACKOFF_S
+    assert service.backoff(2, rng=lambda: 1.0) == 2 * limits.BASE_BACKOFF_S
+    assert service.backoff(20, rng=lambda: 1.0) == limits.MAX_BACKOFF_S
     assert service.backoff(3, rng=lambda: 0.0) == 0.0

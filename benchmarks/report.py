@@ -1,0 +1,422 @@
+"""Render the benchmark's results (the dict :mod:`benchmarks.run` builds) as markdown and a PNG.
+
+Kept apart from the measuring so the docs can be re-rendered from ``docs/benchmarks.json``
+(``python -m benchmarks.report docs/benchmarks.json``) without measuring again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from benchmarks.peer.peer_stack import MAX_RESOURCES, MAX_ROLE_INLINE_POLICY_BYTES, MAX_TEMPLATE_BYTES_S3
+
+LABELS: Final = {"ours": "ours (DataIntegrationAssociationExecution)", "peer": "peer (AwsCustomResource)"}
+COLORS: Final = {"ours": "tab:blue", "peer": "tab:orange"}
+
+
+# -- formatting ------------------------------------------------------------------------------
+
+
+def num(value: float | None, digits: int = 0) -> str:
+    """``1,234`` / ``1.23``; a dash for a missing figure."""
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def side(point: Mapping[str, Any], approach: str) -> dict[str, Any]:
+    """One approach's results at one N."""
+    result: dict[str, Any] = point[approach]
+    return result
+
+
+def verdict(result: Mapping[str, Any]) -> str:
+    """What a deploy of this synth result would do, in a few words."""
+    if not result.get("ok"):
+        return f"**synth fails**: {short_error(str(result.get('error') or ''))}"
+    m = result["measure"]
+    problems = []
+    if m["over_resource_limit"]:
+        problems.append(f"{m['resources']} resources > {MAX_RESOURCES}")
+    if m["over_template_limit"]:
+        problems.append(f"template {num(m['template_bytes_minified'])} B > {num(MAX_TEMPLATE_BYTES_S3)} B")
+    if m["over_role_inline_policy_limit"]:
+        problems.append(
+            f"IAM: role inline policies {num(m['provider_role_inline_policy_bytes_resolved'])} B"
+            f" > {num(MAX_ROLE_INLINE_POLICY_BYTES)} B"
+        )
+    if problems:
+        return "**deploy fails** (synth passes): " + "; ".join(problems)
+    return "ok (template via S3)" if m["needs_s3_template_upload"] else "ok"
+
+
+def short_error(error: str) -> str:
+    """The first line of CDK's message, trimmed (the 500-resource one before its per-type counts)."""
+    for line in error.splitlines():
+        text = line.strip()
+        if text and not text.startswith(("at ", "File ", "Traceback", "jsii.errors")):
+            head, sep, _counts = text.partition(" is greater than allowed maximum of 500")
+            return head + sep if sep else text[:160]
+    return error[:160]
+
+
+def ratio_text(value: float | None) -> str:
+    """``0.62x``, or a dash."""
+    return "-" if value is None else f"{value:.2f}x"
+
+
+# -- markdown --------------------------------------------------------------------------------
+
+
+def _shape_table(points: Sequence[Mapping[str, Any]]) -> list[str]:
+    rows = [
+        "| N | resources ours / peer | template bytes ours / peer | role inline policy bytes ours / peer"
+        " | ARNs in the policy ours / peer | synth s ours / peer (median) | ratio ours/peer | deploy: ours"
+        " | deploy: peer |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for p in points:
+        ours, peer = side(p, "ours"), side(p, "peer")
+        rows.append(
+            f"| {p['n']} | {_fig(ours, 'resources')} / {_fig(peer, 'resources')}"
+            f" | {_fig(ours, 'template_bytes_minified')} / {_fig(peer, 'template_bytes_minified')}"
+            f" | {_fig(ours, 'provider_role_inline_policy_bytes_resolved')}"
+            f" / {_fig(peer, 'provider_role_inline_policy_bytes_resolved')}"
+            f" | {_scope(ours)} / {_scope(peer)}"
+            f" | {_synth(ours)} / {_synth(peer)} | {ratio_text(p.get('synth_ratio'))}"
+            f" | {verdict(ours)} | {verdict(peer)} |"
+        )
+    return rows
+
+
+def _slope_lines(slope: Mapping[str, Any]) -> list[str]:
+    if slope.get("ours") is None:
+        return []
+    return [
+        f"Synth time per extra association (slope of the medians from N = {slope['from_n']} to"
+        f" N = {slope['to_n']}): ours {num(slope['ours'], 1)} ms, peer {num(slope['peer'], 1)} ms. The rest is"
+        " fixed cost: interpreter and jsii start-up, importing the construct library, writing `cdk.out`."
+    ]
+
+
+def _fig(result: Mapping[str, Any], key: str) -> str:
+    """A template measure, or a dash when synth failed."""
+    return num(result["measure"][key]) if result.get("ok") else "-"
+
+
+def _scope(result: Mapping[str, Any]) -> str:
+    """AppIntegrations ARNs the policies name, with how many of them are wildcards."""
+    scope = result.get("policy_scope")
+    if not scope:
+        return "-"
+    return f"{scope['arns']}" + (f" ({scope['wildcards']} wildcards)" if scope["wildcards"] else "")
+
+
+def _synth(result: Mapping[str, Any]) -> str:
+    """Median synth seconds; a failing synth's time in parentheses."""
+    text = num(result.get("synth_median_s"), 2)
+    if result.get("ok"):
+        return text
+    return f"({text}, fails)" if result.get("synth_s") else "-"
+
+
+def _limits_table(search: Mapping[str, Any]) -> list[str]:
+    rows = [
+        "| | largest N that deploys | first N that does not, and why | largest N that synthesizes"
+        " | first N that does not |",
+        "| --- | ---: | --- | ---: | ---: |",
+    ]
+    for approach in ("ours", "peer"):
+        s = search.get(approach)
+        if not s:
+            rows.append(f"| {LABELS[approach]} | not searched (quick mode) | | | |")
+            continue
+        first_bad = s.get("first_undeployable")
+        why = verdict(s["points"][str(first_bad)]) if first_bad is not None else "none in the grid"
+        rows.append(
+            f"| {LABELS[approach]} | **{s.get('largest_deployable')}** | {first_bad}: {why}"
+            f" | {s.get('largest_synthesizable')} | {s.get('first_unsynthesizable')} |"
+        )
+    return rows
+
+
+def _handler_table(handlers: Mapping[str, Any], runtime: Mapping[str, Any]) -> list[str]:
+    ours, peer = handlers["ours"], handlers["peer"]
+    rows = [
+        "| ms (median) | ours (Python, boto3) | peer (Node.js, SDK v3) |",
+        "| --- | ---: | ---: |",
+        f"| runtime start: empty program, process wall time | {num(runtime['python_ms'], 1)}"
+        f" | {num(runtime['node_ms'], 1)} |",
+        f"| handler import (Lambda init) | {num(ours['import_ms'], 1)} | {num(peer['import_ms'], 1)} |",
+        f"| first (cold) Create | {num(ours['cold_create_ms'], 1)} | {num(peer['cold_create_ms'], 1)} |",
+        f"| **cold init** = import + (cold Create - warm Create) | **{num(ours['cold_init_ms'], 1)}**"
+        f" | **{num(peer['cold_init_ms'], 1)}** |",
+    ]
+    for rtype in ("create", "update", "delete"):
+        rows.append(
+            f"| warm {rtype.capitalize()} | {num(ours[f'warm_{rtype}_ms'], 1)} | {num(peer[f'warm_{rtype}_ms'], 1)} |"
+        )
+    rows += [
+        f"| cold Delete (first event of a fresh process; + import) | {num(ours['cold_delete_ms'], 1)}"
+        f" (+{num(ours['import_ms'], 0)}) | {num(peer['cold_delete_ms'], 1)} (+{num(peer['import_ms'], 0)}) |",
+        f"| slowest Delete seen | {num(ours['delete_max_ms'], 1)} | {num(peer['delete_max_ms'], 1)} |",
+    ]
+    return rows
+
+
+def _cold_init_table(probes: Mapping[str, Any], bare_key: str) -> list[str]:
+    bare = probes[bare_key]["inner_s"]
+    rows = ["| fresh `python -S` process, only boto3 besides the asset | ms (median) | vs bare boto3 |"]
+    rows.append("| --- | ---: | ---: |")
+    for name, figures in probes.items():
+        if figures["inner_s"] < 0.001:
+            continue  # the empty program: reported as runtime start
+        rows.append(f"| {name} | {num(figures['inner_s'] * 1000, 1)} | {figures['inner_s'] / bare:.2f}x |")
+    return rows
+
+
+def _targets_table(targets: Sequence[Mapping[str, Any]]) -> list[str]:
+    rows = ["| target | measured | |", "| --- | --- | --- |"]
+    for t in targets:
+        mark = {True: "**met**", False: "**missed**", None: "not measured"}[t["met"]]
+        rows.append(f"| {t['target']} | {t['figure']} | {mark} |")
+    return rows
+
+
+def _versions_lines(meta: Mapping[str, Any]) -> list[str]:
+    m, v = meta["machine"], meta["versions"]
+    return [
+        f"* Date: {meta['date']} (UTC); run took {num(meta['wall_s'] / 60, 1)} min; mode: {meta['mode']}"
+        f"; repository at {meta.get('git', '?')}; 1-minute load average {meta['load_average_1m']['start']:.2f}"
+        f" at the start, {meta['load_average_1m']['end']:.2f} at the end.",
+        f"* Machine: {m['uname_m']}, {m['cores']} cores ({m['cpu']}), {m['os']}; {m['python']}; node {m['node']}.",
+        f"* aws-cdk-lib {v['aws-cdk-lib']}, constructs {v['constructs']}, jsii {v['jsii']} (CDK CLI not used:"
+        " synth is `App.synth()` in a fresh interpreter, which is what `cdk synth` runs).",
+        f"* Ours: crhelper {v['crhelper']} (shipped in the asset), boto3 {v['boto3']} / botocore {v['botocore']}"
+        " (the runtime's, not shipped).",
+        f"* Peer: `@aws-sdk/client-appintegrations` {v['client-appintegrations']} from npm, with one command"
+        " shimmed (see *Caveats*).",
+        f"* Plot: matplotlib {v['matplotlib']}.",
+    ]
+
+
+def markdown(data: Mapping[str, Any]) -> str:
+    """The whole of ``docs/benchmarks.md``."""
+    meta = data["meta"]
+    assets = data["assets"]
+    lines = [
+        "# Benchmarks: this construct vs `AwsCustomResource`",
+        "",
+        "<!-- generated by `python -m benchmarks.run`; edit benchmarks/report.py, not this file -->",
+        "",
+        "One command runs both approaches in the same run, on the same N associations (same ids,"
+        " same ON_DEMAND configuration, same account and region):",
+        "",
+        "```sh",
+        ". .venv/bin/activate",
+        meta["command"],
+        "```",
+        "",
+        "It writes this file, `docs/benchmarks.png` and `docs/benchmarks.json` (all figures)."
+        " `--quick` is a smoke run (N = 1 and 10, one run each, no limit search) that writes to a"
+        " temporary directory unless `--out` is given.",
+        "",
+        "The peer is what a CDK user writes today: per association one `AwsCustomResource` with"
+        " `AwsSdkCall(service='AppIntegrations', action='updateDataIntegrationAssociation')` on create and"
+        " update, `install_latest_aws_sdk=False`, and `AwsCustomResourcePolicy.from_sdk_calls` scoped to the"
+        " same two ARNs our provider's policy allows (`benchmarks/peer/`).",
+        "",
+        *_versions_lines(meta),
+        "",
+        "## Targets",
+        "",
+        *_targets_table(data["targets"]),
+        "",
+        "## Shape at scale",
+        "",
+        "Resources = `len(Resources)`; template bytes = the template as compact JSON (what"
+        " CloudFormation counts; CDK's indented file is larger, see the JSON); role inline policy bytes ="
+        " every inline policy on the provider function's role, compact, with `Fn::Join`, `Fn::Sub` and pseudo"
+        " parameters resolved, and the log group's ARN at its deployed length, as IAM receives them"
+        " (IAM's quota: 10,240 for all of a role's inline policies together)."
+        " Limits: 500 resources, 1,000,000 template bytes (above 51,200 the template goes via S3, which"
+        " CDK does by itself), 10,240 policy bytes. Synth time = wall time of a fresh interpreter that"
+        " imports CDK, builds the app and synthesizes it (jsii start-up included, as in `cdk synth`);"
+        f" median of {meta['runs']['synth']} run(s) per point ({meta['runs']['synth_large']} at N ≥"
+        f" {meta['runs']['large_n']}), the two approaches alternating. A synth that fails is timed once"
+        " (in parentheses).",
+        "",
+        *_shape_table(data["points"]),
+        "",
+        *_slope_lines(data.get("synth_slope_ms", {})),
+        "",
+        f"Largest N per stack (bisection between the grid points {', '.join(str(n) for n in data['search_grid'])}):"
+        if data.get("search_grid")
+        else "Largest N per stack: not searched in quick mode.",
+        "",
+        *_limits_table(data.get("search", {})),
+        "",
+        "![resources, template bytes, policy bytes and synth time against N](benchmarks.png)",
+        "",
+        "## Lambda asset",
+        "",
+        "| | files | raw bytes | zipped bytes (deterministic DEFLATE) | function |",
+        "| --- | --- | ---: | ---: | --- |",
+        *(
+            f"| {LABELS[a]} | {assets[a]['files']} | {num(assets[a]['raw_bytes'])}"
+            f" | **{num(assets[a]['zipped_bytes'])}** | {_function(assets[a]['function'])} |"
+            for a in ("ours", "peer")
+        ),
+        "",
+        "## Handler cost",
+        "",
+        *_handler_section(data),
+        "",
+        "## Caveats",
+        "",
+        *data["caveats"],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _function(f: Mapping[str, Any]) -> str:
+    return f"`{f['runtime']}`, {f['architecture']}, {f['memory_mb']} MB, timeout {f['timeout_s']} s"
+
+
+def _handler_section(data: Mapping[str, Any]) -> list[str]:
+    h = data["handlers"]
+    cold = data["cold_init"]
+    return [
+        "Against the local AppIntegrations emulator (`tests/support/emulator.py`) and an HTTPS stand-in for"
+        " CloudFormation's ResponseURL (`tests/support/cfn_receiver.py`); every answer is checked (SUCCESS,"
+        " one PUT, the expected number of API calls). Ours runs the synthesized asset from `cdk.out` in a"
+        " Lambda-like `python -S` process that sees the asset and boto3 only"
+        " (`tests/support/lambda_process.py`); the peer runs the bundled `index.js` of AwsCustomResource"
+        " under Node (`benchmarks/node_peer/`). Each process handles Create, Update, Delete for each of"
+        f" {h['resources_per_process']} resources, the first event being the cold one; {h['ours']['processes']}"
+        " processes per provider, interleaved; plus as many single-Delete processes (cold Delete). Our Update"
+        " changes `RerunToken`, so it calls the API like the peer's Update. Times are the handler's own"
+        " (CloudFormation PUT included), as Lambda bills them.",
+        "",
+        *_handler_table(h, data["runtime_start"]),
+        "",
+        "Cold init, the figure the target is about: import of our asset's `index` plus creating the"
+        " AppIntegrations client (what the first Create adds), next to a bare `import boto3;"
+        f" boto3.client('appintegrations')`, each in {cold['runs']} fresh processes (interleaved), same"
+        " sandbox:",
+        "",
+        *_cold_init_table(cold["probes"], cold["bare_key"]),
+    ]
+
+
+# -- plot ------------------------------------------------------------------------------------
+
+
+def _series(points: Sequence[Mapping[str, Any]], approach: str, key: str) -> tuple[list[int], list[float]]:
+    xs, ys = [], []
+    for p in points:
+        res = side(p, approach)
+        if res.get("ok"):
+            xs.append(int(p["n"]))
+            ys.append(float(res["measure"][key]))
+    return xs, ys
+
+
+def plot(data: Mapping[str, Any], path: Path) -> None:
+    """Four panels against N: resources, template bytes, role inline policy bytes, synth seconds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = data["points"]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    panels = [
+        (axes[0][0], "resources", "CloudFormation resources", MAX_RESOURCES, "500-resource limit"),
+        (axes[0][1], "template_bytes_minified", "template bytes (compact JSON)", MAX_TEMPLATE_BYTES_S3, "1 MB limit"),
+        (
+            axes[1][0],
+            "provider_role_inline_policy_bytes_resolved",
+            "provider role inline policy bytes",
+            MAX_ROLE_INLINE_POLICY_BYTES,
+            "IAM 10,240 limit",
+        ),
+    ]
+    for ax, key, title, limit, limit_label in panels:
+        for approach in ("ours", "peer"):
+            xs, ys = _series(points, approach, key)
+            ax.plot(xs, ys, "o-", color=COLORS[approach], label=LABELS[approach])
+            bad = [(x, y) for x, y, p in zip(xs, ys, _ok_points(points, approach), strict=True) if not p["deployable"]]
+            if bad:
+                ax.scatter(*zip(*bad, strict=True), s=120, facecolors="none", edgecolors="red", zorder=5)
+        ax.axhline(limit, color="red", linestyle="--", linewidth=1, label=limit_label)
+        ax.set_title(title)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("N associations")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[1][0].scatter([], [], s=120, facecolors="none", edgecolors="red", label="synth passes, deploy fails")
+    for ax, *_ in panels:
+        ax.legend(fontsize=7, loc="upper left")
+    ax = axes[1][1]
+    for approach in ("ours", "peer"):
+        ok = [(p["n"], side(p, approach)["synth_median_s"]) for p in points if side(p, approach).get("ok")]
+        failed = [
+            (p["n"], side(p, approach)["synth_median_s"])
+            for p in points
+            if not side(p, approach).get("ok") and side(p, approach).get("synth_median_s") is not None
+        ]
+        if ok:
+            ax.plot(*zip(*ok, strict=True), "o-", color=COLORS[approach], label=LABELS[approach])
+        if failed:
+            ax.scatter(*zip(*failed, strict=True), marker="x", color=COLORS[approach], label=f"{approach}: synth fails")
+    ax.set_title("synth wall time, fresh interpreter (median)")
+    ax.set_xscale("log")
+    ax.set_xlabel("N associations")
+    ax.set_ylabel("seconds")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    meta = data["meta"]
+    fig.suptitle(
+        f"cdk-appintegrations vs AwsCustomResource — {meta['date'][:10]}, {meta['machine']['uname_m']},"
+        f" {meta['machine']['cores']} cores, aws-cdk-lib {meta['versions']['aws-cdk-lib']}"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _ok_points(points: Sequence[Mapping[str, Any]], approach: str) -> list[dict[str, Any]]:
+    return [side(p, approach) for p in points if side(p, approach).get("ok")]
+
+
+def write(data: Mapping[str, Any], out: Path) -> list[Path]:
+    """``benchmarks.md``, ``benchmarks.png`` and ``benchmarks.json`` in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    md, png, js = out / "benchmarks.md", out / "benchmarks.png", out / "benchmarks.json"
+    js.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    md.write_text(markdown(data), encoding="utf-8")
+    plot(data, png)
+    return [md, png, js]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: re-render markdown and PNG from a results JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("results", type=Path)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    data = json.loads(args.results.read_text(encoding="utf-8"))
+    for path in write(data, args.out or args.results.parent):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""The provider's Lambda asset, bundled locally: no Docker, no network, no pip.
+
+The asset is exactly the handler's sources (``index.py`` and ``appintegrations_cr/*.py``)
+and crhelper's ``.py`` files with its LICENSE and NOTICE, copied from the crhelper
+distribution installed next to this library. boto3 and botocore come from the
+Lambda runtime. Files are copied by content with fixed permissions, so the asset
+(and its hash, which is taken from this output) is the same on every machine and in
+every checkout, and nothing else (tests, caches, ``.pyi`` stubs) can slip in.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path, PurePosixPath
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+#: The handler's sources: inside the installed package (``_lambda`` is a link to the
+#: repository's ``lambda_src/`` in a checkout, a plain directory in the wheel).
+HANDLER_DIR = (Path(__file__).parent / "_lambda").resolve()
+HANDLER_PACKAGE = "appintegrations_cr"
+CRHELPER_DISTRIBUTION = "crhelper"
+CRHELPER_PACKAGE = "crhelper"
+#: Licence files that crhelper's Apache-2.0 licence asks to travel with its code.
+CRHELPER_LEGAL_FILES = ("LICENSE", "NOTICE")
+# Required by BundlingOptions even when local bundling succeeds; never pulled, because
+# HandlerBundler always bundles (or raises) and so Docker is never reached.
+_UNUSED_DOCKER_IMAGE = "scratch"
+_FILE_MODE = 0o644
+_DIR_MODE = 0o755
+
+
+def handler_files(handler_dir: Path = HANDLER_DIR) -> dict[str, Path]:
+    """The handler's files, by their path in the asset."""
+    files = {"index.py": handler_dir / "index.py"}
+    for source in sorted((handler_dir / HANDLER_PACKAGE).glob("*.py")):
+        files[f"{HANDLER_PACKAGE}/{source.name}"] = source
+    missing = [name for name, path in files.items() if not path.is_file()]
+    if missing or len(files) == 1:
+        raise FileNotFoundError(
+            f"the provider handler is incomplete in {handler_dir}: missing {missing or HANDLER_PACKAGE}"
+        )
+    return files
+
+
+def crhelper_files() -> dict[str, Path]:
+    """crhelper's modules and licence files, from the installed distribution's own file list."""
+    try:
+        distribution = importlib.metadata.distribution(CRHELPER_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError as error:
+        raise RuntimeError(
+            "crhelper is not installed; it is a dependency of cdk-appintegrations and is copied into the "
+            "provider's Lambda asset. Install it with: pip install 'crhelper>=2.0.12,<3'"
+        ) from error
+    files: dict[str, Path] = {}
+    for entry in distribution.files or []:
+        path = PurePosixPath(str(entry))
+        if len(path.parts) == 2 and path.parts[0] == CRHELPER_PACKAGE and path.suffix == ".py":
+            files[str(path)] = Path(str(distribution.locate_file(entry)))
+        elif path.name in CRHELPER_LEGAL_FILES and path.parts[0].endswith(".dist-info"):
+            files[f"{CRHELPER_PACKAGE}/{path.name}"] = Path(str(distribution.locate_file(entry)))
+    if f"{CRHELPER_PACKAGE}/__init__.py" not in files:
+        raise RuntimeError(f"the installed crhelper {distribution.version} lists no {CRHELPER_PACKAGE}/__init__.py")
+    return dict(sorted(files.items()))
+
+
+def asset_files(handler_dir: Path = HANDLER_DIR) -> dict[str, Path]:
+    """Everything the asset contains, by its path in the asset."""
+    return {**handler_files(handler_dir), **crhelper_files()}
+
+
+def write_bundle(output_dir: Path, handler_dir: Path = HANDLER_DIR) -> list[str]:
+    """Copy the asset's files into ``output_dir``; return their paths in the asset."""
+    files = asset_files(handler_dir)
+    for name, source in files.items():
+        target = output_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.chmod(_DIR_MODE)
+        target.write_bytes(source.read_bytes())
+        target.chmod(_FILE_MODE)
+    return list(files)
+
+
+@jsii.implements(ILocalBundling)
+class HandlerBundler:
+    """Local bundling for the provider: copies files, so Docker is never needed."""
+
+    def __init__(self, handler_dir: Path = HANDLER_DIR) -> None:
+        self._handler_dir = handler_dir
+
+    def try_bundle(self, output_dir: str, *_options: object, **_unused: object) -> bool:
+        """Called by CDK with the bundling options, which a copy does not need."""
+        write_bundle(Path(output_dir), self._handler_dir)
+        return True
+
+
+def handler_code(handler_dir: Path = HANDLER_DIR) -> lambda_.Code:
+    """The provider's code: the bundle above, hashed by its contents (``AssetHashType.OUTPUT``)."""
+    return lambda_.Code.from_asset(
+        str(handler_dir),
+        asset_hash_type=AssetHashType.OUTPUT,
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry(_UNUSED_DOCKER_IMAGE),
+            local=HandlerBundler(handler_dir),
+        ),
+    )

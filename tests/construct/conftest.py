@@ -1,0 +1,91 @@
+"""Each app of the construct tier is synthesized once per session; the tests read its cloud assembly.
+
+jsii starts once per process, and a synth costs seconds, so the tests share
+session-scoped assemblies and never synthesize on their own. The scale figures
+(resource count, policy bytes, synth seconds) are printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from tests.construct import stacks
+
+# Scale cases: (stack name, executions, data integrations they are spread over).
+SCALE_CASES: dict[str, tuple[int, int]] = {
+    "Scale1": (1, 1),
+    "Scale50": (50, 10),
+    "Scale490": (490, 10),
+    "Scale490Distinct": (490, 490),
+}
+FIGURES: list[str] = []
+
+
+@dataclass
+class Synthesized:
+    """A synthesized app: its output directory, and how long building it and ``app.synth()`` took."""
+
+    outdir: Path
+    build_seconds: float
+    synth_seconds: float
+    stack_names: list[str] = field(default_factory=list)
+
+    def template_path(self, stack_name: str) -> Path:
+        return self.outdir / f"{stack_name}.template.json"
+
+    def template(self, stack_name: str) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.template_path(stack_name).read_text())
+        return loaded
+
+    def validation_report(self) -> dict[str, Any]:
+        path = self.outdir / "validation-report.json"
+        report: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"pluginReports": []}
+        return report
+
+
+def synthesize(outdir: Path, build: Callable[[Path], cdk.App]) -> Synthesized:
+    """Build and synthesize once; a synth that cdk-nag (or anything) fails is reported with the report."""
+    started = time.perf_counter()
+    app = build(outdir)
+    built = time.perf_counter()
+    stack_names = [child.node.id for child in app.node.children if isinstance(child, cdk.Stack)]
+    try:
+        app.synth()
+    except Exception as error:
+        report = (outdir / "validation-report.json").read_text() if (outdir / "validation-report.json").exists() else ""
+        pytest.fail(f"synth failed: {error}\n{report[:5000]}")
+    return Synthesized(outdir, built - started, time.perf_counter() - built, stack_names)
+
+
+@pytest.fixture(scope="session")
+def main_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The example stack plus literal, env-agnostic and token stacks, cdk-nag registered."""
+    return synthesize(tmp_path_factory.mktemp("main"), stacks.build_main_app)
+
+
+@pytest.fixture(scope="session")
+def scale_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesized]:
+    """One app per scale case, cdk-nag registered, each timed."""
+    apps: dict[str, Synthesized] = {}
+    for name, (executions, data_integrations) in SCALE_CASES.items():
+
+        def build(outdir: Path, name: str = name, n: int = executions, d: int = data_integrations) -> cdk.App:
+            return stacks.build_scale_app(outdir, name, n, d)
+
+        apps[name] = synthesize(tmp_path_factory.mktemp(name.lower()), build)
+    return apps
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("cdk_appintegrations scale figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

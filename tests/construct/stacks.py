@@ -1,0 +1,176 @@
+"""The stacks the construct tier synthesizes, and what their templates should hold."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+from cdk_nag import AwsSolutionsChecks
+
+from app import AppIntegrationsExampleStack
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CDK_CONTEXT: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+
+ACCOUNT, REGION = "111122223333", "us-east-1"
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+JAN_1_MS = "1735689600000"  # 2025-01-01T00:00:00Z
+JAN_2_MS = "1735776000000"
+JAN_1 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+DI = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+DI_ARN = f"arn:aws:app-integrations:{REGION}:{ACCOUNT}:data-integration/{DI}"
+OTHER_DI = "d4e5f6a7-8901-23ab-cdef-EXAMPLE44444"
+FOREIGN_ASSOCIATION_ARN = (
+    f"arn:aws:app-integrations:eu-west-1:444455556666:data-integration-association/{OTHER_DI}/assoc-foreign"
+)
+
+EXAMPLE = "AppIntegrationsExample"
+LITERAL = "Literal"
+AGNOSTIC = "Agnostic"
+TOKEN_ASSOCIATION = "TokenAssociation"
+TOKENS = "Tokens"
+
+
+# What the CDK CLI adds to the context when it runs app.py.
+CLI_CONTEXT: dict[str, Any] = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+
+
+def new_app(outdir: Path, *, nag: bool = True) -> cdk.App:
+    """An app configured as ``cdk synth`` configures app.py: cdk.json's context, metadata, version reporting."""
+    app = cdk.App(context={**CDK_CONTEXT, **CLI_CONTEXT}, outdir=str(outdir), analytics_reporting=True)
+    if nag:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def add_literal_stack(app: cdk.App) -> cdk.Stack:
+    """A pinned environment and every literal identifier form: plain ids, a data integration ARN, an association ARN."""
+    stack = cdk.Stack(app, LITERAL, env=ENV)
+    DataIntegrationAssociationExecution(
+        stack,
+        "PlainIds",
+        data_integration_identifier="di-plain",
+        data_integration_association_identifier="assoc-plain",
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=int(JAN_1_MS), end_time=JAN_2_MS),
+    )
+    DataIntegrationAssociationExecution(
+        stack,
+        "DataIntegrationArn",
+        data_integration_identifier=DI_ARN,
+        data_integration_association_identifier="assoc-2",
+        execution_configuration=ExecutionConfiguration.scheduled(
+            schedule_expression="rate(1 hour)",
+            object="Account",
+            first_execution_from=datetime(2025, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1))),
+        ),
+    )
+    DataIntegrationAssociationExecution(
+        stack,
+        "AssociationArn",
+        data_integration_identifier=OTHER_DI,
+        data_integration_association_identifier=FOREIGN_ASSOCIATION_ARN,
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
+    )
+    DataIntegrationAssociationExecution(
+        stack,
+        "Rerun",
+        data_integration_identifier=DI_ARN,
+        data_integration_association_identifier="assoc-4",
+        execution_configuration=ExecutionConfiguration.scheduled(schedule_expression="rate(1 day)"),
+        rerun_token="2025-06-01",
+    )
+    return stack
+
+
+def add_agnostic_stack(app: cdk.App) -> cdk.Stack:
+    """No environment and plain ids: the ARNs must use the deploy-time partition, Region and account."""
+    stack = cdk.Stack(app, AGNOSTIC)
+    DataIntegrationAssociationExecution(
+        stack,
+        "Sync",
+        data_integration_identifier="di-a",
+        data_integration_association_identifier="assoc-a",
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
+    )
+    return stack
+
+
+def add_token_association_stack(app: cdk.App) -> cdk.Stack:
+    """A literal data integration with an association known only at deploy."""
+    stack = cdk.Stack(app, TOKEN_ASSOCIATION)
+    association = cdk.CfnParameter(stack, "AssociationId")
+    DataIntegrationAssociationExecution(
+        stack,
+        "Sync",
+        data_integration_identifier="di-literal",
+        data_integration_association_identifier=association.value_as_string,
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
+    )
+    return stack
+
+
+def add_tokens_stack(app: cdk.App) -> cdk.Stack:
+    """Tokens everywhere a str goes: identifiers, instants, expressions, the rerun token."""
+    stack = cdk.Stack(app, TOKENS)
+    di = cdk.CfnParameter(stack, "DataIntegrationId").value_as_string
+    association = cdk.CfnParameter(stack, "AssociationId").value_as_string
+    start = cdk.CfnParameter(stack, "StartTime").value_as_string
+    end = cdk.CfnParameter(stack, "EndTime", type="Number").value_as_number
+    DataIntegrationAssociationExecution(
+        stack,
+        "OnDemand",
+        data_integration_identifier=di,
+        data_integration_association_identifier=association,
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=start, end_time=end),
+        rerun_token=cdk.Aws.STACK_ID,
+    )
+    DataIntegrationAssociationExecution(
+        stack,
+        "Scheduled",
+        data_integration_identifier="di-literal",
+        data_integration_association_identifier="assoc-literal",
+        execution_configuration=ExecutionConfiguration.scheduled(
+            schedule_expression=cdk.CfnParameter(stack, "Schedule").value_as_string,
+            object=cdk.CfnParameter(stack, "Object").value_as_string,
+            first_execution_from=start,
+        ),
+    )
+    return stack
+
+
+def build_main_app(outdir: Path) -> cdk.App:
+    app = new_app(outdir)
+    AppIntegrationsExampleStack(app, EXAMPLE)
+    add_literal_stack(app)
+    add_agnostic_stack(app)
+    add_token_association_stack(app)
+    add_tokens_stack(app)
+    return app
+
+
+def data_integration_id(i: int) -> str:
+    return f"a1b2c3d4-5678-90ab-cdef-{i:012d}"
+
+
+def association_id(i: int) -> str:
+    return f"b2c3d4e5-6789-01ab-cdef-{i:012d}"
+
+
+def build_scale_app(outdir: Path, stack_name: str, executions: int, data_integrations: int) -> cdk.App:
+    """``executions`` distinct associations spread over ``data_integrations``, env-agnostic (the larger ARNs)."""
+    app = new_app(outdir)
+    stack = cdk.Stack(app, stack_name)
+    configuration = ExecutionConfiguration.on_demand(start_time=JAN_1)
+    for i in range(executions):
+        DataIntegrationAssociationExecution(
+            stack,
+            f"Assoc{i}",
+            data_integration_identifier=data_integration_id(i % data_integrations),
+            data_integration_association_identifier=association_id(i),
+            execution_configuration=configuration,
+        )
+    return app

@@ -1,0 +1,69 @@
+"""Reading synthesized templates: resources by type, the provider's IAM policy and its size."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+RESOURCE_TYPE = "Custom::DataIntegrationAssociationExecution"
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == resource_type}
+
+
+def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
+    found = resources_of_type(template, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    [(name, resource)] = found.items()
+    return name, resource
+
+
+def executions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The custom resources, by the construct id of their execution (a direct child of the stack)."""
+    found = resources_of_type(template, RESOURCE_TYPE)
+    return {r["Metadata"]["aws:cdk:path"].split("/")[1]: r for r in found.values()}
+
+
+def role_policy_documents(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every inline policy document of the provider role, including AWS::IAM::Policy resources attached to it."""
+    role_name, role = only(template, "AWS::IAM::Role")
+    documents = [policy["PolicyDocument"] for policy in role["Properties"].get("Policies", [])]
+    for policy in resources_of_type(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_name} in policy["Properties"].get("Roles", []):
+            documents.append(policy["Properties"]["PolicyDocument"])
+    return documents
+
+
+def policy_bytes(template: dict[str, Any]) -> int:
+    """Minified JSON size of the role's inline policies: an upper bound of what IAM counts against 10,240."""
+    return sum(len(json.dumps(document, separators=(",", ":"))) for document in role_policy_documents(template))
+
+
+def update_statement(template: dict[str, Any]) -> dict[str, Any]:
+    [document] = role_policy_documents(template)
+    statements: list[dict[str, Any]] = document["Statement"]
+    [statement] = [s for s in statements if s.get("Sid") == "UpdateDataIntegrationAssociations"]
+    return statement
+
+
+def update_resources(template: dict[str, Any]) -> list[Any]:
+    resources = update_statement(template)["Resource"]
+    return resources if isinstance(resources, list) else [resources]
+
+
+def sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def agnostic_arn(resource: str) -> dict[str, str]:
+    return sub(f"arn:${{AWS::Partition}}:app-integrations:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")
+
+
+def scalars(value: Any) -> list[Any]:
+    """Every scalar in a JSON value."""
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in scalars(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in scalars(item)]
+    return [value]

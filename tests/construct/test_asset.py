@@ -1,0 +1,136 @@
+"""The provider's Lambda asset: exactly the handler and crhelper, bundled without Docker, hashed by content."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import crhelper
+import pytest
+
+from tests.construct import stacks
+from tests.construct.conftest import FIGURES, Synthesized
+from tests.construct.templates import only
+
+pytestmark = pytest.mark.construct
+
+LAMBDA_SRC = stacks.REPO_ROOT / "lambda_src"
+
+
+def provider_asset(synthesized: Synthesized, stack: str) -> Path:
+    _, function = only(synthesized.template(stack), "AWS::Lambda::Function")
+    return synthesized.outdir / str(function["Metadata"]["aws:asset:path"])
+
+
+def asset_hash(outdir: Path, stack: str) -> str:
+    template = json.loads((outdir / f"{stack}.template.json").read_text())
+    _, function = only(template, "AWS::Lambda::Function")
+    key: str = function["Properties"]["Code"]["S3Key"]
+    return key.removesuffix(".zip")
+
+
+def expected_sources() -> dict[str, Path]:
+    """What the asset must hold, listed independently of the bundling code."""
+    files = {"index.py": LAMBDA_SRC / "index.py"}
+    files |= {f"appintegrations_cr/{p.name}": p for p in (LAMBDA_SRC / "appintegrations_cr").glob("*.py")}
+    crhelper_dir = Path(crhelper.__file__).parent
+    files |= {f"crhelper/{p.name}": p for p in crhelper_dir.glob("*.py")}
+    distribution = importlib.metadata.distribution("crhelper")
+    dist_info = Path(str(distribution.locate_file(f"crhelper-{distribution.version}.dist-info")))
+    files |= {f"crhelper/{name}": dist_info / name for name in ("LICENSE", "NOTICE")}
+    return files
+
+
+def listing(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def test_asset_holds_exactly_the_handler_and_crhelper(main_app: Synthesized) -> None:
+    asset = provider_asset(main_app, stacks.EXAMPLE)
+    expected = expected_sources()
+    assert listing(asset) == set(expected)
+    for name in (
+        "index.py",
+        "appintegrations_cr/contract.py",
+        "appintegrations_cr/handler.py",
+        "crhelper/__init__.py",
+        "crhelper/resource_helper.py",
+        "crhelper/LICENSE",
+        "crhelper/NOTICE",
+    ):
+        assert name in expected
+    for name, source in expected.items():
+        assert (asset / name).read_bytes() == source.read_bytes(), name
+    assert not [p for p in asset.rglob("*") if p.name == "__pycache__" or p.suffix in {".pyc", ".pyi"}]
+    assert not (asset / "tests").exists()
+    assert not (asset / "py.typed").exists()
+    assert not (asset / "crhelper" / "py.typed").exists()
+
+
+def test_asset_files_are_world_readable_whatever_the_umask(main_app: Synthesized) -> None:
+    asset = provider_asset(main_app, stacks.EXAMPLE)
+    for path in asset.rglob("*"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o755 if path.is_dir() else 0o644), (path, oct(mode))
+
+
+def test_zipped_asset_is_small(main_app: Synthesized) -> None:
+    asset = provider_asset(main_app, stacks.EXAMPLE)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(asset.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(asset))
+    unzipped = sum(p.stat().st_size for p in asset.rglob("*") if p.is_file())
+    FIGURES.append(
+        f"provider asset: {len(listing(asset))} files, {unzipped} bytes, {buffer.tell()} bytes zipped (deflate)"
+    )
+    assert buffer.tell() < 64 * 1024
+
+
+def test_same_hash_in_every_app_of_this_run(main_app: Synthesized, scale_apps: dict[str, Synthesized]) -> None:
+    hashes = {asset_hash(main_app.outdir, stack) for stack in main_app.stack_names}
+    hashes |= {asset_hash(app.outdir, name) for name, app in scale_apps.items()}
+    assert len(hashes) == 1
+
+
+def test_same_hash_from_another_checkout_in_another_process(
+    main_app: Synthesized, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A copy of the sources at another path, with other mtimes and permissions, run as ``python app.py``."""
+    checkout = tmp_path_factory.mktemp("checkout")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(stacks.REPO_ROOT / "lambda_src", checkout / "lambda_src", ignore=ignore)
+    shutil.copytree(stacks.REPO_ROOT / "constructs", checkout / "constructs", symlinks=True, ignore=ignore)
+    shutil.copy(stacks.REPO_ROOT / "app.py", checkout / "app.py")
+    assert (checkout / "constructs" / "cdk_appintegrations" / "_lambda").is_symlink()
+    for path in (checkout / "lambda_src").rglob("*.py"):
+        path.chmod(0o600)
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+    outdir = checkout / "cdk.out"
+    show_origin = (
+        "import runpy, sys, cdk_appintegrations; print(cdk_appintegrations.__file__); "
+        "runpy.run_path('app.py', run_name='__main__')"
+    )
+    environment = {**os.environ, "CDK_OUTDIR": str(outdir), "PYTHONPATH": str(checkout / "constructs")}
+    environment.pop("CDK_CONTEXT_JSON", None)
+    finished = subprocess.run(
+        [sys.executable, "-c", show_origin],
+        cwd=checkout,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert finished.stdout.startswith(str(checkout)), finished.stdout
+    assert asset_hash(outdir, stacks.EXAMPLE) == asset_hash(main_app.outdir, stacks.EXAMPLE)

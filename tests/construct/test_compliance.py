@@ -1,0 +1,77 @@
+"""cdk-nag's AwsSolutions pack finds nothing unacknowledged, and cfn-lint finds nothing at all.
+
+cdk-nag runs as a validation plugin during each session synth (see ``stacks.new_app``);
+its findings land in ``validation-report.json``. Acknowledged findings are listed
+there too, with their reason, so the tests can check that the only ones are the
+IAM5 wildcards the construct itself acknowledges, and only where a wildcard exists.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint_file  # type: ignore[import-untyped]
+
+from tests.construct import stacks
+from tests.construct.conftest import Synthesized
+
+pytestmark = pytest.mark.construct
+
+WILDCARD_PAIR = {
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:"
+    "data-integration-association/*]",
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:"
+    "data-integration/*]",
+}
+
+
+def unacknowledged(report: dict[str, Any]) -> list[Any]:
+    return [v for plugin in report["pluginReports"] for v in plugin["violations"]]
+
+
+def acknowledged(report: dict[str, Any]) -> dict[str, set[str]]:
+    """Acknowledged rule ids by the stack of the construct they were found on."""
+    found: dict[str, set[str]] = {}
+    for plugin in report["pluginReports"]:
+        for violation in plugin.get("suppressedViolations", []):
+            for construct in violation["violatingConstructs"]:
+                found.setdefault(construct["constructPath"].split("/")[0], set()).add(violation["ruleName"])
+                stack = construct["constructPath"].split("/")[0]
+                assert construct["constructPath"] == f"{stack}/AppIntegrationsExecutionProvider/Role/Resource"
+            assert violation["acknowledgedAt"].endswith("/AppIntegrationsExecutionProvider/Role")
+            assert "allows only app-integrations:UpdateDataIntegrationAssociation" in violation["reason"]
+    return found
+
+
+def test_no_unacknowledged_nag_findings_in_any_stack(main_app: Synthesized) -> None:
+    assert unacknowledged(main_app.validation_report()) == []
+
+
+def test_only_real_wildcards_are_acknowledged(main_app: Synthesized) -> None:
+    assert acknowledged(main_app.validation_report()) == {
+        stacks.TOKEN_ASSOCIATION: {
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:"
+            "data-integration-association/di-literal/*]"
+        },
+        stacks.TOKENS: WILDCARD_PAIR,
+    }  # the example, literal and env-agnostic stacks need no acknowledgement at all
+
+
+def test_no_unacknowledged_nag_findings_at_scale(scale_apps: dict[str, Synthesized]) -> None:
+    for synthesized in scale_apps.values():
+        assert unacknowledged(synthesized.validation_report()) == []
+    assert acknowledged(scale_apps["Scale490Distinct"].validation_report()) == {"Scale490Distinct": WILDCARD_PAIR}
+    assert len(acknowledged(scale_apps["Scale490"].validation_report())["Scale490"]) == 10
+    assert acknowledged(scale_apps["Scale1"].validation_report()) == {}
+
+
+def lint(template: Path) -> list[str]:
+    return [f"{match.rule.id} {match.message} ({match.path})" for match in lint_file(template)]
+
+
+def test_cfn_lint_is_clean(main_app: Synthesized, scale_apps: dict[str, Synthesized]) -> None:
+    templates = [main_app.template_path(stack) for stack in main_app.stack_names]
+    templates.append(scale_apps["Scale490"].template_path("Scale490"))  # one at scale: cfn-lint takes ~7 s on it
+    assert {template.name: lint(template) for template in templates} == {template.name: [] for template in templates}

