@@ -31,7 +31,6 @@ after deployment (``${AWS::Partition}`` is longer than any partition, and so on)
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -51,15 +50,6 @@ PSEUDO_REGION = "${AWS::Region}"
 PSEUDO_ACCOUNT = "${AWS::AccountId}"
 _PSEUDO = frozenset({PSEUDO_PARTITION, PSEUDO_REGION, PSEUDO_ACCOUNT})
 
-_ARN_PREFIX = r"^arn:(?P<partition>[^:]+):app-integrations:(?P<region>[^:]+):(?P<account>[^:]+):"
-DATA_INTEGRATION_ARN = re.compile(_ARN_PREFIX + r"data-integration/(?P<data_integration>[^/]+)$")
-ASSOCIATION_ARN = re.compile(
-    _ARN_PREFIX + r"data-integration-association/(?P<data_integration>[^/]+)/(?P<association>[^/]+)$"
-)
-DATA_INTEGRATION_ARN_SHAPE = "arn:<partition>:app-integrations:<region>:<account>:data-integration/<id>"
-ASSOCIATION_ARN_SHAPE = (
-    "arn:<partition>:app-integrations:<region>:<account>:data-integration-association/<data-integration-id>/<id>"
-)
 # In a literal Resource, IAM reads these as wildcards or policy variables.
 _IAM_SPECIAL = ("*", "?", "${")
 
@@ -170,36 +160,6 @@ def _size(resources: Iterable[PolicyResource]) -> int:
     return sum(resource.template_bytes + 1 for resource in resources)  # +1: the comma
 
 
-@dataclass(frozen=True)
-class _Parsed:
-    """What one literal identifier says: an id, or an ARN's environment and ids."""
-
-    context: ArnContext | None = None
-    data_integration_id: str | None = None
-    association_id: str | None = None
-
-
-def _parse(name: str, identifier: str, *, association: bool) -> _Parsed:
-    if not identifier.startswith("arn:"):
-        return _Parsed(association_id=identifier) if association else _Parsed(data_integration_id=identifier)
-    pattern, shape, what = (
-        (ASSOCIATION_ARN, ASSOCIATION_ARN_SHAPE, "data integration association")
-        if association
-        else (DATA_INTEGRATION_ARN, DATA_INTEGRATION_ARN_SHAPE, "data integration")
-    )
-    match = pattern.fullmatch(identifier)
-    if match is None:
-        raise IdentifierError(
-            [f"{name}: {identifier!r} is an ARN, but not of a {what}; expected {shape} or a plain id"]
-        )
-    groups = match.groupdict()
-    return _Parsed(
-        ArnContext(groups["partition"], groups["region"], groups["account"]),
-        groups["data_integration"],
-        groups.get("association"),
-    )
-
-
 def grant_for(
     data_integration_identifier: str,
     association_identifier: str,
@@ -212,14 +172,17 @@ def grant_for(
     the partition, Region and account. Plain ids take the stack's environment.
     """
     di_name, association_name = contract.DATA_INTEGRATION_IDENTIFIER, contract.ASSOCIATION_IDENTIFIER
-    problems: list[str] = []
-    parsed: dict[str, _Parsed] = {}
-    for name, identifier in ((di_name, data_integration_identifier), (association_name, association_identifier)):
-        if not unresolved(identifier):
-            try:
-                parsed[name] = _parse(name, identifier, association=name == association_name)
-            except IdentifierError as error:
-                problems.extend(error.problems)
+    literal = {
+        name: identifier
+        for name, identifier in ((di_name, data_integration_identifier), (association_name, association_identifier))
+        if not unresolved(identifier)
+    }
+    problems = contract.identifier_problems(literal.get(di_name), literal.get(association_name))
+    parsed = {
+        name: found
+        for name, identifier in literal.items()
+        if (found := contract.parse_identifier(identifier, association=name == association_name)) is not None
+    }
     for name, found in parsed.items():
         for identifier in filter(None, (found.data_integration_id, found.association_id)):
             marks = [mark for mark in _IAM_SPECIAL if mark in identifier]
@@ -228,23 +191,13 @@ def grant_for(
                     f"{name}: {identifier!r} contains {' and '.join(map(repr, marks))}, which IAM "
                     f"would read as a wildcard or a policy variable; AppIntegrations identifiers never contain them"
                 )
-    given, named = parsed.get(di_name, _Parsed()), parsed.get(association_name, _Parsed())
-    if given.data_integration_id and named.data_integration_id not in (None, given.data_integration_id):
-        problems.append(
-            f"{association_name}: the ARN names data integration {named.data_integration_id!r}, "
-            f"but {di_name} is {given.data_integration_id!r}"
-        )
-    if given.context and named.context and given.context != named.context:
-        problems.append(
-            f"{association_name}: the ARN's partition, Region and account ({named.context.partition}, "
-            f"{named.context.region}, {named.context.account}) differ from those of {di_name} "
-            f"({given.context.partition}, {given.context.region}, {given.context.account})"
-        )
     if problems:
         raise IdentifierError(problems)
+    given, named = parsed.get(di_name, contract.Identifier()), parsed.get(association_name, contract.Identifier())
+    environment = given.environment or named.environment
     data_integration_id = given.data_integration_id or named.data_integration_id
     return Grant(
-        given.context or named.context or stack_context,
+        ArnContext(*environment) if environment else stack_context,
         data_integration_id,
         named.association_id if data_integration_id is not None else None,
     )

@@ -62,6 +62,16 @@ EPOCH_MS_RULE = f"a whole number of milliseconds since 1970-01-01T00:00:00Z, e.g
 SHOWN_VALUE_CHARACTERS = 60
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
+_ARN_PREFIX = r"^arn:(?P<partition>[^:]+):app-integrations:(?P<region>[^:]+):(?P<account>[^:]+):"
+DATA_INTEGRATION_ARN = re.compile(_ARN_PREFIX + r"data-integration/(?P<data_integration>[^/]+)$")
+ASSOCIATION_ARN = re.compile(
+    _ARN_PREFIX + r"data-integration-association/(?P<data_integration>[^/]+)/(?P<association>[^/]+)$"
+)
+DATA_INTEGRATION_ARN_SHAPE = "arn:<partition>:app-integrations:<region>:<account>:data-integration/<id>"
+ASSOCIATION_ARN_SHAPE = (
+    "arn:<partition>:app-integrations:<region>:<account>:data-integration-association/<data-integration-id>/<id>"
+)
+
 Unresolved = Callable[[object], bool]
 
 
@@ -166,6 +176,71 @@ class _Checker:
             self.fail(path, f"{show(value)} is not an object")
             return None
         return value
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """What one identifier says: an id, or an ARN's environment and ids."""
+
+    partition: str | None = None
+    region: str | None = None
+    account: str | None = None
+    data_integration_id: str | None = None
+    association_id: str | None = None
+
+    @property
+    def environment(self) -> tuple[str, str, str] | None:
+        if self.partition is None or self.region is None or self.account is None:
+            return None
+        return (self.partition, self.region, self.account)
+
+
+def parse_identifier(identifier: str, *, association: bool) -> Identifier | None:
+    """An id as it is, or an ARN of the right kind taken apart; None for any other ARN."""
+    if not identifier.startswith("arn:"):
+        return Identifier(association_id=identifier) if association else Identifier(data_integration_id=identifier)
+    match = (ASSOCIATION_ARN if association else DATA_INTEGRATION_ARN).fullmatch(identifier)
+    if match is None:
+        return None
+    groups = match.groupdict()
+    return Identifier(
+        groups["partition"], groups["region"], groups["account"], groups["data_integration"], groups.get("association")
+    )
+
+
+def identifier_problems(data_integration: str | None, association: str | None) -> list[str]:
+    """ARNs of the wrong kind, or an association ARN that contradicts the data integration.
+
+    The service would answer such a pair with a bare ResourceNotFoundException; saying
+    which identifier is off, and how, saves a round of guessing.
+    """
+    problems: list[str] = []
+    parsed: dict[str, Identifier] = {}
+    for name, value, is_association, what, shape in (
+        (DATA_INTEGRATION_IDENTIFIER, data_integration, False, "data integration", DATA_INTEGRATION_ARN_SHAPE),
+        (ASSOCIATION_IDENTIFIER, association, True, "data integration association", ASSOCIATION_ARN_SHAPE),
+    ):
+        if value is None:
+            continue
+        found = parse_identifier(value, association=is_association)
+        if found is None:
+            problems.append(f"{name}: {value!r} is an ARN, but not of a {what}; expected {shape} or a plain id")
+        else:
+            parsed[name] = found
+    given, named = parsed.get(DATA_INTEGRATION_IDENTIFIER), parsed.get(ASSOCIATION_IDENTIFIER)
+    if given is None or named is None:
+        return problems
+    if named.data_integration_id not in (None, given.data_integration_id):
+        problems.append(
+            f"{ASSOCIATION_IDENTIFIER}: the ARN names data integration {named.data_integration_id!r}, "
+            f"but {DATA_INTEGRATION_IDENTIFIER} is {given.data_integration_id!r}"
+        )
+    if given.environment and named.environment and given.environment != named.environment:
+        problems.append(
+            f"{ASSOCIATION_IDENTIFIER}: the ARN's partition, Region and account ({', '.join(named.environment)}) "
+            f"differ from those of {DATA_INTEGRATION_IDENTIFIER} ({', '.join(given.environment)})"
+        )
+    return problems
 
 
 def parse_epoch_ms(text: str) -> int | None:
@@ -291,6 +366,7 @@ def parse_properties(properties: object, *, unresolved: Unresolved = _never_unre
         DATA_INTEGRATION_IDENTIFIER, properties.get(DATA_INTEGRATION_IDENTIFIER), required=True
     )
     association = check.string(ASSOCIATION_IDENTIFIER, properties.get(ASSOCIATION_IDENTIFIER), required=True)
+    check.problems.extend(identifier_problems(data_integration, association))
     configuration, meaning = _execution_configuration(check, properties.get(EXECUTION_CONFIGURATION))
     rerun_token = check.string(RERUN_TOKEN, properties.get(RERUN_TOKEN), required=False)
     if check.problems:

@@ -157,6 +157,32 @@ def test_physical_id_stays_under_one_kilobyte_for_the_longest_identifiers() -> N
         (changed(ON_DEMAND, "DataIntegrationIdentifier", True), "DataIntegrationIdentifier: true is not a string"),
         (changed(ON_DEMAND, "DataIntegrationIdentifier", ["di"]), 'DataIntegrationIdentifier: ["di"] is not a string'),
         ([], "ResourceProperties: [] is not an object"),
+        (
+            changed(ON_DEMAND, "DataIntegrationIdentifier", "arn:aws:s3:::bucket"),
+            "DataIntegrationIdentifier: 'arn:aws:s3:::bucket' is an ARN, but not of a data integration; expected "
+            "arn:<partition>:app-integrations:<region>:<account>:data-integration/<id> or a plain id",
+        ),
+        (
+            changed(
+                ON_DEMAND,
+                "DataIntegrationAssociationIdentifier",
+                "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-2/assoc-1",
+            ),
+            "DataIntegrationAssociationIdentifier: the ARN names data integration 'di-2', but DataIntegrationIdentifier is 'di-1'",
+        ),
+        (
+            changed(
+                changed(
+                    ON_DEMAND,
+                    "DataIntegrationIdentifier",
+                    "arn:aws:app-integrations:eu-west-1:111122223333:data-integration/di-1",
+                ),
+                "DataIntegrationAssociationIdentifier",
+                "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1",
+            ),
+            "DataIntegrationAssociationIdentifier: the ARN's partition, Region and account (aws, us-east-1, 111122223333) "
+            "differ from those of DataIntegrationIdentifier (aws, eu-west-1, 111122223333)",
+        ),
     ],
 )
 def test_each_rule_names_the_field_the_value_and_what_is_allowed(properties: Any, expected: str) -> None:
@@ -185,6 +211,17 @@ def test_unknown_key_in_schedule_block_lists_the_schedule_names() -> None:
         "ExecutionConfiguration.ScheduleConfiguration.Cron: unknown property; allowed here: "
         "ScheduleExpression, Object, FirstExecutionFrom"
     ]
+
+
+def test_matching_arns_are_accepted_and_passed_through() -> None:
+    di_arn = "arn:aws:app-integrations:us-east-1:111122223333:data-integration/di-1"
+    assoc_arn = "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1"
+    request = parse_properties(
+        changed(
+            changed(ON_DEMAND, "DataIntegrationIdentifier", di_arn), "DataIntegrationAssociationIdentifier", assoc_arn
+        )
+    )
+    assert request.target == (di_arn, assoc_arn)
 
 
 def test_cloudformation_reserved_keys_are_not_typos() -> None:
