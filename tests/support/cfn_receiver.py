@@ -36,7 +36,6 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, cast
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -45,7 +44,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.support.http_request import read_request
+from tests.support.local_server import BackgroundServer, read_request
 
 __all__ = ["CFN_RESPONSE_LIMIT_BYTES", "CfnResponseReceiver", "ReceivedResponse", "TlsMaterial", "make_self_signed"]
 
@@ -229,7 +228,7 @@ def _s3_error(code: str, message: str) -> bytes:
     ).encode()
 
 
-class CfnResponseReceiver:
+class CfnResponseReceiver(BackgroundServer):
     """HTTPS on ``https://127.0.0.1:<ephemeral port>``, served from a daemon thread.
 
     Usage::
@@ -242,8 +241,11 @@ class CfnResponseReceiver:
     Thread-safe; share one per session and call :meth:`reset` between tests if needed.
     """
 
+    kind = "receiver"
+
     def __init__(self) -> None:
         """Prepare a receiver; nothing listens until :meth:`start` (or ``with``)."""
+        super().__init__()
         self._lock = threading.Condition()
         self._responses: list[ReceivedResponse] = []
         self._issued: dict[str, _Issued] = {}
@@ -251,28 +253,18 @@ class CfnResponseReceiver:
         self._errors: list[str] = []
         self._tls_errors: list[str] = []
         self._directory: Path | None = None
-        self._server: _ReceiverServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> CfnResponseReceiver:
         """Create the certificate, bind an ephemeral port and serve from a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("receiver already started")
+        self._ensure_stopped()
         self._directory = Path(tempfile.mkdtemp(prefix="cfn-receiver-"))
         material = make_self_signed(self._directory)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(material.cert_file, material.key_file)
-        self._server = _ReceiverServer(self, context)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="cfn-response-receiver",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serve(_ReceiverServer(self, context))
         return self
 
     def close(self) -> None:
@@ -281,31 +273,14 @@ class CfnResponseReceiver:
         if server is not None:
             server.shutdown()
             server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._join()
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
-
-    def __enter__(self) -> CfnResponseReceiver:
-        """Start the receiver."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the receiver."""
-        self.close()
 
     @property
     def port(self) -> int:
         """The ephemeral port the receiver listens on."""
-        if self._server is None:
-            raise RuntimeError("receiver is not running")
-        return int(self._server.server_address[1])
+        return self._address()[1]
 
     @property
     def ca_file(self) -> Path:

@@ -42,14 +42,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Literal, cast, get_args
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
-from tests.support.http_request import read_request
+from tests.support.local_server import BackgroundServer, read_request
 
 __all__ = [
     "LIST_OPERATION",
@@ -397,7 +396,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-class AppIntegrationsEmulator:
+class AppIntegrationsEmulator(BackgroundServer):
     """AppIntegrations on ``http://127.0.0.1:<ephemeral port>``, served from a daemon thread.
 
     Use it as a context manager (or call :meth:`start` / :meth:`close`)::
@@ -417,8 +416,11 @@ class AppIntegrationsEmulator:
     service is refused, as AWS would.
     """
 
+    kind = "emulator"
+
     def __init__(self, *, hang_seconds: float = 600.0, region: str = DEFAULT_REGION) -> None:
         """Prepare an emulator; nothing listens until :meth:`start` (or ``with``)."""
+        super().__init__()
         self.hang_seconds = hang_seconds
         self.region = region
         self._lock = threading.Lock()
@@ -430,23 +432,12 @@ class AppIntegrationsEmulator:
         self._closed = threading.Event()
         self._connections: set[socket.socket] = set()
         self._server_errors: list[str] = []
-        self._server: _EmulatorServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> AppIntegrationsEmulator:
         """Bind an ephemeral port on 127.0.0.1 and serve from a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("emulator already started")
-        self._server = _EmulatorServer(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="appintegrations-emulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serve(_EmulatorServer(self))
         return self
 
     def close(self) -> None:
@@ -463,29 +454,13 @@ class AppIntegrationsEmulator:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
         server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> AppIntegrationsEmulator:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the server."""
-        self.close()
+        self._join()
 
     @property
     def endpoint_url(self) -> str:
         """``http://127.0.0.1:<port>`` - pass as ``endpoint_url`` or ``AWS_ENDPOINT_URL_APPINTEGRATIONS``."""
-        if self._server is None:
-            raise RuntimeError("emulator is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        host, port = self._address()
+        return f"http://{host}:{port}"
 
     def reset(self) -> None:
         """Forget associations, requests and queued faults; release any hung request."""

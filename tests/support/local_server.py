@@ -1,0 +1,75 @@
+"""What both local servers (the emulator and the HTTPS receiver) share: threads, lifecycle, request reading."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Self
+
+
+def read_request(handler: BaseHTTPRequestHandler) -> tuple[dict[str, str], bytes]:
+    """Lower-cased headers (repeats joined with ", ") and the raw body."""
+    length = int(handler.headers.get("Content-Length") or 0)
+    raw_body = handler.rfile.read(length) if length > 0 else b""
+    headers: dict[str, str] = {}
+    for name, value in handler.headers.items():
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers, raw_body
+
+
+class BackgroundServer:
+    """A ThreadingHTTPServer served from a daemon thread, started by ``with`` or :meth:`start`.
+
+    Subclasses build their server in :meth:`start` and hand it to :meth:`_serve`, and
+    stop it in :meth:`close`; a test that forgets ``close`` still cannot hang pytest.
+    """
+
+    kind = "server"
+
+    def __init__(self) -> None:
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _ensure_stopped(self) -> None:
+        if self._server is not None:
+            raise RuntimeError(f"{self.kind} already started")
+
+    def _serve(self, server: ThreadingHTTPServer) -> None:
+        self._ensure_stopped()
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.kind, daemon=True
+        )
+        self._thread.start()
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _address(self) -> tuple[str, int]:
+        if self._server is None:
+            raise RuntimeError(f"{self.kind} is not running")
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def __enter__(self) -> Self:
+        """Start serving."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop serving."""
+        self.close()
