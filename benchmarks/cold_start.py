@@ -71,7 +71,10 @@ def sample(code: str, env: dict[str, str], cwd: Path) -> tuple[float, float]:
 
 
 def measure(runs: int, code_dir: Path = ROOT / "lambda_src") -> dict[str, dict[str, float]]:
-    """Per probe: median in-process seconds (``inner_s``) and median process wall seconds (``wall_s``)."""
+    """Per probe: median in-process seconds (``inner_s``), median process wall seconds (``wall_s``) and
+    ``paired_ratio``, the median over rounds of the probe's time / the bare boto3 probe's in the same round
+    (the rounds are interleaved, so this cancels drift across the run).
+    """
     code_dir = code_dir.resolve()
     env = sandbox_env(code_dir)
     inner: dict[str, list[float]] = {name: [] for name in PROBES}
@@ -82,7 +85,14 @@ def measure(runs: int, code_dir: Path = ROOT / "lambda_src") -> dict[str, dict[s
             inner[name].append(seconds)
             wall[name].append(process_seconds)
     return {
-        name: {"inner_s": statistics.median(inner[name]), "wall_s": statistics.median(wall[name]), "runs": runs}
+        name: {
+            "inner_s": statistics.median(inner[name]),
+            "wall_s": statistics.median(wall[name]),
+            "paired_ratio": statistics.median(a / b for a, b in zip(inner[name], inner[BARE], strict=True)),
+            "min_s": min(inner[name]),
+            "max_s": max(inner[name]),
+            "runs": runs,
+        }
         for name in PROBES
     }
 

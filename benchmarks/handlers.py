@@ -12,24 +12,18 @@ event is the cold one. Our Update changes ``RerunToken`` so that it calls the AP
 peer's Update always does. A second kind of process gets a single Delete: the cold Delete
 (a rollback after a failed deploy typically lands on a cold container).
 
-Nagle: the two test doubles write an HTTP response's headers and body in two ``send()``
-calls on sockets without ``TCP_NODELAY``. A Python client (boto3, crhelper's
-``http.client``) delays its ACK of the first, so each response then stalls ~40 ms
-(Nagle's algorithm meets delayed ACK); Node's client is not affected. Neither S3 nor the
-AppIntegrations endpoint behaves like that, so :func:`doubles_without_nagle` turns Nagle
-off on both doubles (``socketserver``'s ``disable_nagle_algorithm``) while the handlers
-of both providers run.
+Both test doubles set ``TCP_NODELAY`` (see their ``_Handler``): otherwise a Python client
+(boto3, crhelper's ``http.client``) would stall ~40 ms per response on Nagle's algorithm
+meeting its delayed ACK, which no real endpoint does and Node's client does not suffer.
 """
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Final
 
@@ -53,22 +47,6 @@ class ProcessTimings:
 def _median(values: Sequence[float]) -> float | None:
     """Median, ``None`` for no values."""
     return statistics.median(values) if values else None
-
-
-@contextlib.contextmanager
-def doubles_without_nagle() -> Iterator[None]:
-    """While open, the emulator and the CloudFormation receiver set ``TCP_NODELAY`` on each connection."""
-    from tests.support import cfn_receiver, emulator
-
-    classes: tuple[type[BaseHTTPRequestHandler], ...] = (cfn_receiver._Handler, emulator._Handler)
-    before = [cls.disable_nagle_algorithm for cls in classes]
-    for cls in classes:
-        cls.disable_nagle_algorithm = True
-    try:
-        yield
-    finally:
-        for cls, value in zip(classes, before, strict=True):
-            cls.disable_nagle_algorithm = value
 
 
 # -- ours ------------------------------------------------------------------------------------
@@ -230,10 +208,9 @@ def measure_handlers(
         "ours": {"runs": [], "cold_deletes": []},
         "peer": {"runs": [], "cold_deletes": []},
     }
-    with doubles_without_nagle():
-        for _ in range(runs):
-            _one_round(collected, ours_asset, ours_template, peer_outdir, resources)
-    result: dict[str, Any] = {"resources_per_process": resources, "nagle_off_on_doubles": True}
+    for _ in range(runs):
+        _one_round(collected, ours_asset, ours_template, peer_outdir, resources)
+    result: dict[str, Any] = {"resources_per_process": resources}
     for name, got in collected.items():
         result[name] = summarize(got["runs"], got["cold_deletes"])
     peer_extra = [r.extra for r in collected["peer"]["runs"]]

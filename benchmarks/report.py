@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -72,25 +72,67 @@ def ratio_text(value: float | None) -> str:
 # -- markdown --------------------------------------------------------------------------------
 
 
-def _shape_table(points: Sequence[Mapping[str, Any]]) -> list[str]:
-    rows = [
-        "| N | resources ours / peer | template bytes ours / peer | role inline policy bytes ours / peer"
-        " | ARNs in the policy ours / peer | synth s ours / peer (median) | ratio ours/peer | deploy: ours"
-        " | deploy: peer |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+def table(headers: Sequence[str], aligns: str, rows: Iterable[Sequence[str]]) -> list[str]:
+    """A markdown table; ``aligns`` has one letter per column, ``l`` or ``r``."""
+    rule = {"l": "---", "r": "---:"}
+    return [
+        "| " + " | ".join(headers) + " |",
+        "| " + " | ".join(rule[a] for a in aligns) + " |",
+        *("| " + " | ".join(row) + " |" for row in rows),
     ]
-    for p in points:
-        ours, peer = side(p, "ours"), side(p, "peer")
-        rows.append(
-            f"| {p['n']} | {_fig(ours, 'resources')} / {_fig(peer, 'resources')}"
-            f" | {_fig(ours, 'template_bytes_minified')} / {_fig(peer, 'template_bytes_minified')}"
-            f" | {_fig(ours, 'provider_role_inline_policy_bytes_resolved')}"
-            f" / {_fig(peer, 'provider_role_inline_policy_bytes_resolved')}"
-            f" | {_scope(ours)} / {_scope(peer)}"
-            f" | {_synth(ours)} / {_synth(peer)} | {ratio_text(p.get('synth_ratio'))}"
-            f" | {verdict(ours)} | {verdict(peer)} |"
-        )
-    return rows
+
+
+Cell = Callable[[Mapping[str, Any]], str]
+
+
+def _both(cell: Cell) -> Cell:
+    """A column showing ``cell`` of ours, then of the peer, at one N."""
+    return lambda p: f"{cell(side(p, 'ours'))} / {cell(side(p, 'peer'))}"
+
+
+def _point_table(points: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str, Cell]]) -> list[str]:
+    """One row per N, one column per ``(header, align, cell)``."""
+    return table([c[0] for c in columns], "".join(c[1] for c in columns), ([c[2](p) for c in columns] for p in points))
+
+
+def _shape_table(points: Sequence[Mapping[str, Any]]) -> list[str]:
+    return _point_table(
+        points,
+        [
+            ("N", "r", lambda p: str(p["n"])),
+            ("resources ours / peer", "r", _both(lambda r: _fig(r, "resources"))),
+            ("template bytes ours / peer", "r", _both(lambda r: _fig(r, "template_bytes_minified"))),
+            (
+                "role inline policy bytes ours / peer",
+                "r",
+                _both(lambda r: _fig(r, "provider_role_inline_policy_bytes_resolved")),
+            ),
+            ("ARNs in the policy ours / peer", "r", _both(_scope)),
+            ("synth s ours / peer (median)", "r", _both(_synth)),
+            ("ratio ours/peer", "r", lambda p: ratio_text(p.get("synth_ratio"))),
+            ("deploy: ours", "l", lambda p: verdict(side(p, "ours"))),
+            ("deploy: peer", "l", lambda p: verdict(side(p, "peer"))),
+        ],
+    )
+
+
+def _synth_detail_table(points: Sequence[Mapping[str, Any]]) -> list[str]:
+    return _point_table(
+        points,
+        [
+            ("N", "r", lambda p: str(p["n"])),
+            ("wall s, every run: ours", "l", lambda p: _samples(side(p, "ours"))),
+            ("wall s, every run: peer", "l", lambda p: _samples(side(p, "peer"))),
+            ("CPU s ours / peer (median)", "r", _both(lambda r: num(r.get("synth_cpu_median_s"), 2))),
+            ("wall: median of per-round ratios", "r", lambda p: ratio_text(p.get("synth_paired_ratio"))),
+            ("CPU ratio (of medians)", "r", lambda p: ratio_text(p.get("synth_cpu_ratio"))),
+        ],
+    )
+
+
+def _samples(result: Mapping[str, Any]) -> str:
+    text = ", ".join(f"{s:.2f}" for s in result.get("synth_s", []))
+    return text if result.get("ok") else f"{text} (fails)"
 
 
 def _slope_lines(slope: Mapping[str, Any]) -> list[str]:
@@ -125,66 +167,64 @@ def _synth(result: Mapping[str, Any]) -> str:
 
 
 def _limits_table(search: Mapping[str, Any]) -> list[str]:
-    rows = [
-        "| | largest N that deploys | first N that does not, and why | largest N that synthesizes"
-        " | first N that does not |",
-        "| --- | ---: | --- | ---: | ---: |",
-    ]
+    rows = []
     for approach in ("ours", "peer"):
         s = search.get(approach)
         if not s:
-            rows.append(f"| {LABELS[approach]} | not searched (quick mode) | | | |")
+            rows.append([LABELS[approach], "not searched (quick mode)", "", "", ""])
             continue
         first_bad = s.get("first_undeployable")
         why = verdict(s["points"][str(first_bad)]) if first_bad is not None else "none in the grid"
         rows.append(
-            f"| {LABELS[approach]} | **{s.get('largest_deployable')}** | {first_bad}: {why}"
-            f" | {s.get('largest_synthesizable')} | {s.get('first_unsynthesizable')} |"
+            [
+                LABELS[approach],
+                f"**{s.get('largest_deployable')}**",
+                f"{first_bad}: {why}",
+                str(s.get("largest_synthesizable")),
+                str(s.get("first_unsynthesizable")),
+            ]
         )
-    return rows
+    headers = ["", "largest N that deploys", "first N that does not, and why", "largest N that synthesizes"]
+    return table([*headers, "first N that does not"], "lrlrr", rows)
 
 
 def _handler_table(handlers: Mapping[str, Any], runtime: Mapping[str, Any]) -> list[str]:
     ours, peer = handlers["ours"], handlers["peer"]
+
+    def row(label: str, key: str) -> list[str]:
+        return [label, num(ours[key], 1), num(peer[key], 1)]
+
     rows = [
-        "| ms (median) | ours (Python, boto3) | peer (Node.js, SDK v3) |",
-        "| --- | ---: | ---: |",
-        f"| runtime start: empty program, process wall time | {num(runtime['python_ms'], 1)}"
-        f" | {num(runtime['node_ms'], 1)} |",
-        f"| handler import (Lambda init) | {num(ours['import_ms'], 1)} | {num(peer['import_ms'], 1)} |",
-        f"| first (cold) Create | {num(ours['cold_create_ms'], 1)} | {num(peer['cold_create_ms'], 1)} |",
-        f"| **cold init** = import + (cold Create - warm Create) | **{num(ours['cold_init_ms'], 1)}**"
-        f" | **{num(peer['cold_init_ms'], 1)}** |",
+        ["runtime start: empty program, process wall time", num(runtime["python_ms"], 1), num(runtime["node_ms"], 1)],
+        row("handler import (Lambda init)", "import_ms"),
+        row("first (cold) Create", "cold_create_ms"),
+        [f"**{c}**" for c in row("cold init = import + (cold Create - warm Create)", "cold_init_ms")],
+        *(row(f"warm {t}", f"warm_{t.lower()}_ms") for t in ("Create", "Update", "Delete")),
+        row("cold Delete (first event of a fresh process, after the import)", "cold_delete_ms"),
+        row("slowest Delete seen", "delete_max_ms"),
     ]
-    for rtype in ("create", "update", "delete"):
-        rows.append(
-            f"| warm {rtype.capitalize()} | {num(ours[f'warm_{rtype}_ms'], 1)} | {num(peer[f'warm_{rtype}_ms'], 1)} |"
-        )
-    rows += [
-        f"| cold Delete (first event of a fresh process; + import) | {num(ours['cold_delete_ms'], 1)}"
-        f" (+{num(ours['import_ms'], 0)}) | {num(peer['cold_delete_ms'], 1)} (+{num(peer['import_ms'], 0)}) |",
-        f"| slowest Delete seen | {num(ours['delete_max_ms'], 1)} | {num(peer['delete_max_ms'], 1)} |",
-    ]
-    return rows
+    return table(["ms (median)", "ours (Python, boto3)", "peer (Node.js, SDK v3)"], "lrr", rows)
 
 
 def _cold_init_table(probes: Mapping[str, Any], bare_key: str) -> list[str]:
     bare = probes[bare_key]["inner_s"]
-    rows = ["| fresh `python -S` process, only boto3 besides the asset | ms (median) | vs bare boto3 |"]
-    rows.append("| --- | ---: | ---: |")
-    for name, figures in probes.items():
-        if figures["inner_s"] < 0.001:
-            continue  # the empty program: reported as runtime start
-        rows.append(f"| {name} | {num(figures['inner_s'] * 1000, 1)} | {figures['inner_s'] / bare:.2f}x |")
-    return rows
+    rows = [
+        [
+            name,
+            num(figures["inner_s"] * 1000, 1),
+            f"{figures['inner_s'] / bare:.2f}x",
+            f"{figures['paired_ratio']:.2f}x" if "paired_ratio" in figures else "-",
+        ]
+        for name, figures in probes.items()
+        if figures["inner_s"] >= 0.001  # the empty program is reported as runtime start
+    ]
+    headers = ["fresh `python -S` process, only boto3 besides the asset", "ms (median)", "vs bare boto3"]
+    return table([*headers, "median of per-round ratios"], "lrrr", rows)
 
 
 def _targets_table(targets: Sequence[Mapping[str, Any]]) -> list[str]:
-    rows = ["| target | measured | |", "| --- | --- | --- |"]
-    for t in targets:
-        mark = {True: "**met**", False: "**missed**", None: "not measured"}[t["met"]]
-        rows.append(f"| {t['target']} | {t['figure']} | {mark} |")
-    return rows
+    marks = {True: "**met**", False: "**missed**", None: "not measured"}
+    return table(["target", "measured", ""], "lll", ([t["target"], t["figure"], marks[t["met"]]] for t in targets))
 
 
 def _versions_lines(meta: Mapping[str, Any]) -> list[str]:
@@ -236,6 +276,8 @@ def markdown(data: Mapping[str, Any]) -> str:
         "",
         *_targets_table(data["targets"]),
         "",
+        *(f"* {note}" for note in data.get("target_notes", [])),
+        "",
         "## Shape at scale",
         "",
         "Resources = `len(Resources)`; template bytes = the template as compact JSON (what"
@@ -254,6 +296,11 @@ def markdown(data: Mapping[str, Any]) -> str:
         "",
         *_slope_lines(data.get("synth_slope_ms", {})),
         "",
+        "Every synth, and CPU time (user + system of the interpreter and jsii's node; less disturbed by other"
+        " load on the machine than wall time):",
+        "",
+        *_synth_detail_table(data["points"]),
+        "",
         f"Largest N per stack (bisection between the grid points {', '.join(str(n) for n in data['search_grid'])}):"
         if data.get("search_grid")
         else "Largest N per stack: not searched in quick mode.",
@@ -264,12 +311,19 @@ def markdown(data: Mapping[str, Any]) -> str:
         "",
         "## Lambda asset",
         "",
-        "| | files | raw bytes | zipped bytes (deterministic DEFLATE) | function |",
-        "| --- | --- | ---: | ---: | --- |",
-        *(
-            f"| {LABELS[a]} | {assets[a]['files']} | {num(assets[a]['raw_bytes'])}"
-            f" | **{num(assets[a]['zipped_bytes'])}** | {_function(assets[a]['function'])} |"
-            for a in ("ours", "peer")
+        *table(
+            ["", "files", "raw bytes", "zipped bytes (deterministic DEFLATE)", "function"],
+            "llrrl",
+            (
+                [
+                    LABELS[a],
+                    assets[a]["files"],
+                    num(assets[a]["raw_bytes"]),
+                    f"**{num(assets[a]['zipped_bytes'])}**",
+                    _function(assets[a]["function"]),
+                ]
+                for a in ("ours", "peer")
+            ),
         ),
         "",
         "## Handler cost",
@@ -361,6 +415,17 @@ def plot(data: Mapping[str, Any], path: Path) -> None:
         ax.set_xlabel("N associations")
         ax.grid(True, which="both", alpha=0.3)
     axes[1][0].scatter([], [], s=120, facecolors="none", edgecolors="red", label="synth passes, deploy fails")
+    first_wildcard = next((p for p in points if (side(p, "ours").get("policy_scope") or {}).get("wildcards")), None)
+    if first_wildcard is not None:
+        ours = side(first_wildcard, "ours")
+        axes[1][0].annotate(
+            "ours: per-data-integration\nwildcards from here",
+            xy=(first_wildcard["n"], ours["measure"]["provider_role_inline_policy_bytes_resolved"]),
+            xytext=(0.55, 0.12),
+            textcoords="axes fraction",
+            fontsize=7,
+            arrowprops={"arrowstyle": "->", "color": COLORS["ours"]},
+        )
     for ax, *_ in panels:
         ax.legend(fontsize=7, loc="upper left")
     ax = axes[1][1]

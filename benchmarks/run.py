@@ -69,7 +69,7 @@ class Plan:
     cold_init_runs: int
 
 
-FULL: Final = Plan("full", SHAPE_GRID, True, 5, 3, 400, 7, 5, 21)
+FULL: Final = Plan("full", SHAPE_GRID, True, 5, 3, 400, 7, 5, 41)
 QUICK: Final = Plan("quick", QUICK_GRID, False, 1, 1, 400, 1, 2, 3)
 
 
@@ -130,28 +130,40 @@ def points_to_time(plan: Plan, found: Mapping[str, Mapping[str, Any]]) -> list[i
 
 
 def time_synths(plan: Plan, ns: Sequence[int], workdir: Path) -> list[dict[str, Any]]:
-    """Per N: both approaches synthesized ``runs`` times, alternating which goes first; medians and ratio."""
+    """Per N: both approaches synthesized ``runs`` times, alternating which goes first; medians and ratios."""
     points = []
     for n in ns:
         runs = plan.synth_runs_large if n >= plan.large_n else plan.synth_runs
         point: dict[str, Any] = {"n": n}
-        walls: dict[str, list[float]] = {a: [] for a in APPROACHES}
+        samples: dict[str, dict[str, list[float]]] = {
+            a: {"wall_s": [], "cpu_s": [], "import_s": []} for a in APPROACHES
+        }
         for i in range(runs):
             order = APPROACHES if i % 2 == 0 else APPROACHES[::-1]
             for approach in order:
                 if i > 0 and not point[approach]["ok"]:
                     continue  # a failing synth is timed once
                 result = synth_in_subprocess(n, workdir / f"{approach}-n{n}-r{i}", approach=approach)
-                walls[approach].append(float(result["wall_s"]))
+                for key in ("wall_s", "cpu_s", "import_s"):
+                    if key in result:
+                        samples[approach][key].append(float(result[key]))
                 if approach not in point:
                     if result["ok"]:
                         result["policy_scope"] = policy_scope(stack_template(Path(result["outdir"])))
                     point[approach] = result
         for approach in APPROACHES:
-            point[approach]["synth_s"] = walls[approach]
-            point[approach]["synth_median_s"] = statistics.median(walls[approach])
+            point[approach]["synth_s"] = samples[approach]["wall_s"]
+            point[approach]["synth_median_s"] = statistics.median(samples[approach]["wall_s"])
+            point[approach]["synth_cpu_s"] = samples[approach]["cpu_s"]
+            point[approach]["synth_cpu_median_s"] = statistics.median(samples[approach]["cpu_s"])
+            imports = samples[approach]["import_s"]
+            point[approach]["import_median_s"] = statistics.median(imports) if imports else None
         ours, peer = point["ours"], point["peer"]
-        point["synth_ratio"] = ours["synth_median_s"] / peer["synth_median_s"] if ours["ok"] and peer["ok"] else None
+        both = ours["ok"] and peer["ok"]
+        point["synth_ratio"] = ours["synth_median_s"] / peer["synth_median_s"] if both else None
+        point["synth_cpu_ratio"] = ours["synth_cpu_median_s"] / peer["synth_cpu_median_s"] if both else None
+        pairs = zip(samples["ours"]["wall_s"], samples["peer"]["wall_s"], strict=False)
+        point["synth_paired_ratio"] = statistics.median(o / q for o, q in pairs) if both else None
         log(
             f"N={n}: ours {ours['synth_median_s']:.2f}s ({'ok' if ours['ok'] else 'fails'}), "
             f"peer {peer['synth_median_s']:.2f}s ({'ok' if peer['ok'] else 'fails'}), {runs} run(s)"
@@ -282,6 +294,7 @@ def evaluate_targets(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     synthesizable = {a: search.get(a, {}).get("largest_synthesizable") for a in APPROACHES}
     probes = cold["probes"]
     cold_ratio = probes[cold_start.HANDLER_CLIENT]["inner_s"] / probes[cold_start.BARE]["inner_s"]
+    paired = probes[cold_start.HANDLER_CLIENT]["paired_ratio"]
     delete_max = h["ours"]["delete_max_ms"]
     both_deploy = min(largest.values()) if all(largest.values()) else None
     both_synth = min(synthesizable.values()) if all(synthesizable.values()) else None
@@ -300,9 +313,11 @@ def evaluate_targets(data: Mapping[str, Any]) -> list[dict[str, Any]]:
         _synth_target(points, both_synth, "synthesize"),
         {
             "target": "handler cold init within 1.1x of a bare boto3 client creation",
-            "figure": f"{cold_ratio:.2f}x ({probes[cold_start.HANDLER_CLIENT]['inner_s'] * 1000:.1f} ms vs"
+            "figure": f"{paired:.2f}x, the median of per-round ratios over {cold['runs']} interleaved rounds of fresh"
+            f" processes (ratio of the medians: {cold_ratio:.2f}x,"
+            f" {probes[cold_start.HANDLER_CLIENT]['inner_s'] * 1000:.1f} ms vs"
             f" {probes[cold_start.BARE]['inner_s'] * 1000:.1f} ms)",
-            "met": cold_ratio <= 1.1,
+            "met": paired <= 1.1,
         },
         {
             "target": "Delete handler time < 1 s",
@@ -311,6 +326,42 @@ def evaluate_targets(data: Mapping[str, Any]) -> list[dict[str, Any]]:
             "met": delete_max < 1000,
         },
     ]
+
+
+def target_notes(data: Mapping[str, Any], targets: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Why a missed target was missed, from the figures measured."""
+    notes = []
+    missed = {t["target"] for t in targets if t["met"] is False}
+    points, slope = data["points"], data.get("synth_slope_ms", {})
+    if any(t.startswith("synth time") for t in missed) and slope.get("ours") is not None:
+        first = points[0]
+        ratios = ", ".join(
+            f"{p['synth_ratio']:.2f}x at N = {p['n']}" for p in points if p.get("synth_ratio") is not None
+        )
+        notes.append(
+            f"Synth: a small stack's synth is mostly fixed cost for both (N = {first['n']}: ours"
+            f" {first['ours']['synth_median_s']:.2f} s, peer {first['peer']['synth_median_s']:.2f} s), and the"
+            f" difference per extra association is small (slope of the medians: ours {slope['ours']:.1f} ms,"
+            f" peer {slope['peer']:.1f} ms), so the ratio stays near 1 until N is large ({ratios}); the peer"
+            f" cannot go past N = {slope['to_n']} (synth) or"
+            f" {data.get('search', {}).get('peer', {}).get('largest_deployable', '?')} (deploy). Within the fixed"
+            f" part, importing CDK and the stack module takes {first['ours']['import_median_s']:.2f} s for ours"
+            f" (the construct library pulls in `aws_lambda`, `aws_iam`, `aws_logs`) against"
+            f" {first['peer']['import_median_s']:.2f} s for the peer (`aws_cdk.custom_resources`): `import_s` in"
+            " the JSON."
+        )
+    if any(t.startswith("handler cold init") for t in missed):
+        probes = data["cold_init"]["probes"]
+        bare = probes[cold_start.BARE]["inner_s"]
+        import_only = probes["handler: import + init (Delete path, no client)"]["inner_s"]
+        client = probes[cold_start.HANDLER_CLIENT]["inner_s"]
+        notes.append(
+            f"Cold init: the bare reference is `import boto3` + one client ({bare * 1000:.0f} ms). Ours is the same"
+            f" client plus importing crhelper, the handler's modules and its logging set-up: `import index` alone"
+            f" takes {import_only * 1000:.0f} ms (boto3 included), the client {(client - import_only) * 1000:.0f} ms"
+            " more. The asset ships source only, so its modules are compiled on every cold start, as in Lambda."
+        )
+    return notes
 
 
 # -- metadata --------------------------------------------------------------------------------
@@ -369,7 +420,10 @@ def metadata(plan: Plan, started: float, load_at_start: float, handler_data: Map
 
 def caveats(data: Mapping[str, Any]) -> list[str]:
     """What the figures do and do not say."""
+    from cdk_appintegrations.permissions import RESOURCE_BUDGET_BYTES
+
     peer = data["handlers"]["peer"]
+    bare = data["cold_init"]["probes"][cold_start.BARE]
     return [
         "* **The peer's SDK is shimmed.** `installLatestAwsSdk=false` makes the peer use the SDK the Lambda"
         " Node.js runtime ships. The only `@aws-sdk/client-appintegrations` the npm registry here serves is"
@@ -385,25 +439,31 @@ def caveats(data: Mapping[str, Any]) -> list[str]:
         f" on node {peer.get('node_version')} (its function: {_function_text(data['assets']['peer'])}). Lambda"
         " gives a function CPU in proportion to its memory, a fraction of a core at these sizes, so absolute"
         " milliseconds there are larger; compare the two columns, not the numbers with Lambda's.",
-        "* **Nagle.** Both local doubles write an HTTP response's headers and body in two `send()` calls without"
-        " `TCP_NODELAY`; a Python client delays its ACK, so every response to ours stalled ~40 ms (Nagle meets"
-        " delayed ACK) while Node's client was unaffected. Neither S3 nor the AppIntegrations endpoint does"
-        " that, so the benchmark turns Nagle off on both doubles, for both providers"
-        " (`benchmarks.handlers.doubles_without_nagle`).",
+        "* **Nagle.** Both local doubles set `TCP_NODELAY`: without it, a Python client's delayed ACK stalls"
+        " every response ~40 ms (Nagle's algorithm), which neither S3 nor the AppIntegrations endpoint does and"
+        " which Node's client does not suffer.",
         "* **Policy scope at scale.** The peer's policies name exact ARNs: each association's and its data"
         " integration's (here 50 associations share a data integration). Ours names exact ARNs while the list"
-        " fits its 6,000-byte budget; past that it collapses, data integrations with the most associations"
-        " first, to `data-integration-association/<data integration id>/*`, and stays at one action"
-        " (`UpdateDataIntegrationAssociation`). That is how its policy stays far under IAM's limit at 497; the"
+        f" fits its {RESOURCE_BUDGET_BYTES:,}-byte budget; past that it collapses, data integrations with the most"
+        " associations first, to `data-integration-association/<data integration id>/*`, and stays at one action"
+        " (`UpdateDataIntegrationAssociation`). That is how its policy stays far under IAM's limit at scale; the"
         " column *ARNs in the policy* shows where it switches.",
+        "* **Inline policy at N = 1.** Ours is larger there (it also carries the log-writing statement, scoped to"
+        " its own log group); the peer's role gets logging from the AWS managed policy"
+        " `AWSLambdaBasicExecutionRole`, which does not count against the inline quota. Each association adds"
+        " ~150 bytes to ours (until the wildcards) and ~390 to the peer's.",
+        "* **Host speed drifts.** This is a shared VM: within this run a bare boto3 client took"
+        f" {bare['min_s'] * 1000:.0f}-{bare['max_s'] * 1000:.0f} ms across the rounds. So the two sides are always"
+        " interleaved, ratios are the figures to read, and the cold-init target uses the median of per-round"
+        " ratios (robust to such drift); the synth table also shows that estimator next to the ratio of medians.",
         "* **Cold init** in the handler table is derived the same way for both (import + the cold Create's"
         " excess over a warm one); the target uses the direct measurement below it, against the same"
         " sandbox's bare boto3 client. Runtime start (interpreter boot) is shown apart: Lambda adds it to"
         " Init Duration for both.",
         "* **Deploy verdicts are computed, not deployed** (no AWS account here): from the synthesized template"
         " against CloudFormation's 500-resource and 1 MB limits and IAM's 10,240-byte aggregate of a role's"
-        " inline policies (counted without whitespace, after CloudFormation resolved `Fn::Join` and pseudo"
-        " parameters). aws-cdk-lib refuses > 500 resources at synth (`TooManyResourcesInStack`).",
+        " inline policies (counted without whitespace, after CloudFormation resolved `Fn::Join`, `Fn::Sub` and"
+        " pseudo parameters). aws-cdk-lib refuses > 500 resources at synth (`TooManyResourcesInStack`).",
         "* **Synth time** is one process from interpreter start to exit, so it includes Python start-up,"
         " jsii's Node.js child loading aws-cdk-lib, and writing `cdk.out` (our asset copies the handler and"
         " crhelper; the peer's is CDK's prebuilt bundle).",
@@ -448,6 +508,7 @@ def run(plan: Plan, workdir: Path) -> dict[str, Any]:
     )
     data["meta"] = metadata(plan, started, load_at_start, data["handlers"])
     data["targets"] = evaluate_targets(data)
+    data["target_notes"] = target_notes(data, data["targets"])
     data["caveats"] = caveats(data)
     return data
 

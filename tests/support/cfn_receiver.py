@@ -181,6 +181,9 @@ class _ReceiverServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY a Python client's delayed
+    # ACK stalls each response ~40 ms (Nagle), which no real AWS endpoint does.
+    disable_nagle_algorithm = True
     server_version = "AmazonS3"
     sys_version = ""
     timeout = 10

@@ -322,6 +322,9 @@ class _EmulatorServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real endpoint; urllib3 pools connections
+    # Headers and body go out in two writes; without TCP_NODELAY a Python client's delayed
+    # ACK stalls each response ~40 ms (Nagle), which no real AWS endpoint does.
+    disable_nagle_algorithm = True
     server_version = "AppIntegrationsEmulator/1.0"
     sys_version = ""
     timeout = 30  # idle keep-alive connections do not pin handler threads forever
