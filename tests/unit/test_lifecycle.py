@@ -130,7 +130,6 @@ def test_delete_makes_no_call_and_does_not_sleep(stubber: Stubber, sent: Recorde
     started = time.monotonic()
     run(cfn_event("Delete", ON_DEMAND, PhysicalResourceId=OLD_ID), timeout_ms=900_000)
     assert time.monotonic() - started < 1.0
-    assert only(sent) | {} == only(sent)
     assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
 
 
