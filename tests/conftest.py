@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from hypothesis import HealthCheck, settings
+
 for name, value in {
     "AWS_ACCESS_KEY_ID": "AKIATESTTESTTESTTEST",
     "AWS_SECRET_ACCESS_KEY": "test-secret-key-not-real",
@@ -17,3 +19,27 @@ for name, value in {
 }.items():
     os.environ.setdefault(name, value)
 os.environ.pop("AWS_PROFILE", None)
+
+# Hypothesis profiles. "ci" is a pure function of the code: derandomized (the same
+# examples every run) and with no example database, so a clean checkout cannot fail by
+# luck and nothing found in one run is replayed in the next. "dev" draws afresh each
+# run, five times as many examples, and keeps the database so that a developer who
+# finds a failure sees it again until it is fixed. CI=true (set by the CI runner)
+# selects "ci"; HYPOTHESIS_PROFILE overrides either way.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=300,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    max_examples=1500,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))

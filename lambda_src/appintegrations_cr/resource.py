@@ -8,6 +8,8 @@ crhelper drives the lifecycle; this subclass closes the gaps that matter at 2 a.
 - a non-empty PhysicalResourceId on every response, and a recognisable one for a
   failed Create, so the rollback Delete is visibly a no-op;
 - malformed events answered FAILED instead of crashing before a response;
+- log lines that survive any envelope value: crhelper %-formats the event's ids into
+  every record, so a '%' in one would turn each later log call into a logging error;
 - no boto3 clients built at cold start for crhelper's polling mode, which is unused.
 """
 
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from crhelper import CfnResource
+from crhelper import CfnResource, log_helper
 from crhelper.utils import _send_response  # type: ignore[attr-defined]  # private, see _send
 
 from .logs import install_redaction
@@ -50,6 +52,17 @@ def _without_polling_clients() -> Iterator[None]:
             del os.environ["AWS_SAM_LOCAL"]
         else:
             os.environ["AWS_SAM_LOCAL"] = previous
+
+
+def log_field(value: object) -> str:
+    """An envelope value as crhelper's JSON formatter must receive it.
+
+    That formatter runs ``template % record`` over every value it is given, so a '%'
+    in a StackId or LogicalResourceId would raise on each log line. CloudFormation never
+    sends one, but a hand-made or fuzzed event can, and the provider must still answer
+    it and keep its log readable; doubling the '%' makes it print as itself.
+    """
+    return str(value).replace("%", "%%")
 
 
 def failed_create_id(logical_resource_id: str) -> str:
@@ -100,6 +113,9 @@ class ExecutionResource(CfnResource):
     _response_url: str
     _ssl_verify: Any
     _sam_local: str | None
+    _log_level: str
+    _boto_level: str
+    _sleep_on_delete: int
 
     def __init__(self, *, log_level: str, transport: Callable[..., None] = _send_response) -> None:
         with _without_polling_clients():
@@ -126,6 +142,7 @@ class ExecutionResource(CfnResource):
             super().__call__(event, context)
             return
         ev: dict[str, Any] = event
+        self._log_setup(ev, context)  # else the log lines still carry the previous request's ids
         self._response_url = url
         self.StackId = str(ev.get("StackId") or "")
         self.RequestId = str(ev.get("RequestId") or "")
@@ -133,6 +150,16 @@ class ExecutionResource(CfnResource):
         self.PhysicalResourceId = ev.get("PhysicalResourceId") or failed_create_id(self.LogicalResourceId or "unknown")
         self.Data = {}
         self._send("FAILED", f"Malformed CloudFormation event: {problem}")
+
+    def _log_setup(self, event: Any, context: Any) -> None:
+        """crhelper's own setup, with every envelope value escaped (see :func:`log_field`)."""
+        ev: dict[str, Any] = event if isinstance(event, dict) else {}
+        log_helper.setup(
+            self._log_level,
+            boto_level=self._boto_level,
+            **{field: log_field(ev.get(field, "")) for field in ENVELOPE_FIELDS},
+            aws_request_id=log_field(getattr(context, "aws_request_id", "")),
+        )
 
     def generate_physical_id(self, event: Any) -> str:
         """Only reached when Create did not produce an id, i.e. it failed."""

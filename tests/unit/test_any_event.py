@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,10 +14,10 @@ from appintegrations_cr import service
 from appintegrations_cr.contract import ContractError, parse_properties
 from appintegrations_cr.resource import MAX_BODY_BYTES, MAX_PHYSICAL_ID_BYTES
 from botocore.exceptions import ClientError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.lambda_doubles import LambdaContext, Recorder, cfn_event
+from tests.unit.lambda_doubles import RESPONSE_URL, LambdaContext, Recorder, cfn_event
 from tests.unit.test_contract import ON_DEMAND, SCHEDULED
 
 pytestmark = pytest.mark.unit
@@ -73,20 +75,70 @@ def properties(draw: st.DrawFn) -> Any:
     return draw(json_values)
 
 
+# What CloudFormation really sends in the envelope: an ARN-shaped StackId, a UUID
+# RequestId and an alphanumeric LogicalResourceId. The main property draws these, so
+# its verdict never hinges on a rare string; hostile envelopes have their own property.
+REGIONS = ["us-east-1", "eu-west-2", "ap-southeast-2", "cn-north-1", "us-gov-west-1"]
+stack_ids = st.builds(
+    "arn:{}:cloudformation:{}:{}:stack/{}/{}".format,
+    st.sampled_from(["aws", "aws-cn", "aws-us-gov"]),
+    st.sampled_from(REGIONS),
+    st.from_regex(r"[0-9]{12}", fullmatch=True),
+    st.from_regex(r"[A-Za-z][-A-Za-z0-9]{0,40}", fullmatch=True),
+    st.uuids().map(str),
+)
+request_ids = st.uuids().map(str)
+logical_ids = st.from_regex(r"[A-Za-z0-9]{1,64}", fullmatch=True)
+# Anything a hand-made or fuzzed event may carry instead, '%' formats included: crhelper
+# %-formats these fields into every log record.
+hostile_strings = st.one_of(
+    st.sampled_from(["%", "%*", "%s", "%(message)s", "%d%%", "100%", "%(", "{}", "\\x00"]),
+    st.text(max_size=8),
+    st.text(alphabet="%*(s)d", max_size=6),
+)
+hostile_values = st.one_of(st.none(), st.integers(), hostile_strings)
+
+
+def upper_or_mixed(mode: str) -> st.SearchStrategy[str]:
+    """The mode as the API spells it, or in another case (which the API refuses)."""
+    return st.sampled_from([mode, mode, mode.lower(), mode.title(), f" {mode}"])
+
+
 @st.composite
-def events(draw: st.DrawFn) -> Any:
+def events(draw: st.DrawFn, envelope: st.SearchStrategy[dict[str, Any]] | None = None) -> Any:
     request_type = draw(st.sampled_from(["Create", "Update", "Delete", "Delete", "Nonsense"]))
     event: dict[str, Any] = cfn_event(request_type, {})
+    event.update(StackId=draw(stack_ids), RequestId=draw(request_ids), LogicalResourceId=draw(logical_ids))
     event["ResourceProperties"] = draw(properties())
+    props = event["ResourceProperties"]
+    configuration = props.get("ExecutionConfiguration") if isinstance(props, dict) else None
+    if isinstance(configuration, dict) and configuration.get("ExecutionMode") in ("ON_DEMAND", "SCHEDULED"):
+        configuration["ExecutionMode"] = draw(upper_or_mixed(configuration["ExecutionMode"]))
     if request_type != "Create" or draw(st.booleans()):
         event["PhysicalResourceId"] = draw(st.one_of(st.just("di-1|assoc-1"), st.text(min_size=1, max_size=40)))
     if request_type == "Update" or draw(st.booleans()):
         event["OldResourceProperties"] = draw(properties())
-    for field in draw(
-        st.lists(st.sampled_from(["StackId", "RequestId", "LogicalResourceId", "RequestType"]), max_size=2)
-    ):
-        event[field] = draw(st.one_of(st.none(), st.integers(), st.text(max_size=5)))
+    if envelope is not None:
+        event.update(draw(envelope))
     return event
+
+
+@st.composite
+def hostile_envelopes(draw: st.DrawFn) -> dict[str, Any]:
+    """One to four envelope fields replaced by anything, the ResponseURL by another scheme at times."""
+    fields = draw(
+        st.lists(
+            st.sampled_from(["StackId", "RequestId", "LogicalResourceId", "RequestType"]),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        )
+    )
+    replaced: dict[str, Any] = {field: draw(hostile_values) for field in fields}
+    replaced["ResponseURL"] = draw(
+        st.sampled_from([RESPONSE_URL, RESPONSE_URL, RESPONSE_URL.replace("https://", "http://", 1), None])
+    )
+    return replaced
 
 
 class FlakyClient:
@@ -112,20 +164,11 @@ def valid(props: Any) -> bool:
     return True
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(event=events(), outcomes=st.lists(st.one_of(st.none(), st.sampled_from(ERROR_CODES)), max_size=5))
-def test_exactly_one_well_formed_answer(
-    monkeypatch: pytest.MonkeyPatch, event: Any, outcomes: list[str | None]
-) -> None:
-    sent, client = Recorder(), FlakyClient(outcomes)
-    monkeypatch.setattr(provider.helper, "_transport", sent)
-    monkeypatch.setattr(provider, "_client", client)
-    monkeypatch.setattr(provider, "apply", functools.partial(service.apply, sleep=lambda _s: None))
-
-    provider.handler(event, LambdaContext())
-
+def answer_checks(event: Any, sent: Recorder, client: FlakyClient) -> None:
+    """What every answer must satisfy, whatever the event."""
     assert len(sent.bodies) == 1
     body = sent.bodies[0]
+    assert body["url"] == event["ResponseURL"]
     assert body["bytes"] <= MAX_BODY_BYTES
     assert body["Status"] in {"SUCCESS", "FAILED"}
     assert isinstance(body["PhysicalResourceId"], str)
@@ -140,3 +183,75 @@ def test_exactly_one_well_formed_answer(
     for field in ("StackId", "RequestId", "LogicalResourceId"):
         if isinstance(event.get(field), str) and event[field]:
             assert body[field] == event[field]
+
+
+class StrictHandler(logging.Handler):
+    """A root handler that lets no logging error pass silently, as pytest's capture does.
+
+    The stock ``Handler.handleError`` prints to stderr and carries on; in Lambda that
+    means a lost log line. Raising here makes such an error fail the property.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        raise AssertionError(f"logging error for {record.msg!r}")
+
+
+@pytest.fixture
+def strict_root_handler() -> Iterator[StrictHandler]:
+    handler = StrictHandler()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
+
+
+def wire(monkeypatch: pytest.MonkeyPatch, outcomes: list[str | None]) -> tuple[Recorder, FlakyClient]:
+    sent, client = Recorder(), FlakyClient(outcomes)
+    monkeypatch.setattr(provider.helper, "_transport", sent)
+    monkeypatch.setattr(provider, "_client", client)
+    monkeypatch.setattr(provider, "apply", functools.partial(service.apply, sleep=lambda _s: None))
+    return sent, client
+
+
+outcome_scripts = st.lists(st.one_of(st.none(), st.sampled_from(ERROR_CODES)), max_size=5)
+
+
+@given(event=events(), outcomes=outcome_scripts)
+def test_exactly_one_well_formed_answer(
+    monkeypatch: pytest.MonkeyPatch, strict_root_handler: StrictHandler, event: Any, outcomes: list[str | None]
+) -> None:
+    sent, client = wire(monkeypatch, outcomes)
+
+    provider.handler(event, LambdaContext())
+
+    answer_checks(event, sent, client)
+
+
+@given(event=events(envelope=hostile_envelopes()), outcomes=outcome_scripts)
+def test_hostile_envelopes_get_one_answer_and_no_logging_error(
+    monkeypatch: pytest.MonkeyPatch, strict_root_handler: StrictHandler, event: Any, outcomes: list[str | None]
+) -> None:
+    sent, client = wire(monkeypatch, outcomes)
+    strict_root_handler.lines.clear()
+
+    provider.handler(event, LambdaContext())  # a logging error would raise through StrictHandler
+
+    if not (isinstance(event["ResponseURL"], str) and event["ResponseURL"].startswith("https://")):
+        assert sent.bodies == []  # nowhere safe to answer: CloudFormation never sends such an event
+        assert client.calls == []
+        return
+    answer_checks(event, sent, client)
+    # The next log line shows each envelope value as it came, '%' and all (JSON-escaped),
+    # not the formatter's own error and not the previous request's ids.
+    logging.getLogger("crhelper").warning("probe")
+    probe = json.loads(strict_root_handler.lines[-1])
+    for field in ("StackId", "RequestId", "LogicalResourceId"):
+        if isinstance(event.get(field), str):
+            assert probe.get(field, "") == event[field], field  # crhelper leaves out empty values

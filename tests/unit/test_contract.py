@@ -205,6 +205,15 @@ def test_unknown_keys_are_reported_at_every_level_with_the_allowed_names(path: s
     assert any(problem.startswith(f"{where}: unknown property; allowed here: ") for problem in found), found
 
 
+@pytest.mark.parametrize("mode", ["on_demand", "On_Demand", "scheduled", "Scheduled", " ON_DEMAND", "SCHEDULED "])
+def test_execution_mode_is_case_and_space_sensitive(mode: str) -> None:
+    """The API takes ON_DEMAND and SCHEDULED only as spelled; anything else must fail here, not at AWS."""
+    base = SCHEDULED if mode.strip().upper() == "SCHEDULED" else ON_DEMAND
+    assert problems(changed(base, "ExecutionConfiguration.ExecutionMode", mode)) == [
+        f"ExecutionConfiguration.ExecutionMode: {mode!r} is not allowed; allowed: ON_DEMAND, SCHEDULED"
+    ]
+
+
 def test_unknown_key_in_schedule_block_lists_the_schedule_names() -> None:
     found = problems(changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.Cron", "x"))
     assert found == [

@@ -14,8 +14,9 @@ from appintegrations_cr import handler as provider
 from appintegrations_cr import service
 from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES
 from botocore.stub import Stubber
+from crhelper import CfnResource
 
-from tests.unit.lambda_doubles import SIGNATURE, LambdaContext, Recorder, cfn_event
+from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
 from tests.unit.test_contract import ON_DEMAND, SCHEDULED, changed
 
 pytestmark = pytest.mark.unit
@@ -126,11 +127,25 @@ def test_rollback_update_with_the_old_properties_is_applied_like_any_update(stub
     assert only(sent)["Status"] == "SUCCESS"
 
 
-def test_delete_makes_no_call_and_does_not_sleep(stubber: Stubber, sent: Recorder) -> None:
-    started = time.monotonic()
+def test_delete_makes_no_call_and_does_not_sleep(
+    stubber: Stubber, sent: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # crhelper binds time.sleep as the default of _wait_for_cwlogs; record instead of sleeping,
+    # so a regression fails at once rather than after crhelper's 120 s.
+    slept: list[float] = []
+    monkeypatch.setattr(CfnResource._wait_for_cwlogs, "__defaults__", (slept.append,))  # type: ignore[attr-defined]
     run(cfn_event("Delete", ON_DEMAND, PhysicalResourceId=OLD_ID), timeout_ms=900_000)
-    assert time.monotonic() - started < 1.0
+    assert slept == []
     assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
+
+
+def test_delete_never_waits_for_cloudwatch_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """crhelper's default sleeps 120 s on every Delete with time to spare; rollbacks would crawl."""
+    assert provider.helper._sleep_on_delete == 0
+    slept: list[float] = []
+    monkeypatch.setattr(provider.helper, "_context", LambdaContext(900_000), raising=False)
+    provider.helper._wait_for_cwlogs(sleep=slept.append)  # type: ignore[attr-defined]
+    assert slept == []
 
 
 def test_failed_create_gets_a_recognisable_id_and_its_delete_succeeds(stubber: Stubber, sent: Recorder) -> None:
@@ -213,6 +228,26 @@ def test_event_without_a_response_url_is_logged_not_answered(sent: Recorder, cap
     del event["ResponseURL"]
     with caplog.at_level(logging.ERROR):
         run(event)
+    assert sent.bodies == []
+    assert "no https ResponseURL" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        RESPONSE_URL.replace("https://", "http://", 1),
+        RESPONSE_URL.replace("https://", "HTTP://", 1),
+        RESPONSE_URL.replace("https://", "httpx://", 1),
+        RESPONSE_URL.replace("https://", "", 1),
+        "",
+    ],
+)
+def test_a_response_url_that_is_not_https_is_never_answered(
+    stubber: Stubber, sent: Recorder, caplog: pytest.LogCaptureFixture, url: str
+) -> None:
+    """The PUT carries the outcome (and Data) in clear: only CloudFormation's https URL may get it."""
+    with caplog.at_level(logging.ERROR):
+        run(cfn_event("Create", ON_DEMAND, ResponseURL=url))
     assert sent.bodies == []
     assert "no https ResponseURL" in caplog.text
 
