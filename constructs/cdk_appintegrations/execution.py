@@ -9,9 +9,9 @@ in a failed stack event, prefixed with the construct path.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from aws_cdk import CustomResource, Stack, Token
+from aws_cdk import CfnResource, CustomResource, Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -115,6 +115,7 @@ class DataIntegrationAssociationExecution(Construct):
             properties=properties,
             pascal_case_properties=False,
         )
+        provider.executions.append(cast("CfnResource", self.resource.node.default_child))
 
     @property
     def provider_function(self) -> lambda_.IFunction:

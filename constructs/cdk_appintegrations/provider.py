@@ -7,29 +7,36 @@ stays far from CloudFormation's 500-resource cap and IAM's policy size limit.
 
 from __future__ import annotations
 
-import math
 from typing import cast
 
 import jsii
-from aws_cdk import Acknowledgment, Duration, IStableListProducer, Lazy, RemovalPolicy, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    CfnResource,
+    Duration,
+    IStableListProducer,
+    Lazy,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
 from ._lambda.appintegrations_cr.limits import ACTION as UPDATE_ACTION
-from ._lambda.appintegrations_cr.limits import WORST_CASE_S as HANDLER_WORST_CASE_S
+from ._lambda.appintegrations_cr.limits import FUNCTION_TIMEOUT_S
 from .bundling import handler_code
 from .permissions import ArnContext, Grant, PolicyPlan, plan_resources
 
 PROVIDER_ID = "AppIntegrationsExecutionProvider"
-#: Head room over the handler's retry budget for a cold start (importing boto3) and for
-#: crhelper's PUT of the response; rounded up to whole minutes.
-TIMEOUT_MARGIN_S = 30
-FUNCTION_TIMEOUT = Duration.minutes(math.ceil((HANDLER_WORST_CASE_S + TIMEOUT_MARGIN_S) / 60))
+#: The handler retries a throttled call until this deadline (minus one attempt and the
+#: response), so it is the longest an execution waits for its turn under a rate limit.
+FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_S)
 #: How long CloudFormation waits for an answer: the function's timeout plus Lambda's first
 #: asynchronous retry (about a minute later) and its run. A provider that never answers
-#: (say, it fails to import) then fails the stack in minutes instead of the default hour.
+#: (say, it fails to import) then fails the stack well before CloudFormation's default hour.
 SERVICE_TIMEOUT = Duration.minutes(2 * FUNCTION_TIMEOUT.to_minutes() + 1)
 MEMORY_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
@@ -74,6 +81,94 @@ class _AcknowledgeWildcards:
         return []
 
 
+#: Context key: how many executions of one stack CloudFormation may run at once.
+LANES_CONTEXT_KEY = "cdk-appintegrations:maxConcurrentExecutions"
+#: Ten: with CloudFormation's few seconds per custom resource, ten lanes keep up with an
+#: account rate of about 2 requests/s (Amazon Connect's API default) while holding the
+#: provider's concurrency, and the retries a rate limit causes, to ten.
+DEFAULT_LANES = 10
+
+
+def lanes_of(stack: Stack) -> int:
+    """The stack's lane count from the CDK context, checked."""
+    value = stack.node.try_get_context(LANES_CONTEXT_KEY)
+    if value is None:
+        return DEFAULT_LANES
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # -c on the command line gives a string
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"context {LANES_CONTEXT_KEY!r} is {value!r}; expected a whole number of at least 1 "
+            f"(the default is {DEFAULT_LANES})"
+        )
+    return value
+
+
+def _dependency_order(executions: list[CfnResource]) -> list[CfnResource]:
+    """The executions in an order that every declared dependency respects (dependencies first).
+
+    Chaining lanes along this order only ever makes an execution wait for one that
+    comes earlier in it, so the lanes cannot close a cycle with the dependencies the
+    user declared (``add_dependency``, ``DependsOn``), whatever the creation order.
+    """
+    wanted = {execution.node.path for execution in executions}
+    order: list[CfnResource] = []
+    seen: set[str] = set()
+    for root in executions:
+        stack: list[tuple[CfnResource, bool]] = [(root, False)]
+        while stack:
+            resource, expanded = stack.pop()
+            path = resource.node.path
+            if expanded:
+                if path in wanted:
+                    order.append(resource)
+                continue
+            if path in seen:
+                continue
+            seen.add(path)
+            stack.append((resource, True))
+            dependencies = [d for d in resource.obtain_dependencies() if isinstance(d, CfnResource)]
+            stack.extend((dependency, False) for dependency in reversed(dependencies))
+    return order
+
+
+@jsii.implements(IValidation)
+class _ChainLanes:
+    """Chains the stack's executions into lanes with DependsOn, once, when the tree is complete.
+
+    CloudFormation starts every resource whose dependencies are met at once, so a
+    stack of N executions would call AppIntegrations N times at once and be throttled
+    into failure. In k lanes, at most k run at a time, and no resource is added.
+    Validation runs after CDK has turned construct dependencies into resource ones,
+    which the ordering needs.
+    """
+
+    def __init__(self, provider: ExecutionProvider) -> None:
+        self._provider = provider
+        self._tails: list[CfnResource | None] = []
+        self._chained: set[str] = set()
+
+    def validate(self) -> list[str]:
+        """Chain every execution not chained yet (a second synth may follow new executions)."""
+        try:
+            lanes = lanes_of(Stack.of(self._provider))
+        except ValueError as error:
+            return [str(error)]
+        if not self._tails:
+            self._tails = [None] * lanes
+        for execution in _dependency_order(self._provider.executions):
+            path = execution.node.path
+            if path in self._chained:
+                continue
+            lane = len(self._chained) % len(self._tails)
+            previous = self._tails[lane]
+            if previous is not None:
+                execution.add_resource_dependency(previous)
+            self._tails[lane] = execution
+            self._chained.add(path)
+        return []
+
+
 class ExecutionProvider(Construct):
     """The stack's singleton provider; executions find it with :meth:`of`.
 
@@ -86,6 +181,8 @@ class ExecutionProvider(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self._grants: set[Grant] = set()
+        #: The stack's execution resources, in creation order (see ``_ChainLanes``).
+        self.executions: list[CfnResource] = []
         self._plan: tuple[int, PolicyPlan] | None = None
         self.context = ArnContext.of_stack(Stack.of(self))
 
@@ -127,6 +224,7 @@ class ExecutionProvider(Construct):
             role=iam.Role.from_role_arn(self, "FunctionRole", self.role.role_arn, mutable=False),
         )
         self.node.add_validation(_AcknowledgeWildcards(self))
+        self.node.add_validation(_ChainLanes(self))
 
     @staticmethod
     def find(stack: Stack) -> ExecutionProvider | None:

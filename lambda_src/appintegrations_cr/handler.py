@@ -67,6 +67,7 @@ def _apply(event: dict[str, Any], context: Any, request: Any, why: str) -> None:
             outcome="APPLIED",
             why=why,
             attempts=outcome.attempts,
+            throttled=outcome.throttled,
             execution_mode=request.execution_configuration.get("ExecutionMode"),
             duration_ms=round((time.monotonic() - started) * 1000),
         ),

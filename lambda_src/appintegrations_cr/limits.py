@@ -8,10 +8,17 @@ provides), so they live apart from the code that makes the call.
 ACTION = "app-integrations:UpdateDataIntegrationAssociation"
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
-MAX_ATTEMPTS = 4
-BASE_BACKOFF_S = 0.5
-MAX_BACKOFF_S = 8.0
+# Server errors and network failures: a few tries, then say so. A throttled call is not
+# a failure (the service asks us to slow down) and is retried until the deadline.
+MAX_FAILED_ATTEMPTS = 4
+BASE_BACKOFF_S = 1.0
+MAX_BACKOFF_S = 20.0
 # Time kept back for crhelper to PUT the response (up to a few seconds over TLS).
 RESPONSE_RESERVE_S = 5.0
-# Every attempt timing out plus the longest backoffs: what the function timeout must cover.
-WORST_CASE_S = MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + READ_TIMEOUT_S) + (MAX_ATTEMPTS - 1) * MAX_BACKOFF_S
+# What one attempt may take, response included: no attempt starts with less time left.
+ATTEMPT_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S + RESPONSE_RESERVE_S
+# The function's timeout. A stack of hundreds of executions, CloudFormation starting as
+# many at once as lanes allow, waits for the account's request rate: ten minutes lets
+# an execution wait its turn through a long queue, yet a hung call still fails on its
+# own after MAX_FAILED_ATTEMPTS.
+FUNCTION_TIMEOUT_S = 600

@@ -21,18 +21,19 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, Rea
 from .contract import AssociationRequest
 from .limits import (
     ACTION,
+    ATTEMPT_BUDGET_S,
     BASE_BACKOFF_S,
     CONNECT_TIMEOUT_S,
-    MAX_ATTEMPTS,
     MAX_BACKOFF_S,
+    MAX_FAILED_ATTEMPTS,
     READ_TIMEOUT_S,
-    RESPONSE_RESERVE_S,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_appintegrations import AppIntegrationsServiceClient as AppIntegrationsClient
 
-RETRYABLE_CODES = frozenset({"ThrottlingException", "InternalServiceError", "ServiceUnavailableException"})
+THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
+SERVER_ERROR_CODES = frozenset({"InternalServiceError", "ServiceUnavailableException"})
 
 CLIENT_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_S,
@@ -49,6 +50,35 @@ class ServiceError(RuntimeError):
 @dataclass(frozen=True)
 class Outcome:
     attempts: int
+    throttled: int = 0
+
+
+@dataclass
+class Backoff:
+    """Capped exponential backoff with full jitter, remembering where the last call settled.
+
+    Full jitter keeps executions that were throttled together from retrying in
+    lockstep. The memory matters under a sustained rate limit: a warm container
+    serves one execution after another, and each would otherwise start again at the
+    shortest delay and spend attempts rediscovering how busy the account is. The
+    level decays by one with each call, so the pace recovers when the limit lifts.
+    """
+
+    base_s: float = BASE_BACKOFF_S
+    cap_s: float = MAX_BACKOFF_S
+    level: int = 1
+
+    def delay(self, level: int, rng: Callable[[], float] = random.random) -> float:
+        return float(min(self.cap_s, self.base_s * 2 ** (level - 1)) * rng())
+
+    def settle(self, level: int) -> None:
+        """Remember the level reached by a call that got through (one below it)."""
+        self.level = max(1, level - 1)
+
+
+def fits_before_deadline(remaining_s: float, delay_s: float) -> bool:
+    """Whether sleeping ``delay_s`` still leaves one whole attempt and the response."""
+    return remaining_s - delay_s >= ATTEMPT_BUDGET_S
 
 
 def new_client() -> AppIntegrationsClient:
@@ -66,8 +96,22 @@ def _service_message(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Message", "")) or "no message"
 
 
+def _request_id(error: ClientError) -> str:
+    metadata = error.response.get("ResponseMetadata", {})
+    return str(metadata.get("RequestId") or "none")
+
+
+def support_tag(error: ClientError) -> str:
+    """The error code and AWS request id, which a support case needs to find the call."""
+    return f"[{_code(error)}; request id {_request_id(error)}]"
+
+
 def explain(error: ClientError, request: AssociationRequest) -> str:
     """Turn a service error into what to check, naming the identifiers involved."""
+    return f"{_explain(error, request)} {support_tag(error)}"
+
+
+def _explain(error: ClientError, request: AssociationRequest) -> str:
     code, said = _code(error), _service_message(error)
     di, assoc = request.data_integration_identifier, request.association_identifier
     if code == "ResourceNotFoundException":
@@ -92,38 +136,59 @@ def explain(error: ClientError, request: AssociationRequest) -> str:
     return f"AppIntegrations {code} for association {assoc!r} under {di!r}: {said}"
 
 
-def _retryable(error: Exception) -> bool:
+def _throttled(error: Exception) -> bool:
+    return isinstance(error, ClientError) and _code(error) in THROTTLING_CODES
+
+
+def _transient(error: Exception) -> bool:
     if isinstance(error, ClientError):
-        return _code(error) in RETRYABLE_CODES
+        return _code(error) in SERVER_ERROR_CODES
     return isinstance(error, (ConnectionError, ReadTimeoutError))
 
 
-def backoff(attempt: int, rng: Callable[[], float] = random.random) -> float:
-    """Full jitter, so many stacks throttled together do not retry in lockstep."""
-    return float(min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** (attempt - 1)) * rng())
+#: One per container: the Lambda runtime keeps module state while the container is warm.
+WARM_BACKOFF = Backoff()
 
 
 def apply(
     client: AppIntegrationsClient,
     request: AssociationRequest,
     remaining_s: Callable[[], float],
+    *,
     sleep: Callable[[float], None] = time.sleep,
+    backoff: Backoff = WARM_BACKOFF,
+    rng: Callable[[], float] = random.random,
 ) -> Outcome:
-    """Call UpdateDataIntegrationAssociation once, retrying transient failures in time."""
-    attempt = 0
+    """Call UpdateDataIntegrationAssociation once, retrying in time.
+
+    Throttling is retried until the deadline, never past it; server and network
+    errors at most MAX_FAILED_ATTEMPTS times. Every retry first checks that one more
+    attempt and the response still fit before the function's deadline.
+    """
+    attempts = throttled = failed = 0
+    level = backoff.level
     while True:
-        attempt += 1
+        attempts += 1
         try:
             client.update_data_integration_association(**request.api_arguments())
-            return Outcome(attempts=attempt)
         except (ClientError, BotoCoreError) as error:
-            if not _retryable(error):
-                if isinstance(error, ClientError):
-                    raise ServiceError(explain(error, request)) from error
+            if _throttled(error):
+                throttled += 1
+            elif _transient(error):
+                failed += 1
+            elif isinstance(error, ClientError):
+                raise ServiceError(explain(error, request)) from error
+            else:
                 raise ServiceError(f"Calling AppIntegrations failed: {error}") from error
             last = explain(error, request) if isinstance(error, ClientError) else f"{type(error).__name__}: {error}"
-            delay = backoff(attempt)
-            attempt_budget = CONNECT_TIMEOUT_S + READ_TIMEOUT_S + RESPONSE_RESERVE_S
-            if attempt >= MAX_ATTEMPTS or remaining_s() - delay < attempt_budget:
-                raise ServiceError(f"Gave up after {attempt} attempt(s) to stay within the deadline: {last}") from error
+            delay = backoff.delay(level, rng)
+            level += 1
+            if failed >= MAX_FAILED_ATTEMPTS or not fits_before_deadline(remaining_s(), delay):
+                why = "after repeated failures" if failed >= MAX_FAILED_ATTEMPTS else "to stay within the deadline"
+                raise ServiceError(
+                    f"Gave up after {attempts} attempt(s), {throttled} throttled, {why}: {last}"
+                ) from error
             sleep(delay)
+        else:
+            backoff.settle(level)
+            return Outcome(attempts=attempts, throttled=throttled)

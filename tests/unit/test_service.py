@@ -9,6 +9,7 @@ import boto3
 import pytest
 from appintegrations_cr import limits, service
 from appintegrations_cr.contract import AssociationRequest, parse_properties
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from tests.unit.test_contract import ON_DEMAND, SCHEDULED
@@ -73,33 +74,152 @@ def test_scheduled_request_omits_the_on_demand_block(client: Any, stubber: Stubb
     service.apply(client, request(SCHEDULED), lambda: 60.0)
 
 
+class ScriptedClient:
+    """Answers each call with the next scripted error code (None: success), with a request id."""
+
+    def __init__(self, codes: list[str | None]) -> None:
+        self.codes = list(codes)
+        self.calls = 0
+
+    def update_data_integration_association(self, **_kwargs: Any) -> dict[str, Any]:
+        self.calls += 1
+        code = self.codes.pop(0) if self.codes else None
+        if code is None:
+            return {}
+        response: Any = {
+            "Error": {"Code": code, "Message": "Rate exceeded"},
+            "ResponseMetadata": {"RequestId": f"req-{self.calls}", "HTTPStatusCode": 429},
+        }
+        raise ClientError(response, "UpdateDataIntegrationAssociation")
+
+
+class FakeClock:
+    """Remaining time that shrinks by every sleep, as the Lambda context's does."""
+
+    def __init__(self, remaining_s: float) -> None:
+        self.remaining_s = remaining_s
+        self.sleeps: list[float] = []
+
+    def remaining(self) -> float:
+        return self.remaining_s
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.remaining_s -= seconds
+
+
+def scripted(codes: list[str | None]) -> Any:
+    """A ScriptedClient typed as the boto3 client it stands in for."""
+    return ScriptedClient(codes)
+
+
+def always(value: float) -> Any:
+    return lambda: value
+
+
 @pytest.mark.parametrize("code", ["ThrottlingException", "InternalServiceError"])
 def test_transient_errors_are_retried_with_backoff(client: Any, stubber: Stubber, code: str) -> None:
     stubber.add_client_error("update_data_integration_association", code, "slow down", 429)
     stubber.add_client_error("update_data_integration_association", code, "slow down", 429)
     stubber.add_response("update_data_integration_association", {})
     sleeps = Sleeps()
-    assert service.apply(client, request(), lambda: 60.0, sleep=sleeps).attempts == 3
+    outcome = service.apply(client, request(), lambda: 60.0, sleep=sleeps, backoff=service.Backoff())
+    assert outcome.attempts == 3
+    assert outcome.throttled == (2 if code == "ThrottlingException" else 0)
     assert len(sleeps) == 2
     assert all(0 <= s <= limits.MAX_BACKOFF_S for s in sleeps)
 
 
-def test_gives_up_after_the_attempt_limit_with_the_last_error(client: Any, stubber: Stubber) -> None:
-    for _ in range(limits.MAX_ATTEMPTS):
-        stubber.add_client_error("update_data_integration_association", "ThrottlingException", "Rate exceeded", 429)
-    sleeps = Sleeps()
+def test_throttling_is_retried_past_any_attempt_count_while_time_remains() -> None:
+    client = scripted(["ThrottlingException"] * 25)
+    clock = FakeClock(3600.0)
+    outcome = service.apply(
+        client, request(), clock.remaining, sleep=clock.sleep, backoff=service.Backoff(), rng=always(0.5)
+    )
+    assert (outcome.attempts, outcome.throttled) == (26, 25)
+    assert len(clock.sleeps) == 25
+
+
+def test_throttling_stops_before_the_deadline_and_says_why_with_code_and_request_id() -> None:
+    client = scripted(["ThrottlingException"] * 1000)
+    clock = FakeClock(limits.FUNCTION_TIMEOUT_S - 1.0)
     with pytest.raises(service.ServiceError) as caught:
-        service.apply(client, request(), lambda: 600.0, sleep=sleeps)
-    assert f"Gave up after {limits.MAX_ATTEMPTS} attempt(s)" in str(caught.value)
-    assert "Rate exceeded" in str(caught.value)
-    assert len(sleeps) == limits.MAX_ATTEMPTS - 1
+        service.apply(client, request(), clock.remaining, sleep=clock.sleep, backoff=service.Backoff(), rng=always(1.0))
+    # Never slept into the last attempt's budget: one attempt and the response still fit.
+    assert clock.remaining_s >= limits.ATTEMPT_BUDGET_S
+    assert clock.remaining_s - limits.MAX_BACKOFF_S < limits.ATTEMPT_BUDGET_S  # and did not give up early
+    message = str(caught.value)
+    assert f"Gave up after {client.calls} attempt(s), {client.calls} throttled, to stay within the deadline" in message
+    assert message.endswith(f"[ThrottlingException; request id req-{client.calls}]")
+
+
+def test_server_errors_are_retried_a_few_times_only() -> None:
+    client = scripted(["InternalServiceError"] * 10)
+    clock = FakeClock(600.0)
+    with pytest.raises(service.ServiceError) as caught:
+        service.apply(client, request(), clock.remaining, sleep=clock.sleep, backoff=service.Backoff(), rng=always(0.0))
+    assert client.calls == limits.MAX_FAILED_ATTEMPTS
+    assert f"Gave up after {limits.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures" in str(
+        caught.value
+    )
+    assert "[InternalServiceError; request id req-4]" in str(caught.value)
 
 
 def test_stops_retrying_when_the_deadline_is_near(client: Any, stubber: Stubber) -> None:
     stubber.add_client_error("update_data_integration_association", "InternalServiceError", "oops", 500)
-    budget = limits.CONNECT_TIMEOUT_S + limits.READ_TIMEOUT_S + limits.RESPONSE_RESERVE_S
     with pytest.raises(service.ServiceError, match=r"Gave up after 1 attempt\(s\)"):
-        service.apply(client, request(), lambda: budget - 0.1, sleep=Sleeps())
+        service.apply(client, request(), lambda: limits.ATTEMPT_BUDGET_S - 0.1, sleep=Sleeps())
+
+
+@pytest.mark.parametrize(
+    ("remaining", "delay", "fits"),
+    [
+        (limits.ATTEMPT_BUDGET_S + 5.0, 5.0, True),
+        (limits.ATTEMPT_BUDGET_S + 5.0, 5.01, False),
+        (limits.ATTEMPT_BUDGET_S, 0.0, True),
+        (limits.ATTEMPT_BUDGET_S - 0.01, 0.0, False),
+    ],
+)
+def test_deadline_arithmetic(remaining: float, delay: float, fits: bool) -> None:
+    assert service.fits_before_deadline(remaining, delay) is fits
+
+
+def test_backoff_schedule_doubles_from_the_base_up_to_the_cap() -> None:
+    schedule = service.Backoff()
+    assert [schedule.delay(level, rng=always(1.0)) for level in range(1, 8)] == [1.0, 2.0, 4.0, 8.0, 16.0, 20.0, 20.0]
+    assert schedule.delay(3, rng=always(0.25)) == 1.0  # full jitter scales the whole delay
+    assert schedule.delay(3, rng=always(0.0)) == 0.0
+
+
+def test_a_warm_container_resumes_backoff_one_level_below_where_it_last_got_through() -> None:
+    memory = service.Backoff()
+    clock = FakeClock(600.0)
+    service.apply(
+        scripted(["ThrottlingException"] * 4),
+        request(),
+        clock.remaining,
+        sleep=clock.sleep,
+        backoff=memory,
+        rng=always(1.0),
+    )
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0]
+    assert memory.level == 4  # got through after the level-4 delay; resume one below
+    clock.sleeps.clear()
+    service.apply(
+        scripted(["ThrottlingException"]),
+        request(),
+        clock.remaining,
+        sleep=clock.sleep,
+        backoff=memory,
+        rng=always(1.0),
+    )
+    assert clock.sleeps == [8.0]  # the next execution's first retry starts at level 4
+    assert memory.level == 4
+    service.apply(scripted([]), request(), clock.remaining, sleep=clock.sleep, backoff=memory)
+    assert memory.level == 3  # a call that is not throttled lets the pace recover
+    for _ in range(5):
+        service.apply(scripted([]), request(), clock.remaining, sleep=clock.sleep, backoff=memory)
+    assert memory.level == 1
 
 
 @pytest.mark.parametrize(
@@ -126,16 +246,12 @@ def test_stops_retrying_when_the_deadline_is_near(client: Any, stubber: Stubber)
 def test_permanent_errors_fail_at_once_and_say_what_to_check(
     client: Any, stubber: Stubber, code: str, status: int, expected: str
 ) -> None:
-    stubber.add_client_error("update_data_integration_association", code, "no such thing", status)
+    stubber.add_client_error(
+        "update_data_integration_association", code, "no such thing", status, response_meta={"RequestId": "req-77"}
+    )
     sleeps = Sleeps()
     with pytest.raises(service.ServiceError) as caught:
         service.apply(client, request(), lambda: 60.0, sleep=sleeps)
     assert expected in str(caught.value)
+    assert str(caught.value).endswith(f"[{code}; request id req-77]")
     assert sleeps == []
-
-
-def test_backoff_is_capped_and_jittered() -> None:
-    assert service.backoff(1, rng=lambda: 1.0) == limits.BASE_BACKOFF_S
-    assert service.backoff(2, rng=lambda: 1.0) == 2 * limits.BASE_BACKOFF_S
-    assert service.backoff(20, rng=lambda: 1.0) == limits.MAX_BACKOFF_S
-    assert service.backoff(3, rng=lambda: 0.0) == 0.0

@@ -1,0 +1,197 @@
+"""Lanes: at most k executions of a stack run at once, whatever dependencies the user adds.
+
+One app, synthesized once, holds every case as its own stack; the checks read the
+templates as CloudFormation would, following DependsOn, Ref and Fn::GetAtt.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+from cdk_appintegrations.provider import DEFAULT_LANES, LANES_CONTEXT_KEY
+
+from tests.construct import stacks
+from tests.construct.templates import executions
+
+pytestmark = pytest.mark.construct
+
+PLAIN = "LanesPlain"
+USER_DEPENDENCIES = "LanesUserDependencies"
+THROUGH_OTHER_RESOURCE = "LanesThroughOtherResource"
+TOKENS = "LanesTokens"
+SECOND = "LanesSecondStack"
+FEW = "LanesFew"
+
+
+def _add(stack: cdk.Stack, index: int, *, di: str | None = None, association: str | None = None) -> Any:
+    return DataIntegrationAssociationExecution(
+        stack,
+        f"Execution{index}",
+        data_integration_identifier=di or stacks.data_integration_id(index // 10),
+        data_integration_association_identifier=association or stacks.association_id(index),
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
+    )
+
+
+def _build(outdir: Path) -> cdk.App:
+    app = stacks.new_app(outdir, nag=False)
+    plain = cdk.Stack(app, PLAIN, env=stacks.ENV)
+    for i in range(25):
+        _add(plain, i)
+
+    # The user makes early executions wait for late ones: creation order is not a safe lane order.
+    users = cdk.Stack(app, USER_DEPENDENCIES, env=stacks.ENV)
+    made = [_add(users, i) for i in range(23)]
+    for early, late in ((0, 22), (1, 21), (10, 20), (12, 0)):
+        made[early].node.add_dependency(made[late])
+
+    # The same, through a resource that is not an execution.
+    through = cdk.Stack(app, THROUGH_OTHER_RESOURCE, env=stacks.ENV)
+    via = [_add(through, i) for i in range(12)]
+    handle = cdk.CfnWaitConditionHandle(through, "Between")
+    handle.node.add_dependency(via[11])
+    via[1].node.add_dependency(handle)
+
+    tokens = cdk.Stack(app, TOKENS, env=stacks.ENV)
+    di = cdk.CfnParameter(tokens, "DataIntegrationId").value_as_string
+    for i in range(12):
+        _add(tokens, i, di=di, association=cdk.Fn.join("-", ["assoc", str(i)]))
+
+    second = cdk.Stack(app, SECOND, env=stacks.ENV)
+    for i in range(15):
+        _add(second, i)
+
+    few = cdk.Stack(app, FEW, env=stacks.ENV)
+    few.node.set_context(LANES_CONTEXT_KEY, 3)
+    for i in range(8):
+        _add(few, i)
+    return app
+
+
+@pytest.fixture(scope="module")
+def lanes_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.cx_api.CloudAssembly:
+    return _build(tmp_path_factory.mktemp("lanes")).synth()
+
+
+def _template(assembly: Any, name: str) -> dict[str, Any]:
+    template: dict[str, Any] = assembly.get_stack_by_name(name).template
+    return template
+
+
+def _references(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        if "Ref" in value and isinstance(value["Ref"], str):
+            return {value["Ref"]}
+        if "Fn::GetAtt" in value:
+            return {value["Fn::GetAtt"][0]}
+        return {ref for item in value.values() for ref in _references(item)}
+    if isinstance(value, list):
+        return {ref for item in value for ref in _references(item)}
+    return set()
+
+
+def _graph(template: dict[str, Any]) -> dict[str, set[str]]:
+    """Every resource's dependencies as CloudFormation sees them (DependsOn, Ref, GetAtt)."""
+    resources = template["Resources"]
+    graph: dict[str, set[str]] = {}
+    for name, resource in resources.items():
+        depends = resource.get("DependsOn", [])
+        depends = [depends] if isinstance(depends, str) else depends
+        graph[name] = (set(depends) | _references(resource.get("Properties", {}))) & set(resources)
+    return graph
+
+
+def _start_waves(graph: dict[str, set[str]]) -> dict[str, int]:
+    """When each resource starts if every resource takes one step and starts as soon as it can."""
+    wave: dict[str, int] = {}
+    remaining = dict(graph)
+    while remaining:
+        ready = [name for name, deps in remaining.items() if deps <= wave.keys()]
+        assert ready, f"dependency cycle among {sorted(remaining)}"
+        for name in ready:
+            wave[name] = 1 + max((wave[d] for d in graph[name]), default=0)
+            del remaining[name]
+    return wave
+
+
+def _execution_ids(template: dict[str, Any]) -> dict[str, str]:
+    """Logical id of each execution's resource, by the execution's construct id."""
+    return {
+        resource["Metadata"]["aws:cdk:path"].split("/")[1]: name
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "Custom::DataIntegrationAssociationExecution"
+    }
+
+
+def _most_at_once(template: dict[str, Any]) -> int:
+    names = set(_execution_ids(template).values())
+    waves = _start_waves(_graph(template))
+    per_wave: dict[int, int] = defaultdict(int)
+    for name in names:
+        per_wave[waves[name]] += 1
+    return max(per_wave.values())
+
+
+@pytest.mark.parametrize(
+    ("stack_name", "count", "lanes"),
+    [
+        (PLAIN, 25, DEFAULT_LANES),
+        (USER_DEPENDENCIES, 23, DEFAULT_LANES),
+        (THROUGH_OTHER_RESOURCE, 12, DEFAULT_LANES),
+        (TOKENS, 12, DEFAULT_LANES),
+        (SECOND, 15, DEFAULT_LANES),
+        (FEW, 8, 3),
+    ],
+)
+def test_no_more_than_the_lane_count_start_at_once_and_no_cycle(
+    lanes_app: Any, stack_name: str, count: int, lanes: int
+) -> None:
+    template = _template(lanes_app, stack_name)
+    assert len(executions(template)) == count
+    most = _most_at_once(template)  # _start_waves fails on any cycle
+    assert most <= lanes
+    if stack_name not in (USER_DEPENDENCIES, THROUGH_OTHER_RESOURCE):  # their own waits may idle a lane
+        assert most == lanes
+
+
+def test_each_execution_waits_for_at_most_one_other_in_its_lane(lanes_app: Any) -> None:
+    template = _template(lanes_app, PLAIN)
+    found = set(_execution_ids(template).values())
+    lane_dependencies = {name: found & set(template["Resources"][name].get("DependsOn", [])) for name in found}
+    assert sum(1 for deps in lane_dependencies.values() if not deps) == DEFAULT_LANES
+    assert all(len(deps) <= 1 for deps in lane_dependencies.values())
+    # a lane is a chain: nobody is waited for by two executions
+    waited_for = [dep for deps in lane_dependencies.values() for dep in deps]
+    assert len(waited_for) == len(set(waited_for)) == 25 - DEFAULT_LANES
+
+
+def test_user_dependencies_are_kept_and_respected(lanes_app: Any) -> None:
+    template = _template(lanes_app, USER_DEPENDENCIES)
+    graph = _graph(template)
+    waves = _start_waves(graph)
+    by_id = _execution_ids(template)
+    for early, late in ((0, 22), (1, 21), (10, 20), (12, 0)):
+        assert by_id[f"Execution{late}"] in graph[by_id[f"Execution{early}"]]
+        assert waves[by_id[f"Execution{early}"]] > waves[by_id[f"Execution{late}"]]
+
+
+def test_lanes_never_cross_stacks(lanes_app: Any) -> None:
+    for name in (PLAIN, SECOND):
+        template = _template(lanes_app, name)
+        for resource in template["Resources"].values():
+            for dependency in resource.get("DependsOn", []):
+                assert dependency in template["Resources"]
+
+
+def test_a_lane_count_that_is_not_a_whole_number_fails_synth_naming_the_key(tmp_path: Path) -> None:
+    app = stacks.new_app(tmp_path, nag=False)
+    stack = cdk.Stack(app, "BadLanes", env=stacks.ENV)
+    stack.node.set_context(LANES_CONTEXT_KEY, 0)
+    _add(stack, 0)
+    with pytest.raises(Exception, match=rf"{LANES_CONTEXT_KEY}.*is 0; expected a whole number of at least 1"):
+        app.synth()
