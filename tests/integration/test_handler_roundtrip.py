@@ -8,6 +8,7 @@ model and the SigV4 header), and crhelper PUTs its answer to the local HTTPS rec
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -144,8 +145,9 @@ def test_persistent_5xx_gives_up_with_the_last_error(
     body = answer(fresh_receiver, "g1")
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith(
-        "Gave up after 4 attempt(s) to stay within the deadline: AppIntegrations InternalServiceError"
+        "Gave up after 4 attempt(s), 0 throttled, after repeated failures: AppIntegrations InternalServiceError"
     )
+    assert re.search(r"\[InternalServiceError; request id [0-9a-f-]{36}\]$", body["Reason"]), body["Reason"]
     assert body["PhysicalResourceId"] == "cdk-appintegrations:CREATE_FAILED:Sync"
     assert len(fresh_emulator.update_calls()) == 4
 
@@ -171,6 +173,8 @@ def test_permanent_errors_fail_once_with_what_to_check(
     body = answer(fresh_receiver, fault)
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith(expected)
+    # what a support case needs: the error code and the request id AWS answered with
+    assert re.search(r"\[\w+Exception; request id [0-9a-f-]{36}\]$", body["Reason"]), body["Reason"]
     assert len(fresh_emulator.update_calls()) == 1
 
 
