@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
@@ -146,8 +146,55 @@ def _transient(error: Exception) -> bool:
     return isinstance(error, (ConnectionError, ReadTimeoutError))
 
 
+_T = TypeVar("_T")
+
 #: One per container: the Lambda runtime keeps module state while the container is warm.
 WARM_BACKOFF = Backoff()
+
+
+def call_with_retries(
+    call: Callable[[], _T],
+    explain_error: Callable[[ClientError], str],
+    remaining_s: Callable[[], float],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    backoff: Backoff = WARM_BACKOFF,
+    rng: Callable[[], float] = random.random,
+) -> tuple[_T, Outcome]:
+    """Make one AppIntegrations call, retrying in time; return its answer and how it went.
+
+    Throttling is retried until the deadline, never past it; server and network
+    errors at most MAX_FAILED_ATTEMPTS times; anything else fails at once, phrased by
+    ``explain_error``. Every retry first checks that one more attempt and the response
+    still fit before the function's deadline.
+    """
+    attempts = throttled = failed = 0
+    level = backoff.level
+    while True:
+        attempts += 1
+        try:
+            answer = call()
+        except (ClientError, BotoCoreError) as error:
+            if _throttled(error):
+                throttled += 1
+            elif _transient(error):
+                failed += 1
+            elif isinstance(error, ClientError):
+                raise ServiceError(explain_error(error)) from error
+            else:
+                raise ServiceError(f"Calling AppIntegrations failed: {error}") from error
+            last = explain_error(error) if isinstance(error, ClientError) else f"{type(error).__name__}: {error}"
+            delay = backoff.delay(level, rng)
+            level += 1
+            if failed >= MAX_FAILED_ATTEMPTS or not fits_before_deadline(remaining_s(), delay):
+                why = "after repeated failures" if failed >= MAX_FAILED_ATTEMPTS else "to stay within the deadline"
+                raise ServiceError(
+                    f"Gave up after {attempts} attempt(s), {throttled} throttled, {why}: {last}"
+                ) from error
+            sleep(delay)
+        else:
+            backoff.settle(level)
+            return answer, Outcome(attempts=attempts, throttled=throttled)
 
 
 def apply(
@@ -159,36 +206,13 @@ def apply(
     backoff: Backoff = WARM_BACKOFF,
     rng: Callable[[], float] = random.random,
 ) -> Outcome:
-    """Call UpdateDataIntegrationAssociation once, retrying in time.
-
-    Throttling is retried until the deadline, never past it; server and network
-    errors at most MAX_FAILED_ATTEMPTS times. Every retry first checks that one more
-    attempt and the response still fit before the function's deadline.
-    """
-    attempts = throttled = failed = 0
-    level = backoff.level
-    while True:
-        attempts += 1
-        try:
-            client.update_data_integration_association(**request.api_arguments())
-        except (ClientError, BotoCoreError) as error:
-            if _throttled(error):
-                throttled += 1
-            elif _transient(error):
-                failed += 1
-            elif isinstance(error, ClientError):
-                raise ServiceError(explain(error, request)) from error
-            else:
-                raise ServiceError(f"Calling AppIntegrations failed: {error}") from error
-            last = explain(error, request) if isinstance(error, ClientError) else f"{type(error).__name__}: {error}"
-            delay = backoff.delay(level, rng)
-            level += 1
-            if failed >= MAX_FAILED_ATTEMPTS or not fits_before_deadline(remaining_s(), delay):
-                why = "after repeated failures" if failed >= MAX_FAILED_ATTEMPTS else "to stay within the deadline"
-                raise ServiceError(
-                    f"Gave up after {attempts} attempt(s), {throttled} throttled, {why}: {last}"
-                ) from error
-            sleep(delay)
-        else:
-            backoff.settle(level)
-            return Outcome(attempts=attempts, throttled=throttled)
+    """Call UpdateDataIntegrationAssociation once, retrying in time (see ``call_with_retries``)."""
+    _, outcome = call_with_retries(
+        lambda: client.update_data_integration_association(**request.api_arguments()),
+        lambda error: explain(error, request),
+        remaining_s,
+        sleep=sleep,
+        backoff=backoff,
+        rng=rng,
+    )
+    return outcome
