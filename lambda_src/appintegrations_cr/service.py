@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
@@ -126,4 +126,41 @@ def apply(
             attempt_budget = CONNECT_TIMEOUT_S + READ_TIMEOUT_S + RESPONSE_RESERVE_S
             if attempt >= MAX_ATTEMPTS or remaining_s() - delay < attempt_budget:
                 raise ServiceError(f"Gave up after {attempt} attempt(s) to stay within the deadline: {last}") from error
+            sleep(delay)
+
+
+# -- any other call, with the same retry rules ---------------------------------------------
+
+_T = TypeVar("_T")
+
+
+def call_with_retries(
+    call: Callable[[], _T],
+    explain_error: Callable[[ClientError], str],
+    remaining_s: Callable[[], float],
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[_T, int]:
+    """Make one read-only AppIntegrations call (e.g. a ListDataIntegrationAssociations page) under apply's rules.
+
+    Transient errors are retried with the same jittered backoff and attempt limit, and
+    never past the deadline; anything else fails at once, phrased by ``explain_error``.
+    Returns the call's answer and the number of attempts it took.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return call(), attempt
+        except (ClientError, BotoCoreError) as error:
+            said = explain_error(error) if isinstance(error, ClientError) else f"{type(error).__name__}: {error}"
+            if not _retryable(error):
+                raise ServiceError(
+                    said if isinstance(error, ClientError) else f"Calling AppIntegrations failed: {error}"
+                ) from error
+            delay = backoff(attempt)
+            if (
+                attempt >= MAX_ATTEMPTS
+                or remaining_s() - delay < CONNECT_TIMEOUT_S + READ_TIMEOUT_S + RESPONSE_RESERVE_S
+            ):
+                raise ServiceError(f"Gave up after {attempt} attempt(s) to stay within the deadline: {said}") from error
             sleep(delay)
