@@ -102,17 +102,17 @@ def choose(data_integration: str, candidates: list[Candidate], destination_uri: 
             f"{_listing(candidates)}. Give {ASSOCIATION_IDENTIFIER}, or {DESTINATION_URI} to pick one."
         )
     matching = [candidate for candidate in candidates if candidate.destination_uri == destination_uri]
+    wanted = f"{DESTINATION_URI} {_quoted(destination_uri)}"
     if len(matching) == 1:
         return matching[0]
     if not matching:
         raise ResolutionError(
-            f"None of the {len(candidates)} association(s) of {where} has {DESTINATION_URI} {_quoted(destination_uri)}: "
+            f"None of the {len(candidates)} association(s) of {where} has {wanted}: "
             f"{_listing(candidates)}. Check {DESTINATION_URI}: it must equal the association's exactly "
             f"(e.g. the knowledge base's ARN)."
         )
     raise ResolutionError(
-        f"{len(matching)} associations of {where} have {DESTINATION_URI} {_quoted(destination_uri)}: "
-        f"{_listing(matching)}. Give {ASSOCIATION_IDENTIFIER}."
+        f"{len(matching)} associations of {where} have {wanted}: {_listing(matching)}. Give {ASSOCIATION_IDENTIFIER}."
     )
 
 
