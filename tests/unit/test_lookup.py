@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
-from appintegrations_cr import lookup, service
+from appintegrations_cr import limits, lookup, service
 from appintegrations_cr.contract import parse_properties
 from appintegrations_cr.lookup import Candidate, ResolutionError, choose, resolve
 from botocore.stub import Stubber
@@ -142,3 +142,22 @@ def test_a_long_listing_is_cut_after_ten() -> None:
     assert "'a-9'" in str(caught.value)
     assert "'a-10'" not in str(caught.value)
     assert "; and 3 more. Give" in str(caught.value)
+
+
+def test_persistent_throttling_of_a_page_gives_up_within_the_attempt_limit(client: Any, stubber: Stubber) -> None:
+    for _ in range(limits.MAX_ATTEMPTS):
+        stubber.add_client_error("list_data_integration_associations", "ThrottlingException", "slow down", 429)
+    sleeps: list[float] = []
+    with pytest.raises(service.ServiceError) as caught:
+        resolve(client, parse_properties(LOOKUP), lambda: 60.0, sleeps.append)
+    assert str(caught.value).startswith(
+        f"Gave up after {limits.MAX_ATTEMPTS} attempt(s) to stay within the deadline: AppIntegrations "
+        "ThrottlingException listing the associations of DataIntegrationIdentifier 'di-1'"
+    )
+    assert len(sleeps) == limits.MAX_ATTEMPTS - 1
+
+
+def test_no_retry_when_the_deadline_leaves_no_room(client: Any, stubber: Stubber) -> None:
+    stubber.add_client_error("list_data_integration_associations", "InternalServiceError", "oops", 500)
+    with pytest.raises(service.ServiceError, match=r"^Gave up after 1 attempt\(s\)"):
+        resolve(client, parse_properties(LOOKUP), lambda: 5.0, lambda _s: None)
