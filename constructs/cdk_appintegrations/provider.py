@@ -1,8 +1,10 @@
 """The provider: one Lambda function per stack serves every execution in it.
 
-One function, one role, one log group and one IAM statement, whatever the number of
-executions, so a stack adds exactly one CloudFormation resource per execution and
-stays far from CloudFormation's 500-resource cap and IAM's policy size limit.
+One function, one role, one log group and one IAM statement for the associations,
+whatever the number of executions (plus one for ListDataIntegrationAssociations once
+an execution finds its association by lookup), so a stack adds exactly one
+CloudFormation resource per execution and stays far from CloudFormation's
+500-resource cap and IAM's policy size limit.
 """
 
 from __future__ import annotations
