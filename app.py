@@ -1,11 +1,22 @@
 #!/usr/bin/env python3
-"""Example app: one stack that sets two associations' execution configurations.
+"""Example app: a Q in Connect knowledge base on an S3 data integration, and when its data is pulled.
 
-It needs no AWS account: the stack is environment-agnostic unless ``account`` and
-``region`` are given as context, and the identifiers have example defaults.
+The stack creates what a user of this library typically has: a KMS key, an
+``AWS::AppIntegrations::DataIntegration`` reading an S3 bucket, and an Amazon Q in
+Connect (Wisdom) knowledge base on it. The knowledge base creates the association
+itself and CloudFormation returns no id for it, so the execution gives none: the
+provider finds the association at deploy. The execution depends on the knowledge base,
+and the association's ARN is an output.
 
-    npx cdk synth -c dataIntegrationId=<id or ARN> -c onDemandAssociationId=<id or ARN>
-        -c scheduledAssociationId=<id or ARN> [-c rerunToken=<any>] [-c account=... -c region=...]
+It needs no AWS account to synthesize: the stack is environment-agnostic unless
+``account`` and ``region`` are given as context. The bucket must exist and allow
+AppIntegrations to read it (see the Amazon Q in Connect administrator guide).
+
+    npx cdk synth [-c documentsBucket=<bucket name>] [-c rerunToken=<any>] [-c account=... -c region=...]
+
+An association created outside this stack can be configured by id too:
+
+    npx cdk synth -c dataIntegrationId=<id or ARN> -c scheduledAssociationId=<id or ARN>
 """
 
 from __future__ import annotations
@@ -13,34 +24,64 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import aws_cdk as cdk
+from aws_cdk import aws_appintegrations as appintegrations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_wisdom as wisdom
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
 from constructs import Construct
 
-DEFAULT_DATA_INTEGRATION_ID = (
-    "arn:aws:app-integrations:us-east-1:111122223333:data-integration/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
-)
-DEFAULT_ON_DEMAND_ASSOCIATION_ID = "b2c3d4e5-6789-01ab-cdef-EXAMPLE22222"
-DEFAULT_SCHEDULED_ASSOCIATION_ID = "c3d4e5f6-7890-12ab-cdef-EXAMPLE33333"
+DEFAULT_DOCUMENTS_BUCKET = "amzn-s3-demo-bucket"
+#: The services that read the data integration's data with the key.
+KEY_USERS = ("app-integrations.amazonaws.com", "wisdom.amazonaws.com")
 
 
 class AppIntegrationsExampleStack(cdk.Stack):
-    """Both execution modes: a one-off on-demand pull and an hourly scheduled pull."""
+    """A knowledge base whose association is found at deploy, plus (with context) an existing association by id."""
 
     def __init__(self, scope: Construct, construct_id: str, *, env: cdk.Environment | None = None) -> None:
         super().__init__(scope, construct_id, env=env)
-
-        def context(key: str, default: str) -> str:
-            return str(self.node.try_get_context(key) or default)
-
         rerun_token = self.node.try_get_context("rerunToken")
 
-        data_integration = context("dataIntegrationId", DEFAULT_DATA_INTEGRATION_ID)
+        key = kms.Key(self, "Key", description="Knowledge base documents", enable_key_rotation=True)
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="KnowledgeBaseServices",
+                principals=[iam.ServicePrincipal(service) for service in KEY_USERS],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
+            )
+        )
+        documents = appintegrations.CfnDataIntegration(
+            self,
+            "Documents",
+            name=f"{construct_id}-documents",
+            description="Knowledge base documents in S3",
+            kms_key=key.key_arn,
+            source_uri=f"s3://{self.node.try_get_context('documentsBucket') or DEFAULT_DOCUMENTS_BUCKET}",
+        )
+        knowledge_base = wisdom.CfnKnowledgeBase(
+            self,
+            "KnowledgeBase",
+            name=f"{construct_id}-knowledge-base",
+            knowledge_base_type="EXTERNAL",
+            source_configuration=wisdom.CfnKnowledgeBase.SourceConfigurationProperty(
+                app_integrations=wisdom.CfnKnowledgeBase.AppIntegrationsConfigurationProperty(
+                    app_integration_arn=documents.attr_data_integration_arn
+                )
+            ),
+            server_side_encryption_configuration=wisdom.CfnKnowledgeBase.ServerSideEncryptionConfigurationProperty(
+                kms_key_id=key.key_arn
+            ),
+        )
 
-        DataIntegrationAssociationExecution(
+        # No association identifier: the provider lists the data integration's associations at
+        # deploy and configures its only one, the knowledge base's, which must exist first.
+        sync = DataIntegrationAssociationExecution(
             self,
             "KnowledgeBaseSync",
-            data_integration_identifier=data_integration,
-            data_integration_association_identifier=context("onDemandAssociationId", DEFAULT_ON_DEMAND_ASSOCIATION_ID),
+            data_integration_identifier=documents,
             execution_configuration=ExecutionConfiguration.on_demand(
                 start_time=datetime(2025, 1, 1, tzinfo=timezone.utc),
                 end_time=datetime(2025, 7, 1, tzinfo=timezone.utc),
@@ -48,18 +89,27 @@ class AppIntegrationsExampleStack(cdk.Stack):
             # Change it (e.g. to today's date) to pull the same window again.
             rerun_token=None if rerun_token is None else str(rerun_token),
         )
-
-        DataIntegrationAssociationExecution(
+        sync.node.add_dependency(knowledge_base)
+        cdk.CfnOutput(
             self,
-            "HourlyAccounts",
-            data_integration_identifier=data_integration,
-            data_integration_association_identifier=context("scheduledAssociationId", DEFAULT_SCHEDULED_ASSOCIATION_ID),
-            execution_configuration=ExecutionConfiguration.scheduled(
-                schedule_expression="rate(1 hour)",
-                object="Account",
-                first_execution_from=datetime(2025, 1, 1, tzinfo=timezone.utc),
-            ),
+            "KnowledgeBaseAssociationArn",
+            description="The association the knowledge base created, as the provider found it",
+            value=sync.attr_data_integration_association_arn,
         )
+
+        existing = self.node.try_get_context("scheduledAssociationId")
+        if existing is not None:
+            DataIntegrationAssociationExecution(
+                self,
+                "HourlyAccounts",
+                data_integration_identifier=str(self.node.try_get_context("dataIntegrationId") or ""),
+                data_integration_association_identifier=str(existing),
+                execution_configuration=ExecutionConfiguration.scheduled(
+                    schedule_expression="rate(1 hour)",
+                    object="Account",
+                    first_execution_from=datetime(2025, 1, 1, tzinfo=timezone.utc),
+                ),
+            )
 
 
 def environment(app: cdk.App) -> cdk.Environment | None:

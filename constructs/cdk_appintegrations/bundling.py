@@ -3,9 +3,17 @@
 The asset is exactly the handler's sources (``index.py`` and ``appintegrations_cr/*.py``)
 and crhelper's ``.py`` files with its LICENSE and NOTICE, copied from the crhelper
 distribution installed next to this library. boto3 and botocore come from the
-Lambda runtime. Files are copied by content with fixed permissions, so the asset
-(and its hash, which is taken from this output) is the same on every machine and in
-every checkout, and nothing else (tests, caches, ``.pyi`` stubs) can slip in.
+Lambda runtime.
+
+crhelper must be exactly :data:`CRHELPER_VERSION`, the version the handler was tested
+with: the handler overrides crhelper internals (``CfnResource._send``, its
+``_response_url``, the default ``crhelper.utils._send_response``), and another version
+that moved them would ship a provider that fails only at deploy. So any other installed
+version stops the synth, saying why.
+
+Files are copied by content with fixed permissions, so the asset (and its hash, which
+is taken from this output) is the same on every machine and in every checkout, and
+nothing else (tests, caches, ``.pyi`` stubs) can slip in.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ HANDLER_DIR = (Path(__file__).parent / "_lambda").resolve()
 HANDLER_PACKAGE = "appintegrations_cr"
 CRHELPER_DISTRIBUTION = "crhelper"
 CRHELPER_PACKAGE = "crhelper"
+#: The one crhelper release the handler's overrides were tested against; pyproject pins the same.
+CRHELPER_VERSION = "2.0.12"
 #: Licence files that crhelper's Apache-2.0 licence asks to travel with its code.
 CRHELPER_LEGAL_FILES = ("LICENSE", "NOTICE")
 # Required by BundlingOptions even when local bundling succeeds; never pulled, because
@@ -52,8 +62,16 @@ def crhelper_files() -> dict[str, Path]:
     except importlib.metadata.PackageNotFoundError as error:
         raise RuntimeError(
             "crhelper is not installed; it is a dependency of cdk-appintegrations and is copied into the "
-            "provider's Lambda asset. Install it with: pip install 'crhelper>=2.0.12,<3'"
+            f"provider's Lambda asset. Install it with: pip install 'crhelper=={CRHELPER_VERSION}'"
         ) from error
+    if distribution.version != CRHELPER_VERSION:
+        raise RuntimeError(
+            f"cdk-appintegrations bundles the installed crhelper into its provider's Lambda asset, and the installed "
+            f"crhelper is {distribution.version}, but the provider was tested with crhelper {CRHELPER_VERSION} only: "
+            f"its handler overrides crhelper internals (CfnResource._send and _response_url, "
+            f"crhelper.utils._send_response) that another version may have changed, which would fail only at deploy. "
+            f"Install the tested version: pip install 'crhelper=={CRHELPER_VERSION}'"
+        )
     files: dict[str, Path] = {}
     for entry in distribution.files or []:
         path = PurePosixPath(str(entry))

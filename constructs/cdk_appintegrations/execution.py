@@ -9,7 +9,7 @@ in a failed stack event, prefixed with the construct path.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from aws_cdk import CfnResource, CustomResource, Stack, Token
 from aws_cdk import aws_lambda as lambda_
@@ -22,6 +22,24 @@ from .permissions import ArnContext, IdentifierError, grant_for
 from .provider import SERVICE_TIMEOUT, ExecutionProvider
 
 RESOURCE_TYPE = "Custom::DataIntegrationAssociationExecution"
+
+
+class DataIntegrationReference(Protocol):
+    """A data integration defined in CDK, e.g. ``aws_appintegrations.CfnDataIntegration``: its id and ARN as tokens."""
+
+    @property
+    def attr_id(self) -> str: ...
+
+    @property
+    def attr_data_integration_arn(self) -> str: ...
+
+
+def _reference_id(value: object) -> str | None:
+    """``attr_id`` of an object shaped like ``CfnDataIntegration``; None for anything else."""
+    attr_id = getattr(value, "attr_id", None)
+    if isinstance(attr_id, str) and isinstance(getattr(value, "attr_data_integration_arn", None), str):
+        return attr_id
+    return None
 
 
 def is_unresolved(value: object) -> bool:
@@ -47,17 +65,27 @@ class DataIntegrationAssociationExecution(Construct):
     call. Deleting the construct leaves the association as it is: the API has no way
     to unset a configuration.
 
-    All executions in a stack share one provider function (see ``provider_function``).
+    Without ``data_integration_association_identifier`` the provider finds the
+    association at deploy: the data integration's only one, or the one whose
+    ``DestinationURI`` is ``destination_uri``. That is the common case when a consumer
+    such as a Q in Connect knowledge base creates the association itself.
+
+    One association, one execution: a second execution naming the same association in
+    the stack is refused at synth (lookups and tokens are known only at deploy, so
+    they cannot be compared). All executions in a stack share one provider function
+    (see ``provider_function``). The ``attr_*`` properties are the association's ARNs
+    and id, as tokens.
 
     Example::
 
-        DataIntegrationAssociationExecution(
+        sync = DataIntegrationAssociationExecution(
             stack, "KnowledgeBaseSync",
-            data_integration_identifier=data_integration_arn,
-            data_integration_association_identifier=association_id,
+            data_integration_identifier=data_integration,  # a CfnDataIntegration, an id or an ARN
             execution_configuration=ExecutionConfiguration.on_demand(
                 start_time=datetime(2025, 1, 1, tzinfo=timezone.utc)),
         )
+        sync.node.add_dependency(knowledge_base)  # the knowledge base creates the association
+        CfnOutput(stack, "AssociationArn", value=sync.attr_data_integration_association_arn)
     """
 
     def __init__(
@@ -65,28 +93,39 @@ class DataIntegrationAssociationExecution(Construct):
         scope: Construct,
         id: str,
         *,
-        data_integration_identifier: str,
-        data_integration_association_identifier: str,
+        data_integration_identifier: str | DataIntegrationReference,
         execution_configuration: ExecutionConfiguration,
+        data_integration_association_identifier: str | None = None,
+        destination_uri: str | None = None,
         rerun_token: str | None = None,
     ) -> None:
         """Create the execution; raises ``ValueError`` naming the construct path if a property is invalid.
 
         :param scope: the parent construct.
         :param id: the construct id.
-        :param data_integration_identifier: the data integration's id or ARN (may be a token).
-        :param data_integration_association_identifier: the association's id or ARN (may be a token).
-            An ARN also names the data integration, which must then match.
+        :param data_integration_identifier: the data integration: its id or ARN (may be a token), or a
+            ``CfnDataIntegration`` (any object with ``attr_id`` and ``attr_data_integration_arn``).
         :param execution_configuration: what to run: ``ExecutionConfiguration.on_demand(...)`` or
             ``ExecutionConfiguration.scheduled(...)``.
+        :param data_integration_association_identifier: the association's id or ARN (may be a token).
+            An ARN also names the data integration, which must then match.
+        :param destination_uri: with no association identifier only: pick the association whose
+            ``DestinationURI`` equals this (e.g. the knowledge base's ARN; may be a token).
         :param rerun_token: any string; change it to run the job again with an unchanged configuration.
 
-        :default: - ``rerun_token``: none; only a change of target or configuration re-runs the job.
+        :default: - ``data_integration_association_identifier``: none; the provider finds the data
+            integration's only association at deploy (ListDataIntegrationAssociations), so the association's
+            consumer (e.g. a knowledge base) must exist first: add a dependency on it.
+            ``destination_uri``: no filter; the data integration must have exactly one association.
+            ``rerun_token``: none; only a change of target or configuration re-runs the job.
         """
         super().__init__(scope, id)
+        reference_id = _reference_id(data_integration_identifier)
+        data_integration = data_integration_identifier if reference_id is None else reference_id
         properties = self._properties(
-            data_integration_identifier,
+            data_integration,
             data_integration_association_identifier,
+            destination_uri,
             execution_configuration,
             rerun_token,
         )
@@ -94,16 +133,27 @@ class DataIntegrationAssociationExecution(Construct):
         provider = ExecutionProvider.find(stack)
         try:
             grant = grant_for(
-                data_integration_identifier,
+                properties[contract.DATA_INTEGRATION_IDENTIFIER],
                 data_integration_association_identifier,
                 provider.context if provider else ArnContext.of_stack(stack),
                 is_unresolved,
+                data_integration_is_id=reference_id is not None,
             )
         except IdentifierError as error:
             raise self._error(error.problems) from error
+        other = provider.claimed_by(grant) if provider else None
+        if other is not None:
+            raise self._error(
+                [
+                    f"{contract.ASSOCIATION_IDENTIFIER}: association {grant.association_id!r} of data integration "
+                    f"{grant.data_integration_id!r} is already configured by DataIntegrationAssociationExecution "
+                    f"'{other.node.path}'; two executions of one association race at deploy (whichever answers last "
+                    f"wins), so configure each association with one execution only"
+                ]
+            )
         # Only now, with valid input, may the first execution of a stack create the provider.
         provider = provider or ExecutionProvider.of(stack)
-        provider.grant(grant)
+        provider.grant(grant, self)
         self._provider = provider
         #: The ``Custom::DataIntegrationAssociationExecution`` resource.
         self.resource = CustomResource(
@@ -116,6 +166,21 @@ class DataIntegrationAssociationExecution(Construct):
             pascal_case_properties=False,
         )
         provider.executions.append(cast("CfnResource", self.resource.node.default_child))
+
+    @property
+    def attr_data_integration_arn(self) -> str:
+        """The data integration's ARN (``Fn::GetAtt``), e.g. for a ``CfnOutput`` or another resource."""
+        return self.resource.get_att_string(contract.DATA_INTEGRATION_ARN_ATTRIBUTE)
+
+    @property
+    def attr_data_integration_association_arn(self) -> str:
+        """The association's ARN (``Fn::GetAtt``); with a lookup, the one the provider found at deploy."""
+        return self.resource.get_att_string(contract.ASSOCIATION_ARN_ATTRIBUTE)
+
+    @property
+    def attr_data_integration_association_id(self) -> str:
+        """The association's id (``Fn::GetAtt``); with a lookup, the one the provider found at deploy."""
+        return self.resource.get_att_string(contract.ASSOCIATION_ID_ATTRIBUTE)
 
     @property
     def provider_function(self) -> lambda_.IFunction:
@@ -132,24 +197,34 @@ class DataIntegrationAssociationExecution(Construct):
         self,
         data_integration_identifier: object,
         association_identifier: object,
+        destination_uri: object,
         execution_configuration: object,
         rerun_token: object,
     ) -> dict[str, Any]:
         """The ResourceProperties, checked by the shared contract exactly as the handler will check them."""
         problems: list[str] = []
         properties: dict[str, Any] = {}
-        for parameter, name, value, required in (
-            ("data_integration_identifier", contract.DATA_INTEGRATION_IDENTIFIER, data_integration_identifier, True),
-            ("data_integration_association_identifier", contract.ASSOCIATION_IDENTIFIER, association_identifier, True),
-            ("rerun_token", contract.RERUN_TOKEN, rerun_token, False),
+        for parameter, name, value, expected in (
+            (
+                "data_integration_identifier",
+                contract.DATA_INTEGRATION_IDENTIFIER,
+                data_integration_identifier,
+                "a str (an id or ARN, or a token) or a CfnDataIntegration (any object with attr_id and "
+                "attr_data_integration_arn)",
+            ),
+            (
+                "data_integration_association_identifier",
+                contract.ASSOCIATION_IDENTIFIER,
+                association_identifier,
+                "a str (an id or ARN, or a token), or None to find it at deploy",
+            ),
+            ("destination_uri", contract.DESTINATION_URI, destination_uri, "a str"),
+            ("rerun_token", contract.RERUN_TOKEN, rerun_token, "a str"),
         ):
             if isinstance(value, str):
                 properties[name] = value
-            elif value is not None or required:
-                problems.append(
-                    f"{parameter} [{name}]: {value!r} is a {type(value).__name__}; expected a str"
-                    + (" (an id or ARN, or a token)" if required else "")
-                )
+            elif value is not None or name == contract.DATA_INTEGRATION_IDENTIFIER:
+                problems.append(f"{parameter} [{name}]: {value!r} is a {type(value).__name__}; expected {expected}")
         if isinstance(execution_configuration, ExecutionConfiguration):
             rendered, config_problems = execution_configuration._to_properties()
             properties[contract.EXECUTION_CONFIGURATION] = rendered

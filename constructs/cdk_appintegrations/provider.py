@@ -1,8 +1,10 @@
 """The provider: one Lambda function per stack serves every execution in it.
 
-One function, one role, one log group and one IAM statement, whatever the number of
-executions, so a stack adds exactly one CloudFormation resource per execution and
-stays far from CloudFormation's 500-resource cap and IAM's policy size limit.
+One function, one role, one log group and one IAM statement for the associations,
+whatever the number of executions (plus one for ListDataIntegrationAssociations once
+an execution finds its association by lookup), so a stack adds exactly one
+CloudFormation resource per execution and stays far from CloudFormation's
+500-resource cap and IAM's policy size limit.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
 from ._lambda.appintegrations_cr.limits import ACTION as UPDATE_ACTION
-from ._lambda.appintegrations_cr.limits import FUNCTION_TIMEOUT_S
+from ._lambda.appintegrations_cr.limits import FUNCTION_TIMEOUT_S, LIST_ACTION
 from .bundling import handler_code
-from .permissions import ArnContext, Grant, PolicyPlan, plan_resources
+from .permissions import LIST_REASON, ArnContext, Grant, PolicyPlan, Sizes, plan_resources
 
 PROVIDER_ID = "AppIntegrationsExecutionProvider"
 #: The handler retries a throttled call until this deadline (minus one attempt and the
@@ -74,7 +76,7 @@ class _AcknowledgeWildcards:
         except ValueError as error:
             return [str(error)]
         for resource, reason in plan.wildcard_reasons.items():
-            rule = f"AwsSolutions::AwsSolutions-IAM5[{resource.nag_finding}]"
+            rule = f"AwsSolutions::AwsSolutions-IAM5[{plan.sizes.nag_finding(resource)}]"
             if rule not in self._done:
                 Validations.of(self._provider.role).acknowledge(Acknowledgment(id=rule, reason=reason))
                 self._done.add(rule)
@@ -184,6 +186,9 @@ class ExecutionProvider(Construct):
         #: The stack's execution resources, in creation order (see ``_ChainLanes``).
         self.executions: list[CfnResource] = []
         self._plan: tuple[int, PolicyPlan] | None = None
+        self._sizes = Sizes(Stack.of(self).resolve)
+        # Literal associations already configured in this stack, by (data integration id, association id).
+        self._claims: dict[tuple[str, str], list[tuple[ArnContext, Construct]]] = {}
         self.context = ArnContext.of_stack(Stack.of(self))
 
         self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
@@ -197,14 +202,14 @@ class ExecutionProvider(Construct):
             actions=[UPDATE_ACTION],
             resources=Lazy.list(_ResourceList(self)),
         )
+        self._policy = iam.PolicyDocument(statements=[write_logs, update_associations])
+        self._lists = False
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=cast("iam.IPrincipal", iam.ServicePrincipal("lambda.amazonaws.com")),
             description="cdk-appintegrations provider: updates AppIntegrations data integration associations",
-            inline_policies={
-                "ExecutionProvider": iam.PolicyDocument(statements=[write_logs, update_associations]),
-            },
+            inline_policies={"ExecutionProvider": self._policy},
         )
         self.function = lambda_.Function(
             self,
@@ -246,12 +251,40 @@ class ExecutionProvider(Construct):
     def service_token(self) -> str:
         return self.function.function_arn
 
-    def grant(self, grant: Grant) -> None:
-        """Add an execution's needs to the provider's single IAM statement."""
+    def claimed_by(self, grant: Grant) -> Construct | None:
+        """The execution that already configures this grant's association, if any.
+
+        Only literal associations can be compared at synth: a lookup or a token is
+        known only at deploy. Environments compare as equal when one is unknown
+        (an env-agnostic stack's plain ids against an ARN).
+        """
+        if grant.is_lookup or grant.has_tokens:
+            return None
+        key = (grant.data_integration_id, grant.association_id or "")
+        return next((owner for ctx, owner in self._claims.get(key, []) if ctx.may_equal(grant.context)), None)
+
+    def grant(self, grant: Grant, owner: Construct) -> None:
+        """Add an execution's needs to the provider's IAM statements; ``owner`` is named by :meth:`claimed_by`."""
         self._grants.add(grant)
+        if not grant.is_lookup and not grant.has_tokens:
+            self._claims.setdefault((grant.data_integration_id, grant.association_id or ""), []).append(
+                (grant.context, owner)
+            )
+        if grant.is_lookup and not self._lists:
+            self._allow_lookups()
+
+    def _allow_lookups(self) -> None:
+        """``ListDataIntegrationAssociations`` in a statement of its own, only in a stack that resolves by lookup."""
+        self._lists = True
+        self._policy.add_statements(
+            iam.PolicyStatement(sid="FindDataIntegrationAssociations", actions=[LIST_ACTION], resources=["*"])
+        )
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]", reason=LIST_REASON)
+        )
 
     def plan(self) -> PolicyPlan:
         """The statement's resources for the executions registered so far (grants only ever grow)."""
         if self._plan is None or self._plan[0] != len(self._grants):
-            self._plan = (len(self._grants), plan_resources(self._grants))
+            self._plan = (len(self._grants), plan_resources(self._grants, sizes=self._sizes))
         return self._plan[1]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -23,6 +23,7 @@ DATA_INTEGRATION_IDENTIFIER = "DataIntegrationIdentifier"
 ASSOCIATION_IDENTIFIER = "DataIntegrationAssociationIdentifier"
 EXECUTION_CONFIGURATION = "ExecutionConfiguration"
 RERUN_TOKEN = "RerunToken"
+DESTINATION_URI = "DestinationURI"
 EXECUTION_MODE = "ExecutionMode"
 ON_DEMAND_CONFIGURATION = "OnDemandConfiguration"
 SCHEDULE_CONFIGURATION = "ScheduleConfiguration"
@@ -41,6 +42,7 @@ RESERVED_PROPERTIES = frozenset({"ServiceToken", "ServiceTimeout"})
 TOP_LEVEL_PROPERTIES = (
     DATA_INTEGRATION_IDENTIFIER,
     ASSOCIATION_IDENTIFIER,
+    DESTINATION_URI,
     EXECUTION_CONFIGURATION,
     RERUN_TOKEN,
 )
@@ -49,7 +51,14 @@ ON_DEMAND_KEYS = (START_TIME, END_TIME)
 SCHEDULE_KEYS = (SCHEDULE_EXPRESSION, OBJECT, FIRST_EXECUTION_FROM)
 MODE_BLOCKS = {ON_DEMAND: ON_DEMAND_CONFIGURATION, SCHEDULED: SCHEDULE_CONFIGURATION}
 
+# The response Data (GetAtt attributes): the same names at synth (the construct's attr_*) and in the handler.
+DATA_INTEGRATION_ARN_ATTRIBUTE = "DataIntegrationArn"
+ASSOCIATION_ARN_ATTRIBUTE = "DataIntegrationAssociationArn"
+ASSOCIATION_ID_ATTRIBUTE = "DataIntegrationAssociationId"
+ATTRIBUTES = (DATA_INTEGRATION_ARN_ATTRIBUTE, ASSOCIATION_ARN_ATTRIBUTE, ASSOCIATION_ID_ATTRIBUTE)
+
 MAX_STRING_LENGTH = 255  # every string in the API model is 1..255 characters
+MAX_DESTINATION_URI_LENGTH = 1000  # except DestinationURI, 1..1000
 OBJECT_PATTERN = re.compile(r"^[a-zA-Z0-9/._-]+$")
 NON_BLANK = re.compile(r".*\S.*", re.DOTALL)
 EPOCH_MS_PATTERN = re.compile(r"^[0-9]+$")
@@ -70,6 +79,11 @@ ASSOCIATION_ARN = re.compile(
 DATA_INTEGRATION_ARN_SHAPE = "arn:<partition>:app-integrations:<region>:<account>:data-integration/<id>"
 ASSOCIATION_ARN_SHAPE = (
     "arn:<partition>:app-integrations:<region>:<account>:data-integration-association/<data-integration-id>/<id>"
+)
+
+DESTINATION_URI_WITH_IDENTIFIER = (
+    f"filters the lookup of the association, which happens only without {ASSOCIATION_IDENTIFIER}; "
+    f"give one or the other, not both"
 )
 
 Unresolved = Callable[[object], bool]
@@ -103,31 +117,32 @@ class AssociationRequest:
     """A validated request: what the API receives, plus what the lifecycle compares."""
 
     data_integration_identifier: str
-    association_identifier: str
+    # None: resolve it at deploy from the data integration's associations (the lookup).
+    association_identifier: str | None
     execution_configuration: dict[str, Any]
     rerun_token: str | None
     # The configuration by meaning (instants as epoch ms), so that '2025-01-01T00:00:00Z'
     # and '1735689600000' compare equal and an Update with no real change makes no call.
     canonical_configuration: str
+    # With a lookup only: the DestinationURI the association must have.
+    destination_uri: str | None = None
+
+    @property
+    def is_lookup(self) -> bool:
+        return self.association_identifier is None
+
+    def with_association(self, association_identifier: str) -> AssociationRequest:
+        """This request aimed at one association: the lookup's answer, ready for the API."""
+        return replace(self, association_identifier=association_identifier)
 
     def api_arguments(self) -> dict[str, Any]:
+        if self.association_identifier is None:
+            raise ValueError("the association is not resolved yet; call with_association() first")
         return {
             DATA_INTEGRATION_IDENTIFIER: self.data_integration_identifier,
             ASSOCIATION_IDENTIFIER: self.association_identifier,
             EXECUTION_CONFIGURATION: self.execution_configuration,
         }
-
-    @property
-    def target(self) -> tuple[str, str]:
-        return (self.data_integration_identifier, self.association_identifier)
-
-    @property
-    def physical_resource_id(self) -> str:
-        """Stable and derived from the target: a new target means a new resource.
-
-        Both identifiers are at most 255 characters, so this stays far below the 1 KB limit.
-        """
-        return f"{self.data_integration_identifier}|{self.association_identifier}"
 
 
 class _Checker:
@@ -146,7 +161,15 @@ class _Checker:
                 where = f"{path}.{key}" if path else str(key)
                 self.fail(where, f"unknown property; allowed here: {', '.join(allowed)}")
 
-    def string(self, path: str, value: object, *, required: bool, pattern: re.Pattern[str] | None = None) -> str | None:
+    def string(
+        self,
+        path: str,
+        value: object,
+        *,
+        required: bool,
+        pattern: re.Pattern[str] | None = None,
+        max_length: int = MAX_STRING_LENGTH,
+    ) -> str | None:
         """Check an API string (1..255, not blank); numbers are accepted as their text."""
         if value is None:
             if required:
@@ -161,8 +184,8 @@ class _Checker:
         if not NON_BLANK.fullmatch(text):
             self.fail(path, f"{show(text)} is empty or blank; a non-blank string is required")
             return None
-        if len(text) > MAX_STRING_LENGTH:
-            self.fail(path, f"{show(text)} is {len(text)} characters; at most {MAX_STRING_LENGTH} are allowed")
+        if len(text) > max_length:
+            self.fail(path, f"{show(text)} is {len(text)} characters; at most {max_length} are allowed")
             return None
         if pattern is not None and not pattern.fullmatch(text):
             self.fail(path, f"{show(text)} does not match {pattern.pattern} (letters, digits, '/', '.', '_', '-')")
@@ -365,16 +388,22 @@ def parse_properties(properties: object, *, unresolved: Unresolved = _never_unre
     data_integration = check.string(
         DATA_INTEGRATION_IDENTIFIER, properties.get(DATA_INTEGRATION_IDENTIFIER), required=True
     )
-    association = check.string(ASSOCIATION_IDENTIFIER, properties.get(ASSOCIATION_IDENTIFIER), required=True)
+    association = check.string(ASSOCIATION_IDENTIFIER, properties.get(ASSOCIATION_IDENTIFIER), required=False)
     check.problems.extend(identifier_problems(data_integration, association))
+    destination_uri = check.string(
+        DESTINATION_URI, properties.get(DESTINATION_URI), required=False, max_length=MAX_DESTINATION_URI_LENGTH
+    )
+    if properties.get(DESTINATION_URI) is not None and properties.get(ASSOCIATION_IDENTIFIER) is not None:
+        check.fail(DESTINATION_URI, DESTINATION_URI_WITH_IDENTIFIER)
     configuration, meaning = _execution_configuration(check, properties.get(EXECUTION_CONFIGURATION))
     rerun_token = check.string(RERUN_TOKEN, properties.get(RERUN_TOKEN), required=False)
     if check.problems:
         raise ContractError(check.problems)
     return AssociationRequest(
         data_integration_identifier=data_integration or "",
-        association_identifier=association or "",
+        association_identifier=association,
         execution_configuration=configuration,
         rerun_token=rerun_token,
         canonical_configuration=json.dumps(meaning, sort_keys=True),
+        destination_uri=destination_uri,
     )

@@ -1,9 +1,14 @@
 """Create, Update and Delete for Custom::DataIntegrationAssociationExecution.
 
 Every UpdateDataIntegrationAssociation call re-runs the customer's on-demand job, so
-the lifecycle calls the API only when the target, the configuration (by meaning) or
-the RerunToken changed; a provider upgrade that only changes ServiceToken, or a
-Delete, never touches the service.
+the lifecycle calls it only when the target, the configuration (by meaning) or the
+RerunToken changed; a provider upgrade that only changes ServiceToken never does, and
+a Delete makes no call at all.
+
+Without DataIntegrationAssociationIdentifier the target is found at every Create and
+Update by listing the data integration's associations (see ``lookup``); a different
+answer than last time is a new target. Every success answers with the target's
+attributes (see ``target``), because CloudFormation keeps only the latest response's.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from .contract import ContractError, parse_properties
+from .contract import AssociationRequest, ContractError, parse_properties
 from .logs import log
+from .lookup import resolve
 from .resource import FAILED_CREATE_PREFIX, ExecutionResource
 from .service import ServiceError, apply, new_client
+from .target import Target, TargetError, from_request
 
 if TYPE_CHECKING:
     from mypy_boto3_appintegrations import AppIntegrationsServiceClient as AppIntegrationsClient
@@ -40,6 +47,7 @@ def _fields(event: dict[str, Any], **extra: Any) -> dict[str, Any]:
         "request_id": event.get("RequestId"),
         "data_integration_identifier": properties.get("DataIntegrationIdentifier"),
         "data_integration_association_identifier": properties.get("DataIntegrationAssociationIdentifier"),
+        "destination_uri": properties.get("DestinationURI"),
         **extra,
     }
 
@@ -52,10 +60,43 @@ def _parse(event: dict[str, Any], key: str) -> Any:
         raise
 
 
-def _apply(event: dict[str, Any], context: Any, request: Any, why: str) -> None:
+def _remaining_s(context: Any) -> float:
+    return float(context.get_remaining_time_in_millis()) / 1000.0
+
+
+def _target(event: dict[str, Any], context: Any, request: AssociationRequest) -> Target:
+    """The association the request configures: as named, or found by the lookup."""
+    if not request.is_lookup:
+        try:
+            return from_request(request, str(event["StackId"]))
+        except TargetError as error:
+            raise ServiceError(str(error)) from error
     started = time.monotonic()
     try:
-        outcome = apply(_appintegrations(), request, lambda: context.get_remaining_time_in_millis() / 1000.0)
+        found = resolve(_appintegrations(), request, lambda: _remaining_s(context))
+    except ServiceError as error:
+        log(logging.ERROR, "lookup failed", **_fields(event, outcome="FAILED", reason=str(error)))
+        raise
+    log(
+        logging.INFO,
+        "association resolved",
+        **_fields(
+            event,
+            resolved_association_arn=found.target.association_arn,
+            candidates=found.candidates,
+            pages=found.pages,
+            attempts=found.attempts,
+            duration_ms=round((time.monotonic() - started) * 1000),
+        ),
+    )
+    return found.target
+
+
+def _apply(event: dict[str, Any], context: Any, request: AssociationRequest, target: Target, why: str) -> None:
+    started = time.monotonic()
+    resolved = request.with_association(target.association_identifier)
+    try:
+        outcome = apply(_appintegrations(), resolved, lambda: _remaining_s(context))
     except ServiceError as error:
         log(logging.ERROR, "update failed", **_fields(event, outcome="FAILED", reason=str(error), why=why))
         raise
@@ -68,17 +109,36 @@ def _apply(event: dict[str, Any], context: Any, request: Any, why: str) -> None:
             why=why,
             attempts=outcome.attempts,
             throttled=outcome.throttled,
+            association_arn=target.association_arn,
             execution_mode=request.execution_configuration.get("ExecutionMode"),
             duration_ms=round((time.monotonic() - started) * 1000),
         ),
     )
 
 
+def _answer(target: Target) -> str:
+    """SUCCESS with the target's attributes: on every Create and Update, a no-op Update included."""
+    helper.Data.update(target.attributes())
+    return target.physical_resource_id
+
+
 @helper.create
 def create(event: dict[str, Any], context: Any) -> str:
     request = _parse(event, "ResourceProperties")
-    _apply(event, context, request, why="create")
-    return str(request.physical_resource_id)
+    target = _target(event, context, request)
+    _apply(event, context, request, target, why="create")
+    return _answer(target)
+
+
+def _why_new_target(old: AssociationRequest | None, new: AssociationRequest) -> str:
+    if old is None:
+        return "previous properties invalid"
+    same_inputs = (old.data_integration_identifier, old.association_identifier, old.destination_uri) == (
+        new.data_integration_identifier,
+        new.association_identifier,
+        new.destination_uri,
+    )
+    return "the lookup found another association" if same_inputs and new.is_lookup else "new target"
 
 
 @helper.update
@@ -88,17 +148,16 @@ def update(event: dict[str, Any], context: Any) -> str:
         old = parse_properties(event["OldResourceProperties"])
     except ContractError:
         old = None  # the old state was never valid, so it was never applied
-    current_id = str(event["PhysicalResourceId"])
-    if old is None or old.target != new.target:
-        _apply(event, context, new, why="new target" if old else "previous properties invalid")
-        return str(new.physical_resource_id)
-    if old.canonical_configuration != new.canonical_configuration:
-        _apply(event, context, new, why="configuration changed")
+    target = _target(event, context, new)
+    if old is None or target.physical_resource_id != str(event["PhysicalResourceId"]):
+        _apply(event, context, new, target, why=_why_new_target(old, new))
+    elif old.canonical_configuration != new.canonical_configuration:
+        _apply(event, context, new, target, why="configuration changed")
     elif old.rerun_token != new.rerun_token:
-        _apply(event, context, new, why="rerun token changed")
+        _apply(event, context, new, target, why="rerun token changed")
     else:
         log(logging.INFO, "no relevant change; not calling the service", **_fields(event, outcome="SKIPPED"))
-    return current_id
+    return _answer(target)
 
 
 @helper.delete

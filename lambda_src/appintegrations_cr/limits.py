@@ -1,4 +1,4 @@
-"""The handler's time budget and its one IAM action, with no imports at all.
+"""The handler's time budget and its IAM actions, with no imports at all.
 
 The construct sizes the function's timeout and writes the IAM policy from these,
 and it must be able to import them without botocore (which only the Lambda runtime
@@ -6,6 +6,8 @@ provides), so they live apart from the code that makes the call.
 """
 
 ACTION = "app-integrations:UpdateDataIntegrationAssociation"
+# Only for executions that give no association identifier (the lookup); it has no resource type.
+LIST_ACTION = "app-integrations:ListDataIntegrationAssociations"
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
 # Server errors and network failures: a few tries, then say so. A throttled call is not

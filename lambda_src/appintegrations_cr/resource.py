@@ -4,7 +4,8 @@ crhelper drives the lifecycle; this subclass closes the gaps that matter at 2 a.
 - exactly one response per request, even when crhelper's timeout timer fires while
   the handler is still working (crhelper would otherwise answer twice);
 - a response body that always fits CloudFormation's 4096 bytes, keeping the *start*
-  of the reason (crhelper keeps the last 240 characters, which cuts off the field name);
+  of the reason (crhelper keeps the last 240 characters, which cuts off the field name)
+  and never dropping the attributes (``Data``) silently;
 - a non-empty PhysicalResourceId on every response, and a recognisable one for a
   failed Create, so the rollback Delete is visibly a no-op;
 - malformed events answered FAILED instead of crashing before a response;
@@ -107,6 +108,20 @@ def fit_reason(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "Reason": shortened + TRUNCATION_NOTE}
 
 
+def fit_body(body: dict[str, Any]) -> dict[str, Any]:
+    """``fit_reason``; and if the ``Data`` alone would still pass 4096 bytes, FAILED without it.
+
+    The handler's Data is three ARNs and ids built from parts of at most 255 characters,
+    so this never happens in practice; if it did, a SUCCESS whose attributes were
+    silently dropped would break every ``Fn::GetAtt`` on it later, far from the cause.
+    """
+    fitted = fit_reason(body)
+    if len(json.dumps(fitted).encode()) <= MAX_BODY_BYTES or not body.get("Data"):
+        return fitted
+    reason = f"The response Data ({len(json.dumps(body['Data']).encode())} bytes) does not fit CloudFormation's limit"
+    return fit_reason({**body, "Status": "FAILED", "Reason": f"{reason} of {MAX_BODY_BYTES} bytes", "Data": {}})
+
+
 class ExecutionResource(CfnResource):
     # crhelper's private state, declared because its stubs list only the public API.
     _event: dict[str, Any]
@@ -183,4 +198,4 @@ class ExecutionResource(CfnResource):
         }
         if body["Status"] == "FAILED" and not body["Reason"]:
             body["Reason"] = "The provider failed without a reason; see its CloudWatch log."
-        (send_response or self._transport)(self._response_url, fit_reason(body), self._ssl_verify)
+        (send_response or self._transport)(self._response_url, fit_body(body), self._ssl_verify)

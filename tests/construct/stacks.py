@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_appintegrations as appintegrations
+from aws_cdk import aws_wisdom as wisdom
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
 from cdk_nag import AwsSolutionsChecks
 
@@ -33,6 +35,8 @@ LITERAL = "Literal"
 AGNOSTIC = "Agnostic"
 TOKEN_ASSOCIATION = "TokenAssociation"
 TOKENS = "Tokens"
+OBJECTS = "Objects"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 # What the CDK CLI adds to the context when it runs app.py.
@@ -142,6 +146,53 @@ def add_tokens_stack(app: cdk.App) -> cdk.Stack:
     return stack
 
 
+def data_integration(stack: cdk.Stack, construct_id: str) -> appintegrations.CfnDataIntegration:
+    return appintegrations.CfnDataIntegration(
+        stack,
+        construct_id,
+        name=construct_id,
+        kms_key=KMS_KEY_ARN,
+        source_uri=f"s3://amzn-s3-demo-{construct_id.lower()}",
+    )
+
+
+def add_objects_stack(app: cdk.App) -> cdk.Stack:
+    """CDK objects as inputs, pinned: one association given by id, one found by lookup with a token filter."""
+    stack = cdk.Stack(app, OBJECTS, env=ENV)
+    known = data_integration(stack, "Known")
+    DataIntegrationAssociationExecution(
+        stack,
+        "GivenAssociation",
+        data_integration_identifier=known,
+        data_integration_association_identifier="assoc-known",
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
+    )
+    documents = data_integration(stack, "Documents")
+    knowledge_base = wisdom.CfnKnowledgeBase(
+        stack,
+        "KnowledgeBase",
+        name="kb",
+        knowledge_base_type="EXTERNAL",
+        source_configuration=wisdom.CfnKnowledgeBase.SourceConfigurationProperty(
+            app_integrations=wisdom.CfnKnowledgeBase.AppIntegrationsConfigurationProperty(
+                app_integration_arn=documents.attr_data_integration_arn
+            )
+        ),
+    )
+    found = DataIntegrationAssociationExecution(
+        stack,
+        "FoundAssociation",
+        data_integration_identifier=documents,
+        destination_uri=knowledge_base.attr_knowledge_base_arn,
+        execution_configuration=ExecutionConfiguration.scheduled(schedule_expression="rate(1 day)"),
+    )
+    # The GetAtt in DestinationURI already orders it after the knowledge base: no add_dependency needed.
+    cdk.CfnOutput(stack, "DataIntegrationArn", value=found.attr_data_integration_arn)
+    cdk.CfnOutput(stack, "AssociationArn", value=found.attr_data_integration_association_arn)
+    cdk.CfnOutput(stack, "AssociationId", value=found.attr_data_integration_association_id)
+    return stack
+
+
 def build_main_app(outdir: Path) -> cdk.App:
     app = new_app(outdir)
     AppIntegrationsExampleStack(app, EXAMPLE)
@@ -149,6 +200,7 @@ def build_main_app(outdir: Path) -> cdk.App:
     add_agnostic_stack(app)
     add_token_association_stack(app)
     add_tokens_stack(app)
+    add_objects_stack(app)
     return app
 
 

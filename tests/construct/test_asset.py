@@ -134,3 +134,51 @@ def test_same_hash_from_another_checkout_in_another_process(
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert finished.stdout.startswith(str(checkout)), finished.stdout
     assert asset_hash(outdir, stacks.EXAMPLE) == asset_hash(main_app.outdir, stacks.EXAMPLE)
+
+
+class _OtherCrhelper:
+    """An installed crhelper distribution of another version; everything else as the real one."""
+
+    def __init__(self, real: importlib.metadata.Distribution, version: str) -> None:
+        self._real = real
+        self.version = version
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+
+def test_another_crhelper_version_stops_the_synth_saying_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import aws_cdk as cdk
+    from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+
+    other = _OtherCrhelper(importlib.metadata.distribution("crhelper"), "2.0.13")
+    real = importlib.metadata.distribution
+    # What bundling.crhelper_files() asks importlib.metadata for, with its version changed.
+    monkeypatch.setattr("importlib.metadata.distribution", lambda name: other if name == "crhelper" else real(name))
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "OtherCrhelper")
+    # CDK bundles when the provider's code is created, i.e. while app.py builds the stack.
+    with pytest.raises(RuntimeError) as caught:
+        DataIntegrationAssociationExecution(
+            stack,
+            "Sync",
+            data_integration_identifier="di-1",
+            data_integration_association_identifier="assoc-1",
+            execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1),
+        )
+    message = str(caught.value)
+    assert "the installed crhelper is 2.0.13, but the provider was tested with crhelper 2.0.12 only" in message
+    assert (
+        "overrides crhelper internals (CfnResource._send and _response_url, crhelper.utils._send_response)" in message
+    )
+    assert not list(tmp_path.glob("asset.*/crhelper"))
+
+
+def test_the_tested_crhelper_is_pinned_exactly_everywhere() -> None:
+    from cdk_appintegrations.bundling import CRHELPER_VERSION
+
+    pyproject = (stacks.REPO_ROOT / "pyproject.toml").read_text()
+    requirements = (stacks.REPO_ROOT / "requirements.txt").read_text().splitlines()
+    assert f'"crhelper=={CRHELPER_VERSION}"' in pyproject
+    assert f"crhelper=={CRHELPER_VERSION}" in requirements
+    assert importlib.metadata.version("crhelper") == CRHELPER_VERSION

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cdk_appintegrations.permissions import LIST_REASON
 from cfnlint.api import lint_file  # type: ignore[import-untyped]
 
 from tests.construct import stacks
@@ -19,12 +20,11 @@ from tests.construct.conftest import Synthesized
 
 pytestmark = pytest.mark.construct
 
-WILDCARD_PAIR = {
+ACCOUNT_WILDCARD = {
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:"
     "data-integration-association/*]",
-    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:"
-    "data-integration/*]",
 }
+LIST_ANY = "AwsSolutions-IAM5[Resource::*]"
 
 
 def unacknowledged(report: dict[str, Any]) -> list[Any]:
@@ -41,7 +41,10 @@ def acknowledged(report: dict[str, Any]) -> dict[str, set[str]]:
                 stack = construct["constructPath"].split("/")[0]
                 assert construct["constructPath"] == f"{stack}/AppIntegrationsExecutionProvider/Role/Resource"
             assert violation["acknowledgedAt"].endswith("/AppIntegrationsExecutionProvider/Role")
-            assert "allows only app-integrations:UpdateDataIntegrationAssociation" in violation["reason"]
+            if violation["ruleName"] == LIST_ANY:
+                assert violation["reason"] == LIST_REASON
+            else:
+                assert "allows only app-integrations:UpdateDataIntegrationAssociation" in violation["reason"]
     return found
 
 
@@ -50,19 +53,25 @@ def test_no_unacknowledged_nag_findings_in_any_stack(main_app: Synthesized) -> N
 
 
 def test_only_real_wildcards_are_acknowledged(main_app: Synthesized) -> None:
+    """Only lookups need wildcards (and the List statement); tokens get exact ARNs, so no acknowledgement."""
     assert acknowledged(main_app.validation_report()) == {
-        stacks.TOKEN_ASSOCIATION: {
+        stacks.EXAMPLE: {
+            LIST_ANY,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:"
-            "data-integration-association/di-literal/*]"
+            "data-integration-association/<Documents.Id>/*]",
         },
-        stacks.TOKENS: WILDCARD_PAIR,
-    }  # the example, literal and env-agnostic stacks need no acknowledgement at all
+        stacks.OBJECTS: {
+            LIST_ANY,
+            "AwsSolutions-IAM5[Resource::arn:aws:app-integrations:us-east-1:111122223333:"
+            "data-integration-association/<Documents.Id>/*]",
+        },
+    }  # the literal, env-agnostic and token stacks need no acknowledgement at all
 
 
 def test_no_unacknowledged_nag_findings_at_scale(scale_apps: dict[str, Synthesized]) -> None:
     for synthesized in scale_apps.values():
         assert unacknowledged(synthesized.validation_report()) == []
-    assert acknowledged(scale_apps["Scale490Distinct"].validation_report()) == {"Scale490Distinct": WILDCARD_PAIR}
+    assert acknowledged(scale_apps["Scale490Distinct"].validation_report()) == {"Scale490Distinct": ACCOUNT_WILDCARD}
     assert len(acknowledged(scale_apps["Scale490"].validation_report())["Scale490"]) == 10
     assert acknowledged(scale_apps["Scale1"].validation_report()) == {}
 

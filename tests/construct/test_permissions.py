@@ -17,6 +17,8 @@ from cdk_appintegrations.permissions import (
     Grant,
     IdentifierError,
     PolicyResource,
+    Sizes,
+    flatten_cfn_reference,
     grant_for,
     plan_resources,
 )
@@ -29,10 +31,11 @@ AGNOSTIC = ArnContext(PSEUDO_PARTITION, PSEUDO_REGION, PSEUDO_ACCOUNT)
 PINNED = ArnContext("aws", stacks.REGION, stacks.ACCOUNT)
 FOREIGN = ArnContext("aws", "eu-west-1", "444455556666")
 TOKEN = cdk.Token.as_string(cdk.Aws.ACCOUNT_ID)
+STACK = cdk.Stack(cdk.App(), "Resolver")
 
 
-def grant(di: str, association: str, context: ArnContext = AGNOSTIC) -> Grant:
-    return grant_for(di, association, context, is_unresolved)
+def grant(di: str, association: str | None, context: ArnContext = AGNOSTIC, *, is_id: bool = False) -> Grant:
+    return grant_for(di, association, context, is_unresolved, data_integration_is_id=is_id)
 
 
 def texts(resources: list[PolicyResource]) -> list[str]:
@@ -54,10 +57,23 @@ def test_an_association_arn_gives_both_ids_and_the_environment() -> None:
     assert grant(TOKEN, stacks.FOREIGN_ASSOCIATION_ARN) == Grant(FOREIGN, stacks.OTHER_DI, "assoc-foreign")
 
 
-def test_tokens_mean_any() -> None:
-    assert grant("di", TOKEN) == Grant(AGNOSTIC, "di", None)
-    assert grant(TOKEN, "assoc") == Grant(AGNOSTIC, None, None)
-    assert grant(TOKEN, TOKEN, PINNED) == Grant(PINNED, None, None)
+def test_tokens_are_reduced_to_the_id_they_hold_unless_known_to_be_one() -> None:
+    by_token = grant("di", TOKEN)
+    assert (by_token.context, by_token.data_integration_id) == (AGNOSTIC, "di")
+    assert STACK.resolve(by_token.association_id) == {
+        "Fn::Select": [2, {"Fn::Split": ["/", {"Fn::Join": ["/", [{"Ref": "AWS::AccountId"}] * 3]}]}]
+    }
+    di_token = grant(TOKEN, "assoc")
+    assert STACK.resolve(di_token.data_integration_id) == {
+        "Fn::Select": [1, {"Fn::Split": ["/", {"Fn::Join": ["/", [{"Ref": "AWS::AccountId"}] * 2]}]}]
+    }
+    assert grant(TOKEN, "assoc", is_id=True) == Grant(AGNOSTIC, TOKEN, "assoc")
+    assert grant(TOKEN, TOKEN, PINNED, is_id=True).has_tokens
+
+
+def test_a_lookup_grants_any_association_of_its_data_integration() -> None:
+    assert grant(stacks.DI_ARN, None) == Grant(PINNED, stacks.DI, None)
+    assert grant(TOKEN, None, is_id=True).is_lookup
 
 
 def test_all_problems_are_collected() -> None:
@@ -73,37 +89,33 @@ def test_exact_arns_are_deduplicated_and_sorted_whatever_the_order() -> None:
     plan = plan_resources(grants)
     assert plan.resources == plan_resources(shuffled).resources
     assert texts(plan.resources) == sorted(texts(plan.resources))
-    assert len(plan.resources) == 9 + 3
+    assert len(plan.resources) == 9  # associations only: data-integration/ ARNs grant nothing for the action
     assert plan.wildcard_reasons == {}
 
 
-def test_wildcards_subsume_what_they_cover_in_their_environment_only() -> None:
+def test_a_lookup_subsumes_the_exact_arns_of_its_data_integration_in_its_environment_only() -> None:
     plan = plan_resources(
         [
-            Grant(AGNOSTIC, None, None),
+            Grant(AGNOSTIC, "di-1", None),
             Grant(AGNOSTIC, "di-1", "assoc-1"),
-            Grant(PINNED, "di-2", None),
+            Grant(PINNED, "di-1", "assoc-1"),
             Grant(PINNED, "di-2", "assoc-2"),
-            Grant(PINNED, "di-3", "assoc-3"),
         ]
     )
     assert [(r.context, r.resource) for r in plan.resources] == sorted(
         [
-            (AGNOSTIC, "data-integration/*"),
-            (AGNOSTIC, "data-integration-association/*"),
-            (PINNED, "data-integration/di-2"),
-            (PINNED, "data-integration-association/di-2/*"),
-            (PINNED, "data-integration/di-3"),
-            (PINNED, "data-integration-association/di-3/assoc-3"),
+            (AGNOSTIC, "data-integration-association/di-1/*"),
+            (PINNED, "data-integration-association/di-1/assoc-1"),
+            (PINNED, "data-integration-association/di-2/assoc-2"),
         ],
         key=lambda pair: PolicyResource(*pair).text,
     )
-    assert {r.resource for r in plan.wildcard_reasons} == {
-        "data-integration/*",
-        "data-integration-association/*",
-        "data-integration-association/di-2/*",
-    }
-    assert all("is a CDK token" in reason for reason in plan.wildcard_reasons.values())
+    assert list(plan.wildcard_reasons.values()) == [
+        "A DataIntegrationAssociationExecution in this stack gives no association identifier: the provider finds "
+        "the association at deploy (ListDataIntegrationAssociations), so its id is unknown at synth and the provider "
+        "may update any association of data integration 'di-1'. The statement allows only "
+        "app-integrations:UpdateDataIntegrationAssociation."
+    ]
 
 
 def test_over_budget_the_biggest_data_integrations_collapse_first_and_only_as_needed() -> None:
@@ -123,30 +135,27 @@ def test_over_budget_the_biggest_data_integrations_collapse_first_and_only_as_ne
     )
 
 
-def test_when_per_data_integration_is_not_enough_one_pair_per_environment() -> None:
+def test_when_per_data_integration_is_not_enough_one_wildcard_per_environment() -> None:
     plan = plan_resources([Grant(ctx, f"di-{i}", f"assoc-{i}") for i in range(300) for ctx in (AGNOSTIC, FOREIGN)])
     assert [(r.context, r.resource) for r in plan.resources] == [
         (AGNOSTIC, "data-integration-association/*"),
-        (AGNOSTIC, "data-integration/*"),
         (FOREIGN, "data-integration-association/*"),
-        (FOREIGN, "data-integration/*"),
     ]
 
 
 def test_too_many_environments_is_an_error_not_a_silent_global_wildcard() -> None:
-    contexts = [ArnContext("aws", "us-east-1", f"{i:012d}") for i in range(60)]
-    with pytest.raises(ValueError, match=r"span 60 partitions/accounts/Regions"):
+    contexts = [ArnContext("aws", "us-east-1", f"{i:012d}") for i in range(120)]
+    with pytest.raises(ValueError, match=r"span 120 partitions/accounts/Regions"):
         plan_resources([Grant(ctx, "di", "assoc") for ctx in contexts])
 
 
 def test_template_bytes_are_what_the_template_holds_and_bound_what_iam_counts() -> None:
-    stack = cdk.Stack(cdk.App(), "Sizes")
     for resource in (
         PolicyResource(AGNOSTIC, "data-integration-association/di/assoc"),
-        PolicyResource(PINNED, "data-integration/di"),
-        PolicyResource(ArnContext(PSEUDO_PARTITION, "us-east-1", "111122223333"), "data-integration/*"),
+        PolicyResource(PINNED, "data-integration-association/di/assoc"),
+        PolicyResource(ArnContext(PSEUDO_PARTITION, "us-east-1", "111122223333"), "data-integration-association/*"),
     ):
-        rendered = stack.resolve(resource.render())
+        rendered = STACK.resolve(resource.render())
         assert resource.template_bytes == len(json.dumps(rendered, separators=(",", ":")))
         deployed = (
             resource.text.replace(PSEUDO_PARTITION, "aws-us-gov")  # the longest partition names
@@ -156,15 +165,38 @@ def test_template_bytes_are_what_the_template_holds_and_bound_what_iam_counts() 
         assert len(json.dumps(deployed)) <= resource.template_bytes
 
 
+def test_entries_with_tokens_are_measured_resolved_and_never_below_a_255_character_value() -> None:
+    sizes = Sizes(STACK.resolve)
+    # {"Ref": "AWS::AccountId"} in the template is shorter than the id it may stand for at deploy.
+    [short] = plan_resources([grant(TOKEN, "assoc", is_id=True)], sizes=sizes).resources
+    in_template = len(json.dumps(STACK.resolve(short.render()), separators=(",", ":")))
+    deployed = len(json.dumps(short.text.replace(TOKEN, "d" * 255)))
+    assert in_template < deployed == short.deployed_bound_bytes == sizes.of(short)
+    # The Fn::Select/Fn::Split expressions: measured as the template holds them, whichever is larger.
+    [reduced] = plan_resources([grant(TOKEN, TOKEN)], sizes=sizes).resources
+    in_template = len(json.dumps(STACK.resolve(reduced.render()), separators=(",", ":")))
+    assert sizes.of(reduced) == max(in_template, reduced.deployed_bound_bytes)
+    with pytest.raises(ValueError, match="holds tokens"):
+        plan_resources([grant(TOKEN, "assoc", is_id=True)])  # no resolver: a token entry cannot be measured
+
+
 def test_sub_text_escapes_literal_dollar_braces() -> None:
-    weird = PolicyResource(ArnContext(PSEUDO_PARTITION, "${x}", "1"), "data-integration/di")
-    assert weird.text == "arn:${AWS::Partition}:app-integrations:${!x}:1:data-integration/di"
+    weird = PolicyResource(ArnContext(PSEUDO_PARTITION, "${x}", "1"), "data-integration-association/di/a")
+    assert weird.text == "arn:${AWS::Partition}:app-integrations:${!x}:1:data-integration-association/di/a"
 
 
 def test_nag_findings_are_named_as_cdk_nag_flattens_them() -> None:
-    assert PolicyResource(AGNOSTIC, "data-integration/*").nag_finding == (
-        "Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:data-integration/*"
+    sizes = Sizes(STACK.resolve)
+    assert sizes.nag_finding(PolicyResource(AGNOSTIC, "data-integration-association/*")) == (
+        "Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:data-integration-association/*"
     )
-    assert PolicyResource(PINNED, "data-integration/*").nag_finding == (
-        "Resource::arn:aws:app-integrations:us-east-1:111122223333:data-integration/*"
+    assert sizes.nag_finding(PolicyResource(PINNED, "data-integration-association/*")) == (
+        "Resource::arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/*"
     )
+    [lookup] = plan_resources([grant(TOKEN, None, is_id=True)], sizes=sizes).resources
+    assert sizes.nag_finding(lookup) == (
+        "Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:"
+        "data-integration-association/<AWS::AccountId>/*"
+    )
+    assert flatten_cfn_reference({"Fn::Select": [1, ["a", "b"]]}) == '{"Fn::Select":[1,["a","b"]]}'
+    assert flatten_cfn_reference({"Fn::GetAtt": ["Documents", "Id"]}) == "<Documents.Id>"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from aws_cdk import aws_lambda as lambda_
+from cdk_appintegrations._lambda.appintegrations_cr import contract
 from cdk_appintegrations._lambda.appintegrations_cr.limits import ACTION as UPDATE_ACTION
+from cdk_appintegrations._lambda.appintegrations_cr.limits import LIST_ACTION
 
 from tests.construct import stacks
 from tests.construct.conftest import Synthesized
@@ -21,15 +24,19 @@ from tests.construct.templates import (
     update_resources,
     update_statement,
 )
+from tests.support.intrinsics import evaluate
 
 pytestmark = pytest.mark.construct
 
 CONTRACT_KEYS = {
     "DataIntegrationIdentifier",
     "DataIntegrationAssociationIdentifier",
+    "DestinationURI",
     "ExecutionConfiguration",
     "RerunToken",
 }
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": stacks.REGION, "AWS::AccountId": stacks.ACCOUNT}
+LOCAL = f"arn:aws:app-integrations:{stacks.REGION}:{stacks.ACCOUNT}"
 
 
 def properties(main_app: Synthesized, stack: str, construct_id: str) -> dict[str, Any]:
@@ -170,7 +177,7 @@ def test_log_group_has_finite_retention_and_outlives_a_rollback(main_app: Synthe
 
 
 def test_role_has_no_managed_policies_and_writes_only_its_own_log_group(main_app: Synthesized) -> None:
-    template = main_app.template(stacks.EXAMPLE)
+    template = main_app.template(stacks.LITERAL)
     _, role = only(template, "AWS::IAM::Role")
     log_group_name, _ = only(template, "AWS::Logs::LogGroup")
     assert "ManagedPolicyArns" not in role["Properties"]
@@ -191,47 +198,128 @@ def test_role_has_no_managed_policies_and_writes_only_its_own_log_group(main_app
     assert update_statement(template)["Effect"] == "Allow"
 
 
-def test_literal_ids_and_arns_give_exact_arns(main_app: Synthesized) -> None:
-    local = f"arn:aws:app-integrations:{stacks.REGION}:{stacks.ACCOUNT}"
+def test_literal_ids_and_arns_give_exact_association_arns_only(main_app: Synthesized) -> None:
+    """UpdateDataIntegrationAssociation is authorized on the association alone: no data-integration/ ARNs."""
     foreign = "arn:aws:app-integrations:eu-west-1:444455556666"
     assert update_resources(main_app.template(stacks.LITERAL)) == [
         f"{foreign}:data-integration-association/{stacks.OTHER_DI}/assoc-foreign",
-        f"{foreign}:data-integration/{stacks.OTHER_DI}",
-        f"{local}:data-integration-association/{stacks.DI}/assoc-2",
-        f"{local}:data-integration-association/{stacks.DI}/assoc-4",
-        f"{local}:data-integration-association/di-plain/assoc-plain",
-        f"{local}:data-integration/{stacks.DI}",
-        f"{local}:data-integration/di-plain",
-    ]
-
-
-def test_example_app_grants_exactly_its_two_associations(main_app: Synthesized) -> None:
-    local = f"arn:aws:app-integrations:{stacks.REGION}:{stacks.ACCOUNT}"
-    di = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
-    assert update_resources(main_app.template(stacks.EXAMPLE)) == [
-        f"{local}:data-integration-association/{di}/b2c3d4e5-6789-01ab-cdef-EXAMPLE22222",
-        f"{local}:data-integration-association/{di}/c3d4e5f6-7890-12ab-cdef-EXAMPLE33333",
-        f"{local}:data-integration/{di}",
+        f"{LOCAL}:data-integration-association/{stacks.DI}/assoc-2",
+        f"{LOCAL}:data-integration-association/{stacks.DI}/assoc-4",
+        f"{LOCAL}:data-integration-association/di-plain/assoc-plain",
     ]
 
 
 def test_env_agnostic_ids_use_the_deploy_time_environment(main_app: Synthesized) -> None:
     assert update_resources(main_app.template(stacks.AGNOSTIC)) == [
         agnostic_arn("data-integration-association/di-a/assoc-a"),
-        agnostic_arn("data-integration/di-a"),
     ]
 
 
-def test_a_token_association_widens_to_its_data_integration_only(main_app: Synthesized) -> None:
-    assert update_resources(main_app.template(stacks.TOKEN_ASSOCIATION)) == [
-        agnostic_arn("data-integration-association/di-literal/*"),
-        agnostic_arn("data-integration/di-literal"),
+@pytest.mark.parametrize("form", ["id", "arn"])
+def test_a_token_association_gets_its_exact_arn_whether_it_holds_an_id_or_an_arn(
+    main_app: Synthesized, form: str
+) -> None:
+    [resource] = update_resources(main_app.template(stacks.TOKEN_ASSOCIATION))
+    value = "assoc-9" if form == "id" else f"{LOCAL}:data-integration-association/di-literal/assoc-9"
+    assert evaluate(resource, {**PSEUDO, "AssociationId": value}) == (
+        f"{LOCAL}:data-integration-association/di-literal/assoc-9"
+    )
+
+
+@pytest.mark.parametrize(("di_form", "association_form"), [("id", "id"), ("arn", "id"), ("id", "arn"), ("arn", "arn")])
+def test_token_identifiers_get_exact_arns_built_with_intrinsics(
+    main_app: Synthesized, di_form: str, association_form: str
+) -> None:
+    parameters = {
+        "DataIntegrationId": "di-9" if di_form == "id" else f"{LOCAL}:data-integration/di-9",
+        "AssociationId": "assoc-9"
+        if association_form == "id"
+        else f"{LOCAL}:data-integration-association/di-9/assoc-9",
+    }
+    resources = [evaluate(r, {**PSEUDO, **parameters}) for r in update_resources(main_app.template(stacks.TOKENS))]
+    assert resources == [
+        f"{LOCAL}:data-integration-association/di-9/assoc-9",
+        f"{LOCAL}:data-integration-association/di-literal/assoc-literal",  # the stack's literal execution
+    ]
+    assert not any("*" in resource for resource in resources)
+
+
+def test_a_cfn_data_integration_gives_the_exact_arn_over_its_id(main_app: Synthesized) -> None:
+    template = main_app.template(stacks.OBJECTS)
+    known = executions(template)["GivenAssociation"]["Properties"]
+    assert known["DataIntegrationIdentifier"] == {"Fn::GetAtt": ["Known", "Id"]}
+    exact = [r for r in update_resources(template) if "assoc-known" in json.dumps(r)]
+    assert exact == [
+        {
+            "Fn::Join": [
+                "",
+                [f"{LOCAL}:data-integration-association/", {"Fn::GetAtt": ["Known", "Id"]}, "/assoc-known"],
+            ]
+        }
+    ]
+    assert (
+        evaluate(exact[0], PSEUDO, {("Known", "Id"): "di-7"})
+        == f"{LOCAL}:data-integration-association/di-7/assoc-known"
+    )
+
+
+def test_a_lookup_is_granted_any_association_of_its_data_integration_only(main_app: Synthesized) -> None:
+    """The association id is found at deploy, so the honest scope is the data integration's associations."""
+    assert evaluate(update_resources(main_app.template(stacks.EXAMPLE)), PSEUDO, {("Documents", "Id"): "di-7"}) == [
+        f"{LOCAL}:data-integration-association/di-7/*"
+    ]
+    objects = evaluate(
+        update_resources(main_app.template(stacks.OBJECTS)),
+        PSEUDO,
+        {("Documents", "Id"): "di-7", ("Known", "Id"): "di-8"},
+    )
+    assert objects == [
+        f"{LOCAL}:data-integration-association/di-7/*",
+        f"{LOCAL}:data-integration-association/di-8/assoc-known",
     ]
 
 
-def test_a_token_data_integration_widens_to_the_account_and_region(main_app: Synthesized) -> None:
-    # the literal execution in the same stack is covered by (and so folded into) the wildcard pair
-    assert update_resources(main_app.template(stacks.TOKENS)) == [
-        agnostic_arn("data-integration-association/*"),
-        agnostic_arn("data-integration/*"),
+def test_the_list_statement_exists_only_where_an_execution_resolves_by_lookup(main_app: Synthesized) -> None:
+    for stack in main_app.stack_names:
+        [document] = role_policy_documents(main_app.template(stack))
+        lists = [s for s in document["Statement"] if LIST_ACTION in str(s["Action"])]
+        if stack in (stacks.EXAMPLE, stacks.OBJECTS):
+            assert lists == [
+                {"Action": LIST_ACTION, "Effect": "Allow", "Resource": "*", "Sid": "FindDataIntegrationAssociations"}
+            ], stack
+        else:
+            assert lists == [], stack
+            assert len(document["Statement"]) == 2
+
+
+def test_a_lookup_execution_sends_no_identifier_and_waits_for_the_consumer(main_app: Synthesized) -> None:
+    template = main_app.template(stacks.OBJECTS)
+    found = executions(template)["FoundAssociation"]
+    assert "DataIntegrationAssociationIdentifier" not in found["Properties"]
+    # the filter's GetAtt orders it after the knowledge base; the example, with no filter, says DependsOn
+    assert found["Properties"]["DestinationURI"] == {"Fn::GetAtt": ["KnowledgeBase", "KnowledgeBaseArn"]}
+    example = executions(main_app.template(stacks.EXAMPLE))["KnowledgeBaseSync"]
+    assert example["Properties"]["DataIntegrationIdentifier"] == {"Fn::GetAtt": ["Documents", "Id"]}
+    assert any(name.startswith("KnowledgeBase") for name in example["DependsOn"])
+
+
+def test_the_attributes_are_usable_in_outputs_under_the_handlers_names(main_app: Synthesized) -> None:
+    template = main_app.template(stacks.OBJECTS)
+    [logical_id] = [
+        name
+        for name, r in template["Resources"].items()
+        if r.get("Metadata", {}).get("aws:cdk:path", "").startswith(f"{stacks.OBJECTS}/FoundAssociation/")
     ]
+    outputs = {name: output["Value"] for name, output in template["Outputs"].items()}
+    assert outputs == {
+        "DataIntegrationArn": {"Fn::GetAtt": [logical_id, contract.DATA_INTEGRATION_ARN_ATTRIBUTE]},
+        "AssociationArn": {"Fn::GetAtt": [logical_id, contract.ASSOCIATION_ARN_ATTRIBUTE]},
+        "AssociationId": {"Fn::GetAtt": [logical_id, contract.ASSOCIATION_ID_ATTRIBUTE]},
+    }
+    assert set(contract.ATTRIBUTES) == {
+        "DataIntegrationArn",
+        "DataIntegrationAssociationArn",
+        "DataIntegrationAssociationId",
+    }
+    example = main_app.template(stacks.EXAMPLE)["Outputs"]["KnowledgeBaseAssociationArn"]["Value"]
+    assert example["Fn::GetAtt"][1] == "DataIntegrationAssociationArn"

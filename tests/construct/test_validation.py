@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import aws_cdk as cdk
@@ -214,9 +215,22 @@ def test_wording_is_the_handlers_own(stack: cdk.Stack) -> None:
             id="int-identifier",
         ),
         pytest.param(
-            {"data_integration_association_identifier": None},
-            "data_integration_association_identifier [DataIntegrationAssociationIdentifier]: None is a NoneType",
-            id="none-identifier",
+            {"data_integration_association_identifier": 5},
+            "data_integration_association_identifier [DataIntegrationAssociationIdentifier]: 5 is a int; expected a "
+            "str (an id or ARN, or a token), or None to find it at deploy",
+            id="int-association",
+        ),
+        pytest.param(
+            {"data_integration_identifier": SimpleNamespace(attr_id="x")},
+            "data_integration_identifier [DataIntegrationIdentifier]: namespace(attr_id='x') is a SimpleNamespace; "
+            "expected a str (an id or ARN, or a token) or a CfnDataIntegration (any object with attr_id and "
+            "attr_data_integration_arn)",
+            id="object-without-arn",
+        ),
+        pytest.param(
+            {"data_integration_association_identifier": None, "destination_uri": 7},
+            "destination_uri [DestinationURI]: 7 is a int; expected a str",
+            id="int-destination",
         ),
         pytest.param({"rerun_token": 3}, "rerun_token [RerunToken]: 3 is a int; expected a str", id="int-rerun"),
         pytest.param(
@@ -337,3 +351,95 @@ def test_a_foreign_construct_in_the_provider_slot_is_reported(stack: cdk.Stack) 
     cdk.CfnOutput(stack, PROVIDER_ID, value="taken")
     with pytest.raises(ValueError, match=f"{stack.node.id}/{PROVIDER_ID} is taken by a CfnOutput"):
         create(stack)
+
+
+def test_a_destination_uri_with_an_association_identifier_is_the_handlers_refusal(stack: cdk.Stack) -> None:
+    message = refused(stack, destination_uri="s3://amzn-s3-demo-bucket")
+    with pytest.raises(ContractError) as handler_says:
+        parse_properties(
+            {
+                "DataIntegrationIdentifier": "di-1",
+                "DataIntegrationAssociationIdentifier": "assoc-1",
+                "DestinationURI": "s3://amzn-s3-demo-bucket",
+                "ExecutionConfiguration": {
+                    "ExecutionMode": "SCHEDULED",
+                    "ScheduleConfiguration": {"ScheduleExpression": "x"},
+                },
+            }
+        )
+    assert message.split("': ", 1)[1] == str(handler_says.value)
+
+
+def test_a_lookup_needs_no_association_identifier(stack: cdk.Stack) -> None:
+    execution = create(stack, data_integration_association_identifier=None, destination_uri="s3://b")
+    assert execution.attr_data_integration_association_arn.startswith("${Token[")
+
+
+def duplicate_refused(stack: cdk.Stack, first: dict[str, Any], second: dict[str, Any]) -> str:
+    DataIntegrationAssociationExecution(
+        stack, "First", execution_configuration=on_demand(start_time=stacks.JAN_1), **first
+    )
+    with pytest.raises(ValueError, match=r"^DataIntegrationAssociationExecution ") as caught:
+        DataIntegrationAssociationExecution(stack, "Second", execution_configuration=scheduled(), **second)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param(
+            {"data_integration_identifier": "di-1", "data_integration_association_identifier": "assoc-1"},
+            {"data_integration_identifier": "di-1", "data_integration_association_identifier": "assoc-1"},
+            id="same-ids",
+        ),
+        pytest.param(
+            {"data_integration_identifier": "di-1", "data_integration_association_identifier": "assoc-1"},
+            {
+                "data_integration_identifier": "arn:aws:app-integrations:us-east-1:111122223333:data-integration/di-1",
+                "data_integration_association_identifier": "arn:aws:app-integrations:us-east-1:111122223333:"
+                "data-integration-association/di-1/assoc-1",
+            },
+            id="id-then-arn",
+        ),
+    ],
+)
+def test_two_executions_of_one_association_are_refused_naming_both(
+    app: cdk.App, first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    for env in (None, stacks.ENV):  # env-agnostic: an ARN's environment may be the stack's, so it counts
+        stack = cdk.Stack(app, f"Stack{next(_counter)}", env=env)
+        message = duplicate_refused(stack, first, second)
+        assert message == (
+            f"DataIntegrationAssociationExecution '{stack.node.id}/Second': DataIntegrationAssociationIdentifier: "
+            f"association 'assoc-1' of data integration 'di-1' is already configured by "
+            f"DataIntegrationAssociationExecution '{stack.node.id}/First'; two executions of one association race "
+            f"at deploy (whichever answers last wins), so configure each association with one execution only"
+        )
+
+
+def test_executions_that_only_look_alike_are_not_refused(stack: cdk.Stack) -> None:
+    """Another account's association of the same ids, lookups and tokens: none can be proven equal at synth."""
+    pinned = cdk.Stack(stack.node.scope, f"Stack{next(_counter)}", env=stacks.ENV)  # type: ignore[arg-type]
+    DataIntegrationAssociationExecution(
+        pinned,
+        "Local",
+        data_integration_identifier="di-1",
+        data_integration_association_identifier="assoc-1",
+        execution_configuration=scheduled(),
+    )
+    DataIntegrationAssociationExecution(
+        pinned,
+        "Foreign",
+        data_integration_identifier="arn:aws:app-integrations:eu-west-1:444455556666:data-integration/di-1",
+        data_integration_association_identifier="assoc-1",
+        execution_configuration=scheduled(),
+    )
+    token = cdk.CfnParameter(pinned, "Association").value_as_string
+    for name, association in (("LookupA", None), ("LookupB", None), ("TokenA", token), ("TokenB", token)):
+        DataIntegrationAssociationExecution(
+            pinned,
+            name,
+            data_integration_identifier="di-2",
+            data_integration_association_identifier=association,
+            execution_configuration=scheduled(),
+        )

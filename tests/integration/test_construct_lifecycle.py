@@ -1,11 +1,15 @@
 """The construct and the handler agree: CloudFormation's view of a synthesized stack, replayed.
 
 The example app is synthesized twice (the second time with a rerun token, as
-`cdk deploy -c rerunToken=...` would). Each custom resource's properties are taken
-from the template, intrinsics resolved and scalars stringified as CloudFormation
-does, and fed through the handler *from the synthesized asset* in a Lambda-like
-process, against the local emulator and HTTPS receiver:
+`cdk deploy -c rerunToken=...` would), with the context that adds its execution of an
+existing association by id next to the knowledge base's, which is found by lookup.
+Each custom resource's properties are taken from the template, intrinsics resolved
+(the data integration's ``Fn::GetAtt`` Id included) and scalars stringified as
+CloudFormation does, and fed through the handler *from the synthesized asset* in a
+Lambda-like process, against the local emulator (where the "knowledge base" has
+created its association) and HTTPS receiver:
 Create -> Update (rerun) -> no-op Update (provider upgrade) -> Delete.
+Every success must carry the attributes the template's output reads.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ STACK_NAME = "AppIntegrationsExample"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:111122223333:stack/{STACK_NAME}/0a0a0a0a-1111-4222-8333-444444444444"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:111122223333:function:AppIntegrationsExample-Provider"
 ACCOUNT, REGION = "111122223333", "us-east-1"
+DOCUMENTS_ID = "5e1f0000-0000-4000-8000-00000000d0c5"  # what GetAtt Documents.Id gives at deploy
+KNOWLEDGE_BASE_ASSOCIATION = "kb000000-0000-4000-8000-0000000a5500"
+EXISTING = {"dataIntegrationId": "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111", "scheduledAssociationId": "c3d4e5f6-EXAMPLE"}
 
 
 def synthesize(outdir: Path, context: dict[str, Any]) -> Path:
@@ -42,8 +49,8 @@ def synthesize(outdir: Path, context: dict[str, Any]) -> Path:
 
 @pytest.fixture(scope="module")
 def assemblies(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    first = synthesize(tmp_path_factory.mktemp("v1"), {})
-    second = synthesize(tmp_path_factory.mktemp("v2"), {"rerunToken": "2025-06-01"})
+    first = synthesize(tmp_path_factory.mktemp("v1"), EXISTING)
+    second = synthesize(tmp_path_factory.mktemp("v2"), {**EXISTING, "rerunToken": "2025-06-01"})
     return first, second
 
 
@@ -71,8 +78,11 @@ def as_cloudformation_delivers(value: Any, resources: dict[str, Any]) -> Any:
     if isinstance(value, dict):
         if set(value) == {"Fn::GetAtt"}:
             logical_id, attribute = value["Fn::GetAtt"]
-            assert (resources[logical_id]["Type"], attribute) == ("AWS::Lambda::Function", "Arn"), value
-            return FUNCTION_ARN
+            known = {
+                ("AWS::Lambda::Function", "Arn"): FUNCTION_ARN,
+                ("AWS::AppIntegrations::DataIntegration", "Id"): DOCUMENTS_ID,
+            }
+            return known[(resources[logical_id]["Type"], attribute)]
         if set(value) == {"Ref"}:
             return {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}[value["Ref"]]
         assert not any(key.startswith("Fn::") for key in value), value
@@ -107,17 +117,23 @@ def test_lifecycle_through_the_synthesized_asset(
     first, second = assemblies
     v1, v2 = custom_resources(first), custom_resources(second)
     assert len(v1) == 2
-    for props in v1.values():
-        fresh_emulator.add_association(
-            props["DataIntegrationIdentifier"].rsplit("/", 1)[-1], props["DataIntegrationAssociationIdentifier"]
-        )
+    # The knowledge base created its association; the other one exists outside the stack.
+    fresh_emulator.add_association(DOCUMENTS_ID, KNOWLEDGE_BASE_ASSOCIATION, client_id="wisdom")
+    fresh_emulator.add_association(EXISTING["dataIntegrationId"], EXISTING["scheduledAssociationId"])
+    targets = {
+        logical_id: f"{props['DataIntegrationIdentifier']}|"
+        f"{props.get('DataIntegrationAssociationIdentifier', KNOWLEDGE_BASE_ASSOCIATION)}"
+        for logical_id, props in v1.items()
+    }
+    assert sorted(targets.values()) == sorted(
+        [f"{DOCUMENTS_ID}|{KNOWLEDGE_BASE_ASSOCIATION}", "|".join(EXISTING.values())]
+    )
 
     upgraded_token = {"ServiceToken": f"{FUNCTION_ARN}-v2"}
     events: list[dict[str, Any]] = []
     expected_calls = 0
     for logical_id, created in v1.items():
         rerun = v2[logical_id]
-        physical = f"{created['DataIntegrationIdentifier']}|{created['DataIntegrationAssociationIdentifier']}"
         steps = [
             ("Create", created, None, 1),
             ("Update", rerun, created, 1 if rerun != created else 0),
@@ -137,7 +153,7 @@ def test_lifecycle_through_the_synthesized_asset(
                 "ResourceProperties": props,
             }
             if request_type != "Create":
-                event["PhysicalResourceId"] = physical
+                event["PhysicalResourceId"] = targets[logical_id]
             if old is not None:
                 event["OldResourceProperties"] = old
             events.append(event)
@@ -147,21 +163,32 @@ def test_lifecycle_through_the_synthesized_asset(
     results = invoke_many(provider_asset(first), events, env=lambda_env)
     assert all(result.ok for result in results), [result.output for result in results if not result.ok]
 
+    [(output_resource, output_attribute)] = [
+        output["Value"]["Fn::GetAtt"] for output in template(first)["Outputs"].values()
+    ]
     for event in events:
         [response] = fresh_receiver.wait_for(event["RequestId"], timeout=10)
         assert response.problems == []
         assert response.body["Status"] == "SUCCESS", response.body
-        assert response.body["PhysicalResourceId"].endswith(
-            event["ResourceProperties"]["DataIntegrationAssociationIdentifier"]
-        )
+        assert response.body["PhysicalResourceId"] == targets[event["LogicalResourceId"]]
+        if event["RequestType"] != "Delete":  # every Create and Update answers the attributes, no-op included
+            association = targets[event["LogicalResourceId"]].split("|")[1]
+            assert response.body["Data"]["DataIntegrationAssociationArn"].endswith(f"/{association}")
+            if event["LogicalResourceId"] == output_resource:
+                assert response.body["Data"][output_attribute] == (
+                    f"arn:aws:app-integrations:{REGION}:{ACCOUNT}:data-integration-association/"
+                    f"{DOCUMENTS_ID}/{KNOWLEDGE_BASE_ASSOCIATION}"
+                )
 
     calls = fresh_emulator.update_calls()
     assert len(calls) == expected_calls
     # The on-demand resource re-ran once for the new rerun token; the scheduled one has no token.
     assert expected_calls == 3
     # What reached the service is exactly what the template declared, resource by resource.
-    declared = {props["DataIntegrationAssociationIdentifier"]: props["ExecutionConfiguration"] for props in v1.values()}
+    declared = {targets[logical_id].split("|")[1]: props["ExecutionConfiguration"] for logical_id, props in v1.items()}
     for call in calls:
         association = call.identifiers["DataIntegrationAssociationIdentifier"]
         assert call.body == {"ExecutionConfiguration": declared[association]}
     assert {call.body["ExecutionConfiguration"]["ExecutionMode"] for call in calls} == {"ON_DEMAND", "SCHEDULED"}
+    # The lookup listed at Create and at each Update (three events), never at Delete.
+    assert [call.identifiers["DataIntegrationIdentifier"] for call in fresh_emulator.list_calls()] == [DOCUMENTS_ID] * 3

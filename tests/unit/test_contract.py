@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from appintegrations_cr.contract import ContractError, parse_properties
+from appintegrations_cr.contract import ContractError, parse_properties, show
 
 pytestmark = pytest.mark.unit
 
@@ -64,7 +64,7 @@ def test_valid_on_demand_builds_the_exact_api_request() -> None:
         },
     }
     assert request.rerun_token is None
-    assert request.physical_resource_id == "di-1|assoc-1"
+    assert not request.is_lookup
 
 
 def test_valid_scheduled_passes_values_through_as_given() -> None:
@@ -76,11 +76,32 @@ def test_valid_scheduled_passes_values_through_as_given() -> None:
     }
 
 
-def test_physical_id_stays_under_one_kilobyte_for_the_longest_identifiers() -> None:
-    longest = changed(
-        changed(ON_DEMAND, "DataIntegrationIdentifier", "d" * 255), "DataIntegrationAssociationIdentifier", "a" * 255
+def test_without_an_association_identifier_the_request_is_a_lookup() -> None:
+    lookup = parse_properties(changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...))
+    assert lookup.is_lookup
+    assert lookup.association_identifier is None
+    with pytest.raises(ValueError, match="not resolved yet"):
+        lookup.api_arguments()
+    assert lookup.with_association("assoc-9").api_arguments()["DataIntegrationAssociationIdentifier"] == "assoc-9"
+
+
+def test_destination_uri_filters_a_lookup_up_to_the_api_length() -> None:
+    uri = "arn:aws:wisdom:us-east-1:111122223333:knowledge-base/" + "k" * 900
+    lookup = parse_properties(
+        changed(changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...), "DestinationURI", uri)
     )
-    assert len(parse_properties(longest).physical_resource_id.encode()) <= 1024
+    assert lookup.destination_uri == uri
+    too_long = changed(changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...), "DestinationURI", "u" * 1001)
+    assert problems(too_long) == [
+        f"DestinationURI: {show('u' * 1001)} is 1001 characters; at most 1000 are allowed",
+    ]
+
+
+def test_destination_uri_with_an_association_identifier_is_refused() -> None:
+    assert problems(changed(ON_DEMAND, "DestinationURI", "s3://bucket/prefix")) == [
+        "DestinationURI: filters the lookup of the association, which happens only without "
+        "DataIntegrationAssociationIdentifier; give one or the other, not both"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -230,7 +251,7 @@ def test_matching_arns_are_accepted_and_passed_through() -> None:
             changed(ON_DEMAND, "DataIntegrationIdentifier", di_arn), "DataIntegrationAssociationIdentifier", assoc_arn
         )
     )
-    assert request.target == (di_arn, assoc_arn)
+    assert (request.data_integration_identifier, request.association_identifier) == (di_arn, assoc_arn)
 
 
 def test_cloudformation_reserved_keys_are_not_typos() -> None:

@@ -21,6 +21,12 @@ from tests.unit.test_contract import ON_DEMAND, SCHEDULED, changed
 
 pytestmark = pytest.mark.unit
 OLD_ID = "di-1|assoc-1"
+ARN = "arn:aws:app-integrations:us-east-1:111122223333"  # the environment of lambda_doubles.STACK_ID
+ATTRIBUTES = {
+    "DataIntegrationArn": f"{ARN}:data-integration/di-1",
+    "DataIntegrationAssociationArn": f"{ARN}:data-integration-association/di-1/assoc-1",
+    "DataIntegrationAssociationId": "assoc-1",
+}
 
 
 @pytest.fixture
@@ -74,12 +80,34 @@ def test_create_calls_once_and_answers_success_with_an_id_from_the_identifiers(
         "req-create",
         "Sync",
     )
+    assert body["Data"] == ATTRIBUTES
 
 
-def test_update_with_only_a_new_service_token_makes_no_call(stubber: Stubber, sent: Recorder) -> None:
+def test_a_lookup_create_lists_then_applies_to_the_association_found(stubber: Stubber, sent: Recorder) -> None:
+    lookup = changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...)
+    stubber.add_response(
+        "list_data_integration_associations",
+        {
+            "DataIntegrationAssociations": [
+                {"DataIntegrationAssociationArn": f"{ARN}:data-integration-association/di-1/kb"}
+            ]
+        },
+        {"DataIntegrationIdentifier": "di-1", "MaxResults": 50},
+    )
+    expect_update(stubber, changed(lookup, "DataIntegrationAssociationIdentifier", "kb"))
+    run(cfn_event("Create", lookup))
+    body = only(sent)
+    assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", "di-1|kb")
+    assert body["Data"]["DataIntegrationAssociationArn"] == f"{ARN}:data-integration-association/di-1/kb"
+
+
+def test_update_with_only_a_new_service_token_makes_no_call_and_still_answers_the_attributes(
+    stubber: Stubber, sent: Recorder
+) -> None:
     run(update_event(changed(ON_DEMAND, "ServiceToken", "arn:aws:lambda:us-east-1:111122223333:function:v2")))
     body = only(sent)
     assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
+    assert body["Data"] == ATTRIBUTES  # CloudFormation keeps only the latest response's Data
 
 
 def test_update_that_only_rewrites_an_instant_in_another_notation_makes_no_call(
@@ -148,6 +176,12 @@ def test_delete_never_waits_for_cloudwatch_logs(monkeypatch: pytest.MonkeyPatch)
     assert slept == []
 
 
+def test_delete_of_a_lookup_makes_no_call_either(stubber: Stubber, sent: Recorder) -> None:
+    lookup = changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...)
+    run(cfn_event("Delete", lookup, PhysicalResourceId="di-1|kb"))
+    assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", "di-1|kb")
+
+
 def test_failed_create_gets_a_recognisable_id_and_its_delete_succeeds(stubber: Stubber, sent: Recorder) -> None:
     stubber.add_client_error("update_data_integration_association", "ResourceNotFoundException", "gone", 404)
     run(cfn_event("Create", ON_DEMAND))
@@ -155,6 +189,7 @@ def test_failed_create_gets_a_recognisable_id_and_its_delete_succeeds(stubber: S
     assert body["Status"] == "FAILED"
     assert body["PhysicalResourceId"] == f"{FAILED_CREATE_PREFIX}Sync"
     assert "DataIntegrationAssociationIdentifier 'assoc-1'" in body["Reason"]
+    assert body["Data"] == {}
     sent.bodies.clear()
     run(cfn_event("Delete", ON_DEMAND, PhysicalResourceId=body["PhysicalResourceId"]))
     assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", body["PhysicalResourceId"])
