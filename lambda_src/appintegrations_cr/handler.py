@@ -23,7 +23,7 @@ from .logs import log
 from .lookup import resolve
 from .resource import FAILED_CREATE_PREFIX, ExecutionResource
 from .service import ServiceError, apply, new_client
-from .target import Target, TargetError, from_request
+from .target import Target, TargetError, association_of, from_request
 
 if TYPE_CHECKING:
     from mypy_boto3_appintegrations import AppIntegrationsServiceClient as AppIntegrationsClient
@@ -149,15 +149,20 @@ def update(event: dict[str, Any], context: Any) -> str:
     except ContractError:
         old = None  # the old state was never valid, so it was never applied
     target = _target(event, context, new)
-    if old is None or target.physical_resource_id != str(event["PhysicalResourceId"]):
+    current_id = str(event["PhysicalResourceId"])
+    if old is None or association_of(current_id, str(event["StackId"])) != target.association_arn:
         _apply(event, context, new, target, why=_why_new_target(old, new))
-    elif old.canonical_configuration != new.canonical_configuration:
+        return _answer(target)
+    # The same association, perhaps named another way (an id for an ARN, a lookup for
+    # an id): no new resource, and no job run unless the configuration or token changed.
+    if old.canonical_configuration != new.canonical_configuration:
         _apply(event, context, new, target, why="configuration changed")
     elif old.rerun_token != new.rerun_token:
         _apply(event, context, new, target, why="rerun token changed")
     else:
         log(logging.INFO, "no relevant change; not calling the service", **_fields(event, outcome="SKIPPED"))
-    return _answer(target)
+    _answer(target)
+    return current_id
 
 
 @helper.delete

@@ -165,11 +165,18 @@ def call_with_retries(
 
     Throttling is retried until the deadline, never past it; server and network
     errors at most MAX_FAILED_ATTEMPTS times; anything else fails at once, phrased by
-    ``explain_error``. Every retry first checks that one more attempt and the response
-    still fit before the function's deadline.
+    ``explain_error``. Every attempt, the first included, starts only if it and the
+    response still fit before the function's deadline: an attempt that could still be
+    under way when crhelper's timer answers FAILED might land anyway, and run the job
+    the rollback then runs again.
     """
     attempts = throttled = failed = 0
     level = backoff.level
+    if not fits_before_deadline(remaining_s(), 0.0):
+        raise ServiceError(
+            f"Not calling AppIntegrations: {remaining_s():.1f} s are left before the function's deadline, less than "
+            f"one attempt and the response take ({ATTEMPT_BUDGET_S:.0f} s)"
+        )
     while True:
         attempts += 1
         try:

@@ -118,3 +118,25 @@ def from_lookup(request: AssociationRequest, association_arn: str) -> Target:
         association_arn=association_arn,
         association_id=match["association"],
     )
+
+
+def association_of(physical_resource_id: str, stack_id: str) -> str | None:
+    """The association ARN a PhysicalResourceId of ours stands for; None when it is not one.
+
+    The id keeps the identifiers in the form the properties gave them, so the same
+    association can appear as an id, an ARN or a lookup's answer. Comparing ARNs tells
+    a real change of target (a new resource, a new job run) from a change of notation.
+    """
+    data_integration, separator, association = physical_resource_id.partition("|")
+    if not separator or not data_integration or not association:
+        return None
+    given = parse_identifier(data_integration, association=False)
+    named = parse_identifier(association, association=True)
+    if given is None or named is None:
+        return None
+    try:
+        environment = given.environment or named.environment or stack_environment(stack_id)
+    except TargetError:
+        return None
+    data_integration_id = given.data_integration_id or named.data_integration_id
+    return _arn(environment, f"data-integration-association/{data_integration_id}/{named.association_id}")

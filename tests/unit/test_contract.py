@@ -226,6 +226,23 @@ def test_unknown_keys_are_reported_at_every_level_with_the_allowed_names(path: s
     assert any(problem.startswith(f"{where}: unknown property; allowed here: ") for problem in found), found
 
 
+@pytest.mark.parametrize(
+    ("start", "refused"),
+    [("99999999999", True), ("100000000000", False), ("1", True), ("0", False)],
+)
+def test_epoch_seconds_are_told_apart_from_milliseconds_at_the_1973_boundary(start: str, refused: bool) -> None:
+    """Before 1973-03-03 in ms is far likelier seconds pasted by mistake; 0 is the epoch itself."""
+    properties = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", start)
+    properties = changed(properties, "ExecutionConfiguration.OnDemandConfiguration.EndTime", ...)
+    if refused:
+        assert problems(properties) == [
+            f"ExecutionConfiguration.OnDemandConfiguration.StartTime: {start!r} looks like epoch seconds, not "
+            f"milliseconds (it is before 1973); multiply by 1000, e.g. '{int(start) * 1000}'"
+        ]
+    else:
+        assert parse_properties(properties).execution_configuration["OnDemandConfiguration"]["StartTime"] == start
+
+
 @pytest.mark.parametrize("mode", ["on_demand", "On_Demand", "scheduled", "Scheduled", " ON_DEMAND", "SCHEDULED "])
 def test_execution_mode_is_case_and_space_sensitive(mode: str) -> None:
     """The API takes ON_DEMAND and SCHEDULED only as spelled; anything else must fail here, not at AWS."""

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from appintegrations_cr import handler as provider
-from appintegrations_cr import service
+from appintegrations_cr import limits, service
 from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES
 from botocore.stub import Stubber
 from crhelper import CfnResource
@@ -146,6 +146,53 @@ def test_a_new_target_is_applied_and_gets_a_new_id(stubber: Stubber, sent: Recor
     expect_update(stubber, new)
     run(update_event(new))
     assert only(sent)["PhysicalResourceId"] == "di-1|assoc-2"
+
+
+DI_ARN = "arn:aws:app-integrations:us-east-1:111122223333:data-integration/di-1"
+ASSOCIATION_ARN = "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("DataIntegrationIdentifier", DI_ARN),  # an id becomes the ARN (e.g. a CfnDataIntegration now)
+        ("DataIntegrationAssociationIdentifier", ASSOCIATION_ARN),
+    ],
+)
+def test_naming_the_same_association_another_way_is_not_a_new_target(
+    stubber: Stubber, sent: Recorder, field: str, value: str
+) -> None:
+    """A new id would make CloudFormation replace the resource, and the call would re-run the job."""
+    run(update_event(changed(ON_DEMAND, field, value)))
+    body = only(sent)
+    assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
+    assert body["Data"] == ATTRIBUTES
+
+
+def test_another_notation_with_a_new_configuration_applies_and_keeps_the_id(stubber: Stubber, sent: Recorder) -> None:
+    new = changed(
+        changed(ON_DEMAND, "DataIntegrationIdentifier", DI_ARN),
+        "ExecutionConfiguration.OnDemandConfiguration.EndTime",
+        "1735862400000",
+    )
+    expect_update(stubber, new)
+    run(update_event(new))
+    assert only(sent)["PhysicalResourceId"] == OLD_ID
+
+
+def test_the_same_ids_in_another_account_are_a_new_target(stubber: Stubber, sent: Recorder) -> None:
+    new = changed(ON_DEMAND, "DataIntegrationIdentifier", DI_ARN.replace("111122223333", "444455556666"))
+    expect_update(stubber, new)
+    run(update_event(new))
+    assert only(sent)["PhysicalResourceId"] == f"{new['DataIntegrationIdentifier']}|assoc-1"
+
+
+def test_no_call_starts_without_time_for_it_and_the_answer(stubber: Stubber, sent: Recorder) -> None:
+    """crhelper's timer would answer FAILED while the call might still land and run the job."""
+    run(cfn_event("Create", ON_DEMAND), timeout_ms=int(limits.ATTEMPT_BUDGET_S * 1000) - 500)
+    body = only(sent)
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith("Not calling AppIntegrations:")
 
 
 def test_rollback_update_with_the_old_properties_is_applied_like_any_update(stubber: Stubber, sent: Recorder) -> None:

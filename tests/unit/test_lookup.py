@@ -178,5 +178,12 @@ def test_a_throttled_page_is_retried_until_it_gets_through(client: Any, stubber:
 
 def test_no_retry_when_the_deadline_leaves_no_room(client: Any, stubber: Stubber) -> None:
     stubber.add_client_error("list_data_integration_associations", "InternalServiceError", "oops", 500)
+    # time for the first attempt, and then (the attempt took it) no more
+    left = iter([limits.ATTEMPT_BUDGET_S + 0.5, limits.ATTEMPT_BUDGET_S - 0.1])
     with pytest.raises(service.ServiceError, match=r"^Gave up after 1 attempt\(s\)"):
+        resolve(client, parse_properties(LOOKUP), lambda: next(left), lambda _s: None)
+
+
+def test_no_page_is_asked_for_without_time_for_it(client: Any, stubber: Stubber) -> None:
+    with pytest.raises(service.ServiceError, match=r"^Not calling AppIntegrations: 5.0 s are left"):
         resolve(client, parse_properties(LOOKUP), lambda: 5.0, lambda _s: None)
