@@ -49,9 +49,11 @@ def event(
     }
 
 
-def answer(receiver: CfnResponseReceiver, request_id: str, settle: float = 0.5) -> dict[str, Any]:
+def answer(
+    receiver: CfnResponseReceiver, request_id: str, settle: float = 0.5, result: InvocationResult | None = None
+) -> dict[str, Any]:
     responses = receiver.wait_for(request_id, timeout=20, settle=settle)
-    assert len(responses) == 1, [r.body for r in responses]
+    assert len(responses) == 1, ([r.body for r in responses], result)
     assert responses[0].problems == [], responses[0].problems
     body: dict[str, Any] = responses[0].body
     return body
@@ -169,8 +171,10 @@ def test_permanent_errors_fail_once_with_what_to_check(
 ) -> None:
     fresh_emulator.add_association(DI, ASSOC)
     fresh_emulator.inject(fault)  # type: ignore[arg-type]
-    invoke(CODE_DIR, event(fresh_receiver, "Create", properties(), fault), env=lambda_env, extra_packages=["crhelper"])
-    body = answer(fresh_receiver, fault)
+    result = invoke(
+        CODE_DIR, event(fresh_receiver, "Create", properties(), fault), env=lambda_env, extra_packages=["crhelper"]
+    )
+    body = answer(fresh_receiver, fault, result=result)
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith(expected)
     # what a support case needs: the error code and the request id AWS answered with
@@ -181,8 +185,10 @@ def test_permanent_errors_fail_once_with_what_to_check(
 def test_unknown_association_really_is_not_found(
     fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
-    invoke(CODE_DIR, event(fresh_receiver, "Create", properties(), "nf"), env=lambda_env, extra_packages=["crhelper"])
-    body = answer(fresh_receiver, "nf")
+    result = invoke(
+        CODE_DIR, event(fresh_receiver, "Create", properties(), "nf"), env=lambda_env, extra_packages=["crhelper"]
+    )
+    body = answer(fresh_receiver, "nf", result=result)
     assert body["Status"] == "FAILED"
     assert f"DataIntegrationIdentifier '{DI}'" in body["Reason"]
 
