@@ -42,7 +42,7 @@ from benchmarks import cold_start, handlers, report
 from benchmarks.peer import search as limit_search
 from benchmarks.peer.asset import find_provider_asset, measure_asset
 from benchmarks.peer.node_handler import NODE_PEER_DIR
-from benchmarks.peer.synth_runner import REPO_ROOT, synth_env, synth_in_subprocess
+from benchmarks.peer.synth_runner import REPO_ROOT, npm_command, synth_env, synth_in_subprocess
 
 SHAPE_GRID: Final = (1, 10, 100, 250, 490)
 SEARCH_GRID: Final = (1, 10, 100, 250, 490, 500)
@@ -91,7 +91,7 @@ def ensure_ready() -> None:
     if not (NODE_PEER_DIR / "node_modules" / "@aws-sdk" / "client-appintegrations").is_dir():
         print(f"installing the peer's SDK: npm ci in {NODE_PEER_DIR}", file=sys.stderr)
         subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            [*npm_command(), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=NODE_PEER_DIR,
             env=synth_env(),
             check=True,
