@@ -10,13 +10,13 @@ Create -> Update (rerun) -> no-op Update (provider upgrade) -> Delete.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.cfn_receiver import CfnResponseReceiver
+from tests.support.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
 from tests.support.emulator import AppIntegrationsEmulator
 from tests.support.lambda_process import invoke_many
 
@@ -47,49 +47,25 @@ def assemblies(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return first, second
 
 
-def template(outdir: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
-    return loaded
+def template(outdir: Path) -> Template:
+    return CloudAssembly(outdir).template(STACK_NAME)
 
 
 def provider_asset(outdir: Path) -> Path:
     """The provider function's code directory, found the way the CDK CLI finds it."""
-    resources = template(outdir)["Resources"]
-    [function] = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
-    object_key = function["Properties"]["Code"]["S3Key"]
-    files = json.loads((outdir / f"{STACK_NAME}.assets.json").read_text())["files"]
-    [asset] = [
-        entry["source"]["path"]
-        for entry in files.values()
-        if any(dest["objectKey"] == object_key for dest in entry["destinations"].values())
-    ]
-    return outdir / str(asset)
-
-
-def as_cloudformation_delivers(value: Any, resources: dict[str, Any]) -> Any:
-    """Resolve the intrinsics this template uses; every scalar arrives as a string."""
-    if isinstance(value, dict):
-        if set(value) == {"Fn::GetAtt"}:
-            logical_id, attribute = value["Fn::GetAtt"]
-            assert (resources[logical_id]["Type"], attribute) == ("AWS::Lambda::Function", "Arn"), value
-            return FUNCTION_ARN
-        if set(value) == {"Ref"}:
-            return {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}[value["Ref"]]
-        assert not any(key.startswith("Fn::") for key in value), value
-        return {key: as_cloudformation_delivers(item, resources) for key, item in value.items()}
-    if isinstance(value, list):
-        return [as_cloudformation_delivers(item, resources) for item in value]
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    stack = template(outdir)
+    [function] = stack.of_type("AWS::Lambda::Function")
+    return CloudAssembly(outdir).code_dir(stack, function.logical_id)
 
 
 def custom_resources(outdir: Path) -> dict[str, dict[str, Any]]:
-    resources = template(outdir)["Resources"]
+    """Each custom resource's properties as CloudFormation delivers them (intrinsics resolved, scalars strings)."""
+    stack = template(outdir)
+    [function] = stack.of_type("AWS::Lambda::Function")
+    resolver = StaticResolver(attributes={(function.logical_id, "Arn"): FUNCTION_ARN}, account=ACCOUNT, region=REGION)
     return {
-        logical_id: as_cloudformation_delivers(resource["Properties"], resources)
-        for logical_id, resource in resources.items()
-        if resource["Type"] == RESOURCE_TYPE
+        resource.logical_id: as_delivered(resolve(resource.properties, resolver, stack))
+        for resource in stack.of_type(RESOURCE_TYPE)
     }
 
 
