@@ -177,3 +177,33 @@ def test_concurrent_clients_get_exactly_the_burst(fresh_emulator: AppIntegration
     assert sorted(outcomes) == ["ThrottlingException"] * 7 + ["ok"] * 5
     assert fresh_emulator.counters().attempts == 12
     assert sum(r.throttled for r in fresh_emulator.requests) == 7
+
+
+def test_a_crowd_connecting_at_once_is_answered_not_dropped(fresh_emulator: AppIntegrationsEmulator) -> None:
+    """Hundreds of containers open their first connection together; none may see it closed unanswered."""
+    fresh_emulator.add_association("di-1", "assoc-1")
+    fresh_emulator.set_rate_limit(rate=2.0, burst=5)
+    clients = [client(fresh_emulator.endpoint_url) for _ in range(120)]
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(clients))
+
+    def call(api: Any) -> None:
+        start.wait()
+        try:
+            update(api)
+            outcome = "ok"
+        except botocore.exceptions.ClientError as error:
+            outcome = error.response["Error"]["Code"]
+        except botocore.exceptions.BotoCoreError as error:
+            outcome = type(error).__name__
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=call, args=(api,)) for api in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(outcomes) <= {"ok", "ThrottlingException"}, sorted(set(outcomes))
+    assert len(outcomes) == 120

@@ -355,6 +355,10 @@ def _error(status: int, error_type: str, message: str) -> _Reply:
 class _EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver's default listen backlog is 5: a deploy's hundreds of containers connecting
+    # at once would overflow it and see connections closed before any answer
+    # (botocore's ConnectionClosedError), which no AWS endpoint does.
+    request_queue_size = 1024
 
     def __init__(self, emulator: AppIntegrationsEmulator) -> None:
         self.emulator = emulator
