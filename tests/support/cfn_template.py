@@ -547,10 +547,14 @@ class CloudAssembly:
         object_key = code.get("S3Key")
         if not isinstance(object_key, str):
             raise TemplateError(f"{function_logical_id}: Code {code!r} does not name an S3 asset")
+        return self.asset_dir(object_key)
+
+    def asset_dir(self, object_key: str) -> Path:
+        """The staged directory of the file asset published under ``object_key``."""
         for manifest in self._asset_manifests.values():
             files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
             for entry in files.values():
                 destinations = entry.get("destinations", {}).values()
                 if any(destination.get("objectKey") == object_key for destination in destinations):
                     return self.outdir / str(entry["source"]["path"])
-        raise TemplateError(f"{function_logical_id}: no asset in {self.outdir} has object key {object_key}")
+        raise TemplateError(f"no asset in {self.outdir} has object key {object_key}")

@@ -174,15 +174,24 @@ def _top_level_entries(distribution: importlib.metadata.Distribution) -> set[str
     return entries
 
 
-@cache
+_SHIM_LOCK = threading.Lock()
+
+
 def package_shim(*names: str, exclude: tuple[str, ...] = ()) -> Path:
     """A directory exposing only the named venv distributions and their dependencies.
 
     It holds symlinks to the distributions' top-level modules, so putting it on
     ``PYTHONPATH`` makes exactly those importable (unlike the whole site-packages).
     Distributions in the dependency closure of ``exclude`` are left out (used to keep the
-    runtime's boto3 out of an extra-packages shim).
+    runtime's boto3 out of an extra-packages shim). Thread-safe: a pool starting many
+    sandboxes at once must never hand one a directory another thread is still filling.
     """
+    with _SHIM_LOCK:
+        return _package_shim(names, exclude)
+
+
+@cache
+def _package_shim(names: tuple[str, ...], exclude: tuple[str, ...]) -> Path:
     excluded = {d.metadata["Name"].lower() for d in _closure(exclude)} if exclude else set()
     directory = _shim_root() / ("-".join(sorted(names)) + ("-minus-" + "-".join(exclude) if exclude else ""))
     directory.mkdir(parents=True, exist_ok=True)
