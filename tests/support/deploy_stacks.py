@@ -37,12 +37,17 @@ __all__ = [
     "RESOURCE_TYPE",
     "STACK_NAME",
     "START_TIME_MS",
+    "UPDATED_START_TIME_MS",
+    "ScenarioStacks",
     "StackVariant",
     "association_id",
+    "configurations_not_at",
     "data_integration_id",
     "execution_configuration",
     "missing_association_id",
     "populate",
+    "scenario_stacks",
+    "scenario_variants",
     "synthesize",
     "synthesize_in_subprocess",
 ]
@@ -171,3 +176,55 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# -- the three deploys of issue 7 --------------------------------------------------------------
+
+UPDATED_START_TIME_MS: Final = START_TIME_MS + 86_400_000
+"""The updates' StartTime (a day later): a configuration change a rollback must undo."""
+
+
+@dataclass(frozen=True)
+class ScenarioStacks:
+    """The three cloud assemblies of one N: the first deploy, an update of every execution, a failing update."""
+
+    n: int
+    create: Path
+    """Every execution on its association, StartTime :data:`START_TIME_MS`, RerunToken ``1``."""
+    update: Path
+    """Every RerunToken changed and the StartTime moved: every execution re-runs."""
+    failing_update: Path
+    """As :attr:`update`, but execution :attr:`missing` targets an association that does not exist."""
+    missing: int
+
+
+def scenario_variants(n: int) -> list[StackVariant]:
+    """The variants :func:`scenario_stacks` needs for ``n``, to synthesize in one go."""
+    missing = n // 2
+    return [
+        StackVariant(f"n{n}-create", n, rerun_token="1"),
+        StackVariant(f"n{n}-update", n, rerun_token="2", start_time_ms=UPDATED_START_TIME_MS),
+        StackVariant(f"n{n}-failing", n, rerun_token="3", start_time_ms=UPDATED_START_TIME_MS, missing=(missing,)),
+    ]
+
+
+def scenario_stacks(n: int, outdirs: dict[str, Path]) -> ScenarioStacks:
+    """Pick ``n``'s assemblies out of what :func:`synthesize` returned for :func:`scenario_variants`."""
+    return ScenarioStacks(
+        n=n,
+        create=outdirs[f"n{n}-create"],
+        update=outdirs[f"n{n}-update"],
+        failing_update=outdirs[f"n{n}-failing"],
+        missing=n // 2,
+    )
+
+
+def configurations_not_at(emulator: AppIntegrationsEmulator, n: int, start_time_ms: int) -> dict[int, Any]:
+    """Executions whose association's configuration is not the one with ``start_time_ms`` (index -> what it is)."""
+    expected = execution_configuration(start_time_ms)
+    found = {}
+    for index in range(n):
+        current = emulator.get_association(data_integration_id(index), association_id(index)).execution_configuration
+        if current != expected:
+            found[index] = current
+    return found
