@@ -65,8 +65,10 @@ from tests.support.deploy_stacks import (
 from tests.support.emulator import AppIntegrationsEmulator, RateLimit
 from tests.support.lambda_pool import DEFAULT_MEMORY_FLOOR_BYTES, mem_available_bytes
 
-CONTAINER_BYTES_ESTIMATE: Final = 60 * 2**20
-"""What one more container costs, with margin (measured: ~36 MB PSS, ~47 MB RSS after a Create)."""
+CONTAINER_BYTES_ESTIMATE: Final = 40 * 2**20
+"""One more of our containers, with margin (measured: ~33 MiB PSS, ~45 MiB RSS after a Create)."""
+PEER_CONTAINER_BYTES_ESTIMATE: Final = 75 * 2**20
+"""One peer container, a ``node`` process with the SDK loaded (measured: ~69 MiB RSS)."""
 QUICK_NS: Final = (10,)
 PEER_STACK_NAME: Final = "PeerAppIntegrationsStack"
 
@@ -150,17 +152,23 @@ def figures(report: DeployReport) -> StepFigures:
 # -- running ---------------------------------------------------------------------------------
 
 
-def drivable(n: int, floor_bytes: int = DEFAULT_MEMORY_FLOOR_BYTES) -> tuple[bool, str]:
-    """Whether N containers fit in this machine's available memory, leaving ``floor_bytes`` to others."""
+def drivable(
+    n: int, per_container: int = CONTAINER_BYTES_ESTIMATE, floor_bytes: int = DEFAULT_MEMORY_FLOOR_BYTES
+) -> tuple[bool, str]:
+    """Whether N containers fit in this machine's available memory now, leaving ``floor_bytes`` to others.
+
+    Lambda has no such limit: all N run at once, each a process here. The pool's own guard
+    (:class:`~tests.support.lambda_pool.MemoryGuardError`) still stops a run that misjudged it.
+    """
     available = mem_available_bytes()
     if available is None:
         return True, "no /proc/meminfo: not checked"
-    needed = n * CONTAINER_BYTES_ESTIMATE
+    needed = n * per_container
     budget = available - floor_bytes
     note = (
-        f"{n} containers x ~{CONTAINER_BYTES_ESTIMATE / 2**20:.0f} MiB = {needed / 2**30:.1f} GiB;"
+        f"{n} containers x ~{per_container / 2**20:.0f} MiB = {needed / 2**30:.1f} GiB;"
         f" available {available / 2**30:.1f} GiB less a {floor_bytes / 2**30:.1f} GiB floor"
-        f" = {budget / 2**30:.1f} GiB; largest N here ~{max(0, budget // CONTAINER_BYTES_ESTIMATE)}"
+        f" = {budget / 2**30:.1f} GiB; largest N here ~{max(0, budget // per_container)}"
     )
     return needed <= budget, note
 
@@ -309,6 +317,11 @@ def measure(
 
         ensure_peer_sdk()
         for n in runnable:
+            fits, note = drivable(n, PEER_CONTAINER_BYTES_ESTIMATE)
+            if not fits:
+                log(f"peer N={n}: skipped, not enough memory here: {note}")
+                results["skipped"].append({"n": n, "why": f"peer: {note}"})
+                continue
             synthesized = synth_in_subprocess(n, root / f"peer-n{n}", approach="peer")
             if synthesized.get("ok"):
                 peer_outdirs[n] = Path(synthesized["outdir"])
@@ -382,14 +395,106 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"N = {list(QUICK_NS)}, latency 0")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--keep", type=Path, help="keep the synthesized assemblies in this directory")
+    parser.add_argument("--plot", type=Path, help="write the two-panel PNG here")
     args = parser.parse_args(argv)
     ns, latencies = (list(QUICK_NS), [0.0]) if args.quick else (args.n, args.latency)
     results = measure(ns, args.rate, args.burst, latencies, peer=args.peer, workdir=args.keep)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.plot:
+        plot({"runs": [results]}, args.plot)
     print("\n".join(markdown(results)))
     return 0
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# -- in the full benchmark (benchmarks.run / benchmarks.report) ------------------------------
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """One rate limit and the points measured under it."""
+
+    rate: float
+    burst: int
+    ns: tuple[int, ...]
+    latencies: tuple[float, ...]
+
+
+REPORT_RUNS: Final = (
+    ReportRun(2.0, 5, (10, 50, 200, 490), (0.0, 5.0)),
+    ReportRun(1.0, 5, (200,), (0.0,)),
+)
+"""The issue's targets: N = 10, 50, 200, 490 at 2/s (latency 0 and 5 s), and N = 200 at 1/s."""
+REPORT_RUNS_QUICK: Final = (ReportRun(2.0, 5, QUICK_NS, (0.0,)),)
+
+
+def measure_for_report(*, quick: bool, workdir: Path | None = None) -> dict[str, Any]:
+    """What :mod:`benchmarks.run` stores under ``data["rate_limit"]``: one :func:`measure` per rate, peer included."""
+    runs = []
+    for spec in REPORT_RUNS_QUICK if quick else REPORT_RUNS:
+        log(f"deploy under a rate limit: {spec.rate:g}/s burst {spec.burst}, N = {list(spec.ns)}")
+        runs.append(measure(spec.ns, spec.rate, spec.burst, spec.latencies, peer=True, workdir=workdir))
+    return {"runs": runs}
+
+
+def report_section(data: dict[str, Any]) -> list[str]:
+    """The "Deploy under a rate limit" section of ``docs/benchmarks.md`` (tables only; see :func:`plot`)."""
+    lines = [
+        "With the CloudFormation-like driver (`tests/support/cfn_driver.py`): every ready resource starts at"
+        " once, the synthesized asset's handler runs in Lambda-like processes (warm ones reused, no cap),"
+        " answers go to the HTTPS receiver, failures roll back as CloudFormation does. AppIntegrations is the"
+        " emulator behind an account-wide token bucket. Each measured step starts with a full bucket. The"
+        " rollback scenario is an update of every execution where one targets a missing association; it must"
+        " end `UPDATE_ROLLBACK_COMPLETE` with every old configuration applied. `python -m benchmarks.rate_limit`"
+        " runs any other point.",
+        "",
+    ]
+    for results in data["runs"]:
+        lines.extend(markdown(results))
+        lines.append("")
+    return lines
+
+
+def plot(data: dict[str, Any], path: Path) -> None:
+    """Two panels against N: executions' wall time with the rate's floor; SUCCESS out of N (ours and the peer)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (wall_ax, ok_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for results in data["runs"]:
+        rate = results["rate"]
+        for latency in results["latencies"]:
+            points = [p for p in results["points"] if p["latency_s"] == latency]
+            if not points:
+                continue
+            label = f"{rate:g}/s, latency {latency:g} s"
+            ns = [p["n"] for p in points]
+            for step, marker in (("create", "o-"), ("update", "s--")):
+                wall_ax.plot(ns, [p[step]["executions_wall_s"] for p in points], marker, label=f"{step}, {label}")
+                ok_ax.plot(ns, [p[step]["successes"] / p["n"] for p in points], marker, label=f"ours {step}, {label}")
+            peer = [(p["n"], p["peer_create"]["successes"] / p["n"]) for p in points if "peer_create" in p]
+            if peer:
+                ok_ax.plot(*zip(*peer, strict=True), "x:", label=f"peer create, {label}")
+        floor_ns = sorted({p["n"] for p in results["points"]})
+        wall_ax.plot(
+            floor_ns, [max(0.0, (n - results["burst"]) / rate) for n in floor_ns], "k:", label=f"floor at {rate:g}/s"
+        )
+    wall_ax.set_title("executions' wall time (first started to last answered)")
+    wall_ax.set_xlabel("N executions")
+    wall_ax.set_ylabel("seconds")
+    ok_ax.set_title("SUCCESS out of N")
+    ok_ax.set_xlabel("N executions")
+    ok_ax.set_ylim(-0.05, 1.05)
+    for ax in (wall_ax, ok_ax):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.suptitle("Deploy under a rate limit (AppIntegrations emulator, token bucket)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
