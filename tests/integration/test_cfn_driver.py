@@ -252,17 +252,20 @@ def test_a_failed_create_cancels_the_rest_and_deletes_in_reverse_order(
             "C": custom(depends_on=["B"]),
             "Late": custom(depends_on=["C"]),
             "Bad": custom({"Sleep": "1.5", "Fail": "true"}),
+            "Kept": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "Properties": {}},
         },
     )
 
     report = driver.create(CloudAssembly(assembly))
 
     assert report.final_state == "ROLLBACK_COMPLETE", report.summary()
+    assert ops(report, "CREATE")["Kept"].status == "SUCCESS"
+    assert "Kept" not in ops(report, "ROLLBACK")  # DeletionPolicy Retain: left in place
     created = ops(report, "CREATE")
     assert (created["Bad"].status, created["Bad"].reason) == ("FAILED", "failed on purpose")
     assert created["Late"].status in ("SUCCESS", "CANCELLED")
     deleted = ops(report, "ROLLBACK")
-    assert {"A", "B", "C", "Bad", FUNCTION, "ProviderRole"} <= set(deleted)
+    assert {"A", "B", "C", "Bad", FUNCTION, "ProviderRole"} <= set(deleted)  # all DeletionPolicy Delete
     assert all(op.action == "Delete" and op.status == "SUCCESS" for op in deleted.values())
     for earlier, later in (("C", "B"), ("B", "A"), ("A", FUNCTION), (FUNCTION, "ProviderRole")):
         assert deleted[later].started_s >= deleted[earlier].ended_s, (earlier, later)

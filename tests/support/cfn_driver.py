@@ -429,7 +429,9 @@ class CloudFormationDriver:
         else:
             attempted = {op.logical_id for op in forward.operations if op.status != "CANCELLED"}
             doomed = {lid for lid in attempted if lid in self.resources}
-            deletes = {lid: self._delete_task(self.resources[lid], self.resources) for lid in doomed}
+            deletes = {
+                lid: self._delete_task(self.resources[lid], self.resources, create_rollback=True) for lid in doomed
+            }
             rollback = self._run_phase("ROLLBACK", deletes, _reverse(template, doomed), stop_on_failure=False)
             phases.append(rollback)
             state = "ROLLBACK_FAILED" if rollback.failed() else "ROLLBACK_COMPLETE"
@@ -592,10 +594,15 @@ class CloudFormationDriver:
 
         return _Task(lid, old.resource.type, "Update", run, old.resource.is_custom)
 
-    def _delete_task(self, state: _ResourceState, states: Mapping[str, _ResourceState]) -> _Task:
+    def _delete_task(
+        self, state: _ResourceState, states: Mapping[str, _ResourceState], *, create_rollback: bool = False
+    ) -> _Task:
         resource = state.resource
+        retained = ("Retain",) if create_rollback else ("Retain", "RetainExceptOnCreate")
 
         def run() -> _Outcome:
+            if resource.deletion_policy in retained:  # CloudFormation leaves it (DELETE_SKIPPED)
+                return _Outcome("SKIPPED", physical_id=state.physical_id)
             self._latency()
             if not resource.is_custom:
                 return _Outcome("SUCCESS", physical_id=state.physical_id)
