@@ -108,6 +108,9 @@ class StepFigures:
     peak_rss_mb: float
     pss_per_container_mb: float | None
     memory_guard_tripped: bool
+    slowest_start_s: float | None = None
+    """Slowest time from an event to its handler starting (process start and init): far above
+    Lambda's ~0.3 s means this machine's cores, not Lambda, spread the invocations out."""
     rollback_failures: int = 0
     rollback_wall_s: float | None = None
     old_configuration_missing: int | None = None
@@ -143,6 +146,7 @@ def figures(report: DeployReport) -> StepFigures:
         peak_rss_mb=report.pool.peak_rss_total_bytes / 2**20,
         pss_per_container_mb=None if pss is None else pss / 2**20,
         memory_guard_tripped=report.pool.memory_guard_tripped,
+        slowest_start_s=report.pool.max_start_delay_s,
         rollback_failures=rollback.failures if rollback is not None else 0,
         rollback_wall_s=rollback.wall_s if rollback is not None else None,
         first_reasons=sorted({(op.reason or "")[:200] for op in forward.failed()})[:3],
@@ -360,10 +364,11 @@ def markdown(results: dict[str, Any]) -> list[str]:
         "",
         "| N | rate | latency | create SUCCESS | create wall | attempts | throttled | floor | wall/floor"
         " | update SUCCESS | update wall | attempts | throttled | wall/floor | rollback scenario | old config"
-        " restored | one answer each | containers | peak RSS | PSS/container |"
+        " restored | one answer each | containers | slowest start | peak RSS | PSS/container |"
         + (" peer create SUCCESS |" if any("peer_create" in p for p in results["points"]) else ""),
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---:"
-        " | --- | ---: | ---: | ---: |" + (" ---: |" if any("peer_create" in p for p in results["points"]) else ""),
+        " | --- | ---: | ---: | ---: | ---: |"
+        + (" ---: |" if any("peer_create" in p for p in results["points"]) else ""),
     ]
     for p in results["points"]:
         c, u, r = p["create"], p["update"], p["rollback"]
@@ -374,6 +379,7 @@ def markdown(results: dict[str, Any]) -> list[str]:
             f" | {_num(c['wall_over_floor'], 2)} | {u['successes']}/{p['n']} | {_num(u['executions_wall_s'])} s"
             f" | {u['api_attempts']} | {u['throttled']} | {_num(u['wall_over_floor'], 2)} | {r['final_state']}"
             f" | {p['n'] - r['old_configuration_missing']}/{p['n']} | {'yes' if one else 'NO'} | {c['containers']}"
+            f" | {_num(c.get('slowest_start_s'))} s"
             f" | {_num(c['peak_rss_mb'], 0)} MiB | {_num(c['pss_per_container_mb'])} MiB |"
         )
         if "peer_create" in p:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import statistics
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,15 @@ class PoolStats:
     """Each container's PSS after its first invocation (what one more container really costs)."""
     min_mem_available_bytes: int | None
     memory_guard_tripped: bool
+    start_delays_s: tuple[float, ...] = ()
+    """Per invocation: time from the event to the handler starting (a new process's start and init
+    included, ~0.3 s each in Lambda, in parallel). Far longer here means this machine, not Lambda,
+    was the bottleneck: many containers starting at once on few cores start one after another."""
+
+    @property
+    def max_start_delay_s(self) -> float | None:
+        """The slowest start of an invocation."""
+        return max(self.start_delays_s) if self.start_delays_s else None
 
     @property
     def median_pss_bytes(self) -> float | None:
@@ -153,6 +163,7 @@ class _Counters:
     peak_busy: int = 0
     peak_rss: int = 0
     pss: list[int] = field(default_factory=list)
+    delays: list[float] = field(default_factory=list)
     min_available: int | None = None
     tripped: bool = False
 
@@ -190,6 +201,7 @@ class LambdaPool:
 
     def invoke(self, spec: FunctionSpec, event: Mapping[str, Any]) -> InvocationResult:
         """Run ``event`` on an idle container of ``spec`` or a new one; raises :class:`MemoryGuardError`."""
+        called = time.monotonic()
         while True:
             container, cold = self._checkout(spec)
             with self._lock:
@@ -205,6 +217,8 @@ class LambdaPool:
             finally:
                 with self._lock:
                     self._counters.busy -= 1
+            with self._lock:
+                self._counters.delays.append(max(0.0, time.monotonic() - called - result.duration_s))
             if cold:
                 use = container.memory()
                 if use is not None:
@@ -283,6 +297,7 @@ class LambdaPool:
                 pss_per_container_bytes=tuple(c.pss),
                 min_mem_available_bytes=c.min_available,
                 memory_guard_tripped=c.tripped,
+                start_delays_s=tuple(c.delays),
             )
 
     def live_containers(self) -> int:
