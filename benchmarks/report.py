@@ -330,12 +330,31 @@ def markdown(data: Mapping[str, Any]) -> str:
         "",
         *_handler_section(data),
         "",
+        *_rate_limit_section(data),
         "## Caveats",
         "",
         *data["caveats"],
         "",
     ]
     return "\n".join(lines)
+
+
+RATE_LIMIT_PNG: Final = "benchmarks-rate-limit.png"
+
+
+def _rate_limit_section(data: Mapping[str, Any]) -> list[str]:
+    """ "Deploy under a rate limit", when the run measured it (``data["rate_limit"]``)."""
+    if "rate_limit" not in data:
+        return []
+    from benchmarks import rate_limit
+
+    return [
+        "## Deploy under a rate limit",
+        "",
+        *rate_limit.report_section(dict(data["rate_limit"])),
+        f"![executions' wall time and SUCCESS out of N under a rate limit]({RATE_LIMIT_PNG})",
+        "",
+    ]
 
 
 def _function(f: Mapping[str, Any]) -> str:
@@ -468,7 +487,13 @@ def write(data: Mapping[str, Any], out: Path) -> list[Path]:
     js.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     md.write_text(markdown(data), encoding="utf-8")
     plot(data, png)
-    return [md, png, js]
+    written = [md, png, js]
+    if "rate_limit" in data:
+        from benchmarks import rate_limit
+
+        rate_limit.plot(dict(data["rate_limit"]), out / RATE_LIMIT_PNG)
+        written.insert(2, out / RATE_LIMIT_PNG)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:

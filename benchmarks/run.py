@@ -38,11 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from benchmarks import cold_start, handlers, report
+from benchmarks import cold_start, handlers, rate_limit, report
 from benchmarks.peer import search as limit_search
 from benchmarks.peer.asset import find_provider_asset, measure_asset
 from benchmarks.peer.node_handler import NODE_PEER_DIR
-from benchmarks.peer.synth_runner import REPO_ROOT, synth_env, synth_in_subprocess
+from benchmarks.peer.synth_runner import REPO_ROOT, npm_command, synth_env, synth_in_subprocess
 
 SHAPE_GRID: Final = (1, 10, 100, 250, 490)
 SEARCH_GRID: Final = (1, 10, 100, 250, 490, 500)
@@ -91,7 +91,7 @@ def ensure_ready() -> None:
     if not (NODE_PEER_DIR / "node_modules" / "@aws-sdk" / "client-appintegrations").is_dir():
         print(f"installing the peer's SDK: npm ci in {NODE_PEER_DIR}", file=sys.stderr)
         subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            [*npm_command(), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=NODE_PEER_DIR,
             env=synth_env(),
             check=True,
@@ -478,7 +478,7 @@ def _function_text(asset: Mapping[str, Any]) -> str:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def run(plan: Plan, workdir: Path) -> dict[str, Any]:
+def run(plan: Plan, workdir: Path, *, with_rate_limit: bool = True) -> dict[str, Any]:
     """Measure everything; the results dict the report renders."""
     started = time.perf_counter()
     load_at_start = os.getloadavg()[0]
@@ -506,6 +506,9 @@ def run(plan: Plan, workdir: Path) -> dict[str, Any]:
         runs=plan.handler_processes,
         resources=plan.handler_resources,
     )
+    if with_rate_limit:
+        log("deploy under a rate limit (benchmarks.rate_limit)")
+        data["rate_limit"] = rate_limit.measure_for_report(quick=plan.mode == "quick")
     data["meta"] = metadata(plan, started, load_at_start, data["handlers"])
     data["targets"] = evaluate_targets(data)
     data["target_notes"] = target_notes(data, data["targets"])
@@ -519,13 +522,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: N = 1, 10; one run; no limit search")
     parser.add_argument("--out", type=Path, help="where to write (default: docs/, or a temp dir with --quick)")
     parser.add_argument("--keep", action="store_true", help="keep the synthesized cloud assemblies")
+    parser.add_argument(
+        "--no-rate-limit", action="store_true", help="skip 'deploy under a rate limit' (benchmarks.rate_limit)"
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     out = args.out or (Path(tempfile.mkdtemp(prefix="benchmarks-quick-")) if args.quick else REPO_ROOT / "docs")
     ensure_ready()
     workdir = Path(tempfile.mkdtemp(prefix="benchmarks-work-"))
     try:
-        data = run(plan, workdir)
+        data = run(plan, workdir, with_rate_limit=not args.no_rate_limit)
     finally:
         if args.keep:
             log(f"cloud assemblies kept in {workdir}")

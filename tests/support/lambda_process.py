@@ -60,10 +60,14 @@ __all__ = [
     "DUMMY_CREDENTIALS",
     "REPO_ROOT",
     "TIMEOUT_EXIT_CODE",
+    "ContainerDiedError",
     "InvocationResult",
+    "MemoryUse",
+    "WarmContainer",
     "invoke",
     "invoke_many",
     "lambda_environment",
+    "memory_use",
     "package_shim",
 ]
 
@@ -170,15 +174,24 @@ def _top_level_entries(distribution: importlib.metadata.Distribution) -> set[str
     return entries
 
 
-@cache
+_SHIM_LOCK = threading.Lock()
+
+
 def package_shim(*names: str, exclude: tuple[str, ...] = ()) -> Path:
     """A directory exposing only the named venv distributions and their dependencies.
 
     It holds symlinks to the distributions' top-level modules, so putting it on
     ``PYTHONPATH`` makes exactly those importable (unlike the whole site-packages).
     Distributions in the dependency closure of ``exclude`` are left out (used to keep the
-    runtime's boto3 out of an extra-packages shim).
+    runtime's boto3 out of an extra-packages shim). Thread-safe: a pool starting many
+    sandboxes at once must never hand one a directory another thread is still filling.
     """
+    with _SHIM_LOCK:
+        return _package_shim(names, exclude)
+
+
+@cache
+def _package_shim(names: tuple[str, ...], exclude: tuple[str, ...]) -> Path:
     excluded = {d.metadata["Name"].lower() for d in _closure(exclude)} if exclude else set()
     directory = _shim_root() / ("-".join(sorted(names)) + ("-minus-" + "-".join(exclude) if exclude else ""))
     directory.mkdir(parents=True, exist_ok=True)
@@ -288,6 +301,39 @@ def invoke_many(
     dies (timeout, init failure, crash), the remaining events go to a fresh one - a new
     cold start, which is what Lambda would do.
     """
+    settings = _settings(
+        code_dir,
+        env=env,
+        timeout_ms=timeout_ms,
+        handler=handler,
+        extra_paths=extra_paths,
+        extra_packages=extra_packages,
+        function_name=function_name,
+        memory_mb=memory_mb,
+        enforce_deadline=enforce_deadline,
+        kill_grace_s=kill_grace_s,
+        init_timeout_s=init_timeout_s,
+    )
+    results: list[InvocationResult] = []
+    while len(results) < len(events):
+        results.extend(_run_sandbox(settings, list(events[len(results) :])))
+    return results
+
+
+def _settings(
+    code_dir: Path,
+    *,
+    env: Mapping[str, str],
+    timeout_ms: int,
+    handler: str,
+    extra_paths: Sequence[Path],
+    extra_packages: Sequence[str],
+    function_name: str,
+    memory_mb: int,
+    enforce_deadline: bool,
+    kill_grace_s: float,
+    init_timeout_s: float,
+) -> _Settings:
     if "PYTHONPATH" in env:
         raise ValueError("pass extra_paths / extra_packages instead of PYTHONPATH")
     code_dir = Path(code_dir).resolve()
@@ -299,7 +345,7 @@ def invoke_many(
         code_dir, handler=handler, function_name=function_name, memory_mb=memory_mb, python_path=python_path
     )
     full_env.update(env)
-    settings = _Settings(
+    return _Settings(
         code_dir=code_dir,
         handler=handler,
         env=full_env,
@@ -310,10 +356,6 @@ def invoke_many(
         kill_grace_s=kill_grace_s,
         init_timeout_s=init_timeout_s,
     )
-    results: list[InvocationResult] = []
-    while len(results) < len(events):
-        results.extend(_run_sandbox(settings, list(events[len(results) :])))
-    return results
 
 
 @dataclass(frozen=True)
@@ -377,23 +419,7 @@ def _run_sandbox(settings: _Settings, events: list[Mapping[str, Any]]) -> list[I
     marker = f"@@lambda-bootstrap-{secrets.token_hex(8)}@@"
     with tempfile.TemporaryDirectory(prefix="lambda-run-") as scratch:
         results_file = Path(scratch) / "results.jsonl"
-        command = [
-            sys.executable,
-            "-S",  # no site: the venv's site-packages stay out of the sandbox
-            str(BOOTSTRAP),
-            "--handler",
-            settings.handler,
-            "--timeout-ms",
-            str(settings.timeout_ms),
-            "--results",
-            str(results_file),
-            "--marker",
-            marker,
-            "--function-arn",
-            settings.function_arn,
-        ]
-        if not settings.enforce_deadline:
-            command.append("--no-deadline")
+        command = _command(settings, marker, results_file)
         spawned = time.monotonic()
         process = subprocess.Popen(
             command,
@@ -430,6 +456,29 @@ def _run_sandbox(settings: _Settings, events: list[Mapping[str, Any]]) -> list[I
         stdout=stdout,
         stderr=stderr,
     )
+
+
+def _command(settings: _Settings, marker: str, results_file: Path, *, serve: bool = False) -> list[str]:
+    command = [
+        sys.executable,
+        "-S",  # no site: the venv's site-packages stay out of the sandbox
+        str(BOOTSTRAP),
+        "--handler",
+        settings.handler,
+        "--timeout-ms",
+        str(settings.timeout_ms),
+        "--results",
+        str(results_file),
+        "--marker",
+        marker,
+        "--function-arn",
+        settings.function_arn,
+    ]
+    if not settings.enforce_deadline:
+        command.append("--no-deadline")
+    if serve:
+        command.append("--serve")
+    return command
 
 
 def _supervise(
@@ -526,3 +575,292 @@ def _assemble(
 def _started_id(starts: dict[int, tuple[float, str]], index: int) -> str | None:
     started = starts.get(index)
     return started[1] if started is not None else None
+
+
+# -- warm containers ------------------------------------------------------------------------
+
+
+class ContainerDiedError(RuntimeError):
+    """The warm container is gone (timed out, crashed, failed init or closed): start another."""
+
+
+@dataclass(frozen=True)
+class MemoryUse:
+    """A process's memory, from ``/proc``: resident set (``VmRSS``) and proportional set (``Pss``).
+
+    RSS counts shared pages (the interpreter, shared libraries) in full for every process;
+    PSS splits them among the processes sharing them, so summing PSS over many containers
+    is what they really cost the machine.
+    """
+
+    rss_bytes: int
+    pss_bytes: int | None
+
+
+def memory_use(pid: int) -> MemoryUse | None:
+    """``pid``'s memory, or ``None`` when it is gone (or ``/proc`` is not there)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    rss = next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), None)
+    if rss is None:
+        return None
+    pss = None
+    with contextlib.suppress(OSError, ValueError):
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="ascii")
+        pss = next((int(line.split()[1]) * 1024 for line in rollup.splitlines() if line.startswith("Pss:")), None)
+    return MemoryUse(rss, pss)
+
+
+class WarmContainer:
+    """One Lambda-like sandbox that stays up between invocations and is fed one event at a time.
+
+    Why, next to :func:`invoke_many`: that needs every event up front, whereas a
+    CloudFormation-like driver learns of an event only when a resource becomes ready, and
+    Lambda's concurrency model (an idle warm container takes the next event; with none idle
+    a new one starts) needs a process that waits for work. The process is the same
+    ``python -S`` sandbox as :func:`invoke` (same environment, ``sys.path`` and deadline);
+    it initialises at once (the cold start, reported on its first invocation) and then runs
+    each event as it arrives. Like a Lambda execution environment it runs one event at a
+    time, and it dies with the invocation that times out, crashes or fails init: then
+    :attr:`alive` turns false and :meth:`invoke` raises :class:`ContainerDiedError`.
+
+    Memory: each container is a Python process holding boto3 (see :func:`memory_use`);
+    whoever starts many must keep an eye on the machine.
+    """
+
+    def __init__(
+        self,
+        code_dir: Path,
+        *,
+        env: Mapping[str, str],
+        timeout_ms: int = 60000,
+        handler: str = "index.handler",
+        extra_paths: Sequence[Path] = (),
+        extra_packages: Sequence[str] = (),
+        function_name: str = DEFAULT_FUNCTION_NAME,
+        memory_mb: int = 128,
+        enforce_deadline: bool = True,
+        kill_grace_s: float = 10.0,
+        init_timeout_s: float = 10.0,
+    ) -> None:
+        """Start the sandbox; init (importing the handler) begins at once, in the background."""
+        self._settings = _settings(
+            code_dir,
+            env=env,
+            timeout_ms=timeout_ms,
+            handler=handler,
+            extra_paths=extra_paths,
+            extra_packages=extra_packages,
+            function_name=function_name,
+            memory_mb=memory_mb,
+            enforce_deadline=enforce_deadline,
+            kill_grace_s=kill_grace_s,
+            init_timeout_s=init_timeout_s,
+        )
+        self._marker = f"@@lambda-bootstrap-{secrets.token_hex(8)}@@"
+        self._scratch = Path(tempfile.mkdtemp(prefix="lambda-warm-"))
+        self._results_file = self._scratch / "results.jsonl"
+        self._results_file.touch()
+        self._results_offset = 0
+        self._records: dict[int, dict[str, Any]] = {}
+        self._cond = threading.Condition()
+        self._buffers: dict[tuple[str, int], list[str]] = {}
+        self._ended: dict[str, set[int]] = {"stdout": set(), "stderr": set()}
+        self._starts: dict[int, tuple[float, str]] = {}
+        self._eof = 0
+        self._next_index = 0
+        self._busy = False
+        self._dead = False
+        self._closed = False
+        self._spawned = time.monotonic()
+        self._process = subprocess.Popen(
+            _command(self._settings, self._marker, self._results_file, serve=True),
+            cwd=self._settings.code_dir,
+            env=self._settings.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # so a kill takes the handler's children with it
+        )
+        if self._process.stdin is None or self._process.stdout is None or self._process.stderr is None:
+            raise RuntimeError("pipes were not created")  # pragma: no cover
+        self._pumps = [
+            threading.Thread(target=self._pump, args=(stream, name), daemon=True, name=f"warm-{name}")
+            for stream, name in ((self._process.stdout, "stdout"), (self._process.stderr, "stderr"))
+        ]
+        for pump in self._pumps:
+            pump.start()
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int:
+        """The sandbox's process id (also its process group)."""
+        return self._process.pid
+
+    @property
+    def alive(self) -> bool:
+        """Whether the sandbox can take another event."""
+        with self._cond:
+            if self._dead:
+                return False
+        if _has_exited(self._process):
+            self._bury()
+            return False
+        return True
+
+    @property
+    def invocations(self) -> int:
+        """Events handed to this container so far."""
+        return self._next_index
+
+    def memory(self) -> MemoryUse | None:
+        """The sandbox's memory now (``None`` once it is gone)."""
+        return None if self._dead else memory_use(self.pid)
+
+    # -- running -------------------------------------------------------------------------
+
+    def invoke(self, event: Mapping[str, Any]) -> InvocationResult:
+        """Run ``event`` now and wait for its outcome (one event at a time per container)."""
+        with self._cond:
+            if self._dead or self._closed:
+                raise ContainerDiedError(f"container {self.pid} is gone")
+            if self._busy:
+                raise RuntimeError(f"container {self.pid} is busy: a Lambda environment runs one event at a time")
+            self._busy = True
+            index = self._next_index
+            self._next_index += 1
+        try:
+            return self._invoke(index, event)
+        finally:
+            with self._cond:
+                self._busy = False
+
+    def _invoke(self, index: int, event: Mapping[str, Any]) -> InvocationResult:
+        sent = time.monotonic()
+        stdin = self._process.stdin
+        assert stdin is not None
+        with contextlib.suppress(OSError):  # a sandbox that died on its own is handled below
+            stdin.write(json.dumps(event).encode() + b"\n")
+            stdin.flush()
+        killed_at = None
+        with self._cond:
+            while not all(index in ended for ended in self._ended.values()) and self._eof < len(self._pumps):
+                started = self._starts.get(index)
+                if started is not None:
+                    deadline = started[0] + self._settings.timeout_s + self._settings.kill_grace_s
+                else:  # init (the first event) or the sandbox not reading its stdin
+                    deadline = (self._spawned if index == 0 else sent) + self._settings.init_timeout_s
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    killed_at = time.monotonic()
+                    break
+                self._cond.wait(min(remaining, 0.5))
+        record = self._record(index)
+        if killed_at is None and record is not None and record["status"] in ("timeout", "init_error"):
+            self._await_exit(2.0)  # the sandbox is exiting on its own (watchdog, failed init): let it
+        if killed_at is not None or record is None or _has_exited(self._process):
+            self._bury()
+        return self._result(index, record, killed_at)
+
+    def _await_exit(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not _has_exited(self._process) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def _record(self, index: int) -> dict[str, Any] | None:
+        with self._results_file.open("rb") as results:
+            results.seek(self._results_offset)
+            chunk = results.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self._results_offset += len(complete)
+        for line in complete.decode("utf-8").splitlines():
+            record = json.loads(line)
+            self._records[int(record["index"])] = record
+        return self._records.pop(index, None)
+
+    def _result(self, index: int, record: dict[str, Any] | None, killed_at: float | None) -> InvocationResult:
+        with self._cond:
+            stdout = "".join(self._buffers.pop(("stdout", index), []))
+            stderr = "".join(self._buffers.pop(("stderr", index), []))
+            begun = self._starts.pop(index, None)
+        returncode = self._process.returncode
+        if record is not None:
+            status = str(record["status"])
+            if status in ("ok", "error", "init_error"):
+                returncode = {"ok": 0, "error": 1, "init_error": 1}[status]
+            duration = float(record.get("duration_s", 0.0))
+            init_duration = record.get("init_duration_s")
+        else:
+            status = "timeout" if killed_at is not None else "crashed"
+            end = killed_at if killed_at is not None else time.monotonic()
+            duration = end - begun[0] if begun is not None else 0.0
+            init_duration = None
+        return InvocationResult(
+            returncode=returncode,
+            stdout=stdout,
+            stderr=stderr,
+            duration_s=duration,
+            timed_out=status == "timeout",
+            status=status,
+            request_id=record["request_id"] if record and "request_id" in record else (begun[1] if begun else None),
+            response=record.get("response") if record else None,
+            error_type=record.get("errorType") if record else None,
+            error_message=record.get("errorMessage") if record else None,
+            cold_start=index == 0,
+            init_duration_s=float(init_duration) if init_duration is not None else None,
+            pid=self.pid,
+        )
+
+    def _pump(self, stream: IO[bytes], name: str) -> None:
+        current = 0
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            position = line.find(self._marker)
+            with self._cond:
+                if position < 0:
+                    self._buffers.setdefault((name, current), []).append(line)
+                    continue
+                if position > 0:  # output without a trailing newline, then the marker
+                    self._buffers.setdefault((name, current), []).append(line[:position] + "\n")
+                fields = line[position:].split()
+                index = int(fields[2])
+                if fields[1] == "START":
+                    current = index
+                    self._starts.setdefault(index, (time.monotonic(), fields[3]))
+                else:
+                    self._ended[name].add(index)
+                    current = index + 1  # output between invocations shows up with the next one
+                    self._cond.notify_all()
+        stream.close()
+        with self._cond:
+            self._eof += 1
+            self._cond.notify_all()
+
+    # -- ending --------------------------------------------------------------------------
+
+    def _bury(self) -> None:
+        """Kill the whole process group (before reaping: its id cannot have been reused) and reap."""
+        with self._cond:
+            if self._dead:
+                return
+            self._dead = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait()
+        for pump in self._pumps:
+            pump.join(timeout=5)
+        with self._cond:
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Kill the sandbox (Lambda reclaims idle environments without warning) and remove its files. Idempotent."""
+        with self._cond:
+            self._closed = True
+        if self._process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+        self._bury()
+        shutil.rmtree(self._scratch, ignore_errors=True)

