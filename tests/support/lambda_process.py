@@ -26,7 +26,10 @@ event to the next in a warm container. So each call starts ``python -S`` on
 Deadlines: the bootstrap itself kills the sandbox at ``timeout_ms`` (printing Lambda's
 "Task timed out" line); the parent additionally SIGKILLs the process group at
 ``timeout_ms + kill_grace_s`` (10 s by default) or when init takes longer than
-``init_timeout_s`` (Lambda's 10 s init limit), and reports ``timed_out=True``.
+``init_timeout_s``, and reports ``timed_out=True``. Lambda's own init limit is 10 s, but
+the default here is ``DEFAULT_INIT_TIMEOUT_S`` (60 s): on a shared 2-core machine under
+load, starting Python and importing boto3 has taken over 10 s, and a test must not fail
+for the machine's speed. How long init takes is measured by ``benchmarks.cold_start``.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ACCOUNT = "111122223333"
 DEFAULT_FUNCTION_NAME = "cdk-appintegrations-cr"
 RUNTIME_PACKAGES = ("boto3",)
+DEFAULT_INIT_TIMEOUT_S = 60.0
+"""The parent's limit on init; generous on purpose (see the module docstring)."""
 """What the Lambda python runtime provides besides the standard library (with dependencies)."""
 
 DUMMY_CREDENTIALS = {
@@ -260,7 +265,7 @@ def invoke(
     memory_mb: int = 128,
     enforce_deadline: bool = True,
     kill_grace_s: float = 10.0,
-    init_timeout_s: float = 10.0,
+    init_timeout_s: float = DEFAULT_INIT_TIMEOUT_S,
 ) -> InvocationResult:
     """Cold-start a sandbox, run ``event`` through ``handler``, and return what happened."""
     [result] = invoke_many(
@@ -293,7 +298,7 @@ def invoke_many(
     memory_mb: int = 128,
     enforce_deadline: bool = True,
     kill_grace_s: float = 10.0,
-    init_timeout_s: float = 10.0,
+    init_timeout_s: float = DEFAULT_INIT_TIMEOUT_S,
 ) -> list[InvocationResult]:
     """Run ``events`` one after another in one warm sandbox; one result per event.
 
@@ -643,7 +648,7 @@ class WarmContainer:
         memory_mb: int = 128,
         enforce_deadline: bool = True,
         kill_grace_s: float = 10.0,
-        init_timeout_s: float = 10.0,
+        init_timeout_s: float = DEFAULT_INIT_TIMEOUT_S,
     ) -> None:
         """Start the sandbox; init (importing the handler) begins at once, in the background."""
         self._settings = _settings(
