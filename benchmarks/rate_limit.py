@@ -47,6 +47,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from cdk_appintegrations.provider import DEFAULT_LANES
+
 from benchmarks.peer.synth_runner import synth_in_subprocess
 from tests.support.cfn_driver import CloudFormationDriver, DeployReport, PhaseReport
 from tests.support.cfn_receiver import CfnResponseReceiver
@@ -306,7 +308,9 @@ def measure(
     results: dict[str, Any] = {"rate": rate, "burst": burst, "latencies": list(latencies), "points": [], "skipped": []}
     runnable = []
     for n in ns:
-        ok, note = drivable(n)
+        # The provider's lanes hold CloudFormation to DEFAULT_LANES executions at once, so the
+        # pool needs about that many containers (one more while a lane hands over), not N.
+        ok, note = drivable(min(n, DEFAULT_LANES + 1))
         if ok:
             runnable.append(n)
         else:

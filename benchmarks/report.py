@@ -268,7 +268,7 @@ def markdown(data: Mapping[str, Any]) -> str:
         "The peer is what a CDK user writes today: per association one `AwsCustomResource` with"
         " `AwsSdkCall(service='AppIntegrations', action='updateDataIntegrationAssociation')` on create and"
         " update, `install_latest_aws_sdk=False`, and `AwsCustomResourcePolicy.from_sdk_calls` scoped to the"
-        " same two ARNs our provider's policy allows (`benchmarks/peer/`).",
+        " same association ARNs our provider's policy allows (`benchmarks/peer/`).",
         "",
         *_versions_lines(meta),
         "",

@@ -442,8 +442,8 @@ def caveats(data: Mapping[str, Any]) -> list[str]:
         "* **Nagle.** Both local doubles set `TCP_NODELAY`: without it, a Python client's delayed ACK stalls"
         " every response ~40 ms (Nagle's algorithm), which neither S3 nor the AppIntegrations endpoint does and"
         " which Node's client does not suffer.",
-        "* **Policy scope at scale.** The peer's policies name exact ARNs: each association's and its data"
-        " integration's (here 50 associations share a data integration). Ours names exact ARNs while the list"
+        "* **Policy scope at scale.** The peer's policies name exact ARNs, one per association (the only resource"
+        " type the action has; here 50 associations share a data integration). Ours names exact ARNs while the list"
         f" fits its {RESOURCE_BUDGET_BYTES:,}-byte budget; past that it collapses, data integrations with the most"
         " associations first, to `data-integration-association/<data integration id>/*`, and stays at one action"
         " (`UpdateDataIntegrationAssociation`). That is how its policy stays far under IAM's limit at scale; the"
@@ -451,7 +451,7 @@ def caveats(data: Mapping[str, Any]) -> list[str]:
         "* **Inline policy at N = 1.** Ours is larger there (it also carries the log-writing statement, scoped to"
         " its own log group); the peer's role gets logging from the AWS managed policy"
         " `AWSLambdaBasicExecutionRole`, which does not count against the inline quota. Each association adds"
-        " ~150 bytes to ours (until the wildcards) and ~390 to the peer's.",
+        " ~150 bytes to ours (until the wildcards) and ~280 to the peer's (an `AWS::IAM::Policy` each).",
         "* **Host speed drifts.** This is a shared VM: within this run a bare boto3 client took"
         f" {bare['min_s'] * 1000:.0f}-{bare['max_s'] * 1000:.0f} ms across the rounds. So the two sides are always"
         " interleaved, ratios are the figures to read, and the cold-init target uses the median of per-round"

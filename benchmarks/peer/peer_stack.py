@@ -39,13 +39,14 @@ def association_id(i: int) -> str:
     return f"11111111-1111-4111-8111-{i:012d}"
 
 
-def _arns(stack: cdk.Stack, di: str, assoc: str) -> tuple[str, str]:
-    """The two ARNs UpdateDataIntegrationAssociation needs, scoped as our construct scopes them."""
+def _arns(stack: cdk.Stack, di: str, assoc: str) -> tuple[str]:
+    """The one ARN UpdateDataIntegrationAssociation needs, scoped as our construct scopes it.
+
+    The Service Authorization Reference lists only the association resource type for the
+    action, so, like our provider, the peer grants the association's ARN and nothing else.
+    """
     base = f"arn:{stack.partition}:app-integrations:{stack.region}:{stack.account}"
-    return (
-        f"{base}:data-integration/{di}",
-        f"{base}:data-integration-association/{di}/{assoc}",
-    )
+    return (f"{base}:data-integration-association/{di}/{assoc}",)
 
 
 def _sdk_call(di: str, assoc: str) -> cr.AwsSdkCall:
