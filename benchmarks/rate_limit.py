@@ -42,7 +42,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -291,6 +291,26 @@ def run_peer_point(
     return asdict(figures(report))
 
 
+def _synthesize_peer(ns: Sequence[int], root: Path, skipped: list[dict[str, Any]]) -> dict[int, Path]:
+    """The peer's stack for each N whose containers fit in memory (each skip noted in ``skipped``)."""
+    from benchmarks.peer.node_container import ensure_peer_sdk
+
+    ensure_peer_sdk()
+    outdirs = {}
+    for n in ns:
+        fits, note = drivable(n, PEER_CONTAINER_BYTES_ESTIMATE)
+        if not fits:
+            log(f"peer N={n}: skipped, not enough memory here: {note}")
+            skipped.append({"n": n, "why": f"peer: {note}"})
+            continue
+        synthesized = synth_in_subprocess(n, root / f"peer-n{n}", approach="peer")
+        if synthesized.get("ok"):
+            outdirs[n] = Path(synthesized["outdir"])
+        else:
+            skipped.append({"n": n, "why": f"peer synth fails: {str(synthesized.get('error'))[:300]}"})
+    return outdirs
+
+
 def measure(
     ns: Sequence[int],
     rate: float,
@@ -299,8 +319,13 @@ def measure(
     *,
     peer: bool = False,
     workdir: Path | None = None,
+    on_point: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Every (N, latency) point, synthesized once per N; the results dict :func:`markdown` renders."""
+    """Every (N, latency) point, synthesized once per N; the results dict :func:`markdown` renders.
+
+    ``on_point`` is called with the results so far after each point, so that a long run
+    that dies (the machine is shared) keeps what it measured.
+    """
     limit = RateLimit(rate, burst)
     root = Path(workdir or tempfile.mkdtemp(prefix="rate-limit-"))
     results: dict[str, Any] = {"rate": rate, "burst": burst, "latencies": list(latencies), "points": [], "skipped": []}
@@ -315,22 +340,7 @@ def measure(
     log(f"synthesizing N = {runnable} (3 variants each, one jsii session)")
     variants = [v for n in runnable for v in scenario_variants(n)]
     outdirs = synthesize_in_subprocess(variants, root / "ours") if variants else {}
-    peer_outdirs: dict[int, Path] = {}
-    if peer:
-        from benchmarks.peer.node_container import ensure_peer_sdk
-
-        ensure_peer_sdk()
-        for n in runnable:
-            fits, note = drivable(n, PEER_CONTAINER_BYTES_ESTIMATE)
-            if not fits:
-                log(f"peer N={n}: skipped, not enough memory here: {note}")
-                results["skipped"].append({"n": n, "why": f"peer: {note}"})
-                continue
-            synthesized = synth_in_subprocess(n, root / f"peer-n{n}", approach="peer")
-            if synthesized.get("ok"):
-                peer_outdirs[n] = Path(synthesized["outdir"])
-            else:
-                results["skipped"].append({"n": n, "why": f"peer synth fails: {str(synthesized.get('error'))[:300]}"})
+    peer_outdirs = _synthesize_peer(runnable, root, results["skipped"]) if peer else {}
     with AppIntegrationsEmulator() as emulator, CfnResponseReceiver() as receiver:
         for n in runnable:
             stacks = scenario_stacks(n, outdirs)
@@ -343,6 +353,8 @@ def measure(
                     )
                 point["bench_s"] = time.monotonic() - started
                 results["points"].append(point)
+                if on_point is not None:
+                    on_point(results)
     if workdir is None:
         shutil.rmtree(root, ignore_errors=True)
     return results
@@ -404,9 +416,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, help="write the two-panel PNG here")
     args = parser.parse_args(argv)
     ns, latencies = (list(QUICK_NS), [0.0]) if args.quick else (args.n, args.latency)
-    results = measure(ns, args.rate, args.burst, latencies, peer=args.peer, workdir=args.keep)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+    def save(results: dict[str, Any]) -> None:
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+    results = measure(ns, args.rate, args.burst, latencies, peer=args.peer, workdir=args.keep, on_point=save)
+    save(results)
     if args.plot:
         plot({"runs": [results]}, args.plot)
     print("\n".join(markdown(results)))
