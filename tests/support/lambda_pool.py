@@ -97,6 +97,12 @@ asynchronous retries, delay their events by a minute): a local artifact, not a L
 behaviour. The time is reported instead (:attr:`PoolStats.start_delays_s`)."""
 
 
+CONTAINER_NICE = 10
+"""Containers run at a lower CPU priority than the driver's process, which hosts the emulator and the
+receiver: on a few shared cores, hundreds of starting containers would otherwise starve them
+into read timeouts that AWS's endpoints, which do not share Lambda's CPU, would never cause."""
+
+
 def python_container(spec: FunctionSpec, env: Mapping[str, str]) -> Container:
     """A :class:`~tests.support.lambda_process.WarmContainer` running a ``python*`` function."""
     return WarmContainer(
@@ -107,6 +113,7 @@ def python_container(spec: FunctionSpec, env: Mapping[str, str]) -> Container:
         function_name=spec.name,
         memory_mb=spec.memory_mb,
         init_timeout_s=INIT_TIMEOUT_S,
+        nice=CONTAINER_NICE,
     )
 
 

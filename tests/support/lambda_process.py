@@ -644,8 +644,14 @@ class WarmContainer:
         enforce_deadline: bool = True,
         kill_grace_s: float = 10.0,
         init_timeout_s: float = 10.0,
+        nice: int = 0,
     ) -> None:
-        """Start the sandbox; init (importing the handler) begins at once, in the background."""
+        """Start the sandbox; init (importing the handler) begins at once, in the background.
+
+        ``nice`` lowers the sandbox's CPU priority (its threads inherit it): a driver running
+        hundreds of sandboxes next to the local AppIntegrations and S3 stand-ins must not starve
+        them, since the real services do not share the function's CPU.
+        """
         self._settings = _settings(
             code_dir,
             env=env,
@@ -686,6 +692,9 @@ class WarmContainer:
         )
         if self._process.stdin is None or self._process.stdout is None or self._process.stderr is None:
             raise RuntimeError("pipes were not created")  # pragma: no cover
+        if nice:
+            with contextlib.suppress(OSError):  # it may already be gone; then there is nothing to slow down
+                os.setpriority(os.PRIO_PROCESS, self._process.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice))
         self._pumps = [
             threading.Thread(target=self._pump, args=(stream, name), daemon=True, name=f"warm-{name}")
             for stream, name in ((self._process.stdout, "stdout"), (self._process.stderr, "stderr"))
