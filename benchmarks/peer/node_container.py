@@ -21,8 +21,8 @@ from typing import Any
 
 from benchmarks.peer.node_handler import INVOKE_MJS, NODE_PEER_DIR, node_env
 from benchmarks.peer.synth_runner import node_bin_dir, npm_command, synth_env
-from tests.support.lambda_pool import Container, FunctionSpec
-from tests.support.lambda_process import InvocationResult, MemoryUse, memory_use
+from tests.support.lambda_pool import CONTAINER_NICE, Container, FunctionSpec
+from tests.support.lambda_process import InvocationResult, MemoryUse, memory_use, yield_cpu
 
 KILL_GRACE_S = 10.0
 
@@ -70,6 +70,7 @@ class NodeOneShotContainer:
             text=True,
             start_new_session=True,
         )
+        yield_cpu(self._process.pid, CONTAINER_NICE)  # the local services must not starve
         try:
             stdout, stderr = self._process.communicate(
                 json.dumps(event) + "\n", timeout=self._spec.timeout_s + KILL_GRACE_S

@@ -125,3 +125,14 @@ def test_one_event_at_a_time_and_memory_is_measurable(probe_dir: Path) -> None:
         container.close()
     assert memory_use(container.pid) is None
     assert container.memory() is None
+
+
+def test_a_pooled_container_yields_the_cpu_to_the_local_services(probe_dir: Path) -> None:
+    import os
+
+    container = WarmContainer(probe_dir, env={}, nice=10)
+    try:
+        assert os.sched_getscheduler(container.pid) == os.SCHED_IDLE
+        assert container.invoke({"name": "n", "sleep": 0}).ok
+    finally:
+        container.close()

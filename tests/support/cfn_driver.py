@@ -831,7 +831,9 @@ class CloudFormationDriver:
         finished: SimpleQueue[tuple[str, float, _Outcome]] = SimpleQueue()
         operations: dict[str, Operation] = {}
 
-        def work(key: str, task: _Task, began: float) -> None:
+        def work(key: str, task: _Task, gate: threading.Event) -> None:
+            gate.wait()
+            began = time.monotonic() - started
             try:
                 outcome = task.run()
             except Exception as error:  # a bug here must fail the resource, not hang the phase
@@ -840,12 +842,15 @@ class CloudFormationDriver:
 
         while True:
             if not failed:
+                # Everything that became ready together starts together: threads are created
+                # first and released at once, or hundreds of thread starts on a busy machine
+                # would spread the start over seconds, which CloudFormation does not do.
+                gate = threading.Event()
                 for key in [k for k, deps in waiting.items() if not deps - done]:
                     del waiting[key]
                     running += 1
-                    threading.Thread(
-                        target=work, args=(key, tasks[key], time.monotonic() - started), daemon=True, name=key
-                    ).start()
+                    threading.Thread(target=work, args=(key, tasks[key], gate), daemon=True, name=key).start()
+                gate.set()
             if running == 0:
                 break
             try:
