@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from appintegrations_cr import limits, lookup, service
 from appintegrations_cr.contract import parse_properties
@@ -32,18 +30,6 @@ def item(association_id: str, destination_uri: str = KB, client_id: str = "wisdo
 
 def candidate(association_id: str, destination_uri: str = KB) -> Candidate:
     return Candidate(f"{ARN}:data-integration-association/di-1/{association_id}", "wisdom", destination_uri)
-
-
-@pytest.fixture
-def client() -> Any:
-    return boto3.client("appintegrations", region_name="us-east-1", config=service.CLIENT_CONFIG)
-
-
-@pytest.fixture
-def stubber(client: Any) -> Iterator[Stubber]:
-    with Stubber(client) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
 
 
 def expect_page(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from appintegrations_cr import limits, service
 from appintegrations_cr.contract import AssociationRequest, parse_properties
@@ -15,18 +13,6 @@ from botocore.stub import Stubber
 from tests.unit.test_contract import ON_DEMAND, SCHEDULED
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture
-def client() -> Any:
-    return boto3.client("appintegrations", region_name="us-east-1", config=service.CLIENT_CONFIG)
-
-
-@pytest.fixture
-def stubber(client: Any) -> Iterator[Stubber]:
-    with Stubber(client) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
 
 
 class Sleeps(list[float]):
