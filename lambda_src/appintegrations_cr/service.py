@@ -172,9 +172,10 @@ def call_with_retries(
     """
     attempts = throttled = failed = 0
     level = backoff.level
-    if not fits_before_deadline(remaining_s(), 0.0):
+    left = remaining_s()
+    if not fits_before_deadline(left, 0.0):
         raise ServiceError(
-            f"Not calling AppIntegrations: {remaining_s():.1f} s are left before the function's deadline, less than "
+            f"Not calling AppIntegrations: {left:.1f} s are left before the function's deadline, less than "
             f"one attempt and the response take ({ATTEMPT_BUDGET_S:.0f} s)"
         )
     while True:
