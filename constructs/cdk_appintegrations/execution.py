@@ -16,12 +16,11 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_appintegrations._lambda.appintegrations_cr import contract
+from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE
 
 from .execution_configuration import ExecutionConfiguration
 from .permissions import ArnContext, IdentifierError, grant_for
 from .provider import SERVICE_TIMEOUT, ExecutionProvider
-
-RESOURCE_TYPE = "Custom::DataIntegrationAssociationExecution"
 
 
 class DataIntegrationReference(Protocol):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from .contract import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, DESTINATION_URI, AssociationRequest
-from .limits import LIST_ACTION
+from .constants import LIST_ACTION
 from .service import ServiceError, call_with_retries, support_tag
 from .target import Target, TargetError, from_lookup
 

@@ -19,8 +19,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
 from .contract import AssociationRequest
-from .limits import (
-    ACTION,
+from .constants import (
+    UPDATE_ACTION,
     ATTEMPT_BUDGET_S,
     BASE_BACKOFF_S,
     CONNECT_TIMEOUT_S,
@@ -122,7 +122,7 @@ def _explain(error: ClientError, request: AssociationRequest) -> str:
         )
     if code == "AccessDeniedException":
         return (
-            f"Access denied for {ACTION} on DataIntegrationIdentifier {di!r}, "
+            f"Access denied for {UPDATE_ACTION} on DataIntegrationIdentifier {di!r}, "
             f"DataIntegrationAssociationIdentifier {assoc!r} (service said: {said}). Check the provider "
             f"role's policy, permission boundaries and SCPs."
         )

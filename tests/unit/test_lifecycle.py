@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from appintegrations_cr import handler as provider
-from appintegrations_cr import limits, service
+from appintegrations_cr import constants, service
 from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES
 from botocore.stub import Stubber
 from crhelper import CfnResource
@@ -189,7 +189,7 @@ def test_the_same_ids_in_another_account_are_a_new_target(stubber: Stubber, sent
 
 def test_no_call_starts_without_time_for_it_and_the_answer(stubber: Stubber, sent: Recorder) -> None:
     """crhelper's timer would answer FAILED while the call might still land and run the job."""
-    run(cfn_event("Create", ON_DEMAND), timeout_ms=int(limits.ATTEMPT_BUDGET_S * 1000) - 500)
+    run(cfn_event("Create", ON_DEMAND), timeout_ms=int(constants.ATTEMPT_BUDGET_S * 1000) - 500)
     body = only(sent)
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith("Not calling AppIntegrations:")

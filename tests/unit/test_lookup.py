@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from appintegrations_cr import limits, lookup, service
+from appintegrations_cr import constants, lookup, service
 from appintegrations_cr.contract import parse_properties
 from appintegrations_cr.lookup import Candidate, ResolutionError, choose, resolve
 from botocore.stub import Stubber
@@ -131,7 +131,7 @@ def test_a_long_listing_is_cut_after_ten() -> None:
 
 
 def test_persistent_server_errors_on_a_page_give_up_within_the_attempt_limit(client: Any, stubber: Stubber) -> None:
-    for _ in range(limits.MAX_FAILED_ATTEMPTS):
+    for _ in range(constants.MAX_FAILED_ATTEMPTS):
         stubber.add_client_error(
             "list_data_integration_associations",
             "InternalServiceError",
@@ -143,11 +143,11 @@ def test_persistent_server_errors_on_a_page_give_up_within_the_attempt_limit(cli
     with pytest.raises(service.ServiceError) as caught:
         resolve(client, parse_properties(LOOKUP), lambda: 60.0, sleeps.append)
     assert str(caught.value).startswith(
-        f"Gave up after {limits.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures: AppIntegrations "
+        f"Gave up after {constants.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures: AppIntegrations "
         "InternalServiceError listing the associations of DataIntegrationIdentifier 'di-1'"
     )
     assert str(caught.value).endswith("[InternalServiceError; request id r-9]")
-    assert len(sleeps) == limits.MAX_FAILED_ATTEMPTS - 1
+    assert len(sleeps) == constants.MAX_FAILED_ATTEMPTS - 1
 
 
 def test_a_throttled_page_is_retried_until_it_gets_through(client: Any, stubber: Stubber) -> None:
@@ -165,7 +165,7 @@ def test_a_throttled_page_is_retried_until_it_gets_through(client: Any, stubber:
 def test_no_retry_when_the_deadline_leaves_no_room(client: Any, stubber: Stubber) -> None:
     stubber.add_client_error("list_data_integration_associations", "InternalServiceError", "oops", 500)
     # time for the first attempt, and then (the attempt took it) no more
-    left = iter([limits.ATTEMPT_BUDGET_S + 0.5, limits.ATTEMPT_BUDGET_S - 0.1])
+    left = iter([constants.ATTEMPT_BUDGET_S + 0.5, constants.ATTEMPT_BUDGET_S - 0.1])
     with pytest.raises(service.ServiceError, match=r"^Gave up after 1 attempt\(s\)"):
         resolve(client, parse_properties(LOOKUP), lambda: next(left), lambda _s: None)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from appintegrations_cr import limits, service
+from appintegrations_cr import constants, service
 from appintegrations_cr.contract import AssociationRequest, parse_properties
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
@@ -113,7 +113,7 @@ def test_transient_errors_are_retried_with_backoff(client: Any, stubber: Stubber
     assert outcome.attempts == 3
     assert outcome.throttled == (2 if code == "ThrottlingException" else 0)
     assert len(sleeps) == 2
-    assert all(0 <= s <= limits.MAX_BACKOFF_S for s in sleeps)
+    assert all(0 <= s <= constants.MAX_BACKOFF_S for s in sleeps)
 
 
 def test_throttling_is_retried_past_any_attempt_count_while_time_remains() -> None:
@@ -128,12 +128,12 @@ def test_throttling_is_retried_past_any_attempt_count_while_time_remains() -> No
 
 def test_throttling_stops_before_the_deadline_and_says_why_with_code_and_request_id() -> None:
     client = scripted(["ThrottlingException"] * 1000)
-    clock = FakeClock(limits.FUNCTION_TIMEOUT_S - 1.0)
+    clock = FakeClock(constants.FUNCTION_TIMEOUT_S - 1.0)
     with pytest.raises(service.ServiceError) as caught:
         service.apply(client, request(), clock.remaining, sleep=clock.sleep, backoff=service.Backoff(), rng=always(1.0))
     # Never slept into the last attempt's budget: one attempt and the response still fit.
-    assert clock.remaining_s >= limits.ATTEMPT_BUDGET_S
-    assert clock.remaining_s - limits.MAX_BACKOFF_S < limits.ATTEMPT_BUDGET_S  # and did not give up early
+    assert clock.remaining_s >= constants.ATTEMPT_BUDGET_S
+    assert clock.remaining_s - constants.MAX_BACKOFF_S < constants.ATTEMPT_BUDGET_S  # and did not give up early
     message = str(caught.value)
     assert f"Gave up after {client.calls} attempt(s), {client.calls} throttled, to stay within the deadline" in message
     assert message.endswith(f"[ThrottlingException; request id req-{client.calls}]")
@@ -144,8 +144,8 @@ def test_server_errors_are_retried_a_few_times_only() -> None:
     clock = FakeClock(600.0)
     with pytest.raises(service.ServiceError) as caught:
         service.apply(client, request(), clock.remaining, sleep=clock.sleep, backoff=service.Backoff(), rng=always(0.0))
-    assert client.calls == limits.MAX_FAILED_ATTEMPTS
-    assert f"Gave up after {limits.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures" in str(
+    assert client.calls == constants.MAX_FAILED_ATTEMPTS
+    assert f"Gave up after {constants.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures" in str(
         caught.value
     )
     assert "[InternalServiceError; request id req-4]" in str(caught.value)
@@ -153,7 +153,7 @@ def test_server_errors_are_retried_a_few_times_only() -> None:
 
 def test_stops_retrying_when_the_deadline_is_near(client: Any, stubber: Stubber) -> None:
     stubber.add_client_error("update_data_integration_association", "InternalServiceError", "oops", 500)
-    left = iter([limits.ATTEMPT_BUDGET_S + 0.5, limits.ATTEMPT_BUDGET_S - 0.1])
+    left = iter([constants.ATTEMPT_BUDGET_S + 0.5, constants.ATTEMPT_BUDGET_S - 0.1])
     with pytest.raises(service.ServiceError, match=r"Gave up after 1 attempt\(s\)"):
         service.apply(client, request(), lambda: next(left), sleep=Sleeps())
 
@@ -161,10 +161,10 @@ def test_stops_retrying_when_the_deadline_is_near(client: Any, stubber: Stubber)
 @pytest.mark.parametrize(
     ("remaining", "delay", "fits"),
     [
-        (limits.ATTEMPT_BUDGET_S + 5.0, 5.0, True),
-        (limits.ATTEMPT_BUDGET_S + 5.0, 5.01, False),
-        (limits.ATTEMPT_BUDGET_S, 0.0, True),
-        (limits.ATTEMPT_BUDGET_S - 0.01, 0.0, False),
+        (constants.ATTEMPT_BUDGET_S + 5.0, 5.0, True),
+        (constants.ATTEMPT_BUDGET_S + 5.0, 5.01, False),
+        (constants.ATTEMPT_BUDGET_S, 0.0, True),
+        (constants.ATTEMPT_BUDGET_S - 0.01, 0.0, False),
     ],
 )
 def test_deadline_arithmetic(remaining: float, delay: float, fits: bool) -> None:

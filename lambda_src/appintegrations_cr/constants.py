@@ -1,11 +1,16 @@
-"""The handler's time budget and its IAM actions, with no imports at all.
+"""Constants shared by the handler and the construct: IAM action names, the resource type, the time budget.
+
+No imports at all.
 
 The construct sizes the function's timeout and writes the IAM policy from these,
 and it must be able to import them without botocore (which only the Lambda runtime
 provides), so they live apart from the code that makes the call.
 """
 
-ACTION = "app-integrations:UpdateDataIntegrationAssociation"
+#: The CloudFormation resource type of an execution.
+RESOURCE_TYPE = "Custom::DataIntegrationAssociationExecution"
+#: The IAM actions the provider needs.
+UPDATE_ACTION = "app-integrations:UpdateDataIntegrationAssociation"
 # Only for executions that give no association identifier (the lookup); it has no resource type.
 LIST_ACTION = "app-integrations:ListDataIntegrationAssociations"
 CONNECT_TIMEOUT_S = 3.0
