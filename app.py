@@ -17,6 +17,13 @@ AppIntegrations to read it (see the Amazon Q in Connect administrator guide).
 An association created outside this stack can be configured by id too:
 
     npx cdk synth -c dataIntegrationId=<id or ARN> -c scheduledAssociationId=<id or ARN>
+
+``-c lockedDown=true`` adds ``AppIntegrationsLockedDownExample``: the same knowledge base
+served by an ``ExecutionProvider`` that uses every guardrail option (an imported VPC, a
+customer-managed key for logs, environment and dead letters, a DLQ, tracing, reserved
+concurrency), under a permissions boundary and tags. Give it your network with
+``-c vpcId=vpc-... -c privateSubnetIds=subnet-a,subnet-b -c availabilityZones=az-a,az-b
+-c routeTableIds=rtb-a,rtb-b`` and the boundary with ``-c permissionsBoundary=<policy name>``.
 """
 
 from __future__ import annotations
@@ -25,15 +32,62 @@ from datetime import datetime, timezone
 
 import aws_cdk as cdk
 from aws_cdk import aws_appintegrations as appintegrations
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wisdom as wisdom
-from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration, ExecutionProvider
 from constructs import Construct
 
 DEFAULT_DOCUMENTS_BUCKET = "amzn-s3-demo-bucket"
 #: The services that read the data integration's data with the key.
 KEY_USERS = ("app-integrations.amazonaws.com", "wisdom.amazonaws.com")
+#: Placeholders for the locked-down example's network, valid in form (override with context).
+PLACEHOLDER_NETWORK = {
+    "vpcId": "vpc-0a1b2c3d4e5f60789",
+    "availabilityZones": "us-east-1a,us-east-1b",
+    "privateSubnetIds": "subnet-0a1b2c3d4e5f60781,subnet-0a1b2c3d4e5f60782",
+    "routeTableIds": "rtb-0a1b2c3d4e5f60781,rtb-0a1b2c3d4e5f60782",
+}
+DEFAULT_PERMISSIONS_BOUNDARY = "platform-application-boundary"
+
+
+def customer_managed_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
+    """A rotating key that only AWS services may create grants on (Control Tower's CT.KMS.PR.3)."""
+    key = kms.Key(scope, construct_id, description=description, enable_key_rotation=True)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="GrantsOnlyForAwsResources",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+        )
+    )
+    return key
+
+
+def knowledge_base_on(
+    scope: Construct, documents: appintegrations.CfnDataIntegration, key_arn: str | None = None, name: str = "kb"
+) -> wisdom.CfnKnowledgeBase:
+    """A Q in Connect (Wisdom) knowledge base on a data integration: it creates the association itself."""
+    return wisdom.CfnKnowledgeBase(
+        scope,
+        "KnowledgeBase",
+        name=name,
+        knowledge_base_type="EXTERNAL",
+        source_configuration=wisdom.CfnKnowledgeBase.SourceConfigurationProperty(
+            app_integrations=wisdom.CfnKnowledgeBase.AppIntegrationsConfigurationProperty(
+                app_integration_arn=documents.attr_data_integration_arn
+            )
+        ),
+        server_side_encryption_configuration=None
+        if key_arn is None
+        else wisdom.CfnKnowledgeBase.ServerSideEncryptionConfigurationProperty(kms_key_id=key_arn),
+    )
 
 
 class AppIntegrationsExampleStack(cdk.Stack):
@@ -42,8 +96,9 @@ class AppIntegrationsExampleStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, env: cdk.Environment | None = None) -> None:
         super().__init__(scope, construct_id, env=env)
         rerun_token = self.node.try_get_context("rerunToken")
+        provider = self.provider()
 
-        key = kms.Key(self, "Key", description="Knowledge base documents", enable_key_rotation=True)
+        key = customer_managed_key(self, "Key", "Knowledge base documents")
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="KnowledgeBaseServices",
@@ -61,20 +116,7 @@ class AppIntegrationsExampleStack(cdk.Stack):
             kms_key=key.key_arn,
             source_uri=f"s3://{self.node.try_get_context('documentsBucket') or DEFAULT_DOCUMENTS_BUCKET}",
         )
-        knowledge_base = wisdom.CfnKnowledgeBase(
-            self,
-            "KnowledgeBase",
-            name=f"{construct_id}-knowledge-base",
-            knowledge_base_type="EXTERNAL",
-            source_configuration=wisdom.CfnKnowledgeBase.SourceConfigurationProperty(
-                app_integrations=wisdom.CfnKnowledgeBase.AppIntegrationsConfigurationProperty(
-                    app_integration_arn=documents.attr_data_integration_arn
-                )
-            ),
-            server_side_encryption_configuration=wisdom.CfnKnowledgeBase.ServerSideEncryptionConfigurationProperty(
-                kms_key_id=key.key_arn
-            ),
-        )
+        knowledge_base = knowledge_base_on(self, documents, key.key_arn, name=f"{construct_id}-knowledge-base")
 
         # No association identifier: the provider lists the data integration's associations at
         # deploy and configures its only one, the knowledge base's, which must exist first.
@@ -88,6 +130,7 @@ class AppIntegrationsExampleStack(cdk.Stack):
             ),
             # Change it (e.g. to today's date) to pull the same window again.
             rerun_token=None if rerun_token is None else str(rerun_token),
+            provider=provider,
         )
         sync.node.add_dependency(knowledge_base)
         cdk.CfnOutput(
@@ -109,7 +152,51 @@ class AppIntegrationsExampleStack(cdk.Stack):
                     object="Account",
                     first_execution_from=datetime(2025, 1, 1, tzinfo=timezone.utc),
                 ),
+                provider=provider,
             )
+
+    def provider(self) -> ExecutionProvider | None:
+        """None: the stack's default provider (no VPC, no reservation; deploys in any account)."""
+        return None
+
+
+class LockedDownExampleStack(AppIntegrationsExampleStack):
+    """The same knowledge base, its provider inside the platform's guardrails: every option of ExecutionProvider."""
+
+    def provider(self) -> ExecutionProvider | None:
+        network = {key: str(self.node.try_get_context(key) or value) for key, value in PLACEHOLDER_NETWORK.items()}
+        vpc = ec2.Vpc.from_vpc_attributes(
+            self,
+            "Vpc",
+            vpc_id=network["vpcId"],
+            availability_zones=network["availabilityZones"].split(","),
+            private_subnet_ids=network["privateSubnetIds"].split(","),
+            private_subnet_route_table_ids=network["routeTableIds"].split(","),
+        )
+        key = customer_managed_key(self, "ProviderKey", "cdk-appintegrations provider: logs, environment, dead letters")
+        dead_letters = sqs.Queue(
+            self,
+            "ProviderDeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        boundary = str(self.node.try_get_context("permissionsBoundary") or DEFAULT_PERMISSIONS_BOUNDARY)
+        iam.PermissionsBoundary.of(self).apply(iam.ManagedPolicy.from_managed_policy_name(self, "Boundary", boundary))
+        cdk.Tags.of(self).add("data-classification", "confidential")
+        cdk.Tags.of(self).add("owner", "contact-center-platform")
+        return ExecutionProvider(
+            self,
+            "Provider",
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            log_encryption_key=key,
+            environment_encryption=key,
+            dead_letter_queue=dead_letters,
+            tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=5,
+        )
 
 
 def environment(app: cdk.App) -> cdk.Environment | None:
@@ -123,4 +210,6 @@ def environment(app: cdk.App) -> cdk.Environment | None:
 if __name__ == "__main__":
     app = cdk.App()
     AppIntegrationsExampleStack(app, "AppIntegrationsExample", env=environment(app))
+    if str(app.node.try_get_context("lockedDown")).lower() == "true":
+        LockedDownExampleStack(app, "AppIntegrationsLockedDownExample", env=environment(app))
     app.synth()

@@ -18,9 +18,11 @@ from constructs import Construct
 from cdk_appintegrations._lambda.appintegrations_cr import contract
 from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE
 
+from .errors import ValidationError
 from .execution_configuration import ExecutionConfiguration
 from .permissions import ArnContext, IdentifierError, grant_for
-from .provider import SERVICE_TIMEOUT, ExecutionProvider
+from .provider import PROVIDER_ID, SERVICE_TIMEOUT, DefaultExecutionProvider, ExecutionProvider
+from .stack_executions import StackExecutions
 
 
 class DataIntegrationReference(Protocol):
@@ -71,9 +73,10 @@ class DataIntegrationAssociationExecution(Construct):
 
     One association, one execution: a second execution naming the same association in
     the stack is refused at synth (lookups and tokens are known only at deploy, so
-    they cannot be compared). All executions in a stack share one provider function
-    (see ``provider_function``). The ``attr_*`` properties are the association's ARNs
-    and id, as tokens.
+    they cannot be compared). The executions of a stack share one provider function
+    (see ``provider_function``): the stack's :class:`ExecutionProvider` if you created
+    one, or one you name with ``provider``, or else a default one. The ``attr_*``
+    properties are the association's ARNs and id, as tokens.
 
     Example::
 
@@ -97,8 +100,9 @@ class DataIntegrationAssociationExecution(Construct):
         data_integration_association_identifier: str | None = None,
         destination_uri: str | None = None,
         rerun_token: str | None = None,
+        provider: ExecutionProvider | None = None,
     ) -> None:
-        """Create the execution; raises ``ValueError`` naming the construct path if a property is invalid.
+        """Create the execution; raises :class:`ValidationError` naming the construct path if a property is invalid.
 
         :param scope: the parent construct.
         :param id: the construct id.
@@ -111,12 +115,15 @@ class DataIntegrationAssociationExecution(Construct):
         :param destination_uri: with no association identifier only: pick the association whose
             ``DestinationURI`` equals this (e.g. the knowledge base's ARN; may be a token).
         :param rerun_token: any string; change it to run the job again with an unchanged configuration.
+        :param provider: the :class:`ExecutionProvider` (of this stack) that serves this execution.
 
         :default: - ``data_integration_association_identifier``: none; the provider finds the data
             integration's only association at deploy (ListDataIntegrationAssociations), so the association's
             consumer (e.g. a knowledge base) must exist first: add a dependency on it.
             ``destination_uri``: no filter; the data integration must have exactly one association.
             ``rerun_token``: none; only a change of target or configuration re-runs the job.
+            ``provider``: the stack's only ExecutionProvider if it has one (with two or more, name one);
+            otherwise the stack's default provider, created by the first execution that needs it.
         """
         super().__init__(scope, id)
         reference_id = _reference_id(data_integration_identifier)
@@ -129,18 +136,19 @@ class DataIntegrationAssociationExecution(Construct):
             rerun_token,
         )
         stack = Stack.of(self)
-        provider = ExecutionProvider.find(stack)
+        registry = StackExecutions.of(stack)
+        chosen = self._choose_provider(registry, provider)
         try:
             grant = grant_for(
                 properties[contract.DATA_INTEGRATION_IDENTIFIER],
                 data_integration_association_identifier,
-                provider.context if provider else ArnContext.of_stack(stack),
+                chosen.context if chosen else ArnContext.of_stack(stack),
                 is_unresolved,
                 data_integration_is_id=reference_id is not None,
             )
         except IdentifierError as error:
             raise self._error(error.problems) from error
-        other = provider.claimed_by(grant) if provider else None
+        other = registry.claimed_by(grant)
         if other is not None:
             raise self._error(
                 [
@@ -150,9 +158,10 @@ class DataIntegrationAssociationExecution(Construct):
                     f"wins), so configure each association with one execution only"
                 ]
             )
-        # Only now, with valid input, may the first execution of a stack create the provider.
-        provider = provider or ExecutionProvider.of(stack)
-        provider.grant(grant, self)
+        # Only now, with valid input, may the first execution of a stack create the default provider.
+        provider = chosen or _default_provider(stack, registry)
+        provider.grant(grant)
+        registry.claim(grant, self)
         self._provider = provider
         #: The ``Custom::DataIntegrationAssociationExecution`` resource.
         self.resource = CustomResource(
@@ -164,7 +173,7 @@ class DataIntegrationAssociationExecution(Construct):
             properties=properties,
             pascal_case_properties=False,
         )
-        provider.executions.append(cast("CfnResource", self.resource.node.default_child))
+        registry.executions.append(cast("CfnResource", self.resource.node.default_child))
 
     @property
     def attr_data_integration_arn(self) -> str:
@@ -183,14 +192,46 @@ class DataIntegrationAssociationExecution(Construct):
 
     @property
     def provider_function(self) -> lambda_.IFunction:
-        """The stack's provider function, shared by every execution in the stack (e.g. for alarms).
+        """The provider function that serves this execution, shared with the others it serves (e.g. for alarms)."""
+        function: lambda_.IFunction = self._provider.function
+        return function
 
-        Its role is immutable: the provider's inline policy already holds all it needs.
-        """
-        return self._provider.function
+    @property
+    def provider(self) -> ExecutionProvider:
+        """The provider that serves this execution."""
+        return self._provider
 
-    def _error(self, problems: list[str]) -> ValueError:
-        return ValueError(f"DataIntegrationAssociationExecution '{self.node.path}': {'; '.join(problems)}")
+    def _choose_provider(
+        self, registry: StackExecutions, provider: ExecutionProvider | None
+    ) -> ExecutionProvider | None:
+        """The named provider, or the stack's only explicit one; None means the default provider."""
+        if provider is not None:
+            if not isinstance(provider, ExecutionProvider):
+                raise self._error(
+                    [f"provider: {provider!r} is a {type(provider).__name__}; expected an ExecutionProvider or None"]
+                )
+            if Stack.of(provider) is not Stack.of(self):
+                raise self._error(
+                    [
+                        f"provider: ExecutionProvider '{provider.node.path}' is in stack "
+                        f"'{Stack.of(provider).node.path}', not in this execution's stack "
+                        f"'{Stack.of(self).node.path}'; a custom resource can only use a provider of its own stack, "
+                        f"so create an ExecutionProvider in this stack"
+                    ]
+                )
+            return provider
+        if len(registry.providers) > 1:
+            paths = ", ".join(f"'{p.node.path}'" for p in registry.providers)
+            raise self._error(
+                [
+                    f"provider: this stack has {len(registry.providers)} ExecutionProviders ({paths}); "
+                    f"name the one for this execution with provider="
+                ]
+            )
+        return registry.providers[0] if registry.providers else None
+
+    def _error(self, problems: list[str]) -> ValidationError:
+        return ValidationError("DataIntegrationAssociationExecution", self.node.path, problems)
 
     def _properties(
         self,
@@ -241,3 +282,20 @@ class DataIntegrationAssociationExecution(Construct):
         except contract.ContractError as error:
             raise self._error(error.problems) from error
         return properties
+
+
+def _default_provider(stack: Stack, registry: StackExecutions) -> ExecutionProvider:
+    """The stack's default provider, created on first use under its well-known id."""
+    if registry.default_provider is not None:
+        return registry.default_provider
+    existing = stack.node.try_find_child(PROVIDER_ID)
+    if existing is not None:
+        raise ValidationError(
+            "Stack",
+            stack.node.path,
+            [
+                f"{stack.node.path}/{PROVIDER_ID} is taken by a {type(existing).__name__}; "
+                f"cdk-appintegrations keeps its default provider under that id"
+            ],
+        )
+    return DefaultExecutionProvider(stack, PROVIDER_ID)

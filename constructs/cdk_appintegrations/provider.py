@@ -1,25 +1,33 @@
-"""The provider: one Lambda function per stack serves every execution in it.
+"""``ExecutionProvider``: the Lambda function that serves a stack's executions, with what guardrails ask of it.
 
-One function, one role, one log group and one IAM statement for the associations,
-whatever the number of executions (plus one for ListDataIntegrationAssociations once
-an execution finds its association by lookup), so a stack adds exactly one
-CloudFormation resource per execution and stays far from CloudFormation's
-500-resource cap and IAM's policy size limit.
+One function, one role (or the platform's), one log group (or yours) and one IAM
+statement for the associations, whatever the number of executions it serves (plus one
+for ListDataIntegrationAssociations once an execution finds its association by
+lookup), so a stack adds exactly one CloudFormation resource per execution and stays
+far from CloudFormation's 500-resource cap and IAM's policy size limit.
+
+Without options it deploys in any account: no VPC, no reservation, no environment
+variable, a year of logs. Each option follows "yours, or one is created": a VPC (and
+a security group that allows only outbound HTTPS), a customer-managed key for the
+logs, a platform-owned role, a dead-letter queue, tracing, a reservation.
 """
 
 from __future__ import annotations
 
-from typing import cast
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import jsii
 from aws_cdk import (
     Acknowledgment,
-    CfnResource,
+    Annotations,
     Duration,
     IStableListProducer,
     Lazy,
     RemovalPolicy,
     Stack,
+    Token,
     Validations,
 )
 from aws_cdk import aws_iam as iam
@@ -27,10 +35,30 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
-from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION, UPDATE_ACTION
+from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION, RESOURCE_TYPE, UPDATE_ACTION
 from .bundling import handler_code
-from .permissions import LIST_REASON, ArnContext, Grant, PolicyPlan, Sizes, plan_resources
+from .errors import ValidationError
+from .permissions import LIST_REASON, ArnContext, Grant, PolicyPlan, Sizes, flatten_cfn_reference, plan_resources
+from .provider_statements import Wildcard, as_text, log_key_statement, option_statements, readable_statements
+from .stack_executions import DEFAULT_LANES, LANES_CONTEXT_KEY, StackExecutions, lanes_of
 
+if TYPE_CHECKING:
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sqs as sqs
+
+__all__ = [
+    "DEFAULT_LANES",
+    "FUNCTION_TIMEOUT",
+    "LANES_CONTEXT_KEY",
+    "LOG_RETENTION",
+    "PROVIDER_ID",
+    "SERVICE_TIMEOUT",
+    "ExecutionProvider",
+    "lanes_of",
+]
+
+#: The construct id of a stack's default provider (created by the first execution that names none).
 PROVIDER_ID = "AppIntegrationsExecutionProvider"
 #: The handler retries a throttled call until this deadline (minus one attempt and the
 #: response), so it is the longest an execution waits for its turn under a rate limit.
@@ -40,8 +68,19 @@ FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_S)
 #: (say, it fails to import) then fails the stack well before CloudFormation's default hour.
 SERVICE_TIMEOUT = Duration.minutes(2 * FUNCTION_TIMEOUT.to_minutes() + 1)
 MEMORY_MB = 256
-LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+#: One year: Control Tower's CT.CLOUDWATCH.PR.2 asks for at least that (or no expiry).
+LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 RUNTIME = lambda_.Runtime.PYTHON_3_14
+#: CDK's context key for ``iam.Role.customize_roles``.
+CUSTOMIZE_ROLES_CONTEXT_KEY = "@aws-cdk/iam:customizeRoles"
+_WS1004 = "WS1004"
+#: Why cfn-lint-serverless's WS1004 is suppressed on the function (in its template Metadata).
+WS1004_REASON = (
+    "WS1004 looks for a log group named /aws/lambda/<function name>; this function logs to its own log group "
+    "through LoggingConfig, which has a retention, so the rule misfires."
+)
+_FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_KIND = "ExecutionProvider"
 
 
 @jsii.implements(IStableListProducer)
@@ -56,234 +95,441 @@ class _ResourceList:
 
 
 @jsii.implements(IValidation)
-class _AcknowledgeWildcards:
-    """Records a cdk-nag acknowledgement for each wildcard the final statement holds, and no other.
+class _FinishPermissions:
+    """Once the tree is complete: acknowledge the real wildcards, and tell whoever owns the role what it needs.
 
     Validation runs after every construct (and every Aspect) has been added and
-    before the templates are written, which is the first moment the final list is
-    known; acknowledging earlier would leave stale entries behind when the list
-    collapses further.
+    before the templates are written, which is the first moment the final
+    association list is known; acknowledging earlier would leave stale entries
+    behind when the list collapses further. It is also the moment to hand the final
+    statements, as text, to a role that will not carry them in the template: a
+    warning that names every action and resource, and CDK's policy report under
+    ``Role.customize_roles``.
     """
 
     def __init__(self, provider: ExecutionProvider) -> None:
         self._provider = provider
-        self._done: set[str] = set()
+        self._acknowledged: set[str] = set()
+        self._reported = False
 
     def validate(self) -> list[str]:
+        provider = self._provider
         try:
-            plan = self._provider.plan()
+            plan = provider.plan()
         except ValueError as error:
             return [str(error)]
-        for resource, reason in plan.wildcard_reasons.items():
-            rule = f"AwsSolutions::AwsSolutions-IAM5[{plan.sizes.nag_finding(resource)}]"
-            if rule not in self._done:
-                Validations.of(self._provider.role).acknowledge(Acknowledgment(id=rule, reason=reason))
-                self._done.add(rule)
+        holder = provider.policy_holder
+        if holder is not None:
+            reasons: dict[str, list[str]] = {}
+            for resource, reason in plan.wildcard_reasons.items():
+                reasons.setdefault(plan.sizes.nag_finding(resource), []).append(reason)
+            resolve = Stack.of(provider).resolve
+            for wildcard in provider.wildcards:
+                finding = "Resource::" + flatten_cfn_reference(resolve(wildcard.resource))
+                reasons.setdefault(finding, []).append(wildcard.reason)
+            for finding, why in reasons.items():  # one finding per distinct resource, whichever statements hold it
+                self._acknowledge(holder, finding, " ".join(why))
+        if not self._reported:
+            self._reported = True
+            provider.report_statements()
         return []
 
-
-#: Context key: how many executions of one stack CloudFormation may run at once.
-LANES_CONTEXT_KEY = "cdk-appintegrations:maxConcurrentExecutions"
-#: Ten: with CloudFormation's few seconds per custom resource, ten lanes keep up with an
-#: account rate of about 2 requests/s (Amazon Connect's API default) while holding the
-#: provider's concurrency, and the retries a rate limit causes, to ten.
-DEFAULT_LANES = 10
-
-
-def lanes_of(stack: Stack) -> int:
-    """The stack's lane count from the CDK context, checked."""
-    value = stack.node.try_get_context(LANES_CONTEXT_KEY)
-    if value is None:
-        return DEFAULT_LANES
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)  # -c on the command line gives a string
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"context {LANES_CONTEXT_KEY!r} is {value!r}; expected a whole number of at least 1 "
-            f"(the default is {DEFAULT_LANES})"
-        )
-    return value
-
-
-def _dependency_order(executions: list[CfnResource]) -> list[CfnResource]:
-    """The executions in an order that every declared dependency respects (dependencies first).
-
-    Chaining lanes along this order only ever makes an execution wait for one that
-    comes earlier in it, so the lanes cannot close a cycle with the dependencies the
-    user declared (``add_dependency``, ``DependsOn``), whatever the creation order.
-    """
-    wanted = {execution.node.path for execution in executions}
-    order: list[CfnResource] = []
-    seen: set[str] = set()
-    for root in executions:
-        stack: list[tuple[CfnResource, bool]] = [(root, False)]
-        while stack:
-            resource, expanded = stack.pop()
-            path = resource.node.path
-            if expanded:
-                if path in wanted:
-                    order.append(resource)
-                continue
-            if path in seen:
-                continue
-            seen.add(path)
-            stack.append((resource, True))
-            dependencies = [d for d in resource.obtain_dependencies() if isinstance(d, CfnResource)]
-            stack.extend((dependency, False) for dependency in reversed(dependencies))
-    return order
-
-
-@jsii.implements(IValidation)
-class _ChainLanes:
-    """Chains the stack's executions into lanes with DependsOn, once, when the tree is complete.
-
-    CloudFormation starts every resource whose dependencies are met at once, so a
-    stack of N executions would call AppIntegrations N times at once and be throttled
-    into failure. In k lanes, at most k run at a time, and no resource is added.
-    Validation runs after CDK has turned construct dependencies into resource ones,
-    which the ordering needs.
-    """
-
-    def __init__(self, provider: ExecutionProvider) -> None:
-        self._provider = provider
-        self._tails: list[CfnResource | None] = []
-        self._chained: set[str] = set()
-
-    def validate(self) -> list[str]:
-        """Chain every execution not chained yet (a second synth may follow new executions)."""
-        try:
-            lanes = lanes_of(Stack.of(self._provider))
-        except ValueError as error:
-            return [str(error)]
-        if not self._tails:
-            self._tails = [None] * lanes
-        for execution in _dependency_order(self._provider.executions):
-            path = execution.node.path
-            if path in self._chained:
-                continue
-            lane = len(self._chained) % len(self._tails)
-            previous = self._tails[lane]
-            if previous is not None:
-                execution.add_resource_dependency(previous)
-            self._tails[lane] = execution
-            self._chained.add(path)
-        return []
+    def _acknowledge(self, holder: Construct, finding: str, reason: str) -> None:
+        rule = f"AwsSolutions::AwsSolutions-IAM5[{finding}]"
+        if rule not in self._acknowledged:
+            Validations.of(holder).acknowledge(Acknowledgment(id=rule, reason=reason))
+            self._acknowledged.add(rule)
 
 
 class ExecutionProvider(Construct):
-    """The stack's singleton provider; executions find it with :meth:`of`.
+    """The Lambda function behind the stack's executions, configurable for locked-down accounts.
 
-    The log group is kept when it leaves the stack (``RemovalPolicy.RETAIN``): a
-    failed first deployment rolls back by deleting everything it created, and the log
-    that explains the failure must outlive that. Its one-month retention still bounds
-    what is kept; only the empty group remains after that.
+    Create one before the executions of a stack to choose its network, keys, role and
+    limits; every execution of the stack then uses it (or pass ``provider=`` to each
+    execution when a stack has several). Without one, the first execution creates a
+    default provider with no options.
+
+    The log group it creates is kept when it leaves the stack (``RemovalPolicy.RETAIN``):
+    a failed first deployment rolls back by deleting everything it created, and the log
+    that explains the failure must outlive that. Its retention still bounds what is kept.
+
+    Example::
+
+        provider = ExecutionProvider(
+            stack, "Provider",
+            vpc=vpc, vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            log_encryption_key=key, dead_letter_queue=queue, tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=5,
+        )
+        DataIntegrationAssociationExecution(stack, "Sync", provider=provider, ...)
     """
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
-        super().__init__(scope, construct_id)
-        self._grants: set[Grant] = set()
-        #: The stack's execution resources, in creation order (see ``_ChainLanes``).
-        self.executions: list[CfnResource] = []
-        self._plan: tuple[int, PolicyPlan] | None = None
-        self._sizes = Sizes(Stack.of(self).resolve)
-        # Literal associations already configured in this stack, by (data integration id, association id).
-        self._claims: dict[tuple[str, str], list[tuple[ArnContext, Construct]]] = {}
-        self.context = ArnContext.of_stack(Stack.of(self))
+    _is_default = False
 
-        self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
-        write_logs = iam.PolicyStatement(
-            sid="WriteOwnLogs",
-            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[self.log_group.log_group_arn],
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        role: iam.IRole | None = None,
+        log_group: logs.ILogGroup | None = None,
+        log_encryption_key: kms.IKey | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        environment_encryption: kms.IKey | None = None,
+        reserved_concurrent_executions: int | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+        tracing: lambda_.Tracing | None = None,
+        function_name: str | None = None,
+    ) -> None:
+        """Create the provider; raises :class:`ValidationError` naming the construct path if an option is invalid.
+
+        :param scope: the parent construct (any construct in the stack).
+        :param id: the construct id.
+        :param vpc: the VPC to run the function in. Its subnets must reach the AppIntegrations endpoint and
+            Amazon S3 (the CloudFormation response URL): see the README.
+        :param vpc_subnets: which of the VPC's subnets (only with ``vpc``).
+        :param security_groups: the function's security groups (only with ``vpc``).
+        :param role: the function's execution role, e.g. one the platform team created. A role the construct
+            may change (``iam.Role``, or ``Role.from_role_arn(...)`` with ``mutable=True``) gets the provider's
+            statements in an attached policy that the function waits for; a role it may not change
+            (``mutable=False``, or any role under ``Role.customize_roles``) gets nothing, and synth warns with
+            every action and resource it must allow.
+        :param log_group: the function's log group. The role may write to it; no group is created.
+        :param log_encryption_key: the key for the created log group; its key policy gets a statement that
+            lets CloudWatch Logs of the stack's account and Region use it (not with ``log_group``).
+        :param log_retention: the created log group's retention (not with ``log_group``).
+        :param environment_encryption: the key for the function's environment (it has no variables).
+        :param reserved_concurrent_executions: concurrency reserved for the function; the stack's lanes never
+            exceed it. It comes out of the account's unreserved pool.
+        :param dead_letter_queue: where Lambda sends an invocation that failed all its asynchronous tries.
+            The role may send to it (and use its key, if it is KMS-encrypted).
+        :param tracing: X-Ray tracing for the function; the role may write traces.
+        :param function_name: the function's physical name.
+
+        :default: - ``vpc``: none, the function runs outside any VPC. ``vpc_subnets``: the VPC's private
+            subnets (CDK's default for a function). ``security_groups``: one is created that allows only
+            outbound HTTPS (443). ``role``: one is created, with one inline policy and no managed policy.
+            ``log_group``: one is created, kept on removal. ``log_encryption_key``: none (CloudWatch Logs'
+            own encryption). ``log_retention``: one year. ``environment_encryption``: none (Lambda's own
+            key). ``reserved_concurrent_executions``: none; a reservation fails in accounts whose Lambda
+            quota is reduced (for example to 10). ``dead_letter_queue``: none. ``tracing``: none.
+            ``function_name``: generated by CloudFormation.
+        """
+        path = f"{scope.node.path}/{id}" if scope.node.path else id
+        registry = StackExecutions.of(scope)
+        self._check_order(registry, path)
+        _check_options(
+            path,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
+            log_group=log_group,
+            log_encryption_key=log_encryption_key,
+            log_retention=log_retention,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            function_name=function_name,
         )
-        update_associations = iam.PolicyStatement(
-            sid="UpdateDataIntegrationAssociations",
-            actions=[UPDATE_ACTION],
-            resources=Lazy.list(_ResourceList(self)),
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        if self._is_default:
+            registry.default_provider = self
+        else:
+            registry.providers.append(self)
+        self.reserved_concurrent_executions = reserved_concurrent_executions
+        self._grants: set[Grant] = set()
+        self._plan: tuple[int, PolicyPlan] | None = None
+        self._sizes = Sizes(stack.resolve)
+        self.context = ArnContext.of_stack(stack)
+        #: The function's security groups (created or given); empty outside a VPC.
+        self.security_groups: list[ec2.ISecurityGroup] = list(security_groups or [])
+        subnet_ids: list[str] | None = None
+        if vpc is not None:
+            if not self.security_groups:
+                self.security_groups = [_https_only_security_group(self, vpc)]
+            subnet_ids = list(vpc.select_subnets(**_selection(vpc_subnets)).subnet_ids)
+        #: The function's log group: yours, or the one the provider created.
+        self.log_group: logs.ILogGroup = log_group or self._create_log_group(log_encryption_key, log_retention)
+
+        self._document = iam.PolicyDocument()
+        self._statements: list[iam.PolicyStatement] = [
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            ),
+            iam.PolicyStatement(
+                sid="UpdateDataIntegrationAssociations",
+                actions=[UPDATE_ACTION],
+                resources=Lazy.list(_ResourceList(self)),
+            ),
+        ]
+        options = option_statements(
+            stack,
+            subnet_ids=subnet_ids,
+            security_group_ids=[group.security_group_id for group in self.security_groups],
+            dead_letter_queue=dead_letter_queue,
+            tracing_on=tracing is not None and tracing != lambda_.Tracing.DISABLED,
+            environment_encryption=environment_encryption,
         )
-        self._policy = iam.PolicyDocument(statements=[write_logs, update_associations])
+        self._statements.extend(options.statements)
+        #: Wildcard resources of the statements other than the associations', with their reasons.
+        self.wildcards: list[Wildcard] = options.wildcards
         self._lists = False
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=cast("iam.IPrincipal", iam.ServicePrincipal("lambda.amazonaws.com")),
-            description="cdk-appintegrations provider: updates AppIntegrations data integration associations",
-            inline_policies={"ExecutionProvider": self._policy},
-        )
+
+        #: The function's execution role: yours, or the one the provider created.
+        self.role: iam.IRole = role or self._create_role()
+        #: The construct whose template resource holds the provider's statements (the created role, or the
+        #: policy attached to a mutable role); None when the role is not the construct's to change.
+        self.policy_holder: Construct | None = None
+        customize = self.node.try_get_context(CUSTOMIZE_ROLES_CONTEXT_KEY)
+        self._reports = customize is not None
+        function_role, policy = self._place_statements(created=role is None, customize=customize)
+
         self.function = lambda_.Function(
             self,
             "Function",
-            description="cdk-appintegrations: Custom::DataIntegrationAssociationExecution provider",
+            description=f"cdk-appintegrations: {RESOURCE_TYPE} provider",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler="index.handler",
             code=handler_code(),
             memory_size=MEMORY_MB,
             timeout=FUNCTION_TIMEOUT,
-            environment={"LOG_LEVEL": "INFO"},
             log_group=self.log_group,
-            # Referenced by ARN and immutable: the inline policy above is the whole of the
-            # provider's permissions, so there is no separate policy resource for the function
-            # to wait for, and its GetAtt on the role is all the ordering needed.
-            role=iam.Role.from_role_arn(self, "FunctionRole", self.role.role_arn, mutable=False),
+            # The provider's own statements (above) are the whole of its permissions, so CDK must
+            # not add its own to the role: it would drop them for a platform role anyway.
+            role=function_role,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=self.security_groups or None,
+            environment_encryption=environment_encryption,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            dead_letter_queue=dead_letter_queue,
+            tracing=tracing,
+            function_name=function_name,
         )
-        self.node.add_validation(_AcknowledgeWildcards(self))
-        self.node.add_validation(_ChainLanes(self))
+        if policy is not None:  # a VPC function is checked for its network-interface permissions at creation
+            self.function.node.add_dependency(policy)
+        cast("lambda_.CfnFunction", self.function.node.default_child).add_metadata(
+            "cfn-lint", {"config": {"ignore_checks": [_WS1004]}}
+        )
+        cast("lambda_.CfnFunction", self.function.node.default_child).add_metadata(
+            "cdk-appintegrations:suppressions", {_WS1004: WS1004_REASON}
+        )
+        self.node.add_validation(_FinishPermissions(self))
+
+    def _create_role(self) -> iam.IRole:
+        return iam.Role(
+            self,
+            "Role",
+            assumed_by=cast("iam.IPrincipal", iam.ServicePrincipal("lambda.amazonaws.com")),
+            description="cdk-appintegrations provider: updates AppIntegrations data integration associations",
+            # Empty while the role is built: under Role.customize_roles the role copies its inline
+            # policies into CDK's policy report right now, before the association list is known
+            # (the report would show a token); the final statements reach it in validation.
+            inline_policies={"ExecutionProvider": self._document},
+        )
+
+    def _place_statements(self, *, created: bool, customize: object) -> tuple[iam.IRole, iam.Policy | None]:
+        """Put the statements where the role will carry them; the role the function gets, and the policy to wait for.
+
+        The function always gets a view of the role that CDK may not change, so that the
+        statements here are the whole of its permissions whatever the role.
+        """
+        stack = Stack.of(self)
+        if created:
+            self._document.add_statements(*self._statements)
+            if customize is None:
+                self.policy_holder = cast("Construct", self.role)
+                # By ARN: the function's GetAtt on the role is all the ordering needed (a DependsOn on
+                # top of it is redundant, cfn-lint W3005).
+                return iam.Role.from_role_arn(self, "FunctionRole", self.role.role_arn, mutable=False), None
+            if isinstance(customize, dict) and customize.get("preventSynthesis") is False:
+                self.policy_holder = cast("Construct", self.role)  # the role is in the template too
+            # Under customize_roles the role's ARN may name no role yet, which from_role_arn cannot parse.
+            return cast("iam.Role", self.role).without_policy_updates(), None
+        if customize is not None:
+            # Under customize_roles every role is the platform's: nothing is attached, the report lists it all.
+            return self.role, None
+        policy = iam.Policy(self, "Policy", document=self._document)
+        self.role.attach_inline_policy(policy)
+        function_role = iam.Role.from_role_arn(self, "FunctionRole", self.role.role_arn, mutable=False)
+        if not stack.resolve(cast("iam.CfnPolicy", policy.node.default_child).roles):
+            # An immutable role ignores the attachment: nothing may be added to it.
+            self.node.try_remove_child("Policy")
+            return function_role, None
+        self._document.add_statements(*self._statements)
+        self.policy_holder = policy
+        return function_role, policy
+
+    def _create_log_group(self, key: kms.IKey | None, retention: logs.RetentionDays | None) -> logs.ILogGroup:
+        group = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=retention or LOG_RETENTION,
+            encryption_key=key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        if key is not None:
+            stack = Stack.of(self)
+            if not key.add_to_resource_policy(log_key_statement(stack)).statement_added:
+                Annotations.of(self).add_warning_v2(
+                    "cdk-appintegrations:logKeyPolicy",
+                    "log_encryption_key is an imported key, so its key policy cannot be changed here; it must let "
+                    f"CloudWatch Logs use it: {readable_statements([log_key_statement(stack)], stack.resolve)}",
+                )
+        return group
 
     @staticmethod
-    def find(stack: Stack) -> ExecutionProvider | None:
-        """The provider of ``stack``, if an execution has created it."""
-        existing = stack.node.try_find_child(PROVIDER_ID)
-        if existing is not None and not isinstance(existing, ExecutionProvider):
-            raise ValueError(
-                f"{stack.node.path}/{PROVIDER_ID} is taken by a {type(existing).__name__}; "
-                f"cdk-appintegrations keeps its provider under that id"
+    def _check_order(registry: StackExecutions, path: str) -> None:
+        default = registry.default_provider
+        if default is not None:
+            raise ValidationError(
+                _KIND,
+                path,
+                [
+                    f"executions of this stack already use the default provider '{default.node.path}', created by "
+                    f"the first execution that named no provider; create the ExecutionProvider before the "
+                    f"executions, so that they use it"
+                ],
             )
-        return existing
-
-    @staticmethod
-    def of(stack: Stack) -> ExecutionProvider:
-        """The provider of ``stack``, created on first use."""
-        return ExecutionProvider.find(stack) or ExecutionProvider(stack, PROVIDER_ID)
 
     @property
     def service_token(self) -> str:
         return self.function.function_arn
 
-    def claimed_by(self, grant: Grant) -> Construct | None:
-        """The execution that already configures this grant's association, if any.
-
-        Only literal associations can be compared at synth: a lookup or a token is
-        known only at deploy. Environments compare as equal when one is unknown
-        (an env-agnostic stack's plain ids against an ARN).
-        """
-        if grant.is_lookup or grant.has_tokens:
-            return None
-        key = (grant.data_integration_id, grant.association_id or "")
-        return next((owner for ctx, owner in self._claims.get(key, []) if ctx.may_equal(grant.context)), None)
-
-    def grant(self, grant: Grant, owner: Construct) -> None:
-        """Add an execution's needs to the provider's IAM statements; ``owner`` is named by :meth:`claimed_by`."""
+    def grant(self, grant: Grant) -> None:
+        """Add an execution's needs to the provider's IAM statements."""
         self._grants.add(grant)
-        if not grant.is_lookup and not grant.has_tokens:
-            self._claims.setdefault((grant.data_integration_id, grant.association_id or ""), []).append(
-                (grant.context, owner)
-            )
         if grant.is_lookup and not self._lists:
             self._allow_lookups()
 
     def _allow_lookups(self) -> None:
-        """``ListDataIntegrationAssociations`` in a statement of its own, only in a stack that resolves by lookup."""
+        """``ListDataIntegrationAssociations`` in a statement of its own, only once an execution looks up."""
         self._lists = True
-        self._policy.add_statements(
-            iam.PolicyStatement(sid="FindDataIntegrationAssociations", actions=[LIST_ACTION], resources=["*"])
-        )
-        Validations.of(self.role).acknowledge(
-            Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]", reason=LIST_REASON)
-        )
+        statement = iam.PolicyStatement(sid="FindDataIntegrationAssociations", actions=[LIST_ACTION], resources=["*"])
+        self._statements.append(statement)
+        self.wildcards.insert(0, Wildcard("*", LIST_REASON))
+        if self.policy_holder is not None:
+            self._document.add_statements(statement)
 
     def plan(self) -> PolicyPlan:
         """The statement's resources for the executions registered so far (grants only ever grow)."""
         if self._plan is None or self._plan[0] != len(self._grants):
             self._plan = (len(self._grants), plan_resources(self._grants, sizes=self._sizes))
         return self._plan[1]
+
+    def required_statements(self) -> list[dict[str, Any]]:
+        """Every statement the role must allow, as JSON whose resources are text (intrinsics in Fn::Sub notation)."""
+        final = [
+            statement
+            if statement.sid != "UpdateDataIntegrationAssociations"
+            else iam.PolicyStatement(
+                sid=statement.sid,
+                actions=[UPDATE_ACTION],
+                resources=[resource.render() for resource in self.plan().resources],
+            )
+            for statement in self._statements
+        ]
+        return readable_statements(final, Stack.of(self).resolve)
+
+    def report_statements(self) -> None:
+        """Hand the final statements to a role that will not carry them: a warning, and the policy report."""
+        if self.policy_holder is not None and not self._reports:
+            return
+        required = self.required_statements()
+        if self._reports:  # customize_roles: CDK's report reads what is added to the (precreated) role
+            for statement in required:
+                self.role.add_to_principal_policy(iam.PolicyStatement.from_json(statement))
+        if self.policy_holder is None:
+            Annotations.of(self).add_warning_v2(
+                "cdk-appintegrations:roleNotChanged",
+                f"the role {as_text(Stack.of(self).resolve(self.role.role_arn))!r} is not this construct's to "
+                f"change, so it gets no policy here; it must allow: {required}",
+            )
+
+
+class DefaultExecutionProvider(ExecutionProvider):
+    """The provider a stack's first execution creates when it names none and the stack has no explicit one."""
+
+    _is_default = True
+
+
+_SELECTION_FIELDS = (
+    "availability_zones",
+    "one_per_az",
+    "subnet_filters",
+    "subnet_group_name",
+    "subnets",
+    "subnet_type",
+)
+
+
+def _selection(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
+    """``select_subnets`` takes the selection's fields as keywords in Python."""
+    if selection is None:
+        return {}
+    return {name: value for name in _SELECTION_FIELDS if (value := getattr(selection, name, None)) is not None}
+
+
+def _https_only_security_group(scope: Construct, vpc: ec2.IVpc) -> ec2.ISecurityGroup:
+    """A group that lets the function reach AppIntegrations and the response URL, and nothing else."""
+    from aws_cdk import aws_ec2 as ec2
+
+    group = ec2.SecurityGroup(
+        scope,
+        "SecurityGroup",
+        vpc=vpc,
+        description="cdk-appintegrations provider: outbound HTTPS only (AppIntegrations, CloudFormation response URL)",
+        allow_all_outbound=False,
+    )
+    group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AppIntegrations and Amazon S3")
+    return group
+
+
+def _check_options(
+    path: str,
+    *,
+    vpc: object,
+    vpc_subnets: object,
+    security_groups: Sequence[object] | None,
+    log_group: object,
+    log_encryption_key: object,
+    log_retention: object,
+    reserved_concurrent_executions: object,
+    function_name: object,
+) -> None:
+    """Every problem with the options at once, before anything is added to the tree."""
+    problems: list[str] = []
+    if vpc is None:
+        for name, value in (("vpc_subnets", vpc_subnets), ("security_groups", security_groups)):
+            if value:
+                problems.append(f"{name} is given without vpc; give the VPC the function runs in, or leave {name} out")
+    if log_group is not None:
+        for name, value in (("log_encryption_key", log_encryption_key), ("log_retention", log_retention)):
+            if value is not None:
+                problems.append(
+                    f"{name} is given with log_group; they configure the log group the provider creates, so set "
+                    f"them on your own log group instead"
+                )
+    reserved = reserved_concurrent_executions
+    if (
+        reserved is not None
+        and not (isinstance(reserved, int | float) and Token.is_unresolved(reserved))
+        and (isinstance(reserved, bool) or not isinstance(reserved, int) or reserved < 1)
+    ):
+        problems.append(
+            f"reserved_concurrent_executions: {reserved!r} is not allowed; expected a whole number of at least 1, "
+            f"or None for no reservation"
+        )
+    if (
+        function_name is not None
+        and not (isinstance(function_name, str) and Token.is_unresolved(function_name))
+        and (not isinstance(function_name, str) or not _FUNCTION_NAME.match(function_name))
+    ):
+        problems.append(f"function_name: {function_name!r} is not allowed; expected 1-64 letters, digits, '-' or '_'")
+    if problems:
+        raise ValidationError(_KIND, path, problems)

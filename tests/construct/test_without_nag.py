@@ -12,7 +12,6 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
-from cdk_appintegrations.provider import ExecutionProvider
 
 from tests.construct import stacks
 from tests.construct.templates import only, update_resources
@@ -23,8 +22,8 @@ FIRST = "assoc-before-first-plan"
 LATER = "assoc-after-first-plan"
 
 
-def _execution(stack: cdk.Stack, construct_id: str, association: str) -> None:
-    DataIntegrationAssociationExecution(
+def _execution(stack: cdk.Stack, construct_id: str, association: str) -> DataIntegrationAssociationExecution:
+    return DataIntegrationAssociationExecution(
         stack,
         construct_id,
         data_integration_identifier="di-late",
@@ -39,9 +38,7 @@ def late_grant_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[
     outdir: Path = tmp_path_factory.mktemp("late-grant")
     app = stacks.new_app(outdir, nag=False)
     stack = cdk.Stack(app, "LateGrant", env=stacks.ENV)
-    _execution(stack, "First", FIRST)
-    provider = ExecutionProvider.find(stack)
-    assert provider is not None
+    provider = _execution(stack, "First", FIRST).provider
     planned_first = [resource.text for resource in provider.plan().resources]
     _execution(stack, "Later", LATER)
     template = app.synth().get_stack_by_name("LateGrant").template

@@ -1,0 +1,186 @@
+"""What holds for a whole stack, whatever the number of providers in it.
+
+Two rules are the stack's, not a provider's: one association is configured by one
+execution (two would race at deploy), and the executions are chained into lanes so
+that CloudFormation, which starts every ready resource at once, never runs more than
+``maxConcurrentExecutions`` of them together. Both must count every execution of
+the stack, so they live in one hidden construct per stack, :class:`StackExecutions`,
+which also knows the stack's providers and which one an execution gets by default.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jsii
+from aws_cdk import Annotations, CfnResource, Stack
+from constructs import Construct, IValidation
+
+from .errors import ValidationError
+from .permissions import ArnContext, Grant
+
+if TYPE_CHECKING:
+    from .provider import ExecutionProvider
+
+REGISTRY_ID = "AppIntegrationsExecutions"
+#: Context key: how many executions of one stack CloudFormation may run at once.
+LANES_CONTEXT_KEY = "cdk-appintegrations:maxConcurrentExecutions"
+#: Ten: with CloudFormation's few seconds per custom resource, ten lanes keep up with an
+#: account rate of about 2 requests/s (Amazon Connect's API default) while holding the
+#: provider's concurrency, and the retries a rate limit causes, to ten.
+DEFAULT_LANES = 10
+
+
+def lanes_of(stack: Stack) -> int:
+    """The stack's lane count from the CDK context, checked."""
+    value = stack.node.try_get_context(LANES_CONTEXT_KEY)
+    if value is None:
+        return DEFAULT_LANES
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # -c on the command line gives a string
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(
+            "Stack",
+            stack.node.path,
+            [
+                f"context {LANES_CONTEXT_KEY!r} is {value!r}; expected a whole number of at least 1 "
+                f"(the default is {DEFAULT_LANES})"
+            ],
+        )
+    return value
+
+
+def _dependency_order(executions: list[CfnResource]) -> list[CfnResource]:
+    """The executions in an order that every declared dependency respects (dependencies first).
+
+    Chaining lanes along this order only ever makes an execution wait for one that
+    comes earlier in it, so the lanes cannot close a cycle with the dependencies the
+    user declared (``add_dependency``, ``DependsOn``), whatever the creation order.
+    """
+    wanted = {execution.node.path for execution in executions}
+    order: list[CfnResource] = []
+    seen: set[str] = set()
+    for root in executions:
+        stack: list[tuple[CfnResource, bool]] = [(root, False)]
+        while stack:
+            resource, expanded = stack.pop()
+            path = resource.node.path
+            if expanded:
+                if path in wanted:
+                    order.append(resource)
+                continue
+            if path in seen:
+                continue
+            seen.add(path)
+            stack.append((resource, True))
+            dependencies = [d for d in resource.obtain_dependencies() if isinstance(d, CfnResource)]
+            stack.extend((dependency, False) for dependency in reversed(dependencies))
+    return order
+
+
+@jsii.implements(IValidation)
+class _ChainLanes:
+    """Chains the stack's executions into lanes with DependsOn, once, when the tree is complete.
+
+    CloudFormation starts every resource whose dependencies are met at once, so a
+    stack of N executions would call AppIntegrations N times at once and be throttled
+    into failure. In k lanes, at most k run at a time, and no resource is added.
+    Validation runs after CDK has turned construct dependencies into resource ones,
+    which the ordering needs. A provider with reserved concurrency caps the lanes: more
+    executions at once than the function may run would only queue in Lambda.
+    """
+
+    def __init__(self, registry: StackExecutions) -> None:
+        self._registry = registry
+        self._tails: list[CfnResource | None] = []
+        self._chained: set[str] = set()
+
+    def validate(self) -> list[str]:
+        """Chain every execution not chained yet (a second synth may follow new executions)."""
+        if not self._tails:
+            try:
+                self._tails = [None] * self._registry.lanes()
+            except ValidationError as error:
+                return [str(error)]
+        for execution in _dependency_order(self._registry.executions):
+            path = execution.node.path
+            if path in self._chained:
+                continue
+            lane = len(self._chained) % len(self._tails)
+            previous = self._tails[lane]
+            if previous is not None:
+                execution.add_resource_dependency(previous)
+            self._tails[lane] = execution
+            self._chained.add(path)
+        return []
+
+
+class StackExecutions(Construct):
+    """The stack's executions, their claims on associations, its providers and its lanes (no resources)."""
+
+    def __init__(self, stack: Stack) -> None:
+        super().__init__(stack, REGISTRY_ID)
+        self._stack = stack
+        #: Every execution resource of the stack, in creation order (see ``_ChainLanes``).
+        self.executions: list[CfnResource] = []
+        #: Explicit providers, in creation order; the default one is kept apart.
+        self.providers: list[ExecutionProvider] = []
+        self.default_provider: ExecutionProvider | None = None
+        # Literal associations already configured, by (data integration id, association id).
+        self._claims: dict[tuple[str, str], list[tuple[ArnContext, Construct]]] = {}
+        self.node.add_validation(_ChainLanes(self))
+
+    @staticmethod
+    def of(scope: Construct) -> StackExecutions:
+        """The registry of ``scope``'s stack, created on first use."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(REGISTRY_ID)
+        if existing is None:
+            return StackExecutions(stack)
+        if not isinstance(existing, StackExecutions):
+            raise ValidationError(
+                "Stack",
+                stack.node.path,
+                [
+                    f"{stack.node.path}/{REGISTRY_ID} is taken by a {type(existing).__name__}; "
+                    f"cdk-appintegrations keeps its stack-wide state under that id"
+                ],
+            )
+        return existing
+
+    def lanes(self) -> int:
+        """The context's lanes, capped by the smallest reserved concurrency of the stack's providers."""
+        lanes = lanes_of(self._stack)
+        providers = [*self.providers, *([self.default_provider] if self.default_provider else [])]
+        reserved = [(p.reserved_concurrent_executions, p) for p in providers if p.reserved_concurrent_executions]
+        if not reserved:
+            return lanes
+        cap, provider = min(reserved, key=lambda pair: pair[0] or 0)
+        if cap is not None and cap < lanes:
+            if self._stack.node.try_get_context(LANES_CONTEXT_KEY) is not None:
+                Annotations.of(self._stack).add_warning_v2(
+                    "cdk-appintegrations:lanesCapped",
+                    f"context {LANES_CONTEXT_KEY!r} asks for {lanes} lanes, but ExecutionProvider "
+                    f"'{provider.node.path}' reserves {cap} concurrent executions; the stack uses {cap} lanes",
+                )
+            return cap
+        return lanes
+
+    def claimed_by(self, grant: Grant) -> Construct | None:
+        """The execution that already configures this grant's association, if any.
+
+        Only literal associations can be compared at synth: a lookup or a token is
+        known only at deploy. Environments compare as equal when one is unknown
+        (an env-agnostic stack's plain ids against an ARN).
+        """
+        if grant.is_lookup or grant.has_tokens:
+            return None
+        key = (grant.data_integration_id, grant.association_id or "")
+        return next((owner for ctx, owner in self._claims.get(key, []) if ctx.may_equal(grant.context)), None)
+
+    def claim(self, grant: Grant, owner: Construct) -> None:
+        """Record that ``owner`` configures this grant's association (see :meth:`claimed_by`)."""
+        if not grant.is_lookup and not grant.has_tokens:
+            self._claims.setdefault((grant.data_integration_id, grant.association_id or ""), []).append(
+                (grant.context, owner)
+            )
