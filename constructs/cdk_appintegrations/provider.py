@@ -313,6 +313,13 @@ class ExecutionProvider(Construct):
         )
         if policy is not None:  # a VPC function is checked for its network-interface permissions at creation
             self.function.node.add_dependency(policy)
+        if role is None and self.policy_holder is not None and customize is not None:
+            # customize_roles with preventSynthesis false: the role is in the template, but CDK's roleArn
+            # names the precreated role, which has no name here ("arn:...:role"); use the real one.
+            role_resource = cast("iam.CfnRole", self.role.node.default_child)
+            cast("lambda_.CfnFunction", self.function.node.default_child).add_property_override(
+                "Role", role_resource.attr_arn
+            )
         cast("lambda_.CfnFunction", self.function.node.default_child).add_metadata(
             "cfn-lint", {"config": {"ignore_checks": [_WS1004]}}
         )

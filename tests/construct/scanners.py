@@ -73,7 +73,7 @@ def checkov(template: Path) -> list[Finding]:
 @functools.cache
 def _guard_package() -> Path:
     """The cfnguard wheel's jsii package, unpacked once: the cfn-guard binary and the Control Tower rules."""
-    import cdklabs.cdk_validator_cfnguard as validator  # type: ignore[import-untyped]
+    import cdklabs.cdk_validator_cfnguard as validator
 
     [bundle] = (Path(validator.__file__).parent / "_jsii").glob("*.jsii.tgz")
     target = Path(tempfile.mkdtemp(prefix="cfnguard-"))
@@ -84,13 +84,15 @@ def _guard_package() -> Path:
     return target / "package"
 
 
+_GUARD_OUTPUT = ("--output-format", "json", "--show-summary", "none")
+
+
 def control_tower(template: Path) -> list[Finding]:
     package = _guard_package()
     binary = package / "bin" / "ubuntu" / platform.machine() / "cfn-guard"
     rules = package / "rules" / "control-tower" / "cfn-guard"
     result = subprocess.run(
-        [str(binary), "validate", "--data", str(template), "--rules", str(rules)]
-        + ["--output-format", "json", "--show-summary", "none"],
+        [str(binary), "validate", "--data", str(template), "--rules", str(rules), *_GUARD_OUTPUT],
         capture_output=True,
         text=True,
         check=False,

@@ -153,7 +153,7 @@ def test_provider_function_configuration(main_app: Synthesized) -> None:
     assert props["Handler"] == "index.handler"
     assert props["MemorySize"] == 256
     assert "Environment" not in props  # no variable is needed, so none is set (checkov CKV_AWS_173 passes)
-    assert "KmsKeyArn" not in props and "VpcConfig" not in props and "ReservedConcurrentExecutions" not in props
+    assert not {"KmsKeyArn", "VpcConfig", "ReservedConcurrentExecutions", "TracingConfig"} & props.keys()
     assert props["LoggingConfig"] == {"LogGroup": {"Ref": log_group_name}}
     assert props["Role"] == {"Fn::GetAtt": [role_name, "Arn"]}
     assert "DependsOn" not in function  # the GetAtt already orders it after the role

@@ -1,0 +1,129 @@
+"""``iam.Role.customize_roles`` in each of its modes: synth completes, and CDK's policy report lists real resources.
+
+Under customize_roles the platform team creates the roles from CDK's report, so the
+report must say exactly what the provider needs: the association ARNs as text, not
+``#{Token[...]}``. One app, one stack per mode (CDK writes one report per app).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+
+from tests.construct import stacks
+
+pytestmark = pytest.mark.construct
+
+MODES: dict[str, dict[str, Any]] = {
+    "MappedPrevented": {"use_precreated_roles": True, "prevent_synthesis": True},
+    "MappedSynthesized": {"use_precreated_roles": True, "prevent_synthesis": False},
+    "UnmappedSynthesized": {"use_precreated_roles": False, "prevent_synthesis": False},
+}
+#: No role name and synthesis prevented: CDK itself stops the synth and asks for the name (in its own app).
+UNMAPPED_PREVENTED = "UnmappedPrevented"
+ROLE_NAME = "platform-appintegrations-provider"
+
+
+def _build(outdir: Path, modes: dict[str, dict[str, Any]]) -> cdk.App:
+    app = stacks.new_app(outdir, nag=False)
+    for name, mode in modes.items():
+        stack = cdk.Stack(app, name, env=stacks.ENV)
+        iam.Role.customize_roles(
+            stack,
+            prevent_synthesis=mode["prevent_synthesis"],
+            use_precreated_roles={f"{name}/AppIntegrationsExecutionProvider/Role": ROLE_NAME}
+            if mode["use_precreated_roles"]
+            else None,
+        )
+        DataIntegrationAssociationExecution(
+            stack,
+            "Known",
+            data_integration_identifier="di-1",
+            data_integration_association_identifier="assoc-1",
+            execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
+        )
+        DataIntegrationAssociationExecution(
+            stack,
+            "Lookup",
+            data_integration_identifier="di-2",
+            execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
+        )
+    return app
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[cdk.cx_api.CloudAssembly, dict[str, Any]]:
+    outdir = tmp_path_factory.mktemp("customize")
+    assembly = _build(outdir, MODES).synth()  # 0.2's crash was here, inside the provider
+    report: dict[str, Any] = json.loads((outdir / "iam-policy-report.json").read_text())
+    return assembly, report
+
+
+def _role_report(report: dict[str, Any], stack: str) -> dict[str, Any]:
+    roles: list[dict[str, Any]] = report["roles"]
+    [role] = [r for r in roles if r["roleConstructPath"] == f"{stack}/AppIntegrationsExecutionProvider/Role"]
+    return role
+
+
+@pytest.mark.parametrize("stack", list(MODES))
+def test_the_report_lists_every_statement_with_real_resources(
+    synthesized: tuple[cdk.cx_api.CloudAssembly, dict[str, Any]], stack: str
+) -> None:
+    _, report = synthesized
+    role = _role_report(report, stack)
+    # CDK reads the role name only when synthesis is prevented; otherwise the role is in the template
+    mapped = MODES[stack]["use_precreated_roles"] and MODES[stack]["prevent_synthesis"]
+    assert role["roleName"] == (ROLE_NAME if mapped else "missing role")
+    assert role["managedPolicyArns"] == []
+    text = json.dumps(role["identityPolicyStatements"])
+    assert "Token[" not in text
+    assert ":app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1" in text
+    assert "data-integration-association/di-2/*" in text
+    assert "app-integrations:ListDataIntegrationAssociations" in text
+    assert "logs:PutLogEvents" in text
+
+
+@pytest.mark.parametrize("stack", list(MODES))
+def test_the_template_holds_a_role_only_when_synthesis_is_not_prevented(
+    synthesized: tuple[cdk.cx_api.CloudAssembly, dict[str, Any]], stack: str
+) -> None:
+    assembly, _ = synthesized
+    template = assembly.get_stack_by_name(stack).template
+    roles = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    if MODES[stack]["prevent_synthesis"]:
+        assert roles == []
+        [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+        if MODES[stack]["use_precreated_roles"]:
+            assert function["Properties"]["Role"] == f"arn:aws:iam::111122223333:role/{ROLE_NAME}"
+    else:
+        [(role_id, role)] = [(k, r) for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
+        [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+        assert function["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]}  # not CDK's nameless role ARN
+        [policy] = role["Properties"]["Policies"]
+        sids = {s["Sid"] for s in policy["PolicyDocument"]["Statement"]}
+        assert sids == {"WriteOwnLogs", "UpdateDataIntegrationAssociations", "FindDataIntegrationAssociations"}
+
+
+def test_without_a_role_name_only_cdk_itself_stops_the_synth_and_the_report_is_real(tmp_path: Path) -> None:
+    app = _build(tmp_path, {UNMAPPED_PREVENTED: {"use_precreated_roles": False, "prevent_synthesis": True}})
+    with pytest.raises(RuntimeError) as caught:
+        app.synth()
+    message = str(caught.value)
+    assert "TypeError" not in message
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    errors = [
+        violation["description"]
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        if "precreated role name" in violation["description"]
+    ]
+    assert errors == [] or all(UNMAPPED_PREVENTED in e for e in errors)
+    role = _role_report(json.loads((tmp_path / "iam-policy-report.json").read_text()), UNMAPPED_PREVENTED)
+    assert role["roleName"] == "missing role"
+    assert "data-integration-association/di-1/assoc-1" in json.dumps(role["identityPolicyStatements"])
