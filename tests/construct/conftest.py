@@ -72,6 +72,12 @@ def main_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def locked_down_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The locked-down example (every ExecutionProvider option), cdk-nag registered."""
+    return synthesize(tmp_path_factory.mktemp("locked-down"), stacks.build_locked_down_app)
+
+
+@pytest.fixture(scope="session")
 def scale_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesized]:
     """One app per scale case, cdk-nag registered, each timed."""
     apps: dict[str, Synthesized] = {}

@@ -9,11 +9,10 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_appintegrations as appintegrations
-from aws_cdk import aws_wisdom as wisdom
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
 from cdk_nag import AwsSolutionsChecks
 
-from app import AppIntegrationsExampleStack
+from app import AppIntegrationsExampleStack, LockedDownExampleStack, knowledge_base_on
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
@@ -31,6 +30,7 @@ FOREIGN_ASSOCIATION_ARN = (
 )
 
 EXAMPLE = "AppIntegrationsExample"
+LOCKED_DOWN = "AppIntegrationsLockedDownExample"
 LITERAL = "Literal"
 AGNOSTIC = "Agnostic"
 TOKEN_ASSOCIATION = "TokenAssociation"
@@ -168,17 +168,7 @@ def add_objects_stack(app: cdk.App) -> cdk.Stack:
         execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
     )
     documents = data_integration(stack, "Documents")
-    knowledge_base = wisdom.CfnKnowledgeBase(
-        stack,
-        "KnowledgeBase",
-        name="kb",
-        knowledge_base_type="EXTERNAL",
-        source_configuration=wisdom.CfnKnowledgeBase.SourceConfigurationProperty(
-            app_integrations=wisdom.CfnKnowledgeBase.AppIntegrationsConfigurationProperty(
-                app_integration_arn=documents.attr_data_integration_arn
-            )
-        ),
-    )
+    knowledge_base = knowledge_base_on(stack, documents)
     found = DataIntegrationAssociationExecution(
         stack,
         "FoundAssociation",
@@ -201,6 +191,12 @@ def build_main_app(outdir: Path) -> cdk.App:
     add_token_association_stack(app)
     add_tokens_stack(app)
     add_objects_stack(app)
+    return app
+
+
+def build_locked_down_app(outdir: Path) -> cdk.App:
+    app = new_app(outdir)
+    LockedDownExampleStack(app, LOCKED_DOWN)
     return app
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration, ExecutionProvider
 from cdk_appintegrations.provider import DEFAULT_LANES, LANES_CONTEXT_KEY
 
 from tests.construct import stacks
@@ -26,15 +26,25 @@ THROUGH_OTHER_RESOURCE = "LanesThroughOtherResource"
 TOKENS = "LanesTokens"
 SECOND = "LanesSecondStack"
 FEW = "LanesFew"
+RESERVED = "LanesReserved"
+TWO_PROVIDERS = "LanesTwoProviders"
 
 
-def _add(stack: cdk.Stack, index: int, *, di: str | None = None, association: str | None = None) -> Any:
+def _add(
+    stack: cdk.Stack,
+    index: int,
+    *,
+    di: str | None = None,
+    association: str | None = None,
+    provider: ExecutionProvider | None = None,
+) -> Any:
     return DataIntegrationAssociationExecution(
         stack,
         f"Execution{index}",
         data_integration_identifier=di or stacks.data_integration_id(index // 10),
         data_integration_association_identifier=association or stacks.association_id(index),
         execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
+        provider=provider,
     )
 
 
@@ -70,6 +80,20 @@ def _build(outdir: Path) -> cdk.App:
     few.node.set_context(LANES_CONTEXT_KEY, 3)
     for i in range(8):
         _add(few, i)
+
+    # A reservation caps the lanes, even below an explicit context value (which gets a warning).
+    reserved = cdk.Stack(app, RESERVED, env=stacks.ENV)
+    reserved.node.set_context(LANES_CONTEXT_KEY, 8)
+    ExecutionProvider(reserved, "Provider", reserved_concurrent_executions=3)
+    for i in range(10):
+        _add(reserved, i)
+
+    # Lanes are the stack's: they count every execution, whichever provider serves it.
+    two = cdk.Stack(app, TWO_PROVIDERS, env=stacks.ENV)
+    two.node.set_context(LANES_CONTEXT_KEY, 4)
+    providers = [ExecutionProvider(two, "A"), ExecutionProvider(two, "B")]
+    for i in range(14):
+        _add(two, i, provider=providers[i % 2])
     return app
 
 
@@ -146,6 +170,8 @@ def _most_at_once(template: dict[str, Any]) -> int:
         (TOKENS, 12, DEFAULT_LANES),
         (SECOND, 15, DEFAULT_LANES),
         (FEW, 8, 3),
+        (RESERVED, 10, 3),
+        (TWO_PROVIDERS, 14, 4),
     ],
 )
 def test_no_more_than_the_lane_count_start_at_once_and_no_cycle(
@@ -195,3 +221,15 @@ def test_a_lane_count_that_is_not_a_whole_number_fails_synth_naming_the_key(tmp_
     _add(stack, 0)
     with pytest.raises(Exception, match=rf"{LANES_CONTEXT_KEY}.*is 0; expected a whole number of at least 1"):
         app.synth()
+
+
+def test_a_reservation_below_the_context_lanes_is_said_at_synth(lanes_app: Any) -> None:
+    warnings = [
+        str(m.entry.data)
+        for m in lanes_app.get_stack_by_name(RESERVED).messages
+        if m.level == cdk.cx_api.SynthesisMessageLevel.WARNING
+    ]
+    assert warnings == [
+        f"context '{LANES_CONTEXT_KEY}' asks for 8 lanes, but ExecutionProvider '{RESERVED}/Provider' reserves 3 "
+        f"concurrent executions; the stack uses 3 lanes [ack: cdk-appintegrations:lanesCapped]"
+    ]
