@@ -13,7 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from appintegrations_cr.contract import ContractError, parse_properties
-from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration, ValidationError
 from cdk_appintegrations.provider import PROVIDER_ID
 
 from tests.construct import stacks
@@ -144,6 +144,25 @@ def test_every_problem_is_reported_at_once(stack: cdk.Stack) -> None:
     assert message.count("; ") >= 2
     for field in ("DataIntegrationIdentifier", "ScheduleExpression", "Object"):
         assert field in message
+
+
+def test_the_error_is_typed_with_the_construct_path_and_one_problem_each(stack: cdk.Stack) -> None:
+    with pytest.raises(ValidationError) as caught:
+        create(
+            stack,
+            data_integration_identifier=" ",
+            execution_configuration=scheduled(object="a b", schedule_expression=""),
+        )
+    error = caught.value
+    assert isinstance(error, ValueError)
+    assert error.construct_path == f"{stack.node.id}/KnowledgeBaseSync"
+    assert len(error.problems) == 3
+    assert [p.split(":", 1)[0].rsplit(".", 1)[-1] for p in error.problems] == [
+        "DataIntegrationIdentifier",
+        "ScheduleExpression",
+        "Object",
+    ]
+    assert str(error) == f"DataIntegrationAssociationExecution '{error.construct_path}': {'; '.join(error.problems)}"
 
 
 def test_wording_is_the_handlers_own(stack: cdk.Stack) -> None:
