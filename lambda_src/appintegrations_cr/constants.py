@@ -18,6 +18,9 @@ READ_TIMEOUT_S = 10.0
 # Server errors and network failures: a few tries, then say so. A throttled call is not
 # a failure (the service asks us to slow down) and is retried until the deadline.
 MAX_FAILED_ATTEMPTS = 4
+# No connection at all (refused, no route, connect timeout): one retry for a passing
+# fault, then say so. A subnet without a route stays without one however long we wait.
+MAX_UNREACHABLE_ATTEMPTS = 2
 BASE_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 20.0
 # Time kept back for crhelper to PUT the response (up to a few seconds over TLS).

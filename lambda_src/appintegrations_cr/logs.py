@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 LOGGER_NAME = "cdk_appintegrations.provider"
@@ -22,9 +23,24 @@ _CREDENTIAL_MARKERS = re.compile(
     r"(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+",
     re.IGNORECASE,
 )
+#: The level crhelper and the root logger get when LOG_LEVEL is unset or not a level name.
+DEFAULT_LEVEL = "INFO"
+LEVEL_NAMES = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # crhelper's own loggers: records they create are filtered at the source, before
 # any handler (the Lambda runtime's included) sees them.
 CRHELPER_LOGGERS = ("crhelper", "crhelper.resource_helper", "crhelper.utils", "crhelper.log_helper")
+
+
+def configured_level(environment: Mapping[str, str]) -> str:
+    """``LOG_LEVEL`` if it names a level (any case), else INFO.
+
+    The provider sets no environment variable by default (checkov's CKV_AWS_173 asks
+    for a KMS key as soon as there is one), so INFO must not depend on it. An unknown
+    name would make crhelper fail its set-up, and with it every later request, so it
+    falls back to INFO rather than break the provider over a log setting.
+    """
+    level = environment.get("LOG_LEVEL", "").strip().upper()
+    return level if level in LEVEL_NAMES else DEFAULT_LEVEL
 
 
 def redact(text: str) -> str:

@@ -10,9 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
+from appintegrations_cr import constants
 from appintegrations_cr import handler as provider
-from appintegrations_cr import constants, service
+from appintegrations_cr.appintegrations import CLIENT_CONFIG
 from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES
+from appintegrations_cr.retries import Outcome
 from botocore.stub import Stubber
 from crhelper import CfnResource
 
@@ -31,7 +33,7 @@ ATTRIBUTES = {
 
 @pytest.fixture
 def stubber(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    client = boto3.client("appintegrations", region_name="us-east-1", config=service.CLIENT_CONFIG)
+    client = boto3.client("appintegrations", region_name="us-east-1", config=CLIENT_CONFIG)
     monkeypatch.setattr(provider, "_client", client)
     with Stubber(client) as stub:
         yield stub
@@ -275,11 +277,11 @@ def test_the_timeout_timer_and_the_handler_answer_only_once(
 ) -> None:
     """crhelper's timer fires 0.5 s before the deadline; a slow call then finishes late."""
 
-    def slow_apply(*_args: Any, **_kwargs: Any) -> service.Outcome:
+    def slow_update(*_args: Any, **_kwargs: Any) -> Outcome:
         time.sleep(1.0)
-        return service.Outcome(attempts=1)
+        return Outcome(attempts=1)
 
-    monkeypatch.setattr(provider, "apply", slow_apply)
+    monkeypatch.setattr(provider, "update_association", slow_update)
     run(cfn_event("Create", ON_DEMAND), timeout_ms=700)
     body = only(sent)
     assert (body["Status"], body["Reason"]) == ("FAILED", "Execution timed out")

@@ -1,16 +1,19 @@
-"""The API call: exact request shape (Stubber), retries, deadline and error wording."""
+"""The retry engine: what is retried and how often, the backoff and its memory, the deadline."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from appintegrations_cr import constants, service
+from appintegrations_cr import constants
+from appintegrations_cr.appintegrations import update_association
 from appintegrations_cr.contract import AssociationRequest, parse_properties
+from appintegrations_cr.errors import ServiceError
+from appintegrations_cr.retries import Backoff, fits_before_deadline
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from tests.unit.test_contract import ON_DEMAND, SCHEDULED
+from tests.unit.test_contract import ON_DEMAND
 
 pytestmark = pytest.mark.unit
 
@@ -22,42 +25,6 @@ class Sleeps(list[float]):
 
 def request(properties: dict[str, Any] = ON_DEMAND) -> AssociationRequest:
     return parse_properties(properties)
-
-
-def test_sends_exactly_the_documented_request(client: Any, stubber: Stubber) -> None:
-    stubber.add_response(
-        "update_data_integration_association",
-        {},
-        {
-            "DataIntegrationIdentifier": "di-1",
-            "DataIntegrationAssociationIdentifier": "assoc-1",
-            "ExecutionConfiguration": {
-                "ExecutionMode": "ON_DEMAND",
-                "OnDemandConfiguration": {"StartTime": "1735689600000", "EndTime": "1735776000000"},
-            },
-        },
-    )
-    assert service.apply(client, request(), lambda: 60.0).attempts == 1
-
-
-def test_scheduled_request_omits_the_on_demand_block(client: Any, stubber: Stubber) -> None:
-    stubber.add_response(
-        "update_data_integration_association",
-        {},
-        {
-            "DataIntegrationIdentifier": "di-1",
-            "DataIntegrationAssociationIdentifier": "assoc-1",
-            "ExecutionConfiguration": {
-                "ExecutionMode": "SCHEDULED",
-                "ScheduleConfiguration": {
-                    "ScheduleExpression": "rate(1 hour)",
-                    "Object": "Account",
-                    "FirstExecutionFrom": "2025-01-01T00:00:00Z",
-                },
-            },
-        },
-    )
-    service.apply(client, request(SCHEDULED), lambda: 60.0)
 
 
 class ScriptedClient:
@@ -109,7 +76,7 @@ def test_transient_errors_are_retried_with_backoff(client: Any, stubber: Stubber
     stubber.add_client_error("update_data_integration_association", code, "slow down", 429)
     stubber.add_response("update_data_integration_association", {})
     sleeps = Sleeps()
-    outcome = service.apply(client, request(), lambda: 60.0, sleep=sleeps, backoff=service.Backoff())
+    outcome = update_association(client, request(), lambda: 60.0, sleep=sleeps, backoff=Backoff())
     assert outcome.attempts == 3
     assert outcome.throttled == (2 if code == "ThrottlingException" else 0)
     assert len(sleeps) == 2
@@ -119,8 +86,8 @@ def test_transient_errors_are_retried_with_backoff(client: Any, stubber: Stubber
 def test_throttling_is_retried_past_any_attempt_count_while_time_remains() -> None:
     client = scripted(["ThrottlingException"] * 25)
     clock = FakeClock(3600.0)
-    outcome = service.apply(
-        client, request(), clock.remaining, sleep=clock.sleep, backoff=service.Backoff(), rng=always(0.5)
+    outcome = update_association(
+        client, request(), clock.remaining, sleep=clock.sleep, backoff=Backoff(), rng=always(0.5)
     )
     assert (outcome.attempts, outcome.throttled) == (26, 25)
     assert len(clock.sleeps) == 25
@@ -129,8 +96,8 @@ def test_throttling_is_retried_past_any_attempt_count_while_time_remains() -> No
 def test_throttling_stops_before_the_deadline_and_says_why_with_code_and_request_id() -> None:
     client = scripted(["ThrottlingException"] * 1000)
     clock = FakeClock(constants.FUNCTION_TIMEOUT_S - 1.0)
-    with pytest.raises(service.ServiceError) as caught:
-        service.apply(client, request(), clock.remaining, sleep=clock.sleep, backoff=service.Backoff(), rng=always(1.0))
+    with pytest.raises(ServiceError) as caught:
+        update_association(client, request(), clock.remaining, sleep=clock.sleep, backoff=Backoff(), rng=always(1.0))
     # Never slept into the last attempt's budget: one attempt and the response still fit.
     assert clock.remaining_s >= constants.ATTEMPT_BUDGET_S
     assert clock.remaining_s - constants.MAX_BACKOFF_S < constants.ATTEMPT_BUDGET_S  # and did not give up early
@@ -142,8 +109,8 @@ def test_throttling_stops_before_the_deadline_and_says_why_with_code_and_request
 def test_server_errors_are_retried_a_few_times_only() -> None:
     client = scripted(["InternalServiceError"] * 10)
     clock = FakeClock(600.0)
-    with pytest.raises(service.ServiceError) as caught:
-        service.apply(client, request(), clock.remaining, sleep=clock.sleep, backoff=service.Backoff(), rng=always(0.0))
+    with pytest.raises(ServiceError) as caught:
+        update_association(client, request(), clock.remaining, sleep=clock.sleep, backoff=Backoff(), rng=always(0.0))
     assert client.calls == constants.MAX_FAILED_ATTEMPTS
     assert f"Gave up after {constants.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures" in str(
         caught.value
@@ -154,8 +121,8 @@ def test_server_errors_are_retried_a_few_times_only() -> None:
 def test_stops_retrying_when_the_deadline_is_near(client: Any, stubber: Stubber) -> None:
     stubber.add_client_error("update_data_integration_association", "InternalServiceError", "oops", 500)
     left = iter([constants.ATTEMPT_BUDGET_S + 0.5, constants.ATTEMPT_BUDGET_S - 0.1])
-    with pytest.raises(service.ServiceError, match=r"Gave up after 1 attempt\(s\)"):
-        service.apply(client, request(), lambda: next(left), sleep=Sleeps())
+    with pytest.raises(ServiceError, match=r"Gave up after 1 attempt\(s\)"):
+        update_association(client, request(), lambda: next(left), sleep=Sleeps())
 
 
 @pytest.mark.parametrize(
@@ -168,20 +135,20 @@ def test_stops_retrying_when_the_deadline_is_near(client: Any, stubber: Stubber)
     ],
 )
 def test_deadline_arithmetic(remaining: float, delay: float, fits: bool) -> None:
-    assert service.fits_before_deadline(remaining, delay) is fits
+    assert fits_before_deadline(remaining, delay) is fits
 
 
 def test_backoff_schedule_doubles_from_the_base_up_to_the_cap() -> None:
-    schedule = service.Backoff()
+    schedule = Backoff()
     assert [schedule.delay(level, rng=always(1.0)) for level in range(1, 8)] == [1.0, 2.0, 4.0, 8.0, 16.0, 20.0, 20.0]
     assert schedule.delay(3, rng=always(0.25)) == 1.0  # full jitter scales the whole delay
     assert schedule.delay(3, rng=always(0.0)) == 0.0
 
 
 def test_a_warm_container_resumes_backoff_one_level_below_where_it_last_got_through() -> None:
-    memory = service.Backoff()
+    memory = Backoff()
     clock = FakeClock(600.0)
-    service.apply(
+    update_association(
         scripted(["ThrottlingException"] * 4),
         request(),
         clock.remaining,
@@ -192,7 +159,7 @@ def test_a_warm_container_resumes_backoff_one_level_below_where_it_last_got_thro
     assert clock.sleeps == [1.0, 2.0, 4.0, 8.0]
     assert memory.level == 4  # got through after the level-4 delay; resume one below
     clock.sleeps.clear()
-    service.apply(
+    update_association(
         scripted(["ThrottlingException"]),
         request(),
         clock.remaining,
@@ -202,43 +169,8 @@ def test_a_warm_container_resumes_backoff_one_level_below_where_it_last_got_thro
     )
     assert clock.sleeps == [8.0]  # the next execution's first retry starts at level 4
     assert memory.level == 4
-    service.apply(scripted([]), request(), clock.remaining, sleep=clock.sleep, backoff=memory)
+    update_association(scripted([]), request(), clock.remaining, sleep=clock.sleep, backoff=memory)
     assert memory.level == 3  # a call that is not throttled lets the pace recover
     for _ in range(5):
-        service.apply(scripted([]), request(), clock.remaining, sleep=clock.sleep, backoff=memory)
+        update_association(scripted([]), request(), clock.remaining, sleep=clock.sleep, backoff=memory)
     assert memory.level == 1
-
-
-@pytest.mark.parametrize(
-    ("code", "status", "expected"),
-    [
-        (
-            "ResourceNotFoundException",
-            404,
-            "AppIntegrations found no association DataIntegrationAssociationIdentifier 'assoc-1' under "
-            "DataIntegrationIdentifier 'di-1' (service said: no such thing)",
-        ),
-        (
-            "AccessDeniedException",
-            403,
-            "Access denied for app-integrations:UpdateDataIntegrationAssociation on DataIntegrationIdentifier 'di-1'",
-        ),
-        (
-            "InvalidRequestException",
-            400,
-            'AppIntegrations rejected ExecutionConfiguration {"ExecutionMode": "ON_DEMAND"',
-        ),
-    ],
-)
-def test_permanent_errors_fail_at_once_and_say_what_to_check(
-    client: Any, stubber: Stubber, code: str, status: int, expected: str
-) -> None:
-    stubber.add_client_error(
-        "update_data_integration_association", code, "no such thing", status, response_meta={"RequestId": "req-77"}
-    )
-    sleeps = Sleeps()
-    with pytest.raises(service.ServiceError) as caught:
-        service.apply(client, request(), lambda: 60.0, sleep=sleeps)
-    assert expected in str(caught.value)
-    assert str(caught.value).endswith(f"[{code}; request id req-77]")
-    assert sleeps == []
