@@ -23,8 +23,13 @@ MAX_FAILED_ATTEMPTS = 4
 MAX_UNREACHABLE_ATTEMPTS = 2
 BASE_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 20.0
-# Time kept back for crhelper to PUT the response (up to a few seconds over TLS).
+# Time kept back to PUT the response (up to a few seconds over TLS).
 RESPONSE_RESERVE_S = 5.0
+# Delivering the response (see delivery.py): a few bounded tries, then a log line that
+# says why, instead of crhelper's retrying until the function dies.
+DELIVERY_ATTEMPTS = 3
+DELIVERY_TIMEOUT_S = 5.0
+DELIVERY_PAUSE_S = 1.0
 # What one attempt may take, response included: no attempt starts with less time left.
 ATTEMPT_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S + RESPONSE_RESERVE_S
 # The function's timeout. A stack of hundreds of executions, CloudFormation starting as
