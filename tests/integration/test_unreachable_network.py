@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from appintegrations_cr.delivery import connect_within
 
 from tests.integration.test_handler_roundtrip import CODE_DIR, answer, event, properties
 from tests.support.cfn_receiver import CfnResponseReceiver
@@ -201,3 +202,22 @@ def test_an_unknown_log_level_does_not_break_the_provider(
         extra_packages=["crhelper"],
     )
     assert answer(fresh_receiver, "verbose", result=result)["Status"] == "SUCCESS"
+
+
+def test_the_delivery_connect_timeout_covers_every_address_of_the_name_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An S3 name can resolve to several addresses; the standard library gives each the whole timeout."""
+    with black_hole_port() as port:
+        real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: real(*args, **kwargs) * 3)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            socket.create_connection((LOOPBACK, port), timeout=0.5)
+        standard = time.monotonic() - started
+        started = time.monotonic()
+        with pytest.raises(OSError, match="timed out"):
+            connect_within((LOOPBACK, port), timeout=0.5)
+        bounded = time.monotonic() - started
+    assert standard >= 1.4  # three addresses, 0.5 s each
+    assert bounded < 0.9
