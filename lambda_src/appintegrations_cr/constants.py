@@ -18,10 +18,18 @@ READ_TIMEOUT_S = 10.0
 # Server errors and network failures: a few tries, then say so. A throttled call is not
 # a failure (the service asks us to slow down) and is retried until the deadline.
 MAX_FAILED_ATTEMPTS = 4
+# No connection at all (refused, no route, connect timeout): one retry for a passing
+# fault, then say so. A subnet without a route stays without one however long we wait.
+MAX_UNREACHABLE_ATTEMPTS = 2
 BASE_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 20.0
-# Time kept back for crhelper to PUT the response (up to a few seconds over TLS).
+# Time kept back to PUT the response (up to a few seconds over TLS).
 RESPONSE_RESERVE_S = 5.0
+# Delivering the response (see delivery.py): a few bounded tries, then a log line that
+# says why, instead of crhelper's retrying until the function dies.
+DELIVERY_ATTEMPTS = 3
+DELIVERY_TIMEOUT_S = 5.0
+DELIVERY_PAUSE_S = 1.0
 # What one attempt may take, response included: no attempt starts with less time left.
 ATTEMPT_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S + RESPONSE_RESERVE_S
 # The function's timeout. A stack of hundreds of executions, CloudFormation starting as

@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .errors import ProviderError
+
 DATA_INTEGRATION_IDENTIFIER = "DataIntegrationIdentifier"
 ASSOCIATION_IDENTIFIER = "DataIntegrationAssociationIdentifier"
 EXECUTION_CONFIGURATION = "ExecutionConfiguration"
@@ -93,10 +95,12 @@ def _never_unresolved(_value: object) -> bool:
     return False
 
 
-class ContractError(ValueError):
+class ContractError(ProviderError, ValueError):
     """Bad ResourceProperties; carries every problem found, not just the first.
 
-    Reporting all problems at once saves a deploy/rollback cycle per typo.
+    Reporting all problems at once saves a deploy/rollback cycle per typo. A
+    ``ProviderError`` for the handler, and a ``ValueError`` for the construct, which
+    runs the same rules at synth.
     """
 
     def __init__(self, problems: list[str]) -> None:

@@ -16,19 +16,21 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .appintegrations import new_client, update_association
 from .contract import AssociationRequest, ContractError, parse_properties
-from .logs import log
+from .errors import ProviderError
+from .logs import configured_level, log
 from .lookup import resolve
 from .resource import FAILED_CREATE_PREFIX, ExecutionResource
-from .service import ServiceError, apply, new_client
-from .target import Target, TargetError, association_of, from_request
+from .target import Target, association_of, from_request
 
 if TYPE_CHECKING:
     from mypy_boto3_appintegrations import AppIntegrationsServiceClient as AppIntegrationsClient
 
-helper = ExecutionResource(log_level=os.environ.get("LOG_LEVEL", "INFO").upper())
+helper = ExecutionResource(log_level=configured_level(os.environ))
 _client: AppIntegrationsClient | None = None
 
 
@@ -52,29 +54,60 @@ def _fields(event: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-def _parse(event: dict[str, Any], key: str) -> Any:
+@dataclass(frozen=True)
+class LifecycleRequest:
+    """The fields of a CloudFormation Create or Update that the lifecycle acts on, checked.
+
+    ``resource.envelope_problem`` has already answered FAILED to an event whose
+    envelope is malformed, so only the properties can be wrong here.
+    """
+
+    request_type: str  # "Create" or "Update"
+    stack_id: str
+    physical_resource_id: str | None  # None on Create
+    properties: AssociationRequest
+    # Update only: the previous properties; None when they were never valid, hence never applied.
+    old_properties: AssociationRequest | None
+
+
+def _parse(event: dict[str, Any]) -> LifecycleRequest:
+    """The request, or a ContractError listing every problem of the new properties (logged)."""
     try:
-        return parse_properties(event[key])
+        properties = parse_properties(event["ResourceProperties"])
     except ContractError as error:
         log(logging.ERROR, "invalid properties", **_fields(event, outcome="FAILED", problems=error.problems))
         raise
+    old: AssociationRequest | None = None
+    if event["RequestType"] == "Update":
+        try:
+            old = parse_properties(event["OldResourceProperties"])
+        except ContractError:
+            old = None
+    physical_id = event.get("PhysicalResourceId")
+    return LifecycleRequest(
+        request_type=str(event["RequestType"]),
+        stack_id=str(event["StackId"]),
+        physical_resource_id=str(physical_id) if physical_id is not None else None,
+        properties=properties,
+        old_properties=old,
+    )
 
 
 def _remaining_s(context: Any) -> float:
     return float(context.get_remaining_time_in_millis()) / 1000.0
 
 
-def _target(event: dict[str, Any], context: Any, request: AssociationRequest) -> Target:
-    """The association the request configures: as named, or found by the lookup."""
-    if not request.is_lookup:
-        try:
-            return from_request(request, str(event["StackId"]))
-        except TargetError as error:
-            raise ServiceError(str(error)) from error
+def _target(event: dict[str, Any], context: Any, request: LifecycleRequest) -> Target:
+    """The association the request configures: as named, or found by the lookup.
+
+    ``event`` is only for the log line, which shows the properties as they came.
+    """
+    if not request.properties.is_lookup:
+        return from_request(request.properties, request.stack_id)
     started = time.monotonic()
     try:
-        found = resolve(_appintegrations(), request, lambda: _remaining_s(context))
-    except ServiceError as error:
+        found = resolve(_appintegrations(), request.properties, lambda: _remaining_s(context))
+    except ProviderError as error:
         log(logging.ERROR, "lookup failed", **_fields(event, outcome="FAILED", reason=str(error)))
         raise
     log(
@@ -92,12 +125,12 @@ def _target(event: dict[str, Any], context: Any, request: AssociationRequest) ->
     return found.target
 
 
-def _apply(event: dict[str, Any], context: Any, request: AssociationRequest, target: Target, why: str) -> None:
+def _apply(event: dict[str, Any], context: Any, request: LifecycleRequest, target: Target, why: str) -> None:
     started = time.monotonic()
-    resolved = request.with_association(target.association_identifier)
+    resolved = request.properties.with_association(target.association_identifier)
     try:
-        outcome = apply(_appintegrations(), resolved, lambda: _remaining_s(context))
-    except ServiceError as error:
+        outcome = update_association(_appintegrations(), resolved, lambda: _remaining_s(context))
+    except ProviderError as error:
         log(logging.ERROR, "update failed", **_fields(event, outcome="FAILED", reason=str(error), why=why))
         raise
     log(
@@ -110,7 +143,7 @@ def _apply(event: dict[str, Any], context: Any, request: AssociationRequest, tar
             attempts=outcome.attempts,
             throttled=outcome.throttled,
             association_arn=target.association_arn,
-            execution_mode=request.execution_configuration.get("ExecutionMode"),
+            execution_mode=request.properties.execution_configuration.get("ExecutionMode"),
             duration_ms=round((time.monotonic() - started) * 1000),
         ),
     )
@@ -124,7 +157,7 @@ def _answer(target: Target) -> str:
 
 @helper.create
 def create(event: dict[str, Any], context: Any) -> str:
-    request = _parse(event, "ResourceProperties")
+    request = _parse(event)
     target = _target(event, context, request)
     _apply(event, context, request, target, why="create")
     return _answer(target)
@@ -143,22 +176,19 @@ def _why_new_target(old: AssociationRequest | None, new: AssociationRequest) -> 
 
 @helper.update
 def update(event: dict[str, Any], context: Any) -> str:
-    new = _parse(event, "ResourceProperties")
-    try:
-        old = parse_properties(event["OldResourceProperties"])
-    except ContractError:
-        old = None  # the old state was never valid, so it was never applied
-    target = _target(event, context, new)
-    current_id = str(event["PhysicalResourceId"])
-    if old is None or association_of(current_id, str(event["StackId"])) != target.association_arn:
-        _apply(event, context, new, target, why=_why_new_target(old, new))
+    request = _parse(event)
+    old, new = request.old_properties, request.properties
+    target = _target(event, context, request)
+    current_id = str(request.physical_resource_id)
+    if old is None or association_of(current_id, request.stack_id) != target.association_arn:
+        _apply(event, context, request, target, why=_why_new_target(old, new))
         return _answer(target)
     # The same association, perhaps named another way (an id for an ARN, a lookup for
     # an id): no new resource, and no job run unless the configuration or token changed.
     if old.canonical_configuration != new.canonical_configuration:
-        _apply(event, context, new, target, why="configuration changed")
+        _apply(event, context, request, target, why="configuration changed")
     elif old.rerun_token != new.rerun_token:
-        _apply(event, context, new, target, why="rerun token changed")
+        _apply(event, context, request, target, why="rerun token changed")
     else:
         log(logging.INFO, "no relevant change; not calling the service", **_fields(event, outcome="SKIPPED"))
     _answer(target)

@@ -12,9 +12,12 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 LOGGER_NAME = "cdk_appintegrations.provider"
+# The response sender's DEBUG line ("CFN response URL: ...") goes through this one.
+DELIVERY_LOGGER = "cdk_appintegrations.delivery"
 # A URL with a query string: for S3 pre-signed URLs the query carries the signature
 # and the credential scope. Scheme, host and path stay, so the log still says where.
 _SIGNED_URL = re.compile(r"(https?://[^\s'\"?]+)\?[^\s'\"]*")
@@ -22,9 +25,24 @@ _CREDENTIAL_MARKERS = re.compile(
     r"(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+",
     re.IGNORECASE,
 )
-# crhelper's own loggers: records they create are filtered at the source, before
-# any handler (the Lambda runtime's included) sees them.
-CRHELPER_LOGGERS = ("crhelper", "crhelper.resource_helper", "crhelper.utils", "crhelper.log_helper")
+#: The level crhelper and the root logger get when LOG_LEVEL is unset or not a level name.
+DEFAULT_LEVEL = "INFO"
+LEVEL_NAMES = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# crhelper's own loggers, and the response sender's: records they create are filtered
+# at the source, before any handler (the Lambda runtime's included) sees them.
+REDACTED_LOGGERS = ("crhelper", "crhelper.resource_helper", "crhelper.utils", "crhelper.log_helper", DELIVERY_LOGGER)
+
+
+def configured_level(environment: Mapping[str, str]) -> str:
+    """``LOG_LEVEL`` if it names a level (any case), else INFO.
+
+    The provider sets no environment variable by default (checkov's CKV_AWS_173 asks
+    for a KMS key as soon as there is one), so INFO must not depend on it. An unknown
+    name would make crhelper fail its set-up, and with it every later request, so it
+    falls back to INFO rather than break the provider over a log setting.
+    """
+    level = environment.get("LOG_LEVEL", "").strip().upper()
+    return level if level in LEVEL_NAMES else DEFAULT_LEVEL
 
 
 def redact(text: str) -> str:
@@ -74,8 +92,8 @@ class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def install_redaction() -> None:
-    """Attach the filter to crhelper's loggers and to every root handler present now."""
-    for name in CRHELPER_LOGGERS:
+    """Attach the filter to the loggers that log the URL and to every root handler present now."""
+    for name in REDACTED_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)

@@ -14,31 +14,24 @@ the new one is a new target (and a new PhysicalResourceId).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from .constants import LIST_ACTION
+from .appintegrations import PAGE_SIZE, list_associations_page
 from .contract import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, DESTINATION_URI, AssociationRequest
-from .service import ServiceError, call_with_retries, support_tag
-from .target import Target, TargetError, from_lookup
+from .errors import ResolutionError
+from .target import Target, from_lookup
 
 if TYPE_CHECKING:
     from mypy_boto3_appintegrations import AppIntegrationsServiceClient as AppIntegrationsClient
 
-PAGE_SIZE = 50  # the API's maximum
 # The quota is 10 associations per data integration (adjustable); a token that never ends
 # must not keep the provider paging until its deadline.
 MAX_PAGES = 20
 # How many associations a failure reason lists before saying "and N more", and how much of each value.
 LISTED_IN_REASON = 10
 SHOWN_CHARACTERS = 200
-
-
-class ResolutionError(ServiceError):
-    """The data integration has no association to configure, or more than one."""
 
 
 def _quoted(value: str) -> str:
@@ -71,7 +64,7 @@ class Resolution:
     candidates: int
 
 
-def _candidate(item: dict[str, Any]) -> Candidate:
+def _candidate(item: Mapping[str, object]) -> Candidate:
     return Candidate(
         association_arn=str(item.get("DataIntegrationAssociationArn") or ""),
         client_id=str(item.get("ClientId") or ""),
@@ -116,29 +109,6 @@ def choose(data_integration: str, candidates: list[Candidate], destination_uri: 
     )
 
 
-def explain(error: ClientError, data_integration: str) -> str:
-    """A List failure, phrased for the deployer, with the code and request id a support case needs."""
-    return f"{_explain(error, data_integration)} {support_tag(error)}"
-
-
-def _explain(error: ClientError, data_integration: str) -> str:
-    code = str(error.response.get("Error", {}).get("Code", "Unknown"))
-    said = str(error.response.get("Error", {}).get("Message", "")) or "no message"
-    where = f"{DATA_INTEGRATION_IDENTIFIER} {data_integration!r}"
-    if code == "ResourceNotFoundException":
-        return (
-            f"AppIntegrations found no data integration {where} (service said: {said}). Check that it exists in "
-            f"this account and region, and that it is an id or ARN, not a name."
-        )
-    if code == "AccessDeniedException":
-        return (
-            f"Access denied for {LIST_ACTION} on {where} (service said: {said}). The provider needs it to find the "
-            f"association when {ASSOCIATION_IDENTIFIER} is not given; check the provider role's policy, "
-            f"permission boundaries and SCPs."
-        )
-    return f"AppIntegrations {code} listing the associations of {where}: {said}"
-
-
 def list_candidates(
     client: AppIntegrationsClient,
     data_integration: str,
@@ -151,23 +121,14 @@ def list_candidates(
     seen: set[str] = set()
     pages = attempts = 0
     while True:
-        arguments: dict[str, Any] = {"DataIntegrationIdentifier": data_integration, "MaxResults": PAGE_SIZE}
-        if token is not None:
-            arguments["NextToken"] = token
-
-        def page(arguments: dict[str, Any] = arguments) -> Any:
-            return client.list_data_integration_associations(**arguments)
-
-        answer, outcome = call_with_retries(
-            page, lambda error: explain(error, data_integration), remaining_s, sleep=sleep
-        )
+        answer, outcome = list_associations_page(client, data_integration, token, remaining_s, sleep=sleep)
         pages, attempts = pages + 1, attempts + outcome.attempts
         candidates.extend(_candidate(item) for item in answer.get("DataIntegrationAssociations") or [])
         token = answer.get("NextToken") or None
         if token is None:
             return candidates, pages, attempts
         if token in seen or pages >= MAX_PAGES:
-            raise ServiceError(
+            raise ResolutionError(
                 f"Listing the associations of {DATA_INTEGRATION_IDENTIFIER} {data_integration!r} did not end after "
                 f"{pages} page(s) of up to {PAGE_SIZE}; give {ASSOCIATION_IDENTIFIER}."
             )
@@ -184,8 +145,4 @@ def resolve(
     data_integration = request.data_integration_identifier
     candidates, pages, attempts = list_candidates(client, data_integration, remaining_s, sleep)
     chosen = choose(data_integration, candidates, request.destination_uri)
-    try:
-        target = from_lookup(request, chosen.association_arn)
-    except TargetError as error:
-        raise ServiceError(str(error)) from error
-    return Resolution(target, pages, attempts, len(candidates))
+    return Resolution(from_lookup(request, chosen.association_arn), pages, attempts, len(candidates))

@@ -11,7 +11,9 @@ crhelper drives the lifecycle; this subclass closes the gaps that matter at 2 a.
 - malformed events answered FAILED instead of crashing before a response;
 - log lines that survive any envelope value: crhelper %-formats the event's ids into
   every record, so a '%' in one would turn each later log call into a logging error;
-- no boto3 clients built at cold start for crhelper's polling mode, which is unused.
+- no boto3 clients built at cold start for crhelper's polling mode, which is unused;
+- a response sent in bounded time (see ``delivery``): crhelper's sender retries until
+  the function dies when the ResponseURL cannot be reached, and never says why.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from crhelper import CfnResource, log_helper
-from crhelper.utils import _send_response  # type: ignore[attr-defined]  # private, see _send
 
+from .delivery import deliver
 from .logs import install_redaction
 
 FAILED_CREATE_PREFIX = "cdk-appintegrations:CREATE_FAILED:"
@@ -122,6 +124,10 @@ def fit_body(body: dict[str, Any]) -> dict[str, Any]:
     return fit_reason({**body, "Status": "FAILED", "Reason": f"{reason} of {MAX_BODY_BYTES} bytes", "Data": {}})
 
 
+#: Sends one response body to the ResponseURL: ``(url, body, ssl_verify)``.
+Transport = Callable[[str, dict[str, Any], Any], None]
+
+
 class ExecutionResource(CfnResource):
     # crhelper's private state, declared because its stubs list only the public API.
     _event: dict[str, Any]
@@ -131,14 +137,16 @@ class ExecutionResource(CfnResource):
     _log_level: str
     _boto_level: str
     _sleep_on_delete: int
+    _context: Any
 
-    def __init__(self, *, log_level: str, transport: Callable[..., None] = _send_response) -> None:
+    def __init__(self, *, log_level: str, transport: Transport | None = None) -> None:
+        """``transport`` sends a body to the ResponseURL; by default ``delivery.deliver``, bounded by the deadline."""
         with _without_polling_clients():
             super().__init__(json_logging=True, log_level=log_level, boto_level="ERROR", sleep_on_delete=0)
         self._sam_local = None
         self._answer_lock = threading.Lock()
         self._answered = False
-        self._transport = transport
+        self._transport: Transport = transport or self._deliver
         install_redaction()
 
     def __call__(self, event: Any, context: Any) -> None:
@@ -146,6 +154,7 @@ class ExecutionResource(CfnResource):
             self._answered = False
             # Never answer one request at the URL of the one before (crhelper keeps it).
             self._response_url = ""
+        self._context = context  # crhelper sets it too, but not for the malformed events answered below
         install_redaction()  # again: the Lambda runtime may have replaced root handlers
         url = response_url(event)
         if url is None:
@@ -165,6 +174,14 @@ class ExecutionResource(CfnResource):
         self.PhysicalResourceId = ev.get("PhysicalResourceId") or failed_create_id(self.LogicalResourceId or "unknown")
         self.Data = {}
         self._send("FAILED", f"Malformed CloudFormation event: {problem}")
+
+    def _remaining_s(self) -> float:
+        """Seconds left before the function's deadline; unbounded outside Lambda (no context)."""
+        remaining_ms = getattr(self._context, "get_remaining_time_in_millis", None)
+        return float(remaining_ms()) / 1000.0 if callable(remaining_ms) else float("inf")
+
+    def _deliver(self, url: str, body: dict[str, Any], ssl_verify: Any) -> None:
+        deliver(url, body, ssl_verify, remaining_s=self._remaining_s)
 
     def _log_setup(self, event: Any, context: Any) -> None:
         """crhelper's own setup, with every envelope value escaped (see :func:`log_field`)."""

@@ -24,13 +24,10 @@ from .contract import (
     AssociationRequest,
     parse_identifier,
 )
+from .errors import TargetError
 
 # arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>
 _STACK_ARN = re.compile(r"^arn:(?P<partition>[^:]+):cloudformation:(?P<region>[^:]+):(?P<account>[^:]+):stack/.+$")
-
-
-class TargetError(ValueError):
-    """The association cannot be described: a malformed StackId, or an ARN that is not an association's."""
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ from typing import Any
 
 import boto3
 import pytest
-from appintegrations_cr import service
+from appintegrations_cr.appintegrations import CLIENT_CONFIG
 from botocore.stub import Stubber
 
 
 @pytest.fixture
 def client() -> Any:
     """A real AppIntegrations client with the provider's own config (no retries, bounded timeouts)."""
-    return boto3.client("appintegrations", region_name="us-east-1", config=service.CLIENT_CONFIG)
+    return boto3.client("appintegrations", region_name="us-east-1", config=CLIENT_CONFIG)
 
 
 @pytest.fixture

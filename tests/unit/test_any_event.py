@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from appintegrations_cr import handler as provider
-from appintegrations_cr import service
+from appintegrations_cr.appintegrations import update_association
 from appintegrations_cr.contract import ContractError, parse_properties
 from appintegrations_cr.resource import MAX_BODY_BYTES, MAX_PHYSICAL_ID_BYTES
 from botocore.exceptions import ClientError
@@ -216,7 +216,7 @@ def wire(monkeypatch: pytest.MonkeyPatch, outcomes: list[str | None]) -> tuple[R
     sent, client = Recorder(), FlakyClient(outcomes)
     monkeypatch.setattr(provider.helper, "_transport", sent)
     monkeypatch.setattr(provider, "_client", client)
-    monkeypatch.setattr(provider, "apply", functools.partial(service.apply, sleep=lambda _s: None))
+    monkeypatch.setattr(provider, "update_association", functools.partial(update_association, sleep=lambda _s: None))
     return sent, client
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -10,9 +11,12 @@ from typing import Any
 
 import boto3
 import pytest
-from appintegrations_cr import constants, service
+from appintegrations_cr import constants
 from appintegrations_cr import handler as provider
+from appintegrations_cr.appintegrations import CLIENT_CONFIG, update_association
 from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES
+from appintegrations_cr.retries import Outcome
+from botocore.exceptions import ConnectTimeoutError
 from botocore.stub import Stubber
 from crhelper import CfnResource
 
@@ -31,7 +35,7 @@ ATTRIBUTES = {
 
 @pytest.fixture
 def stubber(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    client = boto3.client("appintegrations", region_name="us-east-1", config=service.CLIENT_CONFIG)
+    client = boto3.client("appintegrations", region_name="us-east-1", config=CLIENT_CONFIG)
     monkeypatch.setattr(provider, "_client", client)
     with Stubber(client) as stub:
         yield stub
@@ -275,11 +279,11 @@ def test_the_timeout_timer_and_the_handler_answer_only_once(
 ) -> None:
     """crhelper's timer fires 0.5 s before the deadline; a slow call then finishes late."""
 
-    def slow_apply(*_args: Any, **_kwargs: Any) -> service.Outcome:
+    def slow_update(*_args: Any, **_kwargs: Any) -> Outcome:
         time.sleep(1.0)
-        return service.Outcome(attempts=1)
+        return Outcome(attempts=1)
 
-    monkeypatch.setattr(provider, "apply", slow_apply)
+    monkeypatch.setattr(provider, "update_association", slow_update)
     run(cfn_event("Create", ON_DEMAND), timeout_ms=700)
     body = only(sent)
     assert (body["Status"], body["Reason"]) == ("FAILED", "Execution timed out")
@@ -349,3 +353,26 @@ def test_logs_are_json_with_the_outcome_and_never_the_response_url(
     assert applied[0]["request_type"] == "Create"
     assert applied[0]["logical_resource_id"] == "Sync"
     assert SIGNATURE not in out
+
+
+def test_an_unreachable_endpoint_answers_failed_naming_it_and_logs_the_failure(
+    sent: Recorder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No route from the subnets: FAILED in seconds with the endpoint and the route to check, not a timeout."""
+    client = boto3.client("appintegrations", region_name="us-east-1", config=CLIENT_CONFIG)
+
+    def no_connection(request: Any, **_kwargs: Any) -> None:
+        raise ConnectTimeoutError(endpoint_url=request.url)
+
+    client.meta.events.register("before-send.appintegrations", no_connection)
+    monkeypatch.setattr(provider, "_client", client)
+    monkeypatch.setattr(provider, "update_association", functools.partial(update_association, sleep=lambda _s: None))
+    run(cfn_event("Create", ON_DEMAND))
+    body = only(sent)
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith(
+        "Could not reach the AppIntegrations endpoint https://app-integrations.us-east-1.amazonaws.com "
+        "(no connection within the 3 s connect timeout; 2 attempt(s)). If the provider runs in a VPC"
+    )
+    [failed] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"update failed"' in line]
+    assert (failed["outcome"], failed["reason"]) == ("FAILED", body["Reason"])

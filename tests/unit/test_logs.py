@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import pytest
-from appintegrations_cr.logs import redact
+from appintegrations_cr.logs import configured_level, redact
 from appintegrations_cr.resource import ExecutionResource
 
 from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
@@ -53,4 +53,28 @@ def test_crhelper_debug_logging_of_the_event_and_url_is_scrubbed(caplog: pytest.
     assert "ResponseURL" in caplog.text  # the event was logged...
     assert "CFN response URL: https://cloudformation-custom-resource-response" in caplog.text
     assert SIGNATURE not in caplog.text  # ...without the signature
+    logging.getLogger().setLevel(logging.INFO)
+
+
+@pytest.mark.parametrize(
+    ("environment", "level"),
+    [
+        ({}, "INFO"),  # the construct sets no LOG_LEVEL: INFO must not depend on it
+        ({"LOG_LEVEL": ""}, "INFO"),
+        ({"LOG_LEVEL": "debug"}, "DEBUG"),
+        ({"LOG_LEVEL": " Warning "}, "WARNING"),
+        ({"LOG_LEVEL": "verbose"}, "INFO"),
+    ],
+)
+def test_the_log_level_is_info_unless_log_level_names_another(environment: dict[str, str], level: str) -> None:
+    assert configured_level(environment) == level
+
+
+def test_an_unknown_log_level_would_break_crhelper_so_it_never_reaches_it() -> None:
+    """crhelper sets the root level in its constructor; an unknown name fails every later request."""
+    resource = ExecutionResource(log_level=configured_level({"LOG_LEVEL": "verbose"}), transport=Recorder())
+    assert resource._init_failed is None  # type: ignore[attr-defined]
+    assert logging.getLogger().level == logging.INFO
+    broken = ExecutionResource(log_level="VERBOSE", transport=Recorder())
+    assert broken._init_failed is not None  # type: ignore[attr-defined]
     logging.getLogger().setLevel(logging.INFO)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from appintegrations_cr import constants, lookup, service
+from appintegrations_cr import constants, lookup
 from appintegrations_cr.contract import parse_properties
-from appintegrations_cr.lookup import Candidate, ResolutionError, choose, resolve
+from appintegrations_cr.errors import DeadlineError, ResolutionError, ServiceError
+from appintegrations_cr.lookup import Candidate, choose, resolve
 from botocore.stub import Stubber
 
 from tests.unit.test_contract import ON_DEMAND, changed
@@ -65,7 +66,7 @@ def test_throttled_pages_are_retried(client: Any, stubber: Stubber) -> None:
 
 def test_access_denied_says_which_action_and_why_it_is_needed(client: Any, stubber: Stubber) -> None:
     stubber.add_client_error("list_data_integration_associations", "AccessDeniedException", "no", 403)
-    with pytest.raises(service.ServiceError) as caught:
+    with pytest.raises(ServiceError) as caught:
         resolve(client, parse_properties(LOOKUP), lambda: 60.0)
     assert str(caught.value).startswith(
         "Access denied for app-integrations:ListDataIntegrationAssociations on DataIntegrationIdentifier 'di-1'"
@@ -75,7 +76,7 @@ def test_access_denied_says_which_action_and_why_it_is_needed(client: Any, stubb
 def test_a_token_that_repeats_stops_the_paging(client: Any, stubber: Stubber) -> None:
     expect_page(stubber, [item("a-1")], token="again")
     expect_page(stubber, [item("a-2")], token="again", after="again")
-    with pytest.raises(service.ServiceError, match="did not end after 2 page"):
+    with pytest.raises(ResolutionError, match="did not end after 2 page"):
         resolve(client, parse_properties(LOOKUP), lambda: 60.0)
 
 
@@ -83,7 +84,7 @@ def test_paging_is_bounded(client: Any, stubber: Stubber, monkeypatch: pytest.Mo
     monkeypatch.setattr(lookup, "MAX_PAGES", 2)
     expect_page(stubber, [item("a-1")], token="p2")
     expect_page(stubber, [item("a-2")], token="p3", after="p2")
-    with pytest.raises(service.ServiceError, match="did not end after 2 page"):
+    with pytest.raises(ResolutionError, match="did not end after 2 page"):
         resolve(client, parse_properties(LOOKUP), lambda: 60.0)
 
 
@@ -140,7 +141,7 @@ def test_persistent_server_errors_on_a_page_give_up_within_the_attempt_limit(cli
             response_meta={"RequestId": "r-9"},
         )
     sleeps: list[float] = []
-    with pytest.raises(service.ServiceError) as caught:
+    with pytest.raises(ServiceError) as caught:
         resolve(client, parse_properties(LOOKUP), lambda: 60.0, sleeps.append)
     assert str(caught.value).startswith(
         f"Gave up after {constants.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures: AppIntegrations "
@@ -166,10 +167,10 @@ def test_no_retry_when_the_deadline_leaves_no_room(client: Any, stubber: Stubber
     stubber.add_client_error("list_data_integration_associations", "InternalServiceError", "oops", 500)
     # time for the first attempt, and then (the attempt took it) no more
     left = iter([constants.ATTEMPT_BUDGET_S + 0.5, constants.ATTEMPT_BUDGET_S - 0.1])
-    with pytest.raises(service.ServiceError, match=r"^Gave up after 1 attempt\(s\)"):
+    with pytest.raises(ServiceError, match=r"^Gave up after 1 attempt\(s\)"):
         resolve(client, parse_properties(LOOKUP), lambda: next(left), lambda _s: None)
 
 
 def test_no_page_is_asked_for_without_time_for_it(client: Any, stubber: Stubber) -> None:
-    with pytest.raises(service.ServiceError, match=r"^Not calling AppIntegrations: 5.0 s are left"):
+    with pytest.raises(DeadlineError, match=r"^Not calling AppIntegrations: 5.0 s are left"):
         resolve(client, parse_properties(LOOKUP), lambda: 5.0, lambda _s: None)

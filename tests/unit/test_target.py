@@ -6,8 +6,9 @@ import json
 
 import pytest
 from appintegrations_cr.contract import parse_properties
+from appintegrations_cr.errors import TargetError
 from appintegrations_cr.resource import MAX_BODY_BYTES, fit_body
-from appintegrations_cr.target import TargetError, from_lookup, from_request, stack_environment
+from appintegrations_cr.target import from_lookup, from_request, stack_environment
 
 from tests.unit.test_contract import ON_DEMAND, changed
 

@@ -1,0 +1,223 @@
+"""The handler with no route, for real: endpoints on loopback that refuse or never answer a connection.
+
+What a provider in a VPC meets when its subnets have no route to AppIntegrations or to
+Amazon S3 (the ResponseURL): a connect that times out (no route, packets dropped) or is
+refused. Both are simulated on 127.0.0.1 only:
+
+* refused: a socket bound to a port but not listening, so the kernel answers RST;
+* timed out: a listening socket with a backlog of 0 whose one queue slot is taken by a
+  connection that is never accepted; the kernel then drops every further SYN, and the
+  client's connect runs into its timeout as it would against a black hole.
+
+The handler runs in a Lambda-like process (tests.support.lambda_process) and its own
+timeouts, retries and messages are what is measured.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from appintegrations_cr.delivery import connect_within
+
+from tests.integration.test_handler_roundtrip import CODE_DIR, answer, event, properties
+from tests.support.cfn_receiver import CfnResponseReceiver
+from tests.support.emulator import AppIntegrationsEmulator
+from tests.support.lambda_process import InvocationResult, invoke, lambda_environment
+
+pytestmark = pytest.mark.integration
+
+LOOPBACK = "127.0.0.1"
+
+
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses connections (bound, never listening) for as long as the block runs."""
+    with socket.socket() as bound:
+        bound.bind((LOOPBACK, 0))
+        yield bound.getsockname()[1]
+
+
+@contextmanager
+def black_hole_port() -> Iterator[int]:
+    """A loopback port where every new connect times out: the accept queue is full and SYNs are dropped."""
+    with socket.socket() as listener:
+        listener.bind((LOOPBACK, 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        filler = socket.create_connection((LOOPBACK, port), timeout=2)
+        try:
+            probe = socket.socket()
+            probe.settimeout(0.5)
+            with pytest.raises(TimeoutError), probe:  # the trick must hold here, or the test proves nothing
+                probe.connect((LOOPBACK, port))
+            yield port
+        finally:
+            filler.close()
+
+
+def at_port(url: str, port: int) -> str:
+    """The same URL (path and signed query) with its port replaced."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, f"{LOOPBACK}:{port}", parts.path, parts.query, parts.fragment))
+
+
+def records(result: InvocationResult) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def route_advice(region: str = "us-east-1") -> str:
+    return (
+        "If the provider runs in a VPC, check that its subnets have a route to that endpoint: a NAT gateway, or an "
+        f"AppIntegrations interface VPC endpoint (com.amazonaws.{region}.app-integrations) with private DNS"
+    )
+
+
+def test_a_refused_appintegrations_endpoint_fails_in_seconds_naming_it(
+    fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
+) -> None:
+    with refusing_port() as port:
+        env = {**lambda_env, "AWS_ENDPOINT_URL_APPINTEGRATIONS": f"http://{LOOPBACK}:{port}"}
+        result = invoke(
+            CODE_DIR, event(fresh_receiver, "Create", properties(), "refused"), env=env, extra_packages=["crhelper"]
+        )
+    body = answer(fresh_receiver, "refused", result=result)
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith(
+        f"Could not reach the AppIntegrations endpoint http://{LOOPBACK}:{port} "
+        f"(connection failed: Connection refused; 2 attempt(s)). {route_advice()}"
+    ), body["Reason"]
+    assert result.ok, result.output
+    assert result.duration_s < 5.0  # two refusals and one pause of at most 1 s
+
+
+def test_an_appintegrations_connect_timeout_fails_well_before_the_deadline(
+    fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
+) -> None:
+    """Two attempts of 3 s and one pause of at most 1 s: about 7 s, against a 600 s function timeout."""
+    with black_hole_port() as port:
+        env = {**lambda_env, "AWS_ENDPOINT_URL_APPINTEGRATIONS": f"http://{LOOPBACK}:{port}"}
+        started = time.monotonic()
+        result = invoke(
+            CODE_DIR,
+            event(fresh_receiver, "Create", properties(), "blackhole"),
+            env=env,
+            extra_packages=["crhelper"],
+            timeout_ms=600_000,
+        )
+        elapsed = time.monotonic() - started
+    body = answer(fresh_receiver, "blackhole", result=result)
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith(
+        f"Could not reach the AppIntegrations endpoint http://{LOOPBACK}:{port} "
+        f"(no connection within the 3 s connect timeout; 2 attempt(s)). {route_advice()}"
+    ), body["Reason"]
+    assert result.ok, result.output
+    assert 6.0 <= result.duration_s < 12.0, result.duration_s
+    print(f"connect timeout to AppIntegrations: handler {result.duration_s:.1f} s, invocation {elapsed:.1f} s")
+
+
+def test_an_unreachable_response_url_is_logged_with_the_route_and_the_invocation_returns(
+    fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
+) -> None:
+    fresh_emulator.add_association(
+        *(properties()[key] for key in ("DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier"))
+    )
+    create = event(fresh_receiver, "Create", properties(), "noroute")
+    with refusing_port() as port:
+        create["ResponseURL"] = at_port(create["ResponseURL"], port)
+        result = invoke(CODE_DIR, create, env=lambda_env, extra_packages=["crhelper"])
+    assert result.ok, result.output
+    assert not result.timed_out
+    assert result.duration_s < 6.0  # three refusals, two pauses of 1 s
+    assert len(fresh_emulator.update_calls()) == 1  # the work was done; only the answer is lost
+    [line] = [r for r in records(result) if r["message"].startswith("Could not deliver the response")]
+    assert line["level"] == "ERROR"
+    assert line["message"].startswith(
+        f"Could not deliver the response to CloudFormation: no answer from {LOOPBACK}:{port} after 3 attempt(s) "
+        "(ConnectionRefusedError: [Errno 111] Connection refused). "
+    )
+    assert line["message"].endswith(
+        "If the provider runs in a VPC, its subnets need a route to Amazon S3, where the response URL points: "
+        "a NAT gateway or an S3 gateway endpoint (com.amazonaws.us-east-1.s3)."
+    )
+    signature, token = fresh_receiver.secrets_for("noroute")
+    assert signature not in result.output
+    assert token not in result.output
+    assert fresh_receiver.responses_for("noroute") == []
+
+
+def test_a_response_url_that_never_answers_ends_the_invocation_within_bounds(
+    fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
+) -> None:
+    """Three tries of 5 s and two pauses of 1 s: 17 s, then the line, instead of running to the timeout."""
+    create = event(fresh_receiver, "Create", {**properties(), "Bogus": "x"}, "silent")  # FAILED, no service call
+    with black_hole_port() as port:
+        create["ResponseURL"] = at_port(create["ResponseURL"], port)
+        result = invoke(CODE_DIR, create, env=lambda_env, extra_packages=["crhelper"], timeout_ms=120_000)
+    assert result.ok, result.output
+    assert not result.timed_out
+    assert 15.0 <= result.duration_s < 25.0, result.duration_s
+    [line] = [r for r in records(result) if r["message"].startswith("Could not deliver the response")]
+    assert "after 3 attempt(s) (TimeoutError: " in line["message"]
+    assert line["sent"] == "FAILED"
+    print(f"response URL black hole: handler {result.duration_s:.1f} s")
+
+
+def test_without_log_level_the_handler_logs_at_info(
+    fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
+) -> None:
+    """The construct sets no LOG_LEVEL; crhelper's INFO lines must show, its DEBUG lines must not."""
+    assert "LOG_LEVEL" not in lambda_env
+    assert "LOG_LEVEL" not in lambda_environment(CODE_DIR, handler="index.handler")
+    result = invoke(
+        CODE_DIR,
+        event(fresh_receiver, "Create", {**properties(), "Bogus": "x"}, "info"),
+        env=lambda_env,
+        extra_packages=["crhelper"],
+    )
+    assert answer(fresh_receiver, "info", result=result)["Status"] == "FAILED"
+    assert "No physical resource id returned, generating one" in result.output  # crhelper, at INFO
+    assert "enabling send_response" not in result.output  # crhelper, at DEBUG
+    assert "CFN response URL" not in result.output  # the sender, at DEBUG
+
+
+def test_an_unknown_log_level_does_not_break_the_provider(
+    fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
+) -> None:
+    """crhelper fails its set-up on an unknown level name, and then every request; INFO is used instead."""
+    fresh_emulator.add_association(
+        *(properties()[key] for key in ("DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier"))
+    )
+    result = invoke(
+        CODE_DIR,
+        event(fresh_receiver, "Create", properties(), "verbose"),
+        env={**lambda_env, "LOG_LEVEL": "verbose"},
+        extra_packages=["crhelper"],
+    )
+    assert answer(fresh_receiver, "verbose", result=result)["Status"] == "SUCCESS"
+
+
+def test_the_delivery_connect_timeout_covers_every_address_of_the_name_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An S3 name can resolve to several addresses; the standard library gives each the whole timeout."""
+    with black_hole_port() as port:
+        real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: real(*args, **kwargs) * 3)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            socket.create_connection((LOOPBACK, port), timeout=0.5)
+        standard = time.monotonic() - started
+        started = time.monotonic()
+        with pytest.raises(OSError, match="timed out"):
+            connect_within((LOOPBACK, port), timeout=0.5)
+        bounded = time.monotonic() - started
+    assert standard >= 1.4  # three addresses, 0.5 s each
+    assert bounded < 0.9
