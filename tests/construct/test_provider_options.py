@@ -8,6 +8,7 @@ policy report per app). Templates are read with ``aws_cdk.assertions``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,10 @@ ASSOCIATION_ARN = ":app-integrations:us-east-1:111122223333:data-integration-ass
 SUBNETS = PLACEHOLDER_NETWORK["privateSubnetIds"].split(",")
 
 
-def _execute(stack: cdk.Stack, count: int = 1, **kwargs: Any) -> list[DataIntegrationAssociationExecution]:
+def _execute(
+    stack: cdk.Stack, count: int = 1, *, providers: Sequence[ExecutionProvider | None] = (None,)
+) -> list[DataIntegrationAssociationExecution]:
+    """``count`` executions of distinct associations; the i-th names ``providers[i % len(providers)]``."""
     return [
         DataIntegrationAssociationExecution(
             stack,
@@ -52,7 +56,7 @@ def _execute(stack: cdk.Stack, count: int = 1, **kwargs: Any) -> list[DataIntegr
             data_integration_identifier="di-1",
             data_integration_association_identifier=f"a-{i}",
             execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
-            **kwargs,
+            provider=providers[i % len(providers)],
         )
         for i in range(count)
     ]
@@ -98,15 +102,7 @@ def _build(outdir: Path) -> cdk.App:
     two = cdk.Stack(app, TWO, env=stacks.ENV)
     traced = ExecutionProvider(two, "Traced", tracing=lambda_.Tracing.ACTIVE)
     plain = ExecutionProvider(two, "Plain")
-    for i in range(12):  # the lanes count both providers' executions
-        DataIntegrationAssociationExecution(
-            two,
-            f"Execution{i}",
-            data_integration_identifier="di-1",
-            data_integration_association_identifier=f"a-{i}",
-            execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
-            provider=traced if i % 2 else plain,
-        )
+    _execute(two, 12, providers=(plain, traced))
 
     return app
 
@@ -358,7 +354,7 @@ def test_a_provider_of_another_stack_is_refused() -> None:
     other = ExecutionProvider(cdk.Stack(app, "Other"), "Provider")
     stack = cdk.Stack(app, "Mine")
     with pytest.raises(ValidationError) as caught:
-        _execute(stack, provider=other)
+        _execute(stack, providers=(other,))
     [problem] = caught.value.problems
     assert problem.startswith("provider: ExecutionProvider 'Other/Provider' is in stack 'Other', not in this")
     assert "create an ExecutionProvider in this stack" in problem
@@ -379,7 +375,7 @@ def test_a_provider_created_after_the_default_one_says_to_create_it_first() -> N
 def test_one_association_one_execution_holds_across_providers() -> None:
     stack = cdk.Stack(cdk.App(), "Claims")
     first, second = ExecutionProvider(stack, "First"), ExecutionProvider(stack, "Second")
-    _execute(stack, provider=first)
+    _execute(stack, providers=(first,))
     with pytest.raises(
         ValidationError, match="is already configured by DataIntegrationAssociationExecution 'Claims/Execution0'"
     ):
