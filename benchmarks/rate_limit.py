@@ -152,7 +152,7 @@ def figures(report: DeployReport) -> StepFigures:
         slowest_start_s=report.pool.max_start_delay_s,
         rollback_failures=rollback.failures if rollback is not None else 0,
         rollback_wall_s=rollback.wall_s if rollback is not None else None,
-        first_reasons=sorted({(op.reason or "")[:200] for op in forward.failed()})[:3],
+        first_reasons=forward.failure_reasons(width=200),
     )
 
 

@@ -42,7 +42,8 @@ from benchmarks import cold_start, handlers, rate_limit, report
 from benchmarks.peer import search as limit_search
 from benchmarks.peer.asset import find_provider_asset, measure_asset
 from benchmarks.peer.node_handler import NODE_PEER_DIR
-from benchmarks.peer.synth_runner import REPO_ROOT, npm_command, synth_env, synth_in_subprocess
+from benchmarks.peer.synth_runner import synth_in_subprocess
+from tests.support.synth_env import REPO_ROOT, npm_command, synth_env
 
 SHAPE_GRID: Final = (1, 10, 100, 250, 490)
 SEARCH_GRID: Final = (1, 10, 100, 250, 490, 500)

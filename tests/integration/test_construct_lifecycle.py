@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from appintegrations_cr.constants import RESOURCE_TYPE
 
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
@@ -26,7 +27,6 @@ from tests.support.lambda_process import invoke_many
 
 pytestmark = pytest.mark.integration
 
-RESOURCE_TYPE = "Custom::DataIntegrationAssociationExecution"
 STACK_NAME = "AppIntegrationsExample"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:111122223333:stack/{STACK_NAME}/0a0a0a0a-1111-4222-8333-444444444444"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:111122223333:function:AppIntegrationsExample-Provider"

@@ -54,18 +54,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypedDict, Unpack
 
 from tests.support._lambda_bootstrap import TIMEOUT_EXIT_CODE
+from tests.support.account import ACCOUNT
 
 __all__ = [
-    "DEFAULT_ACCOUNT",
     "DUMMY_CREDENTIALS",
     "REPO_ROOT",
     "TIMEOUT_EXIT_CODE",
     "ContainerDiedError",
     "InvocationResult",
     "MemoryUse",
+    "SandboxOptions",
     "WarmContainer",
     "invoke",
     "invoke_many",
@@ -77,7 +78,6 @@ __all__ = [
 
 BOOTSTRAP = Path(__file__).with_name("_lambda_bootstrap.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_ACCOUNT = "111122223333"
 DEFAULT_FUNCTION_NAME = "cdk-appintegrations-cr"
 RUNTIME_PACKAGES = ("boto3",)
 DEFAULT_INIT_TIMEOUT_S = 60.0
@@ -253,36 +253,35 @@ def lambda_environment(
 # -- running --------------------------------------------------------------------------------
 
 
+class SandboxOptions(TypedDict, total=False):
+    """How the sandbox runs the function: the keyword arguments :func:`invoke`, :func:`invoke_many` and
+    :class:`WarmContainer` share. Every key is optional; :func:`_settings` applies the defaults, once."""
+
+    timeout_ms: int
+    """The function's timeout (default 60000)."""
+    handler: str
+    """``<module>.<function>`` (default ``index.handler``)."""
+    extra_paths: Sequence[Path]
+    """Directories on ``sys.path`` after ``code_dir``, like layers' ``/opt/python``."""
+    extra_packages: Sequence[str]
+    """Venv distributions exposed by name (with their dependencies), e.g. ``("crhelper",)``."""
+    function_name: str
+    """``AWS_LAMBDA_FUNCTION_NAME`` and the ARN's last part (default ``cdk-appintegrations-cr``)."""
+    memory_mb: int
+    """``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` (default 128); informational, nothing enforces it."""
+    enforce_deadline: bool
+    """Whether the sandbox's own watchdog ends an invocation at ``timeout_ms`` (default true)."""
+    kill_grace_s: float
+    """How long past ``timeout_ms`` the parent waits before it SIGKILLs the sandbox (default 10)."""
+    init_timeout_s: float
+    """How long init may take before the parent kills it (default :data:`DEFAULT_INIT_TIMEOUT_S`)."""
+
+
 def invoke(
-    code_dir: Path,
-    event: Mapping[str, Any],
-    *,
-    env: Mapping[str, str],
-    timeout_ms: int = 60000,
-    handler: str = "index.handler",
-    extra_paths: Sequence[Path] = (),
-    extra_packages: Sequence[str] = (),
-    function_name: str = DEFAULT_FUNCTION_NAME,
-    memory_mb: int = 128,
-    enforce_deadline: bool = True,
-    kill_grace_s: float = 10.0,
-    init_timeout_s: float = DEFAULT_INIT_TIMEOUT_S,
+    code_dir: Path, event: Mapping[str, Any], *, env: Mapping[str, str], **options: Unpack[SandboxOptions]
 ) -> InvocationResult:
-    """Cold-start a sandbox, run ``event`` through ``handler``, and return what happened."""
-    [result] = invoke_many(
-        code_dir,
-        [event],
-        env=env,
-        timeout_ms=timeout_ms,
-        handler=handler,
-        extra_paths=extra_paths,
-        extra_packages=extra_packages,
-        function_name=function_name,
-        memory_mb=memory_mb,
-        enforce_deadline=enforce_deadline,
-        kill_grace_s=kill_grace_s,
-        init_timeout_s=init_timeout_s,
-    )
+    """Cold-start a sandbox, run ``event`` through the handler, and return what happened."""
+    [result] = invoke_many(code_dir, [event], env=env, **options)
     return result
 
 
@@ -291,15 +290,7 @@ def invoke_many(
     events: Sequence[Mapping[str, Any]],
     *,
     env: Mapping[str, str],
-    timeout_ms: int = 60000,
-    handler: str = "index.handler",
-    extra_paths: Sequence[Path] = (),
-    extra_packages: Sequence[str] = (),
-    function_name: str = DEFAULT_FUNCTION_NAME,
-    memory_mb: int = 128,
-    enforce_deadline: bool = True,
-    kill_grace_s: float = 10.0,
-    init_timeout_s: float = DEFAULT_INIT_TIMEOUT_S,
+    **options: Unpack[SandboxOptions],
 ) -> list[InvocationResult]:
     """Run ``events`` one after another in one warm sandbox; one result per event.
 
@@ -307,60 +298,43 @@ def invoke_many(
     dies (timeout, init failure, crash), the remaining events go to a fresh one - a new
     cold start, which is what Lambda would do.
     """
-    settings = _settings(
-        code_dir,
-        env=env,
-        timeout_ms=timeout_ms,
-        handler=handler,
-        extra_paths=extra_paths,
-        extra_packages=extra_packages,
-        function_name=function_name,
-        memory_mb=memory_mb,
-        enforce_deadline=enforce_deadline,
-        kill_grace_s=kill_grace_s,
-        init_timeout_s=init_timeout_s,
-    )
+    settings = _settings(code_dir, env, options)
     results: list[InvocationResult] = []
     while len(results) < len(events):
         results.extend(_run_sandbox(settings, list(events[len(results) :])))
     return results
 
 
-def _settings(
-    code_dir: Path,
-    *,
-    env: Mapping[str, str],
-    timeout_ms: int,
-    handler: str,
-    extra_paths: Sequence[Path],
-    extra_packages: Sequence[str],
-    function_name: str,
-    memory_mb: int,
-    enforce_deadline: bool,
-    kill_grace_s: float,
-    init_timeout_s: float,
-) -> _Settings:
+def _settings(code_dir: Path, env: Mapping[str, str], options: SandboxOptions) -> _Settings:
+    """Resolve the options (their defaults are here and nowhere else) into what a sandbox needs."""
     if "PYTHONPATH" in env:
         raise ValueError("pass extra_paths / extra_packages instead of PYTHONPATH")
+    handler = options.get("handler", "index.handler")
+    function_name = options.get("function_name", DEFAULT_FUNCTION_NAME)
+    timeout_ms = options.get("timeout_ms", 60000)
     code_dir = Path(code_dir).resolve()
-    python_path = [code_dir, *(Path(p).resolve() for p in extra_paths)]
+    python_path = [code_dir, *(Path(p).resolve() for p in options.get("extra_paths", ()))]
+    extra_packages = options.get("extra_packages", ())
     if extra_packages:
         python_path.append(package_shim(*extra_packages, exclude=RUNTIME_PACKAGES))
     python_path.append(package_shim(*RUNTIME_PACKAGES))
     full_env = lambda_environment(
-        code_dir, handler=handler, function_name=function_name, memory_mb=memory_mb, python_path=python_path
+        code_dir,
+        handler=handler,
+        function_name=function_name,
+        memory_mb=options.get("memory_mb", 128),
+        python_path=python_path,
     )
     full_env.update(env)
     return _Settings(
         code_dir=code_dir,
         handler=handler,
         env=full_env,
-        timeout_s=timeout_ms / 1000.0,
         timeout_ms=timeout_ms,
-        function_arn=f"arn:aws:lambda:{full_env['AWS_REGION']}:{DEFAULT_ACCOUNT}:function:{function_name}",
-        enforce_deadline=enforce_deadline,
-        kill_grace_s=kill_grace_s,
-        init_timeout_s=init_timeout_s,
+        function_arn=f"arn:aws:lambda:{full_env['AWS_REGION']}:{ACCOUNT}:function:{function_name}",
+        enforce_deadline=options.get("enforce_deadline", True),
+        kill_grace_s=options.get("kill_grace_s", 10.0),
+        init_timeout_s=options.get("init_timeout_s", DEFAULT_INIT_TIMEOUT_S),
     )
 
 
@@ -369,12 +343,16 @@ class _Settings:
     code_dir: Path
     handler: str
     env: dict[str, str]
-    timeout_s: float
     timeout_ms: int
     function_arn: str
     enforce_deadline: bool
     kill_grace_s: float
     init_timeout_s: float
+
+    @property
+    def timeout_s(self) -> float:
+        """The timeout in seconds, for deadline arithmetic."""
+        return self.timeout_ms / 1000.0
 
 
 class _Output:
@@ -652,20 +630,7 @@ class WarmContainer:
     """
 
     def __init__(
-        self,
-        code_dir: Path,
-        *,
-        env: Mapping[str, str],
-        timeout_ms: int = 60000,
-        handler: str = "index.handler",
-        extra_paths: Sequence[Path] = (),
-        extra_packages: Sequence[str] = (),
-        function_name: str = DEFAULT_FUNCTION_NAME,
-        memory_mb: int = 128,
-        enforce_deadline: bool = True,
-        kill_grace_s: float = 10.0,
-        init_timeout_s: float = DEFAULT_INIT_TIMEOUT_S,
-        nice: int = 0,
+        self, code_dir: Path, *, env: Mapping[str, str], nice: int = 0, **options: Unpack[SandboxOptions]
     ) -> None:
         """Start the sandbox; init (importing the handler) begins at once, in the background.
 
@@ -673,19 +638,7 @@ class WarmContainer:
         running hundreds of sandboxes next to the local AppIntegrations and S3 stand-ins must not
         starve them, since the real services do not share the function's CPU.
         """
-        self._settings = _settings(
-            code_dir,
-            env=env,
-            timeout_ms=timeout_ms,
-            handler=handler,
-            extra_paths=extra_paths,
-            extra_packages=extra_packages,
-            function_name=function_name,
-            memory_mb=memory_mb,
-            enforce_deadline=enforce_deadline,
-            kill_grace_s=kill_grace_s,
-            init_timeout_s=init_timeout_s,
-        )
+        self._settings = _settings(code_dir, env, options)
         self._marker = f"@@lambda-bootstrap-{secrets.token_hex(8)}@@"
         self._scratch = Path(tempfile.mkdtemp(prefix="lambda-warm-"))
         self._results_file = self._scratch / "results.jsonl"

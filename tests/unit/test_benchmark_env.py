@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.peer.synth_runner import node_bin_dir, npm_command, synth_env
+from tests.support.synth_env import node_bin_dir, npm_command, synth_env
 
 pytestmark = [
     pytest.mark.unit,
