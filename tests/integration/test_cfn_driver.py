@@ -15,9 +15,10 @@ appended to ``$EVENT_LOG`` as one JSON line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.cfn_template import CloudAssembly, Template, TemplateError
 from tests.support.emulator import AppIntegrationsEmulator
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
 STACK = "DriverTest"
 FUNCTION = "ProviderFunction"
@@ -162,19 +163,26 @@ def event_log(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def driver(
+def new_driver(
     fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, event_log: Path
-) -> Iterator[CloudFormationDriver]:
+) -> Iterator[Callable[..., CloudFormationDriver]]:
+    """Opens a driver on this test's doubles, the provider logging to ``event_log``; each closes when the test ends."""
     event_log.parent.mkdir()
-    with CloudFormationDriver(
-        fresh_emulator,
-        fresh_receiver,
-        stack_name=STACK,
-        lambda_env={"EVENT_LOG": str(event_log)},
-        async_retry_delays_s=(0.2, 0.2),
-        drain_timeout_s=4,
-    ) as cfn:
-        yield cfn
+    with contextlib.ExitStack() as opened:
+
+        def new(**options: Any) -> CloudFormationDriver:
+            driver = CloudFormationDriver(
+                fresh_emulator, fresh_receiver, stack_name=STACK, lambda_env={"EVENT_LOG": str(event_log)}, **options
+            )
+            return opened.enter_context(driver)
+
+        yield new
+
+
+@pytest.fixture
+def driver(new_driver: Callable[..., CloudFormationDriver]) -> CloudFormationDriver:
+    """Lambda's asynchronous retries after 0.2 s instead of minutes, and a short drain, for the retry rules."""
+    return new_driver(async_retry_delays_s=(0.2, 0.2), drain_timeout_s=4)
 
 
 def events(log: Path) -> list[dict[str, Any]]:
@@ -223,18 +231,14 @@ def test_dependencies_are_respected_and_attributes_flow(
 
 
 def test_sequential_events_reuse_a_warm_container(
-    fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, tmp_path: Path, event_log: Path
+    new_driver: Callable[..., CloudFormationDriver], tmp_path: Path, event_log: Path
 ) -> None:
-    event_log.parent.mkdir()
     assembly = write_assembly(
         tmp_path, "v1", {"A": custom(), "B": custom(depends_on=["A"]), "C": custom(depends_on=["B"])}
     )
     # With CloudFormation's per-resource latency the previous container is idle again when the
     # next event comes; with none, the next event can overtake its return (a second container).
-    with CloudFormationDriver(
-        fresh_emulator, fresh_receiver, stack_name=STACK, latency_s=0.2, lambda_env={"EVENT_LOG": str(event_log)}
-    ) as cfn:
-        report = cfn.create(CloudAssembly(assembly))
+    report = new_driver(latency_s=0.2).create(CloudAssembly(assembly))
     assert report.final_state == "CREATE_COMPLETE", report.summary()
     assert report.pool.containers_started == 1
     assert len({e["pid"] for e in events(event_log)}) == 1
@@ -403,14 +407,10 @@ def test_a_new_physical_id_and_removed_resources_are_cleaned_up(
 
 
 def test_latency_is_paid_per_resource_along_the_critical_path(
-    fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, tmp_path: Path, event_log: Path
+    new_driver: Callable[..., CloudFormationDriver], tmp_path: Path
 ) -> None:
-    event_log.parent.mkdir()
     assembly = write_assembly(tmp_path, "v1", {"A": custom(), "B": custom(), "C": custom()})
-    with CloudFormationDriver(
-        fresh_emulator, fresh_receiver, stack_name=STACK, latency_s=0.4, lambda_env={"EVENT_LOG": str(event_log)}
-    ) as cfn:
-        report = cfn.create(CloudAssembly(assembly))
+    report = new_driver(latency_s=0.4).create(CloudAssembly(assembly))
     assert report.final_state == "CREATE_COMPLETE"
     # role, function, then the three customs together: three latencies, not five.
     assert 1.2 <= report.first.wall_s < 1.2 + 3.0

@@ -25,7 +25,7 @@ from tests.support.emulator import (
     RateLimit,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
 ON_DEMAND = {"ExecutionMode": "ON_DEMAND", "OnDemandConfiguration": {"StartTime": "1700000000000"}}
 

@@ -40,7 +40,7 @@ from tests.support.cfn_receiver import CFN_RESPONSE_LIMIT_BYTES, CfnResponseRece
 from tests.support.emulator import LIST_OPERATION, UPDATE_OPERATION, AppIntegrationsEmulator
 from tests.support.lambda_process import DUMMY_CREDENTIALS, TIMEOUT_EXIT_CODE, invoke, invoke_many
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
 ON_DEMAND = {"ExecutionMode": "ON_DEMAND", "OnDemandConfiguration": {"StartTime": "1700000000000"}}
 

@@ -18,7 +18,7 @@ import pytest
 from tests.integration.test_support_doubles import PROBE_HANDLER
 from tests.support.lambda_process import TIMEOUT_EXIT_CODE, ContainerDiedError, WarmContainer, memory_use
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
 
 @pytest.fixture

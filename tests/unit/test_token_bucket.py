@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.token_bucket import RateLimit, TokenBucket
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 
 class SteppedClock:
