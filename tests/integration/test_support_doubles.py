@@ -20,7 +20,6 @@ import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -680,62 +679,6 @@ def test_wait_for_returns_empty_list_on_timeout(fresh_receiver: CfnResponseRecei
 
 
 # -- Lambda-like process -------------------------------------------------------------------
-
-PROBE_HANDLER = """
-import importlib.util
-import logging
-import os
-import sys
-import time
-
-logging.basicConfig(level=logging.DEBUG)  # a no-op in Lambda: the runtime's root handler exists
-INVOCATIONS = 0
-print("init ran")
-
-
-def handler(event, context):
-    global INVOCATIONS
-    INVOCATIONS += 1
-    before = context.get_remaining_time_in_millis()
-    time.sleep(event.get("sleep", 0.2))
-    after = context.get_remaining_time_in_millis()
-    logging.getLogger("probe").info("info is below the root level")
-    logging.getLogger("probe").warning("warning for %s", event.get("name"))
-    print("stdout line for", event.get("name"))
-    print("stderr line for", event.get("name"), file=sys.stderr)
-    if event.get("raise"):
-        raise RuntimeError("handler failed on purpose")
-    return {
-        "before": before,
-        "after": after,
-        "invocations": INVOCATIONS,
-        "pid": os.getpid(),
-        "env": dict(os.environ),
-        "sys_path": sys.path,
-        "cwd": os.getcwd(),
-        "importable": {
-            name: importlib.util.find_spec(name) is not None
-            for name in ("boto3", "botocore", "crhelper", "pytest", "tests")
-        },
-        "context": {
-            "aws_request_id": context.aws_request_id,
-            "function_name": context.function_name,
-            "invoked_function_arn": context.invoked_function_arn,
-            "memory_limit_in_mb": context.memory_limit_in_mb,
-            "log_group_name": context.log_group_name,
-            "log_stream_name": context.log_stream_name,
-        },
-    }
-"""
-
-
-@pytest.fixture
-def probe_dir(tmp_path: Path) -> Iterator[Path]:
-    code = tmp_path / "task"
-    code.mkdir()
-    (code / "index.py").write_text(textwrap.dedent(PROBE_HANDLER))
-    yield code
-    assert not (code / "__pycache__").exists()  # the asset directory is left untouched
 
 
 def test_lambda_process_context_environment_and_isolation(probe_dir: Path) -> None:

@@ -519,46 +519,65 @@ def _assemble(
     count = min(reached, len(events))
     outs = stdout.split(count)
     errs = stderr.split(count)
-    results = []
-    for index in range(count):
-        record = records.get(index)
-        cold = index == 0
-        if record is not None:
-            status = str(record["status"])
-            returncode: int | None = {"ok": 0, "error": 1, "init_error": 1}.get(status, process.returncode)
-            duration = float(record.get("duration_s", 0.0))
-            init_duration = record.get("init_duration_s")
-        else:
-            # No report: the parent killed it (hard deadline) or the process died on its own.
-            status = "timeout" if killed_at is not None else "crashed"
-            returncode = process.returncode
-            begun = starts.get(index)
-            end = killed_at if killed_at is not None else time.monotonic()
-            duration = end - begun[0] if begun is not None else 0.0
-            init_duration = None
-        results.append(
-            InvocationResult(
-                returncode=returncode,
-                stdout=outs[index],
-                stderr=errs[index],
-                duration_s=duration,
-                timed_out=status == "timeout",
-                status=status,
-                request_id=record["request_id"] if record and "request_id" in record else _started_id(starts, index),
-                response=record.get("response") if record else None,
-                error_type=record.get("errorType") if record else None,
-                error_message=record.get("errorMessage") if record else None,
-                cold_start=cold,
-                init_duration_s=float(init_duration) if init_duration is not None else None,
-                pid=process.pid,
-            )
+    return [
+        _invocation_result(
+            records.get(index),
+            index=index,
+            begun=starts.get(index),
+            killed_at=killed_at,
+            process=process,
+            stdout=outs[index],
+            stderr=errs[index],
         )
-    return results
+        for index in range(count)
+    ]
 
 
-def _started_id(starts: dict[int, tuple[float, str]], index: int) -> str | None:
-    started = starts.get(index)
-    return started[1] if started is not None else None
+_RETURN_CODES: dict[str, int] = {"ok": 0, "error": 1, "init_error": 1}
+
+
+def _invocation_result(
+    record: Mapping[str, Any] | None,
+    *,
+    index: int,
+    begun: tuple[float, str] | None,
+    killed_at: float | None,
+    process: subprocess.Popen[bytes],
+    stdout: str,
+    stderr: str,
+) -> InvocationResult:
+    """One invocation's outcome: the sandbox's own report, else (none) how its process ended.
+
+    ``begun`` is when the invocation started and its request id, from the ``START`` marker;
+    ``killed_at`` is when the parent killed the sandbox past its hard deadline, if it did.
+    """
+    if record is not None:
+        status = str(record["status"])
+        returncode = _RETURN_CODES.get(status, process.returncode)
+        duration = float(record.get("duration_s", 0.0))
+        init_duration = record.get("init_duration_s")
+    else:  # the parent killed it (hard deadline) or the process died on its own
+        status = "timeout" if killed_at is not None else "crashed"
+        returncode = process.returncode
+        end = killed_at if killed_at is not None else time.monotonic()
+        duration = end - begun[0] if begun is not None else 0.0
+        init_duration = None
+    reported = record or {}
+    return InvocationResult(
+        returncode=returncode,
+        stdout=stdout,
+        stderr=stderr,
+        duration_s=duration,
+        timed_out=status == "timeout",
+        status=status,
+        request_id=reported.get("request_id", begun[1] if begun is not None else None),
+        response=reported.get("response"),
+        error_type=reported.get("errorType"),
+        error_message=reported.get("errorMessage"),
+        cold_start=index == 0,
+        init_duration_s=float(init_duration) if init_duration is not None else None,
+        pid=process.pid,
+    )
 
 
 # -- warm containers ------------------------------------------------------------------------
@@ -768,32 +787,14 @@ class WarmContainer:
             stdout = "".join(self._buffers.pop(("stdout", index), []))
             stderr = "".join(self._buffers.pop(("stderr", index), []))
             begun = self._starts.pop(index, None)
-        returncode = self._process.returncode
-        if record is not None:
-            status = str(record["status"])
-            if status in ("ok", "error", "init_error"):
-                returncode = {"ok": 0, "error": 1, "init_error": 1}[status]
-            duration = float(record.get("duration_s", 0.0))
-            init_duration = record.get("init_duration_s")
-        else:
-            status = "timeout" if killed_at is not None else "crashed"
-            end = killed_at if killed_at is not None else time.monotonic()
-            duration = end - begun[0] if begun is not None else 0.0
-            init_duration = None
-        return InvocationResult(
-            returncode=returncode,
+        return _invocation_result(
+            record,
+            index=index,
+            begun=begun,
+            killed_at=killed_at,
+            process=self._process,
             stdout=stdout,
             stderr=stderr,
-            duration_s=duration,
-            timed_out=status == "timeout",
-            status=status,
-            request_id=record["request_id"] if record and "request_id" in record else (begun[1] if begun else None),
-            response=record.get("response") if record else None,
-            error_type=record.get("errorType") if record else None,
-            error_message=record.get("errorMessage") if record else None,
-            cold_start=index == 0,
-            init_duration_s=float(init_duration) if init_duration is not None else None,
-            pid=self.pid,
         )
 
     def _pump(self, stream: IO[bytes], name: str) -> None:
