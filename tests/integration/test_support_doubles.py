@@ -302,6 +302,11 @@ def test_well_formed_raw_request_is_accepted(fresh_emulator: AppIntegrationsEmul
 SCHEDULED = {"ExecutionMode": "SCHEDULED", "ScheduleConfiguration": {"ScheduleExpression": "rate(1 day)"}}
 
 
+def scheduled_body(**schedule: str) -> dict[str, Any]:
+    """An Update body with a SCHEDULED configuration of exactly ``schedule``."""
+    return {"ExecutionConfiguration": {"ExecutionMode": "SCHEDULED", "ScheduleConfiguration": schedule}}
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
@@ -331,16 +336,7 @@ SCHEDULED = {"ExecutionMode": "SCHEDULED", "ScheduleConfiguration": {"ScheduleEx
             "unknown member 'Schedule'",
             id="unknown-nested-member",
         ),
-        pytest.param(
-            {
-                "ExecutionConfiguration": {
-                    "ExecutionMode": "SCHEDULED",
-                    "ScheduleConfiguration": {"ScheduleExpression": ""},
-                }
-            },
-            "length 0 is below the minimum 1",
-            id="min-length",
-        ),
+        pytest.param(scheduled_body(ScheduleExpression=""), "length 0 is below the minimum 1", id="min-length"),
         pytest.param(
             {
                 "ExecutionConfiguration": {
@@ -352,25 +348,11 @@ SCHEDULED = {"ExecutionMode": "SCHEDULED", "ScheduleConfiguration": {"ScheduleEx
             id="max-length",
         ),
         pytest.param(
-            {
-                "ExecutionConfiguration": {
-                    "ExecutionMode": "SCHEDULED",
-                    "ScheduleConfiguration": {"ScheduleExpression": "rate(1 day)", "Object": "bad object!"},
-                }
-            },
+            scheduled_body(ScheduleExpression="rate(1 day)", Object="bad object!"),
             "does not match pattern",
             id="pattern",
         ),
-        pytest.param(
-            {
-                "ExecutionConfiguration": {
-                    "ExecutionMode": "SCHEDULED",
-                    "ScheduleConfiguration": {"ScheduleExpression": "  "},
-                }
-            },
-            "does not match pattern",
-            id="blank-string",
-        ),
+        pytest.param(scheduled_body(ScheduleExpression="  "), "does not match pattern", id="blank-string"),
         pytest.param([ON_DEMAND], "expected an object", id="array-body"),
         pytest.param(b"{not json", "not valid JSON", id="not-json"),
     ],

@@ -431,15 +431,7 @@ def _run_sandbox(settings: _Settings, events: list[Mapping[str, Any]]) -> list[I
             for line in results_file.read_text(encoding="utf-8").splitlines():
                 record = json.loads(line)
                 records[int(record["index"])] = record
-    return _assemble(
-        process=process,
-        events=events,
-        records=records,
-        starts=starts,
-        killed_at=killed_at,
-        stdout=stdout,
-        stderr=stderr,
-    )
+    return _assemble(process, len(events), records, starts, killed_at=killed_at, pipes=(stdout, stderr))
 
 
 def _command(settings: _Settings, marker: str, results_file: Path, *, serve: bool = False) -> list[str]:
@@ -506,30 +498,22 @@ def _has_exited(process: subprocess.Popen[bytes]) -> bool:
 
 
 def _assemble(
-    *,
     process: subprocess.Popen[bytes],
-    events: list[Mapping[str, Any]],
+    event_count: int,
     records: dict[int, dict[str, Any]],
     starts: dict[int, tuple[float, str]],
+    *,
     killed_at: float | None,
-    stdout: _Output,
-    stderr: _Output,
+    pipes: tuple[_Output, _Output],
 ) -> list[InvocationResult]:
+    """One result per event the sandbox reached (at least one), from its reports and its stdout/stderr."""
     reached = max([*records, *starts, 0]) + 1
-    count = min(reached, len(events))
-    outs = stdout.split(count)
-    errs = stderr.split(count)
+    count = min(reached, event_count)
+    stdout, stderr = pipes
+    outputs = zip(stdout.split(count), stderr.split(count), strict=True)
     return [
-        _invocation_result(
-            records.get(index),
-            index=index,
-            begun=starts.get(index),
-            killed_at=killed_at,
-            process=process,
-            stdout=outs[index],
-            stderr=errs[index],
-        )
-        for index in range(count)
+        _invocation_result(records.get(i), i, starts.get(i), killed_at=killed_at, process=process, output=output)
+        for i, output in enumerate(outputs)
     ]
 
 
@@ -538,18 +522,18 @@ _RETURN_CODES: dict[str, int] = {"ok": 0, "error": 1, "init_error": 1}
 
 def _invocation_result(
     record: Mapping[str, Any] | None,
-    *,
     index: int,
     begun: tuple[float, str] | None,
+    *,
     killed_at: float | None,
     process: subprocess.Popen[bytes],
-    stdout: str,
-    stderr: str,
+    output: tuple[str, str],
 ) -> InvocationResult:
     """One invocation's outcome: the sandbox's own report, else (none) how its process ended.
 
     ``begun`` is when the invocation started and its request id, from the ``START`` marker;
-    ``killed_at`` is when the parent killed the sandbox past its hard deadline, if it did.
+    ``killed_at`` is when the parent killed the sandbox past its hard deadline, if it did;
+    ``output`` is the invocation's stdout and stderr.
     """
     if record is not None:
         status = str(record["status"])
@@ -565,8 +549,8 @@ def _invocation_result(
     reported = record or {}
     return InvocationResult(
         returncode=returncode,
-        stdout=stdout,
-        stderr=stderr,
+        stdout=output[0],
+        stderr=output[1],
         duration_s=duration,
         timed_out=status == "timeout",
         status=status,
@@ -788,13 +772,7 @@ class WarmContainer:
             stderr = "".join(self._buffers.pop(("stderr", index), []))
             begun = self._starts.pop(index, None)
         return _invocation_result(
-            record,
-            index=index,
-            begun=begun,
-            killed_at=killed_at,
-            process=self._process,
-            stdout=stdout,
-            stderr=stderr,
+            record, index, begun, killed_at=killed_at, process=self._process, output=(stdout, stderr)
         )
 
     def _pump(self, stream: IO[bytes], name: str) -> None:
