@@ -60,14 +60,22 @@ class Plan:
     """How much to measure: the full run or the smoke run."""
 
     mode: str
+    """``full`` or ``quick`` (the rate-limit part follows it)."""
     shape_grid: tuple[int, ...]
+    """The N always measured (the limits found by the search are added)."""
     search: bool
+    """Whether to search each approach's largest deployable and synthesizable N."""
     synth_runs: int
+    """Synths timed per N and approach (medians reported)."""
     synth_runs_large: int
+    """The same from ``large_n`` up, where one synth takes long."""
     large_n: int
     handler_processes: int
+    """Fresh handler processes per approach (the first event of each is a cold start)."""
     handler_resources: int
+    """Resources (events) per handler process."""
     cold_init_runs: int
+    """Runs of each cold-init probe (``benchmarks.cold_start``)."""
 
 
 FULL: Final = Plan("full", SHAPE_GRID, True, 5, 3, 400, 7, 5, 41)
