@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE
+
 from benchmarks.peer.node_bench import run_once as run_peer_once
 from benchmarks.peer.node_handler import custom_resources, make_event, node_env
-from benchmarks.peer.synth_runner import node_bin_dir
+from tests.support.synth_env import node_bin_dir
 
 REQUEST_TYPES: Final = ("Create", "Update", "Delete")
-OURS_RESOURCE_TYPE: Final = "Custom::DataIntegrationAssociationExecution"
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def ours_events(
     Update carries a new ``RerunToken`` (the old properties have none), so it applies.
     """
     events: list[dict[str, Any]] = []
-    for n, (lid, props) in enumerate(custom_resources(template, OURS_RESOURCE_TYPE)[:limit]):
+    for n, (lid, props) in enumerate(custom_resources(template, RESOURCE_TYPE)[:limit]):
         physical = f"{props['DataIntegrationIdentifier']}|{props['DataIntegrationAssociationIdentifier']}"
         for rtype in request_types:
             rid = f"{rtype.lower()}-{n}-{time.monotonic_ns()}"
@@ -77,7 +78,7 @@ def ours_events(
                     request_id=rid,
                     physical_id=physical,
                     old_props=props,
-                    resource_type=OURS_RESOURCE_TYPE,
+                    resource_type=RESOURCE_TYPE,
                 )
             )
     return events
@@ -92,7 +93,7 @@ def ours_process(
     from tests.support.lambda_process import invoke_many
 
     with AppIntegrationsEmulator() as emu, CfnResponseReceiver() as receiver:
-        for _lid, props in custom_resources(template, OURS_RESOURCE_TYPE)[:resources]:
+        for _lid, props in custom_resources(template, RESOURCE_TYPE)[:resources]:
             emu.add_association(props["DataIntegrationIdentifier"], props["DataIntegrationAssociationIdentifier"])
         events = ours_events(template, receiver.response_url, request_types, limit=resources)
         env = {"AWS_ENDPOINT_URL_APPINTEGRATIONS": emu.endpoint_url, "SSL_CERT_FILE": str(receiver.ca_file)}

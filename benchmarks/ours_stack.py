@@ -2,7 +2,8 @@
 
 The same account, region, construct ids (``Assoc{i}``), identifiers and ON_DEMAND
 start time as the peer (:mod:`benchmarks.peer.peer_stack`), and a stack name of
-the same length, so the two templates differ only by what each approach emits.
+the same length, so the two templates differ only by what each approach emits. The
+executions come from the builder the tests use (:mod:`tests.support.execution_stacks`).
 """
 
 from __future__ import annotations
@@ -10,25 +11,23 @@ from __future__ import annotations
 from typing import Final
 
 import aws_cdk as cdk
-from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+from cdk_appintegrations import ExecutionConfiguration
 
-from benchmarks.peer.peer_stack import ACCOUNT, REGION, START_TIME, association_id, data_integration_id
+from benchmarks.peer.peer_stack import START_TIME, association_id, data_integration_id
+from tests.support.execution_stacks import PINNED, add_executions
 
 STACK_NAME: Final = "OursAppIntegrationsStack"  # as long as "PeerAppIntegrationsStack"
-RESOURCE_TYPE: Final = "Custom::DataIntegrationAssociationExecution"
 
 
 def build_ours_stack(app: cdk.App, n: int) -> cdk.Stack:
     """Add our stack with ``n`` construct instances (one provider for all) to ``app``."""
-    stack = cdk.Stack(app, STACK_NAME, env=cdk.Environment(account=ACCOUNT, region=REGION))
-    for i in range(n):
-        DataIntegrationAssociationExecution(
-            stack,
-            f"Assoc{i}",
-            data_integration_identifier=data_integration_id(i),
-            data_integration_association_identifier=association_id(i),
-            execution_configuration=ExecutionConfiguration.on_demand(start_time=int(START_TIME)),
-        )
+    stack = cdk.Stack(app, STACK_NAME, env=PINNED)
+    add_executions(
+        stack,
+        n,
+        target=lambda i: (data_integration_id(i), association_id(i)),
+        configuration=ExecutionConfiguration.on_demand(start_time=int(START_TIME)),
+    )
     return stack
 
 

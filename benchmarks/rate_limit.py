@@ -50,20 +50,10 @@ from typing import Any, Final
 from cdk_appintegrations.provider import DEFAULT_LANES
 
 from benchmarks.peer.synth_runner import synth_in_subprocess
+from tests.support import deploy_stacks
 from tests.support.cfn_driver import CloudFormationDriver, DeployReport, PhaseReport
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.cfn_template import CloudAssembly
-from tests.support.deploy_stacks import (
-    STACK_NAME,
-    START_TIME_MS,
-    UPDATED_START_TIME_MS,
-    ScenarioStacks,
-    configurations_not_at,
-    populate,
-    scenario_stacks,
-    scenario_variants,
-    synthesize_in_subprocess,
-)
 from tests.support.emulator import AppIntegrationsEmulator, RateLimit
 from tests.support.lambda_pool import DEFAULT_MEMORY_FLOOR_BYTES, mem_available_bytes
 
@@ -152,7 +142,7 @@ def figures(report: DeployReport) -> StepFigures:
         slowest_start_s=report.pool.max_start_delay_s,
         rollback_failures=rollback.failures if rollback is not None else 0,
         rollback_wall_s=rollback.wall_s if rollback is not None else None,
-        first_reasons=sorted({(op.reason or "")[:200] for op in forward.failed()})[:3],
+        first_reasons=forward.failure_reasons(width=200),
     )
 
 
@@ -181,7 +171,10 @@ def drivable(
 
 
 def _new_driver(
-    emulator: AppIntegrationsEmulator, receiver: CfnResponseReceiver, latency: float, stack_name: str = STACK_NAME
+    emulator: AppIntegrationsEmulator,
+    receiver: CfnResponseReceiver,
+    latency: float,
+    stack_name: str = deploy_stacks.STACK_NAME,
 ) -> CloudFormationDriver:
     """A driver with a fresh Lambda pool (cold containers); the caller closes it."""
     factories = {}
@@ -197,11 +190,14 @@ def _new_driver(
 def _fresh(emulator: AppIntegrationsEmulator, receiver: CfnResponseReceiver, n: int) -> None:
     emulator.reset()
     receiver.reset()
-    populate(emulator, n)
+    deploy_stacks.populate(emulator, n)
 
 
 def _recreate_without_throttle(
-    emulator: AppIntegrationsEmulator, receiver: CfnResponseReceiver, stacks: ScenarioStacks, latency: float
+    emulator: AppIntegrationsEmulator,
+    receiver: CfnResponseReceiver,
+    stacks: deploy_stacks.ScenarioStacks,
+    latency: float,
 ) -> CloudFormationDriver:
     """A created stack to start the next step from, deployed with no rate limit and no latency (not measured).
 
@@ -222,7 +218,7 @@ def _recreate_without_throttle(
 
 
 def run_point(
-    stacks: ScenarioStacks,
+    stacks: deploy_stacks.ScenarioStacks,
     limit: RateLimit,
     latency: float,
     emulator: AppIntegrationsEmulator,
@@ -249,7 +245,9 @@ def run_point(
         failing = driver.update(stacks.failing_update)
         rollback = figures(failing)
         point["rollback"] = asdict(rollback) | {
-            "old_configuration_missing": len(configurations_not_at(emulator, n, START_TIME_MS))
+            "old_configuration_missing": len(
+                deploy_stacks.configurations_not_at(emulator, n, deploy_stacks.START_TIME_MS)
+            )
         }
         log(failing.summary())
         if failing.final_state not in ("UPDATE_ROLLBACK_COMPLETE",):
@@ -260,7 +258,7 @@ def run_point(
         emulator.set_rate_limit(limit.rate, limit.burst)
         updated = driver.update(stacks.update)
         point["update"] = asdict(figures(updated)) | {
-            "not_updated": len(configurations_not_at(emulator, n, UPDATED_START_TIME_MS))
+            "not_updated": len(deploy_stacks.configurations_not_at(emulator, n, deploy_stacks.UPDATED_START_TIME_MS))
         }
         log(updated.summary())
     finally:
@@ -351,12 +349,12 @@ def measure(
             log(f"N={n}: skipped, not enough memory here: {note}")
             results["skipped"].append({"n": n, "why": note})
     log(f"synthesizing N = {runnable} (3 variants each, one jsii session)")
-    variants = [v for n in runnable for v in scenario_variants(n)]
-    outdirs = synthesize_in_subprocess(variants, root / "ours") if variants else {}
+    variants = [v for n in runnable for v in deploy_stacks.scenario_variants(n)]
+    outdirs = deploy_stacks.synthesize_in_subprocess(variants, root / "ours") if variants else {}
     peer_outdirs = _synthesize_peer(runnable, root, results["skipped"]) if peer else {}
     with AppIntegrationsEmulator() as emulator, CfnResponseReceiver() as receiver:
         for n in runnable:
-            stacks = scenario_stacks(n, outdirs)
+            stacks = deploy_stacks.scenario_stacks(n, outdirs)
             for latency in latencies:
                 started = time.monotonic()
                 point = run_point(stacks, limit, latency, emulator, receiver)

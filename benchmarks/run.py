@@ -42,7 +42,8 @@ from benchmarks import cold_start, handlers, rate_limit, report
 from benchmarks.peer import search as limit_search
 from benchmarks.peer.asset import find_provider_asset, measure_asset
 from benchmarks.peer.node_handler import NODE_PEER_DIR
-from benchmarks.peer.synth_runner import REPO_ROOT, npm_command, synth_env, synth_in_subprocess
+from benchmarks.peer.synth_runner import synth_in_subprocess
+from tests.support.synth_env import REPO_ROOT, npm_command, synth_env
 
 SHAPE_GRID: Final = (1, 10, 100, 250, 490)
 SEARCH_GRID: Final = (1, 10, 100, 250, 490, 500)
@@ -59,14 +60,22 @@ class Plan:
     """How much to measure: the full run or the smoke run."""
 
     mode: str
+    """``full`` or ``quick`` (the rate-limit part follows it)."""
     shape_grid: tuple[int, ...]
+    """The N always measured (the limits found by the search are added)."""
     search: bool
+    """Whether to search each approach's largest deployable and synthesizable N."""
     synth_runs: int
+    """Synths timed per N and approach (medians reported)."""
     synth_runs_large: int
+    """The same from ``large_n`` up, where one synth takes long."""
     large_n: int
     handler_processes: int
+    """Fresh handler processes per approach (the first event of each is a cold start)."""
     handler_resources: int
+    """Resources (events) per handler process."""
     cold_init_runs: int
+    """Runs of each cold-init probe (``benchmarks.cold_start``)."""
 
 
 FULL: Final = Plan("full", SHAPE_GRID, True, 5, 3, 400, 7, 5, 41)

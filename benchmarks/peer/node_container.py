@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from benchmarks.peer.node_handler import INVOKE_MJS, NODE_PEER_DIR, node_env
-from benchmarks.peer.synth_runner import node_bin_dir, npm_command, synth_env
 from tests.support.lambda_pool import CONTAINER_NICE, Container, FunctionSpec
 from tests.support.lambda_process import InvocationResult, MemoryUse, memory_use, yield_cpu
+from tests.support.synth_env import node_bin_dir, npm_command, synth_env
 
 KILL_GRACE_S = 10.0
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from benchmarks.peer.synth_runner import node_bin_dir
+from tests.support.synth_env import node_bin_dir
 
 NODE_PEER_DIR: Final = Path(__file__).resolve().parents[1] / "node_peer"
 INVOKE_MJS: Final = NODE_PEER_DIR / "invoke.mjs"

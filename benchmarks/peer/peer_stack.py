@@ -17,8 +17,8 @@ from typing import Any, Final
 import aws_cdk as cdk
 from aws_cdk import custom_resources as cr
 
-ACCOUNT: Final = "111122223333"
-REGION: Final = "us-east-1"
+from tests.support.account import ACCOUNT, REGION
+
 STACK_NAME: Final = "PeerAppIntegrationsStack"
 START_TIME: Final = "1735689600000"
 

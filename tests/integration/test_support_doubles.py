@@ -20,7 +20,6 @@ import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -40,7 +39,7 @@ from tests.support.cfn_receiver import CFN_RESPONSE_LIMIT_BYTES, CfnResponseRece
 from tests.support.emulator import LIST_OPERATION, UPDATE_OPERATION, AppIntegrationsEmulator
 from tests.support.lambda_process import DUMMY_CREDENTIALS, TIMEOUT_EXIT_CODE, invoke, invoke_many
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
 ON_DEMAND = {"ExecutionMode": "ON_DEMAND", "OnDemandConfiguration": {"StartTime": "1700000000000"}}
 
@@ -303,6 +302,11 @@ def test_well_formed_raw_request_is_accepted(fresh_emulator: AppIntegrationsEmul
 SCHEDULED = {"ExecutionMode": "SCHEDULED", "ScheduleConfiguration": {"ScheduleExpression": "rate(1 day)"}}
 
 
+def scheduled_body(**schedule: str) -> dict[str, Any]:
+    """An Update body with a SCHEDULED configuration of exactly ``schedule``."""
+    return {"ExecutionConfiguration": {"ExecutionMode": "SCHEDULED", "ScheduleConfiguration": schedule}}
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
@@ -332,16 +336,7 @@ SCHEDULED = {"ExecutionMode": "SCHEDULED", "ScheduleConfiguration": {"ScheduleEx
             "unknown member 'Schedule'",
             id="unknown-nested-member",
         ),
-        pytest.param(
-            {
-                "ExecutionConfiguration": {
-                    "ExecutionMode": "SCHEDULED",
-                    "ScheduleConfiguration": {"ScheduleExpression": ""},
-                }
-            },
-            "length 0 is below the minimum 1",
-            id="min-length",
-        ),
+        pytest.param(scheduled_body(ScheduleExpression=""), "length 0 is below the minimum 1", id="min-length"),
         pytest.param(
             {
                 "ExecutionConfiguration": {
@@ -353,25 +348,11 @@ SCHEDULED = {"ExecutionMode": "SCHEDULED", "ScheduleConfiguration": {"ScheduleEx
             id="max-length",
         ),
         pytest.param(
-            {
-                "ExecutionConfiguration": {
-                    "ExecutionMode": "SCHEDULED",
-                    "ScheduleConfiguration": {"ScheduleExpression": "rate(1 day)", "Object": "bad object!"},
-                }
-            },
+            scheduled_body(ScheduleExpression="rate(1 day)", Object="bad object!"),
             "does not match pattern",
             id="pattern",
         ),
-        pytest.param(
-            {
-                "ExecutionConfiguration": {
-                    "ExecutionMode": "SCHEDULED",
-                    "ScheduleConfiguration": {"ScheduleExpression": "  "},
-                }
-            },
-            "does not match pattern",
-            id="blank-string",
-        ),
+        pytest.param(scheduled_body(ScheduleExpression="  "), "does not match pattern", id="blank-string"),
         pytest.param([ON_DEMAND], "expected an object", id="array-body"),
         pytest.param(b"{not json", "not valid JSON", id="not-json"),
     ],
@@ -680,62 +661,6 @@ def test_wait_for_returns_empty_list_on_timeout(fresh_receiver: CfnResponseRecei
 
 
 # -- Lambda-like process -------------------------------------------------------------------
-
-PROBE_HANDLER = """
-import importlib.util
-import logging
-import os
-import sys
-import time
-
-logging.basicConfig(level=logging.DEBUG)  # a no-op in Lambda: the runtime's root handler exists
-INVOCATIONS = 0
-print("init ran")
-
-
-def handler(event, context):
-    global INVOCATIONS
-    INVOCATIONS += 1
-    before = context.get_remaining_time_in_millis()
-    time.sleep(event.get("sleep", 0.2))
-    after = context.get_remaining_time_in_millis()
-    logging.getLogger("probe").info("info is below the root level")
-    logging.getLogger("probe").warning("warning for %s", event.get("name"))
-    print("stdout line for", event.get("name"))
-    print("stderr line for", event.get("name"), file=sys.stderr)
-    if event.get("raise"):
-        raise RuntimeError("handler failed on purpose")
-    return {
-        "before": before,
-        "after": after,
-        "invocations": INVOCATIONS,
-        "pid": os.getpid(),
-        "env": dict(os.environ),
-        "sys_path": sys.path,
-        "cwd": os.getcwd(),
-        "importable": {
-            name: importlib.util.find_spec(name) is not None
-            for name in ("boto3", "botocore", "crhelper", "pytest", "tests")
-        },
-        "context": {
-            "aws_request_id": context.aws_request_id,
-            "function_name": context.function_name,
-            "invoked_function_arn": context.invoked_function_arn,
-            "memory_limit_in_mb": context.memory_limit_in_mb,
-            "log_group_name": context.log_group_name,
-            "log_stream_name": context.log_stream_name,
-        },
-    }
-"""
-
-
-@pytest.fixture
-def probe_dir(tmp_path: Path) -> Iterator[Path]:
-    code = tmp_path / "task"
-    code.mkdir()
-    (code / "index.py").write_text(textwrap.dedent(PROBE_HANDLER))
-    yield code
-    assert not (code / "__pycache__").exists()  # the asset directory is left untouched
 
 
 def test_lambda_process_context_environment_and_isolation(probe_dir: Path) -> None:

@@ -7,27 +7,15 @@ invocation that times out, crashes or fails init.
 
 from __future__ import annotations
 
-import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_support_doubles import PROBE_HANDLER
 from tests.support.lambda_process import TIMEOUT_EXIT_CODE, ContainerDiedError, WarmContainer, memory_use
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def probe_dir(tmp_path: Path) -> Iterator[Path]:
-    code = tmp_path / "task"
-    code.mkdir()
-    (code / "index.py").write_text(textwrap.dedent(PROBE_HANDLER))
-    yield code
-    assert not (code / "__pycache__").exists()
+pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
 
 def test_events_run_one_at_a_time_in_one_warm_process(probe_dir: Path) -> None:

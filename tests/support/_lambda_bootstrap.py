@@ -44,7 +44,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 TIMEOUT_EXIT_CODE = 124
@@ -196,7 +196,7 @@ class _Runtime:
 
 
 def main(argv: list[str]) -> int:
-    """Run every event from stdin through the handler; the exit status is the last one's."""
+    """Run every event from stdin through the handler; the exit status is the last one's (0 when serving)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--handler", required=True)
     parser.add_argument("--timeout-ms", type=int, required=True)
@@ -206,9 +206,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-deadline", action="store_true")
     parser.add_argument("--serve", action="store_true", help="one event per stdin line, until stdin closes")
     args = parser.parse_args(argv)
-    if args.serve:
-        return _serve(args)
-    events = json.load(sys.stdin)["events"]
+    # Batch mode reads every event first; serve mode initialises at once (the cold start) and
+    # reads each line only when the previous event is done, as a warm container waits for work.
+    events = _stdin_events() if args.serve else iter(json.load(sys.stdin)["events"])
     _setup_logging()
     with open(args.results, "a", encoding="utf-8") as results:
         runtime = _Runtime(args, results)
@@ -218,24 +218,14 @@ def main(argv: list[str]) -> int:
         status = 0
         for index, event in enumerate(events):
             status = runtime.invoke(handler, index, event)
-    return status
+    return 0 if args.serve else status
 
 
-def _serve(args: argparse.Namespace) -> int:
-    """Warm-container mode: init now, then run each stdin line as one event while the sandbox lives."""
-    _setup_logging()
-    with open(args.results, "a", encoding="utf-8") as results:
-        runtime = _Runtime(args, results)
-        handler = runtime.init()
-        if handler is None:
-            return 1
-        index = 0
-        for line in iter(sys.stdin.buffer.readline, b""):
-            if not line.strip():
-                continue
-            runtime.invoke(handler, index, json.loads(line))
-            index += 1
-    return 0
+def _stdin_events() -> Iterator[Any]:
+    """Warm-container mode's events: one JSON event per stdin line, until stdin closes."""
+    for line in iter(sys.stdin.buffer.readline, b""):
+        if line.strip():
+            yield json.loads(line)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ from pathlib import Path
 from queue import Empty, SimpleQueue
 from typing import Any, Literal
 
+from tests.support.account import ACCOUNT, REGION
 from tests.support.cfn_receiver import CfnResponseReceiver, ReceivedResponse
 from tests.support.cfn_template import (
     CloudAssembly,
@@ -183,6 +184,10 @@ class PhaseReport:
         """Every failed operation (custom or not)."""
         return [op for op in self.operations if op.status == "FAILED"]
 
+    def failure_reasons(self, *, most: int = 3, width: int = 160) -> list[str]:
+        """A few distinct reasons of the failed operations (sorted, each cut to ``width``), for a summary line."""
+        return sorted({(op.reason or "")[:width] for op in self.failed()})[:most]
+
 
 @dataclass(frozen=True)
 class DeployReport:
@@ -233,7 +238,7 @@ class DeployReport:
         """One line per phase, for assertion messages and logs."""
         lines = [f"{self.action}: {self.final_state} in {self.wall_s:.1f} s"]
         for p in self.phases:
-            reasons = sorted({(op.reason or "")[:160] for op in p.failed()})[:3]
+            reasons = p.failure_reasons()
             lines.append(
                 f"  {p.name}: {p.successes} SUCCESS, {p.failures} FAILED, {p.cancelled} cancelled of"
                 f" {p.executions}; {p.wall_s:.1f} s; {p.api_attempts} API attempts, {p.throttled} throttled"
@@ -355,8 +360,8 @@ class CloudFormationDriver:
         receiver: CfnResponseReceiver,
         *,
         stack_name: str = "Stack",
-        region: str = "us-east-1",
-        account: str = "111122223333",
+        region: str = REGION,
+        account: str = ACCOUNT,
         latency_s: float = 0.0,
         lambda_env: Mapping[str, str] | None = None,
         container_factories: Mapping[str, ContainerFactory] | None = None,

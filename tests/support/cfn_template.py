@@ -31,6 +31,8 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Final
 
+from tests.support.account import ACCOUNT, REGION
+
 __all__ = [
     "CUSTOM_RESOURCE_TYPES",
     "NO_VALUE",
@@ -261,8 +263,8 @@ class Resolver:
     def __init__(
         self,
         *,
-        region: str = "us-east-1",
-        account: str = "111122223333",
+        region: str = REGION,
+        account: str = ACCOUNT,
         stack_name: str = "Stack",
         stack_id: str | None = None,
         partition: str = "aws",

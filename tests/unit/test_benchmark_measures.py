@@ -14,7 +14,7 @@ from benchmarks.peer.peer_stack import (
     resolve_pseudo,
 )
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 
 def statement(resource: object) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from tests.support.cfn_template import (
     resolve,
 )
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 BODY: dict[str, Any] = {
     "Parameters": {"Stage": {"Type": "String", "Default": "prod"}},

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.support.token_bucket import RateLimit, TokenBucket
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 
 class SteppedClock:
@@ -88,21 +89,14 @@ def test_a_clock_stepping_back_grants_nothing() -> None:
 def test_concurrent_callers_never_get_more_than_the_tokens() -> None:
     clock = SteppedClock()
     bucket = TokenBucket(RateLimit(rate=1.0, burst=50), clock)
-    results: list[bool] = []
-    lock = threading.Lock()
     start = threading.Barrier(20)
 
-    def worker() -> None:
-        start.wait()
-        mine = [bucket.try_acquire() for _ in range(10)]
-        with lock:
-            results.extend(mine)
+    def worker(_: int) -> list[bool]:
+        start.wait()  # all twenty ask at once
+        return [bucket.try_acquire() for _ in range(10)]
 
-    threads = [threading.Thread(target=worker) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=20) as workers:
+        results = [got for mine in workers.map(worker, range(20)) for got in mine]
     assert len(results) == 200
     assert sum(results) == 50
 
