@@ -165,45 +165,50 @@ class LockedDownExampleStack(AppIntegrationsExampleStack):
     """The same knowledge base, its provider inside the platform's guardrails: every option of ExecutionProvider."""
 
     def provider(self) -> ExecutionProvider | None:
-        network = {key: str(self.node.try_get_context(key) or value) for key, value in PLACEHOLDER_NETWORK.items()}
-        vpc = ec2.Vpc.from_vpc_attributes(
-            self,
-            "Vpc",
-            vpc_id=network["vpcId"],
-            availability_zones=network["availabilityZones"].split(","),
-            private_subnet_ids=network["privateSubnetIds"].split(","),
-            private_subnet_route_table_ids=network["routeTableIds"].split(","),
-        )
-        key = customer_managed_key(self, "ProviderKey", "cdk-appintegrations provider: logs, environment, dead letters")
-        dead_letters = sqs.Queue(
-            self,
-            "ProviderDeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-            # It is a dead-letter queue: say so, which is what Control Tower's CT.SQS.PR.1 reads.
-            redrive_allow_policy=sqs.RedriveAllowPolicy(redrive_permission=sqs.RedrivePermission.ALLOW_ALL),
-        )
-        cast("sqs.CfnQueue", dead_letters.node.default_child).add_metadata(
-            "cfn-lint",
-            {"config": {"ignore_checks": ["ES6000"]}},  # "needs a RedrivePolicy": not for the last queue of the chain
-        )
-        boundary = str(self.node.try_get_context("permissionsBoundary") or DEFAULT_PERMISSIONS_BOUNDARY)
-        iam.PermissionsBoundary.of(self).apply(iam.ManagedPolicy.from_managed_policy_name(self, "Boundary", boundary))
-        cdk.Tags.of(self).add("data-classification", "confidential")
-        cdk.Tags.of(self).add("owner", "contact-center-platform")
-        return ExecutionProvider(
-            self,
-            "Provider",
-            vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            log_encryption_key=key,
-            environment_encryption=key,
-            dead_letter_queue=dead_letters,
-            tracing=lambda_.Tracing.ACTIVE,
-            reserved_concurrent_executions=5,
-        )
+        return locked_down_provider(self)
+
+
+def locked_down_provider(stack: cdk.Stack, *, reserved_concurrent_executions: int = 5) -> ExecutionProvider:
+    """An ExecutionProvider with every guardrail option, in ``stack``'s (context-given or placeholder) network."""
+    network = {key: str(stack.node.try_get_context(key) or value) for key, value in PLACEHOLDER_NETWORK.items()}
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack,
+        "Vpc",
+        vpc_id=network["vpcId"],
+        availability_zones=network["availabilityZones"].split(","),
+        private_subnet_ids=network["privateSubnetIds"].split(","),
+        private_subnet_route_table_ids=network["routeTableIds"].split(","),
+    )
+    key = customer_managed_key(stack, "ProviderKey", "cdk-appintegrations provider: logs, environment, dead letters")
+    dead_letters = sqs.Queue(
+        stack,
+        "ProviderDeadLetters",
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(14),
+        # It is a dead-letter queue: say so, which is what Control Tower's CT.SQS.PR.1 reads.
+        redrive_allow_policy=sqs.RedriveAllowPolicy(redrive_permission=sqs.RedrivePermission.ALLOW_ALL),
+    )
+    cast("sqs.CfnQueue", dead_letters.node.default_child).add_metadata(
+        "cfn-lint",
+        {"config": {"ignore_checks": ["ES6000"]}},  # "needs a RedrivePolicy": not for the last queue of the chain
+    )
+    boundary = str(stack.node.try_get_context("permissionsBoundary") or DEFAULT_PERMISSIONS_BOUNDARY)
+    iam.PermissionsBoundary.of(stack).apply(iam.ManagedPolicy.from_managed_policy_name(stack, "Boundary", boundary))
+    cdk.Tags.of(stack).add("data-classification", "confidential")
+    cdk.Tags.of(stack).add("owner", "contact-center-platform")
+    return ExecutionProvider(
+        stack,
+        "Provider",
+        vpc=vpc,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        log_encryption_key=key,
+        environment_encryption=key,
+        dead_letter_queue=dead_letters,
+        tracing=lambda_.Tracing.ACTIVE,
+        reserved_concurrent_executions=reserved_concurrent_executions,
+    )
 
 
 def environment(app: cdk.App) -> cdk.Environment | None:

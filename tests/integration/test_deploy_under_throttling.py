@@ -23,7 +23,10 @@ one thing. Large N belongs in the benchmark (``python -m benchmarks.rate_limit``
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +144,76 @@ def test_failing_update_rolls_back_to_the_old_configuration(
     assert_attempts_within_bound(report)
     # Every execution, the rolled-back ones included, ends with its old configuration applied.
     assert configurations_not_at(driver.emulator, N, START_TIME_MS) == {}
+
+
+# -- the locked-down provider: VPC, KMS, DLQ, tracing, and a reservation of 5 ------------------------
+
+RESERVED = 5
+
+
+@pytest.fixture(scope="module")
+def locked_down(tmp_path_factory: pytest.TempPathFactory) -> ScenarioStacks:
+    root = tmp_path_factory.mktemp("locked-down-stacks")
+    outdirs = synthesize_in_subprocess(scenario_variants(N, reserved=RESERVED), root)
+    return scenario_stacks(N, outdirs, reserved=RESERVED)
+
+
+def test_the_locked_down_stack_deploys_within_its_reservation(
+    driver: CloudFormationDriver, locked_down: ScenarioStacks
+) -> None:
+    """Lanes never exceed the reservation, so at most 5 invocations run at once and every execution succeeds.
+
+    At CloudFormation latency 0 a lane's next execution is invoked the moment the previous
+    one answers, while that invocation is still returning: Lambda may throttle the new one
+    for the reservation and retry it a second later (as it does). That happens at most once
+    per hand-over, never more.
+    """
+    driver.emulator.set_rate_limit(rate=RATE, burst=BURST)
+
+    report = driver.create(locked_down.create)
+
+    assert report.final_state == "CREATE_COMPLETE", report.summary()
+    assert report.first.successes == N, report.summary()
+    assert report.exactly_one_answer, report.not_answered_once
+    assert most_in_flight(report) <= RESERVED
+    [(function, most)] = driver.most_concurrent.items()
+    assert most <= RESERVED, function
+    assert driver.throttled_invocations <= N - RESERVED
+    assert configurations_not_at(driver.emulator, N, START_TIME_MS) == {}
+
+
+def test_a_failing_update_of_the_locked_down_stack_rolls_back_completely(
+    driver: CloudFormationDriver, locked_down: ScenarioStacks
+) -> None:
+    created_without_throttle(driver, locked_down)
+
+    report = driver.update(locked_down.failing_update)
+
+    assert report.final_state == "UPDATE_ROLLBACK_COMPLETE", report.summary()
+    rollback = report.phase("UPDATE_ROLLBACK")
+    assert rollback is not None
+    assert rollback.failures == 0, report.summary()
+    assert report.exactly_one_answer, report.not_answered_once
+    assert max(driver.most_concurrent.values()) <= RESERVED
+    assert configurations_not_at(driver.emulator, N, START_TIME_MS) == {}
+
+
+@pytest.mark.harness
+def test_the_driver_holds_a_function_to_its_reservation_as_lambda_does(
+    driver: CloudFormationDriver, stacks: ScenarioStacks, tmp_path: Path
+) -> None:
+    """The double, checked: ten lanes against a reservation of 2 means throttled, retried, never over 2."""
+    assembly = tmp_path / "reserved-2"
+    shutil.copytree(stacks.create, assembly)
+    template_path = assembly / f"{STACK_NAME}.template.json"
+    template = json.loads(template_path.read_text())
+    [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    function["Properties"]["ReservedConcurrentExecutions"] = 2
+    template_path.write_text(json.dumps(template))
+    driver.throttle_backoff_s = 0.05  # Lambda's first retry of a throttled event is about a second later
+
+    report = driver.create(assembly)
+
+    assert report.final_state == "CREATE_COMPLETE", report.summary()
+    assert max(driver.most_concurrent.values()) == 2
+    assert driver.throttled_invocations >= 8  # ten lanes start at once; eight of them wait at least once

@@ -41,7 +41,12 @@ Each phase reports its operations, wall time and the emulator's API attempts and
 answers; the deploy reports how many answers arrived per request id (exactly one is the
 contract) and the final stack state.
 
-What it does not model: Lambda's concurrency limits and asynchronous queue delay, IAM,
+* **Reserved concurrency.** A function's ``ReservedConcurrentExecutions`` caps how many of
+  its invocations run at once. An asynchronous invocation over the cap is throttled: Lambda
+  puts the event back and retries it with backoff (``throttle_backoff_s`` doubling, capped
+  at Lambda's 5 minutes), and the report counts each throttle (``throttled_invocations``).
+
+What it does not model: the account's unreserved concurrency and asynchronous queue delay, IAM,
 resource replacement of non-custom resources, stack policies, nested stacks, ``Outputs``.
 """
 
@@ -105,6 +110,8 @@ Status = Literal["SUCCESS", "FAILED", "CANCELLED"]
 DEFAULT_SERVICE_TIMEOUT_S = 3600.0
 LAMBDA_ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
 """Lambda retries a failed asynchronous invocation twice, one then two minutes later."""
+LAMBDA_MAX_THROTTLE_BACKOFF_S = 300.0
+"""The longest Lambda waits between tries of an event throttled by reserved concurrency."""
 _UPDATABLE_FROM = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 
 
@@ -279,6 +286,12 @@ def native_attributes(
         return {"Arn": f"arn:aws:sqs:{region}:{account}:{physical_id}", "QueueName": physical_id}
     if kind == "AWS::SNS::Topic":
         return {"TopicArn": f"arn:aws:sns:{region}:{account}:{physical_id}"}
+    if kind == "AWS::EC2::SecurityGroup":
+        group_id = "sg-" + physical_id.encode().hex()[-17:]
+        return {"GroupId": group_id, "VpcId": properties.get("VpcId")}
+    if kind == "AWS::KMS::Key":
+        key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, physical_id))
+        return {"Arn": f"arn:aws:kms:{region}:{account}:key/{key_id}", "KeyId": key_id}
     service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
     return {"Arn": f"arn:aws:{service}:{region}:{account}:{kind.split('::')[-1].lower()}/{physical_id}"}
 
@@ -366,6 +379,7 @@ class CloudFormationDriver:
         lambda_env: Mapping[str, str] | None = None,
         container_factories: Mapping[str, ContainerFactory] | None = None,
         async_retry_delays_s: tuple[float, ...] = LAMBDA_ASYNC_RETRY_DELAYS_S,
+        throttle_backoff_s: float = 1.0,
         memory_floor_bytes: int = DEFAULT_MEMORY_FLOOR_BYTES,
         drain_timeout_s: float = 60.0,
     ) -> None:
@@ -377,6 +391,12 @@ class CloudFormationDriver:
         self.account = account
         self.latency_s = latency_s
         self.async_retry_delays_s = async_retry_delays_s
+        self.throttle_backoff_s = throttle_backoff_s
+        #: Invocations Lambda refused for the function's reserved concurrency (each was retried later).
+        self.throttled_invocations = 0
+        #: The most invocations of each function (by ARN) that ran at once.
+        self.most_concurrent: dict[str, int] = {}
+        self._running: dict[str, int] = {}
         self.drain_timeout_s = drain_timeout_s
         self.stack_id = (
             f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/{uuid.uuid4()}"  # a new stack, a new id
@@ -669,7 +689,7 @@ class CloudFormationDriver:
             else f"{self.stack_name}-{resource.logical_id}-{secrets.token_hex(6).upper()}"[:64]
         )
         attributes = native_attributes(resource, properties, physical, self.region, self.account)
-        function = self._function_spec(resource, properties, attributes["Arn"], physical)
+        function = self._function_spec(resource, properties, attributes.get("Arn", ""), physical)
         return _ResourceState(resource, physical, properties, attributes, function)
 
     def _function_spec(
@@ -692,6 +712,9 @@ class CloudFormationDriver:
             timeout_s=float(properties.get("Timeout", 3)),
             memory_mb=int(properties.get("MemorySize", 128)),
             environment=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
+            reserved_concurrency=int(reserved)
+            if (reserved := properties.get("ReservedConcurrentExecutions"))
+            else None,
         )
 
     def _request(
@@ -782,6 +805,8 @@ class CloudFormationDriver:
         """Lambda's asynchronous invocation: run, and retry a function error after the delays."""
         request_id = str(event["RequestId"])
         for attempt in range(len(self.async_retry_delays_s) + 1):
+            if not self._take_slot(function, cancel):
+                return
             count[0] += 1
             try:
                 result: InvocationResult = self.pool.invoke(function, event)
@@ -791,6 +816,9 @@ class CloudFormationDriver:
             except RuntimeError as error:  # the pool was closed under it
                 self._local_failure(request_id, f"local Lambda pool: {error}")
                 return
+            finally:
+                with self._answers_lock:
+                    self._running[function.arn] -= 1
             if result.ok or attempt == len(self.async_retry_delays_s):
                 return
             with self._answers_lock:
@@ -800,6 +828,25 @@ class CloudFormationDriver:
                 self._retries_waiting -= 1
             if cancelled:
                 return
+
+    def _take_slot(self, function: FunctionSpec, cancel: threading.Event) -> bool:
+        """Wait for a free slot of the function's reserved concurrency, as Lambda's async queue does.
+
+        Over the cap, Lambda throttles the event and retries it with backoff (up to 5 minutes
+        between tries) for as long as the event's maximum age allows. False if cancelled.
+        """
+        delay = self.throttle_backoff_s
+        while True:
+            with self._answers_lock:
+                running = self._running.get(function.arn, 0)
+                if function.reserved_concurrency is None or running < function.reserved_concurrency:
+                    self._running[function.arn] = running + 1
+                    self.most_concurrent[function.arn] = max(self.most_concurrent.get(function.arn, 0), running + 1)
+                    return True
+                self.throttled_invocations += 1
+            if cancel.wait(delay):
+                return False
+            delay = min(2 * delay, LAMBDA_MAX_THROTTLE_BACKOFF_S)
 
     def _local_failure(self, request_id: str, reason: str) -> None:
         with self._answers_lock:

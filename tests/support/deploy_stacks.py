@@ -90,6 +90,9 @@ class StackVariant:
     start_time_ms: int = START_TIME_MS
     missing: tuple[int, ...] = ()
     """Indices of executions that target :func:`missing_association_id` instead of their own."""
+    reserved: int | None = None
+    """With a value: the executions' provider is the locked-down example's (VPC, KMS, DLQ, tracing),
+    with this reserved concurrency (``app.locked_down_provider``)."""
 
 
 def build_stack(app: cdk.App, variant: StackVariant) -> cdk.Stack:
@@ -104,6 +107,10 @@ def build_stack(app: cdk.App, variant: StackVariant) -> cdk.Stack:
         return data_integration_id(index), missing_association_id(index) if missing else association_id(index)
 
     stack = cdk.Stack(app, STACK_NAME, env=PINNED)
+    if variant.reserved is not None:
+        from app import locked_down_provider
+
+        locked_down_provider(stack, reserved_concurrent_executions=variant.reserved)
     add_executions(
         stack,
         variant.n,
@@ -197,23 +204,36 @@ class ScenarioStacks:
     missing: int
 
 
-def scenario_variants(n: int) -> list[StackVariant]:
+def scenario_variants(n: int, *, reserved: int | None = None) -> list[StackVariant]:
     """The variants :func:`scenario_stacks` needs for ``n``, to synthesize in one go."""
     missing = n // 2
+    prefix = _prefix(n, reserved)
     return [
-        StackVariant(f"n{n}-create", n, rerun_token="1"),
-        StackVariant(f"n{n}-update", n, rerun_token="2", start_time_ms=UPDATED_START_TIME_MS),
-        StackVariant(f"n{n}-failing", n, rerun_token="3", start_time_ms=UPDATED_START_TIME_MS, missing=(missing,)),
+        StackVariant(f"{prefix}-create", n, rerun_token="1", reserved=reserved),
+        StackVariant(f"{prefix}-update", n, rerun_token="2", start_time_ms=UPDATED_START_TIME_MS, reserved=reserved),
+        StackVariant(
+            f"{prefix}-failing",
+            n,
+            rerun_token="3",
+            start_time_ms=UPDATED_START_TIME_MS,
+            missing=(missing,),
+            reserved=reserved,
+        ),
     ]
 
 
-def scenario_stacks(n: int, outdirs: dict[str, Path]) -> ScenarioStacks:
+def _prefix(n: int, reserved: int | None) -> str:
+    return f"n{n}" if reserved is None else f"n{n}-locked-down-r{reserved}"
+
+
+def scenario_stacks(n: int, outdirs: dict[str, Path], *, reserved: int | None = None) -> ScenarioStacks:
     """Pick ``n``'s assemblies out of what :func:`synthesize` returned for :func:`scenario_variants`."""
+    prefix = _prefix(n, reserved)
     return ScenarioStacks(
         n=n,
-        create=outdirs[f"n{n}-create"],
-        update=outdirs[f"n{n}-update"],
-        failing_update=outdirs[f"n{n}-failing"],
+        create=outdirs[f"{prefix}-create"],
+        update=outdirs[f"{prefix}-update"],
+        failing_update=outdirs[f"{prefix}-failing"],
         missing=n // 2,
     )
 

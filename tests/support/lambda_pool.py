@@ -61,6 +61,8 @@ class FunctionSpec:
     memory_mb: int = 128
     environment: tuple[tuple[str, str], ...] = ()
     """The function's ``Environment.Variables`` (sorted pairs, so that the spec is hashable)."""
+    reserved_concurrency: int | None = None
+    """``ReservedConcurrentExecutions``: Lambda runs at most this many of its invocations at once."""
 
 
 class Container(Protocol):
