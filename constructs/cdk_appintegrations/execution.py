@@ -20,9 +20,9 @@ from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TY
 
 from .errors import ValidationError
 from .execution_configuration import ExecutionConfiguration
-from .permissions import ArnContext, IdentifierError, grant_for
+from .permissions import IdentifierError, grant_for
 from .provider import PROVIDER_ID, SERVICE_TIMEOUT, DefaultExecutionProvider, ExecutionProvider
-from .stack_executions import StackExecutions
+from .stack_executions import StackExecutions, jsii_identity
 
 
 class DataIntegrationReference(Protocol):
@@ -136,13 +136,13 @@ class DataIntegrationAssociationExecution(Construct):
             rerun_token,
         )
         stack = Stack.of(self)
-        registry = StackExecutions.of(stack)
-        chosen = self._choose_provider(registry, provider)
+        registry = StackExecutions.of_stack(stack)
+        chosen = self._choose_provider(stack, registry, provider)
         try:
             grant = grant_for(
                 properties[contract.DATA_INTEGRATION_IDENTIFIER],
                 data_integration_association_identifier,
-                chosen.context if chosen else ArnContext.of_stack(stack),
+                registry.context,
                 is_unresolved,
                 data_integration_is_id=reference_id is not None,
             )
@@ -202,7 +202,7 @@ class DataIntegrationAssociationExecution(Construct):
         return self._provider
 
     def _choose_provider(
-        self, registry: StackExecutions, provider: ExecutionProvider | None
+        self, stack: Stack, registry: StackExecutions, provider: ExecutionProvider | None
     ) -> ExecutionProvider | None:
         """The named provider, or the stack's only explicit one; None means the default provider."""
         if provider is not None:
@@ -210,12 +210,12 @@ class DataIntegrationAssociationExecution(Construct):
                 raise self._error(
                     [f"provider: {provider!r} is a {type(provider).__name__}; expected an ExecutionProvider or None"]
                 )
-            if Stack.of(provider) is not Stack.of(self):
+            if provider.stack_identity != jsii_identity(stack):
                 raise self._error(
                     [
                         f"provider: ExecutionProvider '{provider.node.path}' is in stack "
                         f"'{Stack.of(provider).node.path}', not in this execution's stack "
-                        f"'{Stack.of(self).node.path}'; a custom resource can only use a provider of its own stack, "
+                        f"'{stack.node.path}'; a custom resource can only use a provider of its own stack, "
                         f"so create an ExecutionProvider in this stack"
                     ]
                 )

@@ -38,9 +38,9 @@ from constructs import Construct, IValidation
 from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION, RESOURCE_TYPE, UPDATE_ACTION
 from .bundling import handler_code
 from .errors import ValidationError
-from .permissions import LIST_REASON, ArnContext, Grant, PolicyPlan, Sizes, flatten_cfn_reference, plan_resources
+from .permissions import LIST_REASON, Grant, PolicyPlan, Sizes, flatten_cfn_reference, plan_resources
 from .provider_statements import Wildcard, as_text, log_key_statement, option_statements, readable_statements
-from .stack_executions import DEFAULT_LANES, LANES_CONTEXT_KEY, StackExecutions, lanes_of
+from .stack_executions import DEFAULT_LANES, LANES_CONTEXT_KEY, StackExecutions, jsii_identity, lanes_of
 
 if TYPE_CHECKING:
     from aws_cdk import aws_ec2 as ec2
@@ -234,6 +234,8 @@ class ExecutionProvider(Construct):
         )
         super().__init__(scope, id)
         stack = Stack.of(self)
+        #: The stack's jsii reference: executions compare it to theirs without a round trip.
+        self.stack_identity = jsii_identity(stack)
         if self._is_default:
             registry.default_provider = self
         else:
@@ -242,7 +244,7 @@ class ExecutionProvider(Construct):
         self._grants: set[Grant] = set()
         self._plan: tuple[int, PolicyPlan] | None = None
         self._sizes = Sizes(stack.resolve)
-        self.context = ArnContext.of_stack(stack)
+        self.context = registry.context
         #: The function's security groups (created or given); empty outside a VPC.
         self.security_groups: list[ec2.ISecurityGroup] = list(security_groups or [])
         subnet_ids: list[str] | None = None
@@ -327,6 +329,7 @@ class ExecutionProvider(Construct):
             "cdk-appintegrations:suppressions", {_WS1004: WS1004_REASON}
         )
         self.node.add_validation(_FinishPermissions(self))
+        self._service_token = self.function.function_arn  # read once: executions read it, one each
 
     def _create_role(self) -> iam.IRole:
         return iam.Role(
@@ -406,7 +409,7 @@ class ExecutionProvider(Construct):
 
     @property
     def service_token(self) -> str:
-        return self.function.function_arn
+        return self._service_token
 
     def grant(self, grant: Grant) -> None:
         """Add an execution's needs to the provider's IAM statements."""

@@ -10,7 +10,7 @@ which also knows the stack's providers and which one an execution gets by defaul
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import jsii
 from aws_cdk import Annotations, CfnResource, Stack
@@ -29,6 +29,19 @@ LANES_CONTEXT_KEY = "cdk-appintegrations:maxConcurrentExecutions"
 #: account rate of about 2 requests/s (Amazon Connect's API default) while holding the
 #: provider's concurrency, and the retries a rate limit causes, to ten.
 DEFAULT_LANES = 10
+
+
+def jsii_identity(obj: object) -> str:
+    """The jsii object reference of a CDK object (e.g. ``aws-cdk-lib.CfnResource@10042``), read in Python.
+
+    Why: every ``node`` or ``node.path`` read is a round trip to the jsii process that also
+    builds a new Python proxy, and objects made on the JavaScript side (a default child,
+    what ``obtain_dependencies`` returns) come back as new proxies each time, so ``is``
+    cannot tell them apart either. The reference is the same for every proxy of an object
+    and costs nothing to read. Per-execution code must not read ``node`` (see
+    ``tests/construct/test_synth_cost.py``).
+    """
+    return str(cast("Any", obj).__jsii_ref__.ref)
 
 
 def lanes_of(stack: Stack) -> int:
@@ -57,21 +70,21 @@ def _dependency_order(executions: list[CfnResource]) -> list[CfnResource]:
     comes earlier in it, so the lanes cannot close a cycle with the dependencies the
     user declared (``add_dependency``, ``DependsOn``), whatever the creation order.
     """
-    wanted = {execution.node.path for execution in executions}
+    wanted = {jsii_identity(execution) for execution in executions}
     order: list[CfnResource] = []
     seen: set[str] = set()
     for root in executions:
         stack: list[tuple[CfnResource, bool]] = [(root, False)]
         while stack:
             resource, expanded = stack.pop()
-            path = resource.node.path
+            key = jsii_identity(resource)
             if expanded:
-                if path in wanted:
+                if key in wanted:
                     order.append(resource)
                 continue
-            if path in seen:
+            if key in seen:
                 continue
-            seen.add(path)
+            seen.add(key)
             stack.append((resource, True))
             dependencies = [d for d in resource.obtain_dependencies() if isinstance(d, CfnResource)]
             stack.extend((dependency, False) for dependency in reversed(dependencies))
@@ -103,15 +116,15 @@ class _ChainLanes:
             except ValidationError as error:
                 return [str(error)]
         for execution in _dependency_order(self._registry.executions):
-            path = execution.node.path
-            if path in self._chained:
+            key = jsii_identity(execution)
+            if key in self._chained:
                 continue
             lane = len(self._chained) % len(self._tails)
             previous = self._tails[lane]
             if previous is not None:
                 execution.add_resource_dependency(previous)
             self._tails[lane] = execution
-            self._chained.add(path)
+            self._chained.add(key)
         return []
 
 
@@ -121,6 +134,8 @@ class StackExecutions(Construct):
     def __init__(self, stack: Stack) -> None:
         super().__init__(stack, REGISTRY_ID)
         self._stack = stack
+        #: The stack's partition, Region and account, read once (each read is a round trip).
+        self.context = ArnContext.of_stack(stack)
         #: Every execution resource of the stack, in creation order (see ``_ChainLanes``).
         self.executions: list[CfnResource] = []
         #: Explicit providers, in creation order; the default one is kept apart.
@@ -133,10 +148,19 @@ class StackExecutions(Construct):
     @staticmethod
     def of(scope: Construct) -> StackExecutions:
         """The registry of ``scope``'s stack, created on first use."""
-        stack = Stack.of(scope)
+        return StackExecutions.of_stack(Stack.of(scope))
+
+    @staticmethod
+    def of_stack(stack: Stack) -> StackExecutions:
+        """The registry of ``stack``: remembered per stack, so the tree is searched once, not per execution."""
+        known = _REGISTRIES.get(jsii_identity(stack))
+        if known is not None:
+            return known
         existing = stack.node.try_find_child(REGISTRY_ID)
         if existing is None:
-            return StackExecutions(stack)
+            created = StackExecutions(stack)
+            _REGISTRIES[jsii_identity(stack)] = created
+            return created
         if not isinstance(existing, StackExecutions):
             raise ValidationError(
                 "Stack",
@@ -146,6 +170,7 @@ class StackExecutions(Construct):
                     f"cdk-appintegrations keeps its stack-wide state under that id"
                 ],
             )
+        _REGISTRIES[jsii_identity(stack)] = existing
         return existing
 
     def lanes(self) -> int:
@@ -184,3 +209,8 @@ class StackExecutions(Construct):
             self._claims.setdefault((grant.data_integration_id, grant.association_id or ""), []).append(
                 (grant.context, owner)
             )
+
+
+#: Each stack's registry, by the stack's jsii reference. jsii keeps every construct made
+#: from Python alive for the kernel's lifetime anyway, so this frees nothing it would not.
+_REGISTRIES: dict[str, StackExecutions] = {}
