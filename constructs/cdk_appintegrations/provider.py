@@ -13,14 +13,12 @@ from typing import cast
 
 import jsii
 from aws_cdk import (
-    Acknowledgment,
     CfnResource,
     Duration,
     IStableListProducer,
     Lazy,
     RemovalPolicy,
     Stack,
-    Validations,
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -29,6 +27,7 @@ from constructs import Construct, IValidation
 
 from ._lambda.appintegrations_cr.constants import UPDATE_ACTION
 from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION
+from .acknowledgments import acknowledge
 from .bundling import handler_code
 from .permissions import LIST_REASON, ArnContext, Grant, PolicyPlan, Sizes, plan_resources
 
@@ -76,9 +75,9 @@ class _AcknowledgeWildcards:
         except ValueError as error:
             return [str(error)]
         for resource, reason in plan.wildcard_reasons.items():
-            rule = f"AwsSolutions::AwsSolutions-IAM5[{plan.sizes.nag_finding(resource)}]"
+            rule = f"AwsSolutions-IAM5[{plan.sizes.nag_finding(resource)}]"
             if rule not in self._done:
-                Validations.of(self._provider.role).acknowledge(Acknowledgment(id=rule, reason=reason))
+                acknowledge(self._provider.role, "AwsSolutions", rule, reason)
                 self._done.add(rule)
         return []
 
@@ -279,9 +278,7 @@ class ExecutionProvider(Construct):
         self._policy.add_statements(
             iam.PolicyStatement(sid="FindDataIntegrationAssociations", actions=[LIST_ACTION], resources=["*"])
         )
-        Validations.of(self.role).acknowledge(
-            Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]", reason=LIST_REASON)
-        )
+        acknowledge(self.role, "AwsSolutions", "AwsSolutions-IAM5[Resource::*]", LIST_REASON)
 
     def plan(self) -> PolicyPlan:
         """The statement's resources for the executions registered so far (grants only ever grow)."""
