@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from .contract import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, DESTINATION_URI, AssociationRequest
 from .constants import LIST_ACTION
+from .contract import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, DESTINATION_URI, AssociationRequest
 from .service import ServiceError, call_with_retries, support_tag
 from .target import Target, TargetError, from_lookup
 

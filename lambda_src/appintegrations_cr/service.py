@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, TypeVar
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
-from .contract import AssociationRequest
 from .constants import (
-    UPDATE_ACTION,
     ATTEMPT_BUDGET_S,
     BASE_BACKOFF_S,
     CONNECT_TIMEOUT_S,
     MAX_BACKOFF_S,
     MAX_FAILED_ATTEMPTS,
     READ_TIMEOUT_S,
+    UPDATE_ACTION,
 )
+from .contract import AssociationRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_appintegrations import AppIntegrationsServiceClient as AppIntegrationsClient

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from cdk_appintegrations._lambda.appintegrations_cr import contract
-from cdk_appintegrations._lambda.appintegrations_cr.constants import UPDATE_ACTION
-from cdk_appintegrations._lambda.appintegrations_cr.constants import LIST_ACTION
+from cdk_appintegrations._lambda.appintegrations_cr.constants import LIST_ACTION, UPDATE_ACTION
 
 from tests.construct import stacks
 from tests.construct.conftest import Synthesized

@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 import pytest
-from appintegrations_cr import handler as provider
 from appintegrations_cr import constants, service
+from appintegrations_cr import handler as provider
 from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES
 from botocore.stub import Stubber
 from crhelper import CfnResource
