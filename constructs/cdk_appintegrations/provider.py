@@ -25,8 +25,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
-from ._lambda.appintegrations_cr.constants import UPDATE_ACTION
-from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION
+from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION, UPDATE_ACTION
 from .acknowledgments import acknowledge
 from .bundling import handler_code
 from .permissions import LIST_REASON, ArnContext, Grant, PolicyPlan, Sizes, plan_resources
