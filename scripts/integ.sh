@@ -71,15 +71,15 @@ and destroys them when it ends, pass or fail:
     deletion with the 7-day minimum window), an AppIntegrations data integration, a Q in Connect
     knowledge base, and this library's provider (Lambda function, IAM role, log group) with its
     execution; the provider's log group is retained by design (a failed first deploy keeps its
-    log) and stays after the test: delete /aws/lambda/AppIntegrationsInteg* groups by hand;
+    log) and stays after the test: delete the AppIntegrationsIntegSync* log groups by hand;
   - assertion stack: integ-tests' Node.js assertion function and role, and two
     ListDataIntegrationAssociations calls.
 Roughly what it costs: well under 1 USD per run. The KMS keys (1 USD a month each, prorated
 hourly until deletion completes) are at most about 0.25 USD each; Lambda, CloudWatch Logs, S3 and
 the API calls stay in cents or the free tier; a data integration and an idle knowledge base are
 not billed by the hour (Q in Connect bills its use; see its pricing page for your Region).
-It takes about 10 to 20 minutes. A failed assertion shows as the assertion stack's failed
-Custom::DeployAssert resource, with the expected and actual values in its reason (README:
+Expect tens of minutes (not measured: written without an account). A failed assertion is
+printed by integ-runner as ASSERTION FAILED with the handler's mismatch report (README:
 "Verify it in your account").
 
 EOF

@@ -8,6 +8,7 @@ IAM5 wildcards the construct itself acknowledges, and only where a wildcard exis
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,14 @@ def test_no_unacknowledged_nag_findings_in_any_stack(main_app: Synthesized) -> N
     assert unacknowledged(main_app.validation_report()) == []
 
 
+CDK_VERSION = tuple(int(part) for part in importlib.metadata.version("aws-cdk-lib").split(".")[:2])
+
+
+@pytest.mark.skipif(
+    CDK_VERSION < (2, 258),
+    reason="aws-cdk-lib 2.257's validation report does not list acknowledged findings (suppressedViolations);"
+    " unacknowledged ones are still checked by test_no_unacknowledged_nag_findings_in_any_stack",
+)
 def test_only_real_wildcards_are_acknowledged(main_app: Synthesized) -> None:
     """Only lookups need wildcards (and the List statement); tokens get exact ARNs, so no acknowledgement."""
     assert acknowledged(main_app.validation_report()) == {

@@ -18,6 +18,15 @@ CASE = SyncCase(
     end_time_ms=1751328000000,  # 2025-07-01T00:00:00Z
 )
 
-app = new_app()
-build_integ_test(app, "KnowledgeBaseSyncTest", CASE)
-app.synth()
+TEST_ID = "KnowledgeBaseSyncTest"
+
+
+def main() -> None:
+    """Synthesize the test (integ-runner runs this file as a script)."""
+    app = new_app()
+    build_integ_test(app, TEST_ID, CASE)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

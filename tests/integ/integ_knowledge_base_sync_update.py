@@ -18,6 +18,15 @@ CASE = SyncCase(
     rerun_token="2",  # ...and a new rerun token
 )
 
-app = new_app()
-build_integ_test(app, "KnowledgeBaseSyncUpdateTest", CASE)
-app.synth()
+TEST_ID = "KnowledgeBaseSyncUpdateTest"
+
+
+def main() -> None:
+    """Synthesize the test (integ-runner runs this file as a script)."""
+    app = new_app()
+    build_integ_test(app, TEST_ID, CASE)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()
