@@ -80,6 +80,8 @@ def test_only_real_wildcards_are_acknowledged(main_app: Synthesized) -> None:
 def test_no_unacknowledged_nag_findings_at_scale(scale_apps: dict[str, Synthesized]) -> None:
     for synthesized in scale_apps.values():
         assert unacknowledged(synthesized.validation_report()) == []
+    if CDK_VERSION < (2, 258):
+        return  # 2.257's report does not list acknowledged findings (see test_only_real_wildcards_are_acknowledged)
     assert acknowledged(scale_apps["Scale490Distinct"].validation_report()) == {"Scale490Distinct": ACCOUNT_WILDCARD}
     assert len(acknowledged(scale_apps["Scale490"].validation_report())["Scale490"]) == 10
     assert acknowledged(scale_apps["Scale1"].validation_report()) == {}

@@ -2,9 +2,9 @@
 
 They are what a user deploys with ``scripts/integ.sh --deploy``, so they meet the same bar
 as the library's own stacks. Both tests' cases are synthesized (one app each: their
-test-case stacks share a construct id). Only the test-case stack is judged: the assertion
-stack is integ-tests' own (its Node.js function and managed-policy role are not ours to
-change). The one acknowledged finding is the documents bucket's server access logs.
+test-case stacks share a construct id). Only the test-case stack is built and judged: the
+assertion stack is integ-tests' own (its Node.js function and managed-policy role are not
+ours to change). The one acknowledged finding is the documents bucket's server access logs.
 
 This module runs in the main venv (aws-cdk-lib 2.275) and in ``.venv-integ`` (2.257.0,
 the lowest supported): ``.venv-integ/bin/python -m pytest -m construct``.
@@ -21,7 +21,7 @@ import pytest
 from tests.construct import stacks
 from tests.construct.conftest import Synthesized, synthesize
 from tests.construct.test_compliance import lint, unacknowledged
-from tests.integ.knowledge_base_stack import TEST_STACK_ID, build_integ_test
+from tests.integ.knowledge_base_stack import TEST_STACK_ID, build_stack
 
 pytestmark = pytest.mark.construct
 
@@ -36,7 +36,7 @@ def integ_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesize
         def build(outdir: Path, name: str = name) -> cdk.App:
             app = stacks.new_app(outdir)
             test = importlib.import_module(f"tests.integ.{name}")  # no side effect: main() runs as a script only
-            build_integ_test(app, test.TEST_ID, test.CASE)
+            build_stack(app, test.CASE)
             return app
 
         apps[name] = synthesize(tmp_path_factory.mktemp(name), build)

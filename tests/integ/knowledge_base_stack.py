@@ -60,6 +60,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wisdom as wisdom
 from aws_cdk import integ_tests_alpha as integ
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
+from cdk_appintegrations.acknowledgments import acknowledge
 
 from tests.integ.regions import Q_IN_CONNECT_REGIONS
 
@@ -69,6 +70,10 @@ the local deploy-and-assert replays one test's stack as an update of another's."
 EXECUTION_ID: Final = "Execution"
 APP_INTEGRATIONS_READS: Final = ("s3:ListBucket", "s3:GetObject", "s3:GetBucketLocation")
 KEY_CALLER_ACTIONS: Final = ("kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey*")
+S1_REASON: Final = (
+    "An integration test's bucket: it stays empty and lives for one test run; access logs would need a second"
+    " bucket that outlives the test."
+)
 LIST_API: Final = "listDataIntegrationAssociations"
 
 
@@ -110,6 +115,7 @@ def build_stack(app: cdk.App, case: SyncCase) -> KnowledgeBaseSyncStack:
         enforce_ssl=True,
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
+    acknowledge(bucket, "AwsSolutions", "AwsSolutions-S1", S1_REASON)
     bucket.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AppIntegrationsReadsTheDocuments",
