@@ -19,6 +19,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.model import StructureShape
 
 from tests.support.emulator import AppIntegrationsEmulator, validate_shape
 
@@ -34,7 +35,7 @@ def raw_list(endpoint: str, data_integration: str) -> dict[str, Any]:
         Credentials("AKIATESTTESTTESTTEST", "test-secret-key-not-real"), "app-integrations", "us-east-1"
     ).add_auth(request)
     with urllib.request.urlopen(
-        urllib.request.Request(request.url, headers=dict(request.headers), method="GET"), timeout=10
+        urllib.request.Request(str(request.url), headers=dict(request.headers), method="GET"), timeout=10
     ) as answer:
         body: dict[str, Any] = json.loads(answer.read())
     return body
@@ -44,6 +45,8 @@ def test_every_summary_member_of_the_model_is_answered_and_valid(fresh_emulator:
     model = botocore.session.get_session().get_service_model("appintegrations")
     output = model.operation_model("ListDataIntegrationAssociations").output_shape
     summary = model.shape_for("DataIntegrationAssociationSummary")
+    assert isinstance(output, StructureShape)
+    assert isinstance(summary, StructureShape)
     fresh_emulator.add_association("di-shape", "assoc-shape", execution_configuration=ON_DEMAND)
 
     body = raw_list(fresh_emulator.endpoint_url, "di-shape")
@@ -53,7 +56,7 @@ def test_every_summary_member_of_the_model_is_answered_and_valid(fresh_emulator:
     assert set(item) == set(summary.members)  # nothing missing, nothing extra
     assert item["ExecutionConfiguration"] == ON_DEMAND
     status_shape = model.shape_for("ExecutionStatus")
-    assert item["LastExecutionStatus"]["ExecutionStatus"] in status_shape.enum
+    assert item["LastExecutionStatus"]["ExecutionStatus"] in status_shape.metadata["enum"]
 
     # And boto3 parses it into the same members.
     client = boto3.client(

@@ -69,7 +69,8 @@ def driver(
 ) -> Iterator[ServiceModelDriver]:
     # The assertions' calls are made in this process, with boto3, against the emulator.
     monkeypatch.setenv("AWS_ENDPOINT_URL_APPINTEGRATIONS", fresh_emulator.endpoint_url)
-    with ServiceModelDriver(fresh_emulator, fresh_receiver, stack_name=TEST_STACK, region=REGION, account=ACCOUNT) as d:
+    d = ServiceModelDriver(fresh_emulator, fresh_receiver, stack_name=TEST_STACK, region=REGION, account=ACCOUNT)
+    with d:
         yield d
 
 
@@ -108,7 +109,7 @@ def declared_configuration(template: Template) -> dict[str, Any]:
 
 def expected_configurations(snapshot: IntegSnapshot, exports: dict[str, str]) -> list[Any]:
     """The ExecutionConfigurations the assertions expect (in the encoded objectLike)."""
-    found = []
+    found: list[Any] = []
     for call in snapshot.sdk_calls(snapshot.only_case, exports):
         items = json.loads(call.expected or "{}").get("$ObjectLike", {}).get("DataIntegrationAssociations", [])
         found.extend(item["ExecutionConfiguration"] for item in items if "ExecutionConfiguration" in item)
