@@ -1,8 +1,10 @@
 """The integration tests' shared stack: a Q in Connect knowledge base on an S3 data integration, and its sync.
 
-Every ``integ_*.py`` here is a few lines over :func:`build_integ_test`: a new test (for
-example one for the hardened provider, with ``provider=``) is a copy of one of them with
-another :class:`SyncCase`. What the stack holds, and why each policy is what it is:
+Every ``integ_*.py`` here is a few lines over :func:`build_integ_test`: a new test is a
+copy of one of them with another :class:`SyncCase` (its own stack name) and, for example for
+the hardened provider, ``execution_options`` returning ``{"provider": ...}`` (see
+:data:`ExecutionOptions`); then ``scripts/integ.sh --update-snapshot`` writes its snapshot,
+and ``tests/integration/test_integ_snapshots.py`` should get a local deploy of it too. What the stack holds, and why each policy is what it is:
 
 * **S3 bucket** for the knowledge base's documents: S3-managed encryption, public access
   blocked, TLS only, deleted with the stack (it stays empty: the sync has nothing to pull,
@@ -49,6 +51,7 @@ stacks can share an account and Region. Regions: :data:`tests.integ.regions.Q_IN
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -60,7 +63,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wisdom as wisdom
 from aws_cdk import integ_tests_alpha as integ
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
-from cdk_appintegrations.acknowledgments import acknowledge
+from cdk_appintegrations.acknowledgments import record_directly
 
 from tests.integ.regions import Q_IN_CONNECT_REGIONS
 
@@ -104,7 +107,14 @@ class KnowledgeBaseSyncStack:
     execution: DataIntegrationAssociationExecution
 
 
-def build_stack(app: cdk.App, case: SyncCase) -> KnowledgeBaseSyncStack:
+ExecutionOptions = Callable[[cdk.Stack], Mapping[str, Any]]
+"""More keyword arguments for the execution, made in the test stack: e.g. a test of a provider of
+its own returns ``{"provider": ExecutionProvider(stack, "Hardened", vpc=...)}``."""
+
+
+def build_stack(
+    app: cdk.App, case: SyncCase, *, execution_options: ExecutionOptions | None = None
+) -> KnowledgeBaseSyncStack:
     """The test-case stack of ``case`` (environment-agnostic: it deploys to the caller's account and Region)."""
     stack = cdk.Stack(app, TEST_STACK_ID, stack_name=case.stack_name)
     bucket = s3.Bucket(
@@ -115,7 +125,8 @@ def build_stack(app: cdk.App, case: SyncCase) -> KnowledgeBaseSyncStack:
         enforce_ssl=True,
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
-    acknowledge(bucket, "AwsSolutions", "AwsSolutions-S1", S1_REASON)
+    # Written as cdk-nag itself reads acknowledgements on every aws-cdk-lib (metadata keyed by the finding).
+    record_directly(bucket, "AwsSolutions-S1", S1_REASON)
     bucket.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AppIntegrationsReadsTheDocuments",
@@ -172,6 +183,7 @@ def build_stack(app: cdk.App, case: SyncCase) -> KnowledgeBaseSyncStack:
             start_time=case.start_time_ms, end_time=case.end_time_ms
         ),
         rerun_token=case.rerun_token,
+        **(execution_options(stack) if execution_options is not None else {}),
     )
     execution.node.add_dependency(knowledge_base)  # the knowledge base creates the association
     return KnowledgeBaseSyncStack(stack, documents, knowledge_base, execution)
@@ -238,9 +250,11 @@ def new_app() -> cdk.App:
     return cdk.App(context=dict(INTEG_APP_CONTEXT))
 
 
-def build_integ_test(app: cdk.App, test_id: str, case: SyncCase) -> integ.IntegTest:
+def build_integ_test(
+    app: cdk.App, test_id: str, case: SyncCase, *, execution_options: ExecutionOptions | None = None
+) -> integ.IntegTest:
     """The whole integration test of ``case``: its stack, the ``IntegTest`` (Q in Connect Regions only), the assertions."""
-    built = build_stack(app, case)
+    built = build_stack(app, case, execution_options=execution_options)
     test = integ.IntegTest(
         app,
         test_id,
