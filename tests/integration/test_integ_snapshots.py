@@ -127,11 +127,13 @@ def test_the_snapshots_are_what_this_tier_models() -> None:
         assert (snapshot.handler_dir(case) / "index.js").is_file()
 
 
-def test_the_common_case_deploys_and_its_assertions_hold(
-    driver: ServiceModelDriver, provider_asset: Path, fresh_emulator: AppIntegrationsEmulator
+@pytest.mark.parametrize("directory", [SYNC, UPDATE], ids=["sync", "update-as-its-own-deploy"])
+def test_each_test_deploys_afresh_and_its_assertions_hold(
+    driver: ServiceModelDriver, provider_asset: Path, fresh_emulator: AppIntegrationsEmulator, directory: Path
 ) -> None:
-    snapshot = IntegSnapshot(SYNC)
-    created = driver.create(SnapshotAssembly(SYNC, provider_asset))
+    """As ``scripts/integ.sh --deploy`` runs them: each test's stack created on its own."""
+    snapshot = IntegSnapshot(directory)
+    created = driver.create(SnapshotAssembly(directory, provider_asset))
     assert created.final_state == "CREATE_COMPLETE", created.summary()
     template = snapshot.template(TEST_STACK)
     exports = deployed_exports(driver, template)
