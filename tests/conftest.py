@@ -43,3 +43,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+# tests/integ holds integ-runner's integration tests (integ_*.py, run by scripts/integ.sh in
+# .venv-integ) and their snapshots: not pytest's to collect.
+collect_ignore_glob = ["integ/*"]

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import jsii
 from aws_cdk import (
-    Acknowledgment,
     Annotations,
     Duration,
     IStableListProducer,
@@ -28,7 +27,6 @@ from aws_cdk import (
     RemovalPolicy,
     Stack,
     Token,
-    Validations,
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -36,6 +34,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
 from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION, RESOURCE_TYPE, UPDATE_ACTION
+from .acknowledgments import acknowledge
 from .bundling import handler_code
 from .errors import ValidationError
 from .permissions import LIST_REASON, Grant, PolicyPlan, Sizes, flatten_cfn_reference, plan_resources
@@ -135,9 +134,9 @@ class _FinishPermissions:
         return []
 
     def _acknowledge(self, holder: Construct, finding: str, reason: str) -> None:
-        rule = f"AwsSolutions::AwsSolutions-IAM5[{finding}]"
+        rule = f"AwsSolutions-IAM5[{finding}]"
         if rule not in self._acknowledged:
-            Validations.of(holder).acknowledge(Acknowledgment(id=rule, reason=reason))
+            acknowledge(holder, "AwsSolutions", rule, reason)
             self._acknowledged.add(rule)
 
 

@@ -91,6 +91,16 @@ def _dependency_order(executions: list[CfnResource]) -> list[CfnResource]:
     return order
 
 
+def _depend_on(resource: CfnResource, target: CfnResource) -> None:
+    """``DependsOn`` between two L1 resources, on every supported aws-cdk-lib.
+
+    ``add_resource_dependency`` appeared after 2.257.0 (the lower bound) as the new name of
+    ``add_dependency``, which 2.275 still has but deprecates; use the new name where it exists.
+    """
+    add = getattr(resource, "add_resource_dependency", None) or resource.add_dependency
+    add(target)
+
+
 @jsii.implements(IValidation)
 class _ChainLanes:
     """Chains the stack's executions into lanes with DependsOn, once, when the tree is complete.
@@ -122,7 +132,7 @@ class _ChainLanes:
             lane = len(self._chained) % len(self._tails)
             previous = self._tails[lane]
             if previous is not None:
-                execution.add_resource_dependency(previous)
+                _depend_on(execution, previous)
             self._tails[lane] = execution
             self._chained.add(key)
         return []

@@ -52,6 +52,11 @@ def test_no_unacknowledged_nag_findings_in_any_stack(main_app: Synthesized) -> N
     assert unacknowledged(main_app.validation_report()) == []
 
 
+@pytest.mark.skipif(
+    not stacks.NAG_PLUGIN_RUNS,
+    reason="where cdk-nag runs directly (aws-cdk-lib 2.257) acknowledged findings are absent from its report, not"
+    " listed as suppressed; unacknowledged ones are still checked by test_no_unacknowledged_nag_findings_in_any_stack",
+)
 def test_only_real_wildcards_are_acknowledged(main_app: Synthesized) -> None:
     """Only lookups need wildcards (and the List statement); tokens get exact ARNs, so no acknowledgement."""
     assert acknowledged(main_app.validation_report()) == {
@@ -71,6 +76,8 @@ def test_only_real_wildcards_are_acknowledged(main_app: Synthesized) -> None:
 def test_no_unacknowledged_nag_findings_at_scale(scale_apps: dict[str, Synthesized]) -> None:
     for synthesized in scale_apps.values():
         assert unacknowledged(synthesized.validation_report()) == []
+    if not stacks.NAG_PLUGIN_RUNS:
+        return  # no suppressed findings listed where cdk-nag runs directly (see test_only_real_wildcards_are_acknowledged)
     assert acknowledged(scale_apps["Scale490Distinct"].validation_report()) == {"Scale490Distinct": ACCOUNT_WILDCARD}
     assert len(acknowledged(scale_apps["Scale490"].validation_report())["Scale490"]) == 10
     assert acknowledged(scale_apps["Scale1"].validation_report()) == {}

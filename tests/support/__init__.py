@@ -16,6 +16,12 @@
   rollback and cleanup of a synthesized stack, custom resources through the real asset.
 * :mod:`tests.support.deploy_stacks` - stacks of N executions (synthesized in one jsii
   session) and the emulator's matching associations, for the driver's tests and benchmark.
+* :mod:`tests.support.integ_snapshot` - an integ-runner snapshot (``tests/integ/*.snapshot``):
+  its test cases, templates and SDK-call assertions, and those calls made with boto3.
+* :mod:`tests.support.assertion_handler` - integ-tests' own assertion handler (the snapshot's
+  Node.js bundle) judging one actual value; ``node_https_port.cjs`` lets it answer the receiver.
+* :mod:`tests.support.service_models` - the deploy driver taught the integration stack's data
+  integration, knowledge base (which creates its association), key and bucket.
 * :mod:`tests.support.intrinsics` - evaluates the CloudFormation intrinsics of a synthesized
   template as a deploy would (what an ARN built with ``Fn::Select``/``Fn::Split`` becomes).
 
