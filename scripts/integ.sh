@@ -65,17 +65,20 @@ case "$mode" in
     cat <<EOF
 
 integ.sh --deploy: deploying to $region with your current credentials, one test at a time.
-Each test (integ_knowledge_base_sync.py, integ_knowledge_base_sync_update.py) creates two stacks
-and destroys them when it ends, pass or fail:
+Each test (integ_knowledge_base_sync.py, integ_knowledge_base_sync_update.py,
+integ_locked_down_provider.py) creates two stacks and destroys them when it ends, pass or fail:
   - test stack: an S3 bucket (empty) and its bucket policy, a KMS key (rotation on; scheduled for
     deletion with the 7-day minimum window), an AppIntegrations data integration, a Q in Connect
     knowledge base, and this library's provider (Lambda function, IAM role, log group) with its
     execution; the provider's log group is retained by design (a failed first deploy keeps its
     log) and stays after the test: delete the AppIntegrationsIntegSync* log groups by hand;
+  - integ_locked_down_provider.py also: a VPC with two isolated subnets, an AppIntegrations
+    interface endpoint and an S3 gateway endpoint, a second KMS key and an SQS dead-letter queue;
   - assertion stack: integ-tests' Node.js assertion function and role, and two
     ListDataIntegrationAssociations calls.
 Roughly what it costs: well under 1 USD per run. The KMS keys (1 USD a month each, prorated
-hourly until deletion completes) are at most about 0.25 USD each; Lambda, CloudWatch Logs, S3 and
+hourly until deletion completes) are at most about 0.25 USD each, four in all; the interface
+endpoint about 0.01 USD per hour and subnet; Lambda, CloudWatch Logs, S3 and
 the API calls stay in cents or the free tier; a data integration and an idle knowledge base are
 not billed by the hour (Q in Connect bills its use; see its pricing page for your Region).
 Expect tens of minutes (not measured: written without an account). A failed assertion is

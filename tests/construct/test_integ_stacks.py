@@ -1,7 +1,7 @@
 """The integration tests' stacks pass cdk-nag (AwsSolutions) and cfn-lint, like the example app.
 
 They are what a user deploys with ``scripts/integ.sh --deploy``, so they meet the same bar
-as the library's own stacks. Both tests' cases are synthesized (one app each: their
+as the library's own stacks. Every test's case is synthesized (one app each: their
 test-case stacks share a construct id). Only the test-case stack is built and judged: the
 assertion stack is integ-tests' own (its Node.js function and managed-policy role are not
 ours to change). The one acknowledged finding is the documents bucket's server access logs.
@@ -25,7 +25,7 @@ from tests.integ.knowledge_base_stack import TEST_STACK_ID, build_stack
 
 pytestmark = pytest.mark.construct
 
-TESTS = ("integ_knowledge_base_sync", "integ_knowledge_base_sync_update")
+TESTS = ("integ_knowledge_base_sync", "integ_knowledge_base_sync_update", "integ_locked_down_provider")
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def integ_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesize
         def build(outdir: Path, name: str = name) -> cdk.App:
             app = stacks.new_app(outdir)
             test = importlib.import_module(f"tests.integ.{name}")  # no side effect: main() runs as a script only
-            build_stack(app, test.CASE)
+            build_stack(app, test.CASE, execution_options=getattr(test, "EXECUTION_OPTIONS", None))
             return app
 
         apps[name] = synthesize(tmp_path_factory.mktemp(name), build)

@@ -37,6 +37,7 @@ pytestmark = pytest.mark.integration
 INTEG_DIR = Path(__file__).resolve().parents[1] / "integ"
 SYNC = INTEG_DIR / "integ_knowledge_base_sync.py.snapshot"
 UPDATE = INTEG_DIR / "integ_knowledge_base_sync_update.py.snapshot"
+LOCKED_DOWN = INTEG_DIR / "integ_locked_down_provider.py.snapshot"
 TEST_STACK = "KnowledgeBaseSync"  # knowledge_base_stack.TEST_STACK_ID, the same in both snapshots
 EXECUTION_TYPE = "Custom::DataIntegrationAssociationExecution"
 REGION, ACCOUNT = "us-east-1", "111122223333"
@@ -117,7 +118,7 @@ def expected_configurations(snapshot: IntegSnapshot, exports: dict[str, str]) ->
 
 
 def test_the_snapshots_are_what_this_tier_models() -> None:
-    for directory in (SYNC, UPDATE):
+    for directory in (SYNC, UPDATE, LOCKED_DOWN):
         snapshot = IntegSnapshot(directory)
         case = snapshot.only_case
         assert case.stacks == (TEST_STACK,)
@@ -127,7 +128,9 @@ def test_the_snapshots_are_what_this_tier_models() -> None:
         assert (snapshot.handler_dir(case) / "index.js").is_file()
 
 
-@pytest.mark.parametrize("directory", [SYNC, UPDATE], ids=["sync", "update-as-its-own-deploy"])
+@pytest.mark.parametrize(
+    "directory", [SYNC, UPDATE, LOCKED_DOWN], ids=["sync", "update-as-its-own-deploy", "locked-down-provider"]
+)
 def test_each_test_deploys_afresh_and_its_assertions_hold(
     driver: ServiceModelDriver, provider_asset: Path, fresh_emulator: AppIntegrationsEmulator, directory: Path
 ) -> None:

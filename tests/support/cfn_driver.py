@@ -286,6 +286,8 @@ def native_attributes(
         return {"Arn": f"arn:aws:sqs:{region}:{account}:{physical_id}", "QueueName": physical_id}
     if kind == "AWS::SNS::Topic":
         return {"TopicArn": f"arn:aws:sns:{region}:{account}:{physical_id}"}
+    if kind == "AWS::EC2::VPC":
+        return {"VpcId": physical_id, "CidrBlock": properties.get("CidrBlock"), "DefaultSecurityGroup": "sg-default"}
     if kind == "AWS::EC2::SecurityGroup":
         group_id = "sg-" + physical_id.encode().hex()[-17:]
         return {"GroupId": group_id, "VpcId": properties.get("VpcId")}
