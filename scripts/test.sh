@@ -15,6 +15,6 @@ mypy
 if [[ $# -eq 0 || "${INTEG_SNAPSHOTS:-}" == "1" ]]; then
   bash scripts/integ.sh
   # The lowest supported aws-cdk-lib (2.257.0): the construct tier in .venv-integ (about 40 s).
-  PATH="$PWD/.venv-integ/bin:$PATH" .venv-integ/bin/python -m pytest tests/construct -q
+  PATH="$PWD/.venv-integ/bin:$PATH" .venv-integ/bin/python -m pytest tests/construct -q --no-cov
 fi
 python -m pytest "$@"
