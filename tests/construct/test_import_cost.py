@@ -8,12 +8,10 @@ with ``aws_lambda`` anyway.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.construct.fresh_python import run_fresh_python
 from tests.construct.scanners import REPO_ROOT
 
 pytestmark = pytest.mark.construct
@@ -24,15 +22,8 @@ def test_importing_the_library_does_not_import_kms_or_sqs() -> None:
         "import json, sys, cdk_appintegrations; "
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('aws_cdk.aws_'))))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'constructs'}"},
-        timeout=120,
-    )
+    result = run_fresh_python(code, REPO_ROOT, timeout_s=120)
+    assert result.returncode == 0, result.stderr[-3000:]
     imported = set(json.loads(result.stdout))
     assert {"aws_cdk.aws_lambda", "aws_cdk.aws_iam", "aws_cdk.aws_logs"} <= imported
     assert not {"aws_cdk.aws_kms", "aws_cdk.aws_sqs"} & imported
