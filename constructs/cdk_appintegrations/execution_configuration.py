@@ -77,14 +77,14 @@ class ExecutionConfiguration:
     ones the API has, so there is no public constructor.
     """
 
-    def __init__(self, mode: str, block: str, factory: str, fields: tuple[_Field, ...], key: object) -> None:
+    def __init__(self, mode: str, factory: str, fields: tuple[_Field, ...], key: object) -> None:
         if key is not _FACTORY_KEY:
             raise TypeError(
                 "ExecutionConfiguration has no public constructor; use "
                 "ExecutionConfiguration.on_demand(...) or ExecutionConfiguration.scheduled(...)"
             )
         self._mode = mode
-        self._block = block
+        self._block = contract.MODE_BLOCKS[mode]  # the contract pairs each mode with its block
         self._factory = factory
         self._fields = fields
 
@@ -103,7 +103,6 @@ class ExecutionConfiguration:
         """
         return ExecutionConfiguration(
             contract.ON_DEMAND,
-            contract.ON_DEMAND_CONFIGURATION,
             "on_demand",
             (
                 _Field("start_time", contract.START_TIME, start_time, "epoch_ms"),
@@ -131,7 +130,6 @@ class ExecutionConfiguration:
         """
         return ExecutionConfiguration(
             contract.SCHEDULED,
-            contract.SCHEDULE_CONFIGURATION,
             "scheduled",
             (
                 _Field("schedule_expression", contract.SCHEDULE_EXPRESSION, schedule_expression, "string"),

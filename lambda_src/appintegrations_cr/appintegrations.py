@@ -14,7 +14,7 @@ import random
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from botocore.config import Config
@@ -124,6 +124,31 @@ def explain_unreachable(error: ConnectionError, attempts: int, region: str | Non
     )
 
 
+_T = TypeVar("_T")
+#: How a call waits between attempts: the sleep, the remembered backoff and the jitter's source (tests inject them).
+_Pacing = tuple[Callable[[float], None], Backoff, Callable[[], float]]
+
+
+def _retried(
+    client: AppIntegrationsClient,
+    call: Callable[[], _T],
+    explain_error: Callable[[ClientError], str],
+    remaining_s: Callable[[], float],
+    pacing: _Pacing,
+) -> tuple[_T, Outcome]:
+    """One AppIntegrations call through the retry engine, a failed connection worded for the client's Region."""
+    sleep, backoff, rng = pacing
+    return call_with_retries(
+        call,
+        explain_error,
+        remaining_s,
+        explain_unreachable=lambda error, attempts: explain_unreachable(error, attempts, client.meta.region_name),
+        sleep=sleep,
+        backoff=backoff,
+        rng=rng,
+    )
+
+
 def update_association(
     client: AppIntegrationsClient,
     request: AssociationRequest,
@@ -134,14 +159,12 @@ def update_association(
     rng: Callable[[], float] = random.random,
 ) -> Outcome:
     """Call UpdateDataIntegrationAssociation once, retrying in time (see ``retries``)."""
-    _, outcome = call_with_retries(
+    _, outcome = _retried(
+        client,
         lambda: client.update_data_integration_association(**request.api_arguments()),
         lambda error: explain_update_error(error, request),
         remaining_s,
-        explain_unreachable=lambda error, attempts: explain_unreachable(error, attempts, client.meta.region_name),
-        sleep=sleep,
-        backoff=backoff,
-        rng=rng,
+        (sleep, backoff, rng),
     )
     return outcome
 
@@ -160,12 +183,10 @@ def list_associations_page(
     arguments: dict[str, Any] = {DATA_INTEGRATION_IDENTIFIER: data_integration, "MaxResults": PAGE_SIZE}
     if token is not None:
         arguments["NextToken"] = token
-    return call_with_retries(
+    return _retried(
+        client,
         lambda: client.list_data_integration_associations(**arguments),
         lambda error: explain_list_error(error, data_integration),
         remaining_s,
-        explain_unreachable=lambda error, attempts: explain_unreachable(error, attempts, client.meta.region_name),
-        sleep=sleep,
-        backoff=backoff,
-        rng=rng,
+        (sleep, backoff, rng),
     )

@@ -94,6 +94,17 @@ def nag_report(app: cdk.App) -> dict[str, Any]:
     }
 
 
+def add_named_execution(stack: cdk.Stack, construct_id: str) -> DataIntegrationAssociationExecution:
+    """An on-demand execution of association ``assoc-1`` of ``di-1`` from 2025-01-01: for tests about the provider."""
+    return DataIntegrationAssociationExecution(
+        stack,
+        construct_id,
+        data_integration_identifier="di-1",
+        data_integration_association_identifier="assoc-1",
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1_MS),
+    )
+
+
 def add_literal_stack(app: cdk.App) -> cdk.Stack:
     """A pinned environment and every literal identifier form: plain ids, a data integration ARN, an association ARN."""
     stack = cdk.Stack(app, LITERAL, env=ENV)

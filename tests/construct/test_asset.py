@@ -8,8 +8,6 @@ import json
 import os
 import shutil
 import stat
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 
 from tests.construct import stacks
 from tests.construct.conftest import FIGURES, Synthesized
+from tests.construct.fresh_python import run_fresh_python
 from tests.construct.templates import only
 
 pytestmark = pytest.mark.construct
@@ -120,17 +119,7 @@ def test_same_hash_from_another_checkout_in_another_process(
         "import runpy, sys, cdk_appintegrations; print(cdk_appintegrations.__file__); "
         "runpy.run_path('app.py', run_name='__main__')"
     )
-    environment = {**os.environ, "CDK_OUTDIR": str(outdir), "PYTHONPATH": str(checkout / "constructs")}
-    environment.pop("CDK_CONTEXT_JSON", None)
-    finished = subprocess.run(
-        [sys.executable, "-c", show_origin],
-        cwd=checkout,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    finished = run_fresh_python(show_origin, checkout, {"CDK_OUTDIR": str(outdir)})
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert finished.stdout.startswith(str(checkout)), finished.stdout
     assert asset_hash(outdir, stacks.EXAMPLE) == asset_hash(main_app.outdir, stacks.EXAMPLE)
@@ -149,7 +138,6 @@ class _OtherCrhelper:
 
 def test_another_crhelper_version_stops_the_synth_saying_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import aws_cdk as cdk
-    from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
 
     other = _OtherCrhelper(importlib.metadata.distribution("crhelper"), "2.0.13")
     real = importlib.metadata.distribution
@@ -159,13 +147,7 @@ def test_another_crhelper_version_stops_the_synth_saying_why(monkeypatch: pytest
     stack = cdk.Stack(app, "OtherCrhelper")
     # CDK bundles when the provider's code is created, i.e. while app.py builds the stack.
     with pytest.raises(RuntimeError) as caught:
-        DataIntegrationAssociationExecution(
-            stack,
-            "Sync",
-            data_integration_identifier="di-1",
-            data_integration_association_identifier="assoc-1",
-            execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1),
-        )
+        stacks.add_named_execution(stack, "Sync")
     message = str(caught.value)
     assert "the installed crhelper is 2.0.13, but the provider was tested with crhelper 2.0.12 only" in message
     assert (

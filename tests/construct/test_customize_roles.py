@@ -41,13 +41,7 @@ def _build(outdir: Path, modes: dict[str, dict[str, Any]]) -> cdk.App:
             if mode["use_precreated_roles"]
             else None,
         )
-        DataIntegrationAssociationExecution(
-            stack,
-            "Known",
-            data_integration_identifier="di-1",
-            data_integration_association_identifier="assoc-1",
-            execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
-        )
+        stacks.add_named_execution(stack, "Known")
         DataIntegrationAssociationExecution(
             stack,
             "Lookup",

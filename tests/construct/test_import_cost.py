@@ -10,12 +10,10 @@ in depends on the aws-cdk-lib version: 2.275's ``aws_lambda`` loads ``aws_ec2`` 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.construct.fresh_python import run_fresh_python
 from tests.construct.scanners import REPO_ROOT
 
 pytestmark = pytest.mark.construct
@@ -24,15 +22,8 @@ _LIST = "import json, sys; print(json.dumps(sorted(m for m in sys.modules if m.s
 
 
 def _cdk_modules_after(statement: str) -> set[str]:
-    result = subprocess.run(
-        [sys.executable, "-c", f"{statement}; {_LIST}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'constructs'}"},
-        timeout=120,
-    )
+    result = run_fresh_python(f"{statement}; {_LIST}", REPO_ROOT, timeout_s=120)
+    assert result.returncode == 0, result.stderr[-3000:]
     return set(json.loads(result.stdout.splitlines()[-1]))
 
 

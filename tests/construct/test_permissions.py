@@ -180,6 +180,13 @@ def test_entries_with_tokens_are_measured_resolved_and_never_below_a_255_charact
         plan_resources([grant(TOKEN, "assoc", is_id=True)])  # no resolver: a token entry cannot be measured
 
 
+def test_the_total_counts_every_entry_and_the_commas_between_them() -> None:
+    """The budget is spent on the Resource list as the template holds it, separators included (issue 8's mutant 10)."""
+    resources = [PolicyResource(PINNED, f"data-integration-association/di-1/assoc-{i}") for i in range(5)]
+    listed = len(json.dumps(texts(resources), separators=(",", ":")))
+    assert Sizes().total(resources) >= listed - len("[]")
+
+
 def test_sub_text_escapes_literal_dollar_braces() -> None:
     weird = PolicyResource(ArnContext(PSEUDO_PARTITION, "${x}", "1"), "data-integration-association/di/a")
     assert weird.text == "arn:${AWS::Partition}:app-integrations:${!x}:1:data-integration-association/di/a"

@@ -274,7 +274,7 @@ def test_python_type_errors_name_the_parameter_and_the_api_field(
 def test_there_is_no_third_execution_mode() -> None:
     """Only the two factories make an ExecutionConfiguration, so an unknown ExecutionMode cannot be built."""
     with pytest.raises(TypeError, match=r"use ExecutionConfiguration\.on_demand\(\.\.\.\) or"):
-        ExecutionConfiguration("FULL", "FullConfiguration", "full", (), object())
+        ExecutionConfiguration("FULL", "full", (), object())
     assert {on_demand(start_time=1).execution_mode, scheduled().execution_mode} == {"ON_DEMAND", "SCHEDULED"}
 
 

@@ -50,6 +50,15 @@ def event(
     }
 
 
+def invoke_create(
+    receiver: CfnResponseReceiver, props: dict[str, Any], request_id: str, env: dict[str, str], **options: Any
+) -> InvocationResult:
+    """One Create event to the handler in a fresh Lambda-like process, with crhelper bundled as the asset has it."""
+    return invoke(
+        CODE_DIR, event(receiver, "Create", props, request_id), env=env, extra_packages=["crhelper"], **options
+    )
+
+
 def answer(
     receiver: CfnResponseReceiver, request_id: str, settle: float = 0.5, result: InvocationResult | None = None
 ) -> dict[str, Any]:
@@ -74,9 +83,7 @@ def test_create_applies_once_and_answers_success(
     fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
     fresh_emulator.add_association(DI, ASSOC)
-    result = invoke(
-        CODE_DIR, event(fresh_receiver, "Create", properties(), "c1"), env=lambda_env, extra_packages=["crhelper"]
-    )
+    result = invoke_create(fresh_receiver, properties(), "c1", lambda_env)
     assert result.ok, result.output
     body = answer(fresh_receiver, "c1")
     assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", f"{DI}|{ASSOC}")
@@ -97,7 +104,7 @@ def test_arn_identifiers_reach_the_service_intact(
         DataIntegrationIdentifier=association.data_integration_arn,
         DataIntegrationAssociationIdentifier=association.association_arn,
     )
-    invoke(CODE_DIR, event(fresh_receiver, "Create", props, "arn1"), env=lambda_env, extra_packages=["crhelper"])
+    invoke_create(fresh_receiver, props, "arn1", lambda_env)
     assert answer(fresh_receiver, "arn1")["Status"] == "SUCCESS"
     assert fresh_emulator.get_association(DI, ASSOC).update_count == 1
 
@@ -134,7 +141,7 @@ def test_throttling_and_5xx_are_retried_until_success(
     fresh_emulator.add_association(DI, ASSOC)
     fresh_emulator.inject("throttle")
     fresh_emulator.inject("internal")
-    invoke(CODE_DIR, event(fresh_receiver, "Create", properties(), "t1"), env=lambda_env, extra_packages=["crhelper"])
+    invoke_create(fresh_receiver, properties(), "t1", lambda_env)
     assert answer(fresh_receiver, "t1")["Status"] == "SUCCESS"
     assert [c.status for c in fresh_emulator.update_calls()] == [429, 500, 200]
 
@@ -144,7 +151,7 @@ def test_persistent_5xx_gives_up_with_the_last_error(
 ) -> None:
     fresh_emulator.add_association(DI, ASSOC)
     fresh_emulator.inject("internal", times=10)
-    invoke(CODE_DIR, event(fresh_receiver, "Create", properties(), "g1"), env=lambda_env, extra_packages=["crhelper"])
+    invoke_create(fresh_receiver, properties(), "g1", lambda_env)
     body = answer(fresh_receiver, "g1")
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith(
@@ -172,9 +179,7 @@ def test_permanent_errors_fail_once_with_what_to_check(
 ) -> None:
     fresh_emulator.add_association(DI, ASSOC)
     fresh_emulator.inject(fault)  # type: ignore[arg-type]
-    result = invoke(
-        CODE_DIR, event(fresh_receiver, "Create", properties(), fault), env=lambda_env, extra_packages=["crhelper"]
-    )
+    result = invoke_create(fresh_receiver, properties(), fault, lambda_env)
     body = answer(fresh_receiver, fault, result=result)
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith(expected)
@@ -186,9 +191,7 @@ def test_permanent_errors_fail_once_with_what_to_check(
 def test_unknown_association_really_is_not_found(
     fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
-    result = invoke(
-        CODE_DIR, event(fresh_receiver, "Create", properties(), "nf"), env=lambda_env, extra_packages=["crhelper"]
-    )
+    result = invoke_create(fresh_receiver, properties(), "nf", lambda_env)
     body = answer(fresh_receiver, "nf", result=result)
     assert body["Status"] == "FAILED"
     assert f"DataIntegrationIdentifier '{DI}'" in body["Reason"]
@@ -201,13 +204,7 @@ def test_a_hung_service_still_gets_cloudformation_an_answer_before_the_deadline(
     fresh_emulator.add_association(DI, ASSOC)
     fresh_emulator.inject("hang", times=5, hang_seconds=60)
     started = time.monotonic()
-    result = invoke(
-        CODE_DIR,
-        event(fresh_receiver, "Create", properties(), "h1"),
-        env=lambda_env,
-        extra_packages=["crhelper"],
-        timeout_ms=25_000,
-    )
+    result = invoke_create(fresh_receiver, properties(), "h1", lambda_env, timeout_ms=25_000)
     elapsed = time.monotonic() - started
     body = answer(fresh_receiver, "h1", settle=1.0)
     assert body["Status"] == "FAILED"
@@ -221,7 +218,7 @@ def test_bad_input_fails_without_reaching_the_service(
     fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
     bad = changed(properties(), "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1700000000000")
-    invoke(CODE_DIR, event(fresh_receiver, "Create", bad, "bad1"), env=lambda_env, extra_packages=["crhelper"])
+    invoke_create(fresh_receiver, bad, "bad1", lambda_env)
     body = answer(fresh_receiver, "bad1")
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith(
@@ -235,12 +232,7 @@ def test_debug_logging_never_shows_the_response_url_signature(
 ) -> None:
     """crhelper logs the event and the URL at DEBUG; the provider must scrub both."""
     fresh_emulator.add_association(DI, ASSOC)
-    result = invoke(
-        CODE_DIR,
-        event(fresh_receiver, "Create", properties(), "dbg"),
-        env={**lambda_env, "LOG_LEVEL": "DEBUG"},
-        extra_packages=["crhelper"],
-    )
+    result = invoke_create(fresh_receiver, properties(), "dbg", {**lambda_env, "LOG_LEVEL": "DEBUG"})
     assert answer(fresh_receiver, "dbg")["Status"] == "SUCCESS"
     assert "CFN response URL" in result.output  # the DEBUG lines really were written
     assert "<redacted>" in result.output

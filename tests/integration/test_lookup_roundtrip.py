@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_handler_roundtrip import CODE_DIR, DI, answer, event, properties
+from tests.integration.test_handler_roundtrip import CODE_DIR, DI, answer, event, invoke_create, properties
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import invoke, invoke_many
+from tests.support.lambda_process import invoke_many
 
 pytestmark = pytest.mark.integration
 
@@ -122,7 +122,7 @@ def test_an_association_recreated_since_is_a_new_target(
     """The knowledge base was replaced: the same properties now resolve to another association."""
     fresh_emulator.add_association(DI, "before", destination_uri=KB)
     props = lookup()
-    invoke(CODE_DIR, event(fresh_receiver, "Create", props, "create"), env=lambda_env, extra_packages=["crhelper"])
+    invoke_create(fresh_receiver, props, "create", lambda_env)
     created = answer(fresh_receiver, "create")
     assert created["PhysicalResourceId"] == f"{DI}|before"
 

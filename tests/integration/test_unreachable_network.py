@@ -15,18 +15,24 @@ timeouts, retries and messages are what is measured.
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from appintegrations_cr.delivery import connect_within
 
-from tests.integration.test_handler_roundtrip import CODE_DIR, answer, event, properties
+from tests.integration.test_handler_roundtrip import (
+    CODE_DIR,
+    answer,
+    assert_no_secrets,
+    event,
+    invoke_create,
+    log_records,
+    properties,
+)
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
 from tests.support.lambda_process import InvocationResult, invoke, lambda_environment
@@ -68,10 +74,6 @@ def at_port(url: str, port: int) -> str:
     return urlunsplit((parts.scheme, f"{LOOPBACK}:{port}", parts.path, parts.query, parts.fragment))
 
 
-def records(result: InvocationResult) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-
-
 def route_advice(region: str = "us-east-1") -> str:
     return (
         "If the provider runs in a VPC, check that its subnets have a route to that endpoint: a NAT gateway, or an "
@@ -79,21 +81,30 @@ def route_advice(region: str = "us-east-1") -> str:
     )
 
 
+def appintegrations_at(lambda_env: dict[str, str], port: int) -> dict[str, str]:
+    """The Lambda environment with the AppIntegrations endpoint moved to a loopback port."""
+    return {**lambda_env, "AWS_ENDPOINT_URL_APPINTEGRATIONS": f"http://{LOOPBACK}:{port}"}
+
+
+def assert_failed_unreachable(
+    receiver: CfnResponseReceiver, request_id: str, result: InvocationResult, port: int, what: str
+) -> None:
+    """One FAILED answer naming the endpoint, what went wrong after 2 attempts and the route to check; no crash."""
+    body = answer(receiver, request_id, result=result)
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith(
+        f"Could not reach the AppIntegrations endpoint http://{LOOPBACK}:{port} ({what}; 2 attempt(s)). "
+        f"{route_advice()}"
+    ), body["Reason"]
+    assert result.ok, result.output
+
+
 def test_a_refused_appintegrations_endpoint_fails_in_seconds_naming_it(
     fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
     with refusing_port() as port:
-        env = {**lambda_env, "AWS_ENDPOINT_URL_APPINTEGRATIONS": f"http://{LOOPBACK}:{port}"}
-        result = invoke(
-            CODE_DIR, event(fresh_receiver, "Create", properties(), "refused"), env=env, extra_packages=["crhelper"]
-        )
-    body = answer(fresh_receiver, "refused", result=result)
-    assert body["Status"] == "FAILED"
-    assert body["Reason"].startswith(
-        f"Could not reach the AppIntegrations endpoint http://{LOOPBACK}:{port} "
-        f"(connection failed: Connection refused; 2 attempt(s)). {route_advice()}"
-    ), body["Reason"]
-    assert result.ok, result.output
+        result = invoke_create(fresh_receiver, properties(), "refused", appintegrations_at(lambda_env, port))
+    assert_failed_unreachable(fresh_receiver, "refused", result, port, "connection failed: Connection refused")
     assert result.duration_s < 5.0  # two refusals and one pause of at most 1 s
 
 
@@ -102,23 +113,11 @@ def test_an_appintegrations_connect_timeout_fails_well_before_the_deadline(
 ) -> None:
     """Two attempts of 3 s and one pause of at most 1 s: about 7 s, against a 600 s function timeout."""
     with black_hole_port() as port:
-        env = {**lambda_env, "AWS_ENDPOINT_URL_APPINTEGRATIONS": f"http://{LOOPBACK}:{port}"}
+        env = appintegrations_at(lambda_env, port)
         started = time.monotonic()
-        result = invoke(
-            CODE_DIR,
-            event(fresh_receiver, "Create", properties(), "blackhole"),
-            env=env,
-            extra_packages=["crhelper"],
-            timeout_ms=600_000,
-        )
+        result = invoke_create(fresh_receiver, properties(), "blackhole", env, timeout_ms=600_000)
         elapsed = time.monotonic() - started
-    body = answer(fresh_receiver, "blackhole", result=result)
-    assert body["Status"] == "FAILED"
-    assert body["Reason"].startswith(
-        f"Could not reach the AppIntegrations endpoint http://{LOOPBACK}:{port} "
-        f"(no connection within the 3 s connect timeout; 2 attempt(s)). {route_advice()}"
-    ), body["Reason"]
-    assert result.ok, result.output
+    assert_failed_unreachable(fresh_receiver, "blackhole", result, port, "no connection within the 3 s connect timeout")
     assert 6.0 <= result.duration_s < 12.0, result.duration_s
     print(f"connect timeout to AppIntegrations: handler {result.duration_s:.1f} s, invocation {elapsed:.1f} s")
 
@@ -137,7 +136,7 @@ def test_an_unreachable_response_url_is_logged_with_the_route_and_the_invocation
     assert not result.timed_out
     assert result.duration_s < 6.0  # three refusals, two pauses of 1 s
     assert len(fresh_emulator.update_calls()) == 1  # the work was done; only the answer is lost
-    [line] = [r for r in records(result) if r["message"].startswith("Could not deliver the response")]
+    [line] = [r for r in log_records(result) if r["message"].startswith("Could not deliver the response")]
     assert line["level"] == "ERROR"
     assert line["message"].startswith(
         f"Could not deliver the response to CloudFormation: no answer from {LOOPBACK}:{port} after 3 attempt(s) "
@@ -147,9 +146,7 @@ def test_an_unreachable_response_url_is_logged_with_the_route_and_the_invocation
         "If the provider runs in a VPC, its subnets need a route to Amazon S3, where the response URL points: "
         "a NAT gateway or an S3 gateway endpoint (com.amazonaws.us-east-1.s3)."
     )
-    signature, token = fresh_receiver.secrets_for("noroute")
-    assert signature not in result.output
-    assert token not in result.output
+    assert_no_secrets(fresh_receiver, "noroute", result)
     assert fresh_receiver.responses_for("noroute") == []
 
 
@@ -164,7 +161,7 @@ def test_a_response_url_that_never_answers_ends_the_invocation_within_bounds(
     assert result.ok, result.output
     assert not result.timed_out
     assert 15.0 <= result.duration_s < 25.0, result.duration_s
-    [line] = [r for r in records(result) if r["message"].startswith("Could not deliver the response")]
+    [line] = [r for r in log_records(result) if r["message"].startswith("Could not deliver the response")]
     assert "after 3 attempt(s) (TimeoutError: " in line["message"]
     assert line["sent"] == "FAILED"
     print(f"response URL black hole: handler {result.duration_s:.1f} s")
@@ -176,12 +173,7 @@ def test_without_log_level_the_handler_logs_at_info(
     """The construct sets no LOG_LEVEL; crhelper's INFO lines must show, its DEBUG lines must not."""
     assert "LOG_LEVEL" not in lambda_env
     assert "LOG_LEVEL" not in lambda_environment(CODE_DIR, handler="index.handler")
-    result = invoke(
-        CODE_DIR,
-        event(fresh_receiver, "Create", {**properties(), "Bogus": "x"}, "info"),
-        env=lambda_env,
-        extra_packages=["crhelper"],
-    )
+    result = invoke_create(fresh_receiver, {**properties(), "Bogus": "x"}, "info", lambda_env)
     assert answer(fresh_receiver, "info", result=result)["Status"] == "FAILED"
     assert "No physical resource id returned, generating one" in result.output  # crhelper, at INFO
     assert "enabling send_response" not in result.output  # crhelper, at DEBUG
@@ -195,12 +187,7 @@ def test_an_unknown_log_level_does_not_break_the_provider(
     fresh_emulator.add_association(
         *(properties()[key] for key in ("DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier"))
     )
-    result = invoke(
-        CODE_DIR,
-        event(fresh_receiver, "Create", properties(), "verbose"),
-        env={**lambda_env, "LOG_LEVEL": "verbose"},
-        extra_packages=["crhelper"],
-    )
+    result = invoke_create(fresh_receiver, properties(), "verbose", {**lambda_env, "LOG_LEVEL": "verbose"})
     assert answer(fresh_receiver, "verbose", result=result)["Status"] == "SUCCESS"
 
 

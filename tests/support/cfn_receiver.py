@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.support.local_server import BackgroundServer, read_request
+from tests.support.local_server import BackgroundServer, LocalHandler, read_request
 
 __all__ = ["CFN_RESPONSE_LIMIT_BYTES", "CfnResponseReceiver", "ReceivedResponse", "TlsMaterial", "make_self_signed"]
 
@@ -181,13 +181,8 @@ class _ReceiverServer(ThreadingHTTPServer):
         self.receiver._errors.append(f"{client_address}: connection error")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; without TCP_NODELAY a Python client's delayed
-    # ACK stalls each response ~40 ms (Nagle), which no real AWS endpoint does.
-    disable_nagle_algorithm = True
+class _Handler(LocalHandler):
     server_version = "AmazonS3"
-    sys_version = ""
     timeout = 10
 
     @property
@@ -203,19 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         super().handle()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep pytest output clean: every request is in ``receiver.responses`` anyway."""
-
-    def do_PUT(self) -> None:
-        self._receive()
-
-    def do_POST(self) -> None:
-        self._receive()
-
-    def do_GET(self) -> None:
-        self._receive()
-
-    def _receive(self) -> None:
+    def respond(self) -> None:
         headers, raw_body = read_request(self)
         status, payload = self._receiver._accept(self.command, self.path, headers, raw_body)
         self.send_response(status)

@@ -51,7 +51,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Literal, cast, get_args
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -59,7 +59,7 @@ import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 from tests.support.account import ACCOUNT, REGION
-from tests.support.local_server import BackgroundServer, read_request
+from tests.support.local_server import BackgroundServer, LocalHandler, read_request
 from tests.support.token_bucket import RateLimit, TokenBucket
 
 __all__ = [
@@ -370,13 +370,8 @@ class _EmulatorServer(ThreadingHTTPServer):
         self.emulator._server_errors.append(f"{client_address}: connection error")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like the real endpoint; urllib3 pools connections
-    # Headers and body go out in two writes; without TCP_NODELAY a Python client's delayed
-    # ACK stalls each response ~40 ms (Nagle), which no real AWS endpoint does.
-    disable_nagle_algorithm = True
+class _Handler(LocalHandler):
     server_version = "AppIntegrationsEmulator/1.0"
-    sys_version = ""
     timeout = 30  # idle keep-alive connections do not pin handler threads forever
 
     @property
@@ -393,25 +388,13 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self._emulator._track(self.connection, add=False)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep pytest output clean: every request is in ``emulator.requests`` anyway."""
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
     def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
+        self.respond()
 
     def do_DELETE(self) -> None:
-        self._dispatch()
+        self.respond()
 
-    def _dispatch(self) -> None:
+    def respond(self) -> None:
         headers, raw_body = read_request(self)
         split = urlsplit(self.path)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 
 def read_request(handler: BaseHTTPRequestHandler) -> tuple[dict[str, str], bytes]:
@@ -17,6 +17,35 @@ def read_request(handler: BaseHTTPRequestHandler) -> tuple[dict[str, str], bytes
         key = name.lower()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     return headers, raw_body
+
+
+class LocalHandler(BaseHTTPRequestHandler):
+    """What both servers' request handlers share; a subclass answers in :meth:`respond`.
+
+    GET, PUT and POST all go to :meth:`respond` (a subclass adds any other method it
+    answers), and nothing is logged: each server records every request itself.
+    """
+
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real endpoints; urllib3 pools connections
+    # Headers and body go out in two writes; without TCP_NODELAY a Python client's delayed
+    # ACK stalls each response ~40 ms (Nagle), which no real AWS endpoint does.
+    disable_nagle_algorithm = True
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep pytest output clean."""
+
+    def respond(self) -> None:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self.respond()
+
+    def do_PUT(self) -> None:
+        self.respond()
+
+    def do_POST(self) -> None:
+        self.respond()
 
 
 class BackgroundServer:

@@ -21,40 +21,19 @@ from tests.unit.test_retries import Sleeps, request
 pytestmark = pytest.mark.unit
 
 
-def test_sends_exactly_the_documented_request(client: Any, stubber: Stubber) -> None:
-    stubber.add_response(
-        "update_data_integration_association",
-        {},
-        {
-            "DataIntegrationIdentifier": "di-1",
-            "DataIntegrationAssociationIdentifier": "assoc-1",
-            "ExecutionConfiguration": {
-                "ExecutionMode": "ON_DEMAND",
-                "OnDemandConfiguration": {"StartTime": "1735689600000", "EndTime": "1735776000000"},
-            },
-        },
-    )
-    assert update_association(client, request(), lambda: 60.0).attempts == 1
+#: What UpdateDataIntegrationAssociation takes; ServiceToken and RerunToken are CloudFormation's and the construct's.
+API_FIELDS = ("DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier", "ExecutionConfiguration")
 
 
-def test_scheduled_request_omits_the_on_demand_block(client: Any, stubber: Stubber) -> None:
-    stubber.add_response(
-        "update_data_integration_association",
-        {},
-        {
-            "DataIntegrationIdentifier": "di-1",
-            "DataIntegrationAssociationIdentifier": "assoc-1",
-            "ExecutionConfiguration": {
-                "ExecutionMode": "SCHEDULED",
-                "ScheduleConfiguration": {
-                    "ScheduleExpression": "rate(1 hour)",
-                    "Object": "Account",
-                    "FirstExecutionFrom": "2025-01-01T00:00:00Z",
-                },
-            },
-        },
-    )
-    update_association(client, request(SCHEDULED), lambda: 60.0)
+@pytest.mark.parametrize(
+    "properties",
+    [pytest.param(ON_DEMAND, id="on-demand"), pytest.param(SCHEDULED, id="scheduled-omits-the-on-demand-block")],
+)
+def test_sends_exactly_the_documented_request(client: Any, stubber: Stubber, properties: dict[str, Any]) -> None:
+    """The Stubber fails on any other key or value: the properties' own API fields, exactly, and nothing else."""
+    properties = {**properties, "RerunToken": "2025-06-01"}
+    stubber.add_response("update_data_integration_association", {}, {key: properties[key] for key in API_FIELDS})
+    assert update_association(client, request(properties), lambda: 60.0).attempts == 1
 
 
 @pytest.mark.parametrize(

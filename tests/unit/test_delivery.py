@@ -11,7 +11,7 @@ from appintegrations_cr import constants, delivery
 from appintegrations_cr.delivery import LOG_MARGIN_S, deliver, host_of
 from appintegrations_cr.resource import ExecutionResource
 
-from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
+from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, FakeClock, LambdaContext, cfn_event
 from tests.unit.test_contract import ON_DEMAND
 
 pytestmark = pytest.mark.unit
@@ -20,25 +20,10 @@ HOST = "cloudformation-custom-resource-response-useast1.s3.amazonaws.com"
 BODY = {"Status": "FAILED", "Reason": "r", "PhysicalResourceId": "p", "StackId": "s", "RequestId": "q"}
 
 
-class Clock:
-    """Remaining time that shrinks by every sleep and by what each PUT takes."""
-
-    def __init__(self, remaining_s: float) -> None:
-        self.remaining_s = remaining_s
-        self.sleeps: list[float] = []
-
-    def remaining(self) -> float:
-        return self.remaining_s
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.remaining_s -= seconds
-
-
 class Puts:
     """Stands in for one HTTPS PUT: raises the scripted error (None: answers ``status``), taking its whole timeout."""
 
-    def __init__(self, clock: Clock, errors: list[Exception | None], status: int = 200) -> None:
+    def __init__(self, clock: FakeClock, errors: list[Exception | None], status: int = 200) -> None:
         self.clock = clock
         self.errors = list(errors)
         self.status = status
@@ -76,7 +61,7 @@ def test_an_unreachable_response_url_ends_after_a_few_tries_with_a_line_that_say
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_REGION", "eu-west-2")
-    clock = Clock(600.0)
+    clock = FakeClock(600.0)
     puts = Puts(clock, [TimeoutError("timed out")] * 10)
     assert deliver(RESPONSE_URL, BODY, remaining_s=clock.remaining, sleep=clock.sleep, put=puts) is False
     assert len(puts.timeouts) == constants.DELIVERY_ATTEMPTS
@@ -100,7 +85,7 @@ def test_an_unreachable_response_url_ends_after_a_few_tries_with_a_line_that_say
 
 
 def test_a_try_that_gets_through_ends_the_delivery(capsys: pytest.CaptureFixture[str]) -> None:
-    clock = Clock(600.0)
+    clock = FakeClock(600.0)
     puts = Puts(clock, [ConnectionRefusedError(111, "Connection refused"), None])
     assert deliver(RESPONSE_URL, BODY, remaining_s=clock.remaining, sleep=clock.sleep, put=puts) is True
     assert len(puts.timeouts) == 2
@@ -113,7 +98,7 @@ def test_an_http_error_status_is_delivered_and_not_retried_but_logged_as_an_erro
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """S3 answers 403 to an expired URL; crhelper counts any status as delivered, and so do we."""
-    clock = Clock(600.0)
+    clock = FakeClock(600.0)
     puts = Puts(clock, [], status=403)
     assert deliver(RESPONSE_URL, BODY, remaining_s=clock.remaining, sleep=clock.sleep, put=puts) is True
     assert len(puts.timeouts) == 1
@@ -125,7 +110,7 @@ def test_an_http_error_status_is_delivered_and_not_retried_but_logged_as_an_erro
 def test_delivery_never_runs_past_the_deadline_and_still_logs_its_line(
     capsys: pytest.CaptureFixture[str], remaining: float
 ) -> None:
-    clock = Clock(remaining)
+    clock = FakeClock(remaining)
     puts = Puts(clock, [TimeoutError("timed out")] * 10)
     assert deliver(RESPONSE_URL, BODY, remaining_s=clock.remaining, sleep=clock.sleep, put=puts) is False
     assert clock.remaining_s >= min(remaining, LOG_MARGIN_S) - 1e-9  # the line is written before the sandbox ends

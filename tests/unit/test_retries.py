@@ -28,6 +28,7 @@ from botocore.exceptions import (
 )
 from botocore.stub import Stubber
 
+from tests.unit.lambda_doubles import FakeClock
 from tests.unit.test_contract import ON_DEMAND
 
 pytestmark = pytest.mark.unit
@@ -59,21 +60,6 @@ class ScriptedClient:
             "ResponseMetadata": {"RequestId": f"req-{self.calls}", "HTTPStatusCode": 429},
         }
         raise ClientError(response, "UpdateDataIntegrationAssociation")
-
-
-class FakeClock:
-    """Remaining time that shrinks by every sleep, as the Lambda context's does."""
-
-    def __init__(self, remaining_s: float) -> None:
-        self.remaining_s = remaining_s
-        self.sleeps: list[float] = []
-
-    def remaining(self) -> float:
-        return self.remaining_s
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.remaining_s -= seconds
 
 
 def scripted(codes: list[str | None]) -> Any:
