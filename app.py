@@ -71,6 +71,37 @@ def customer_managed_key(scope: Construct, construct_id: str, description: str) 
     return key
 
 
+def documents_on(scope: Construct, prefix: str, key_arn: str, source_uri: str) -> appintegrations.CfnDataIntegration:
+    """``<prefix>-documents``: an AppIntegrations data integration on S3 documents, encrypted with ``key_arn``."""
+    return appintegrations.CfnDataIntegration(
+        scope,
+        "Documents",
+        name=f"{prefix}-documents",
+        description="Knowledge base documents in S3",
+        kms_key=key_arn,
+        source_uri=source_uri,
+    )
+
+
+def encrypted_dead_letter_queue(scope: Construct, construct_id: str, key: kms.IKey) -> sqs.Queue:
+    """A KMS-encrypted, TLS-only queue for the provider's failed invocations, marked as a dead-letter queue."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(14),
+        # It is a dead-letter queue: say so, which is what Control Tower's CT.SQS.PR.1 reads.
+        redrive_allow_policy=sqs.RedriveAllowPolicy(redrive_permission=sqs.RedrivePermission.ALLOW_ALL),
+    )
+    cast("sqs.CfnQueue", queue.node.default_child).add_metadata(
+        "cfn-lint",
+        {"config": {"ignore_checks": ["ES6000"]}},  # "needs a RedrivePolicy": not for the last queue of the chain
+    )
+    return queue
+
+
 def knowledge_base_on(
     scope: Construct, documents: appintegrations.CfnDataIntegration, key_arn: str | None = None, name: str = "kb"
 ) -> wisdom.CfnKnowledgeBase:
@@ -109,14 +140,8 @@ class AppIntegrationsExampleStack(cdk.Stack):
                 conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
             )
         )
-        documents = appintegrations.CfnDataIntegration(
-            self,
-            "Documents",
-            name=f"{construct_id}-documents",
-            description="Knowledge base documents in S3",
-            kms_key=key.key_arn,
-            source_uri=f"s3://{self.node.try_get_context('documentsBucket') or DEFAULT_DOCUMENTS_BUCKET}",
-        )
+        bucket = self.node.try_get_context("documentsBucket") or DEFAULT_DOCUMENTS_BUCKET
+        documents = documents_on(self, construct_id, key.key_arn, f"s3://{bucket}")
         knowledge_base = knowledge_base_on(self, documents, key.key_arn, name=f"{construct_id}-knowledge-base")
 
         # No association identifier: the provider lists the data integration's associations at
@@ -179,33 +204,35 @@ def locked_down_provider(stack: cdk.Stack, *, reserved_concurrent_executions: in
         private_subnet_ids=network["privateSubnetIds"].split(","),
         private_subnet_route_table_ids=network["routeTableIds"].split(","),
     )
-    key = customer_managed_key(stack, "ProviderKey", "cdk-appintegrations provider: logs, environment, dead letters")
-    dead_letters = sqs.Queue(
-        stack,
-        "ProviderDeadLetters",
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=key,
-        enforce_ssl=True,
-        retention_period=cdk.Duration.days(14),
-        # It is a dead-letter queue: say so, which is what Control Tower's CT.SQS.PR.1 reads.
-        redrive_allow_policy=sqs.RedriveAllowPolicy(redrive_permission=sqs.RedrivePermission.ALLOW_ALL),
-    )
-    cast("sqs.CfnQueue", dead_letters.node.default_child).add_metadata(
-        "cfn-lint",
-        {"config": {"ignore_checks": ["ES6000"]}},  # "needs a RedrivePolicy": not for the last queue of the chain
-    )
     boundary = str(stack.node.try_get_context("permissionsBoundary") or DEFAULT_PERMISSIONS_BOUNDARY)
     iam.PermissionsBoundary.of(stack).apply(iam.ManagedPolicy.from_managed_policy_name(stack, "Boundary", boundary))
     cdk.Tags.of(stack).add("data-classification", "confidential")
     cdk.Tags.of(stack).add("owner", "contact-center-platform")
+    return hardened_provider(
+        stack,
+        vpc,
+        ec2.SubnetType.PRIVATE_WITH_EGRESS,
+        reserved_concurrent_executions=reserved_concurrent_executions,
+    )
+
+
+def hardened_provider(
+    stack: cdk.Stack,
+    vpc: ec2.IVpc,
+    subnet_type: ec2.SubnetType,
+    *,
+    reserved_concurrent_executions: int | None = None,
+) -> ExecutionProvider:
+    """The provider in ``vpc``'s subnets of ``subnet_type``, its logs, environment and dead letters under one key."""
+    key = customer_managed_key(stack, "ProviderKey", "cdk-appintegrations provider: logs, environment, dead letters")
     return ExecutionProvider(
         stack,
         "Provider",
         vpc=vpc,
-        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        vpc_subnets=ec2.SubnetSelection(subnet_type=subnet_type),
         log_encryption_key=key,
         environment_encryption=key,
-        dead_letter_queue=dead_letters,
+        dead_letter_queue=encrypted_dead_letter_queue(stack, "ProviderDeadLetters", key),
         tracing=lambda_.Tracing.ACTIVE,
         reserved_concurrent_executions=reserved_concurrent_executions,
     )

@@ -10,7 +10,7 @@ Run through ``scripts/integ.sh`` (snapshot check, ``--update-snapshot``, ``--dep
 
 from __future__ import annotations
 
-from tests.integ.knowledge_base_stack import SyncCase, build_integ_test, new_app
+from tests.integ.knowledge_base_stack import SyncCase, synthesize
 
 CASE = SyncCase(
     stack_name="AppIntegrationsIntegSync",
@@ -21,12 +21,5 @@ CASE = SyncCase(
 TEST_ID = "KnowledgeBaseSyncTest"
 
 
-def main() -> None:
-    """Synthesize the test (integ-runner runs this file as a script)."""
-    app = new_app()
-    build_integ_test(app, TEST_ID, CASE)
-    app.synth()
-
-
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # integ-runner runs the file as a script
+    synthesize(TEST_ID, CASE)

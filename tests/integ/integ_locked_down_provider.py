@@ -5,8 +5,8 @@ interface endpoint for AppIntegrations (``com.amazonaws.<region>.app-integration
 DNS) and a gateway endpoint for Amazon S3 (the CloudFormation response URL), exactly the
 routes the README's "Deploying into a locked-down account" names. Its log group is encrypted
 with a customer-managed key (whose policy lets CloudWatch Logs of the account and Region use
-it), failed invocations go to a KMS-encrypted dead-letter queue, and it is traced. No
-reservation: accounts with a reduced Lambda quota refuse any. If the provider could not reach
+it), as is its environment; failed invocations go to a KMS-encrypted dead-letter queue, and it
+is traced (``app.hardened_provider``, as in the locked-down example). No reservation: accounts with a reduced Lambda quota refuse any. If the provider could not reach
 either endpoint, the execution would fail (AppIntegrations) or time out (S3), and the
 assertions with it.
 """
@@ -17,13 +17,10 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sqs as sqs
-from cdk_appintegrations import ExecutionProvider
 from cdk_appintegrations.acknowledgments import record_directly
 
-from app import customer_managed_key
-from tests.integ.knowledge_base_stack import SyncCase, build_integ_test, new_app
+from app import hardened_provider
+from tests.integ.knowledge_base_stack import SyncCase, synthesize
 
 CASE = SyncCase(
     stack_name="AppIntegrationsIntegLockedDown",
@@ -42,8 +39,8 @@ EC23_REASON = (
 )
 
 
-def hardened_provider(stack: cdk.Stack) -> dict[str, Any]:
-    """A VPC with only the two endpoints, and the provider in it with its guardrail options."""
+def provider_in_an_isolated_vpc(stack: cdk.Stack) -> dict[str, Any]:
+    """A VPC with only the two endpoints, and the hardened provider in it."""
     vpc = ec2.Vpc(
         stack,
         "Vpc",
@@ -67,37 +64,12 @@ def hardened_provider(stack: cdk.Stack) -> dict[str, Any]:
     record_directly(vpc, "AwsSolutions-VPC7", VPC7_REASON)
     for group in endpoint.connections.security_groups:
         record_directly(group, "AwsSolutions-EC23", EC23_REASON)
-    key = customer_managed_key(stack, "ProviderKey", "integ test: provider logs and dead letters")
-    dead_letters = sqs.Queue(
-        stack,
-        "ProviderDeadLetters",
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=key,
-        enforce_ssl=True,
-        removal_policy=cdk.RemovalPolicy.DESTROY,
-    )
-    provider = ExecutionProvider(
-        stack,
-        "Provider",
-        vpc=vpc,
-        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-        log_encryption_key=key,
-        dead_letter_queue=dead_letters,
-        tracing=lambda_.Tracing.ACTIVE,
-    )
-    return {"provider": provider}
+    return {"provider": hardened_provider(stack, vpc, ec2.SubnetType.PRIVATE_ISOLATED)}
 
 
 #: What this test adds to the shared stack (the construct tier reads it too).
-EXECUTION_OPTIONS = hardened_provider
+EXECUTION_OPTIONS = provider_in_an_isolated_vpc
 
 
-def main() -> None:
-    """Synthesize the test (integ-runner runs this file as a script)."""
-    app = new_app()
-    build_integ_test(app, TEST_ID, CASE, execution_options=EXECUTION_OPTIONS)
-    app.synth()
-
-
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # integ-runner runs the file as a script
+    synthesize(TEST_ID, CASE, execution_options=EXECUTION_OPTIONS)

@@ -65,6 +65,7 @@ from aws_cdk import integ_tests_alpha as integ
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
 from cdk_appintegrations.acknowledgments import record_directly
 
+from app import documents_on, knowledge_base_on
 from tests.integ.regions import Q_IN_CONNECT_REGIONS
 
 TEST_STACK_ID: Final = "KnowledgeBaseSync"
@@ -151,30 +152,10 @@ def build_stack(
             resources=["*"],
         )
     )
-    documents = appintegrations.CfnDataIntegration(
-        stack,
-        "Documents",
-        name=f"{cdk.Aws.STACK_NAME}-documents",
-        description="Integration test: knowledge base documents in S3",
-        kms_key=key.key_arn,
-        source_uri=f"s3://{bucket.bucket_name}",
-    )
+    documents = documents_on(stack, cdk.Aws.STACK_NAME, key.key_arn, f"s3://{bucket.bucket_name}")
     if bucket.policy is not None:
         documents.node.add_dependency(bucket.policy)
-    knowledge_base = wisdom.CfnKnowledgeBase(
-        stack,
-        "KnowledgeBase",
-        name=f"{cdk.Aws.STACK_NAME}-knowledge-base",
-        knowledge_base_type="EXTERNAL",
-        source_configuration=wisdom.CfnKnowledgeBase.SourceConfigurationProperty(
-            app_integrations=wisdom.CfnKnowledgeBase.AppIntegrationsConfigurationProperty(
-                app_integration_arn=documents.attr_data_integration_arn
-            )
-        ),
-        server_side_encryption_configuration=wisdom.CfnKnowledgeBase.ServerSideEncryptionConfigurationProperty(
-            kms_key_id=key.key_arn
-        ),
-    )
+    knowledge_base = knowledge_base_on(stack, documents, key.key_arn, name=f"{cdk.Aws.STACK_NAME}-knowledge-base")
     execution = DataIntegrationAssociationExecution(
         stack,
         EXECUTION_ID,
@@ -248,6 +229,13 @@ identical to the committed one."""
 def new_app() -> cdk.App:
     """The app of an ``integ_*.py`` (integ-runner adds its own context on top)."""
     return cdk.App(context=dict(INTEG_APP_CONTEXT))
+
+
+def synthesize(test_id: str, case: SyncCase, *, execution_options: ExecutionOptions | None = None) -> None:
+    """What an ``integ_*.py`` does when integ-runner runs it as a script: build its test, synthesize."""
+    app = new_app()
+    build_integ_test(app, test_id, case, execution_options=execution_options)
+    app.synth()
 
 
 def build_integ_test(
