@@ -29,6 +29,7 @@ MEMORY_LINE = "MEMORY_MB = 256"
 def copy_of_what_the_check_synthesizes(root: Path) -> Path:
     shutil.copytree(REPO / "lambda_src", root / "lambda_src")
     shutil.copytree(REPO / "constructs", root / "constructs", symlinks=True)  # _lambda -> ../../lambda_src
+    shutil.copy2(REPO / "app.py", root / "app.py")  # the knowledge-base stack's builders live there
     integ = root / "tests" / "integ"
     integ.mkdir(parents=True)
     (root / "tests" / "__init__.py").write_text("")
