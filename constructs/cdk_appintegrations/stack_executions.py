@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 import jsii
-from aws_cdk import Annotations, CfnResource, Stack
+from aws_cdk import Annotations, CfnResource, Stack, Token
 from constructs import Construct, IValidation
 
 from .errors import ValidationError
@@ -184,22 +184,30 @@ class StackExecutions(Construct):
         return existing
 
     def lanes(self) -> int:
-        """The context's lanes, capped by the smallest reserved concurrency of the stack's providers."""
+        """The context's lanes, capped by the smallest reserved concurrency of the stack's providers.
+
+        A reservation given as a token is known only at deploy, so it cannot cap the lanes.
+        """
         lanes = lanes_of(self._stack)
         providers = [*self.providers, *([self.default_provider] if self.default_provider else [])]
-        reserved = [(p.reserved_concurrent_executions, p) for p in providers if p.reserved_concurrent_executions]
+        reserved = [
+            (p.reserved_concurrent_executions, p)
+            for p in providers
+            if p.reserved_concurrent_executions is not None
+            and not Token.is_unresolved(p.reserved_concurrent_executions)
+        ]
         if not reserved:
             return lanes
-        cap, provider = min(reserved, key=lambda pair: pair[0] or 0)
-        if cap is not None and cap < lanes:
-            if self._stack.node.try_get_context(LANES_CONTEXT_KEY) is not None:
-                Annotations.of(self._stack).add_warning_v2(
-                    "cdk-appintegrations:lanesCapped",
-                    f"context {LANES_CONTEXT_KEY!r} asks for {lanes} lanes, but ExecutionProvider "
-                    f"'{provider.node.path}' reserves {cap} concurrent executions; the stack uses {cap} lanes",
-                )
-            return cap
-        return lanes
+        cap, provider = min(reserved, key=lambda pair: pair[0])
+        if cap >= lanes:
+            return lanes
+        if self._stack.node.try_get_context(LANES_CONTEXT_KEY) is not None:
+            Annotations.of(self._stack).add_warning_v2(
+                "cdk-appintegrations:lanesCapped",
+                f"context {LANES_CONTEXT_KEY!r} asks for {lanes} lanes, but ExecutionProvider "
+                f"'{provider.node.path}' reserves {cap} concurrent executions; the stack uses {cap} lanes",
+            )
+        return cap
 
     def claimed_by(self, grant: Grant) -> Construct | None:
         """The execution that already configures this grant's association, if any.

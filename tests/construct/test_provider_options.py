@@ -412,8 +412,9 @@ def test_invalid_options_fail_synth_naming_the_option_and_value(options: dict[st
     assert stack.node.try_find_child("Provider") is None
 
 
-def test_tokens_for_options_are_left_to_deploy() -> None:
-    stack = cdk.Stack(cdk.App(), "Tokens")
+def test_tokens_for_options_are_left_to_deploy(tmp_path: Path) -> None:
+    """A reservation known only at deploy cannot cap the lanes: the stack synthesizes with the context's."""
+    stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "Tokens")
     reserved = cdk.CfnParameter(stack, "Reserved", type="Number").value_as_number
     name = cdk.CfnParameter(stack, "Name").value_as_string
     provider = ExecutionProvider(
@@ -423,3 +424,8 @@ def test_tokens_for_options_are_left_to_deploy() -> None:
         function_name=name,
     )
     assert provider.function.node.path == "Tokens/Provider/Function"
+    _execute(stack, 12)
+    template = Template.from_stack(stack)  # synthesizes: 0.3.0's lanes multiplied by the token and failed
+    executions = template.find_resources(RESOURCE_TYPE)
+    first_of_a_lane = [r for r in executions.values() if not set(r.get("DependsOn", [])) & executions.keys()]
+    assert len(first_of_a_lane) == 10  # DEFAULT_LANES
