@@ -314,19 +314,13 @@ class ExecutionProvider(Construct):
         )
         if policy is not None:  # a VPC function is checked for its network-interface permissions at creation
             self.function.node.add_dependency(policy)
+        function_resource = cast("lambda_.CfnFunction", self.function.node.default_child)
         if role is None and self.policy_holder is not None and customize is not None:
             # customize_roles with preventSynthesis false: the role is in the template, but CDK's roleArn
             # names the precreated role, which has no name here ("arn:...:role"); use the real one.
-            role_resource = cast("iam.CfnRole", self.role.node.default_child)
-            cast("lambda_.CfnFunction", self.function.node.default_child).add_property_override(
-                "Role", role_resource.attr_arn
-            )
-        cast("lambda_.CfnFunction", self.function.node.default_child).add_metadata(
-            "cfn-lint", {"config": {"ignore_checks": [_WS1004]}}
-        )
-        cast("lambda_.CfnFunction", self.function.node.default_child).add_metadata(
-            "cdk-appintegrations:suppressions", {_WS1004: WS1004_REASON}
-        )
+            function_resource.add_property_override("Role", cast("iam.CfnRole", self.role.node.default_child).attr_arn)
+        function_resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [_WS1004]}})
+        function_resource.add_metadata("cdk-appintegrations:suppressions", {_WS1004: WS1004_REASON})
         self.node.add_validation(_FinishPermissions(self))
         self._service_token = self.function.function_arn  # read once: executions read it, one each
 
@@ -345,8 +339,10 @@ class ExecutionProvider(Construct):
     def _place_statements(self, *, created: bool, customize: object) -> tuple[iam.IRole, iam.Policy | None]:
         """Put the statements where the role will carry them; the role the function gets, and the policy to wait for.
 
-        The function always gets a view of the role that CDK may not change, so that the
-        statements here are the whole of its permissions whatever the role.
+        Outside ``Role.customize_roles`` the function gets a view of the role that CDK may not
+        change, so that the statements here are the whole of its permissions whatever the role.
+        Under it, a platform role is passed as it is: CDK's own grants then only reach the
+        policy report, which is where the platform team reads them.
         """
         stack = Stack.of(self)
         if created:

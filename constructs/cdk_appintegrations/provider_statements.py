@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import ArnFormat, Stack, Token
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 
 if TYPE_CHECKING:
@@ -187,7 +187,3 @@ def readable_statements(
                 rendered[key] = [as_text(value) for value in values]
         readable.append(rendered)
     return readable
-
-
-def is_token(value: object) -> bool:
-    return isinstance(value, str | int) and Token.is_unresolved(value)
