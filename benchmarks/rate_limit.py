@@ -47,7 +47,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from cdk_appintegrations.provider import DEFAULT_LANES
+from cdk_appintegrations.stack_executions import DEFAULT_LANES
 
 from benchmarks.peer.synth_runner import synth_in_subprocess
 from tests.support import deploy_stacks

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 class ValidationError(ValueError):
     """A construct refused its input at synth.
 
+    :ivar kind: the kind of construct that refused it, e.g. ``DataIntegrationAssociationExecution``.
     :ivar construct_path: the path of the construct that refused it, e.g. ``Stack/KnowledgeBaseSync``.
     :ivar problems: one message per problem, each naming the field, the value and what is allowed.
     """

@@ -29,10 +29,14 @@ class DataIntegrationReference(Protocol):
     """A data integration defined in CDK, e.g. ``aws_appintegrations.CfnDataIntegration``: its id and ARN as tokens."""
 
     @property
-    def attr_id(self) -> str: ...
+    def attr_id(self) -> str:
+        """The data integration's id (``Fn::GetAtt ... Id``)."""
+        ...
 
     @property
-    def attr_data_integration_arn(self) -> str: ...
+    def attr_data_integration_arn(self) -> str:
+        """The data integration's ARN (``Fn::GetAtt ... DataIntegrationArn``)."""
+        ...
 
 
 def _reference_id(value: object) -> str | None:
@@ -160,11 +164,11 @@ class DataIntegrationAssociationExecution(Construct):
             )
         # Only now, with valid input, may the first execution of a stack create the default provider.
         provider = chosen or _default_provider(stack, registry)
-        provider.grant(grant)
+        provider._serve(grant)
         registry.claim(grant, self)
         self._provider = provider
-        #: The ``Custom::DataIntegrationAssociationExecution`` resource.
-        self.resource = CustomResource(
+        # The Custom::DataIntegrationAssociationExecution; node.default_child for users who need it.
+        self._resource = CustomResource(
             self,
             "Resource",
             resource_type=RESOURCE_TYPE,
@@ -173,22 +177,22 @@ class DataIntegrationAssociationExecution(Construct):
             properties=properties,
             pascal_case_properties=False,
         )
-        registry.executions.append(cast("CfnResource", self.resource.node.default_child))
+        registry.executions.append(cast("CfnResource", self._resource.node.default_child))
 
     @property
     def attr_data_integration_arn(self) -> str:
         """The data integration's ARN (``Fn::GetAtt``), e.g. for a ``CfnOutput`` or another resource."""
-        return self.resource.get_att_string(contract.DATA_INTEGRATION_ARN_ATTRIBUTE)
+        return self._resource.get_att_string(contract.DATA_INTEGRATION_ARN_ATTRIBUTE)
 
     @property
     def attr_data_integration_association_arn(self) -> str:
         """The association's ARN (``Fn::GetAtt``); with a lookup, the one the provider found at deploy."""
-        return self.resource.get_att_string(contract.ASSOCIATION_ARN_ATTRIBUTE)
+        return self._resource.get_att_string(contract.ASSOCIATION_ARN_ATTRIBUTE)
 
     @property
     def attr_data_integration_association_id(self) -> str:
         """The association's id (``Fn::GetAtt``); with a lookup, the one the provider found at deploy."""
-        return self.resource.get_att_string(contract.ASSOCIATION_ID_ATTRIBUTE)
+        return self._resource.get_att_string(contract.ASSOCIATION_ID_ATTRIBUTE)
 
     @property
     def provider_function(self) -> lambda_.IFunction:
@@ -210,7 +214,7 @@ class DataIntegrationAssociationExecution(Construct):
                 raise self._error(
                     [f"provider: {provider!r} is a {type(provider).__name__}; expected an ExecutionProvider or None"]
                 )
-            if provider.stack_identity != jsii_identity(stack):
+            if provider._stack_identity != jsii_identity(stack):
                 raise self._error(
                     [
                         f"provider: ExecutionProvider '{provider.node.path}' is in stack "

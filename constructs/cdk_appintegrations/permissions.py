@@ -49,7 +49,10 @@ from cdk_appintegrations._lambda.appintegrations_cr import contract
 #: The rest of the policy (actions, the logs statement, names) is about 500 bytes, so this
 #: leaves well over 3 KB of IAM's 10,240 for statements that users add to the role.
 RESOURCE_BUDGET_BYTES = 6000
-IAM_ROLE_POLICY_LIMIT_BYTES = 10_240
+#: What IAM may count, once deployed, for a reference to another resource in a statement (a
+#: log group's, a queue's or a key's ARN): an ARN whose name has 255 characters, after the
+#: longest partition, Region and account.
+REFERENCE_BOUND_CHARACTERS = 320
 
 PSEUDO_PARTITION = "${AWS::Partition}"
 PSEUDO_REGION = "${AWS::Region}"
@@ -202,6 +205,37 @@ class PolicyResource:
 
 def _json_bytes(value: object) -> int:
     return len(json.dumps(value, separators=(",", ":")))
+
+
+def deployed_bound_characters(document: Any) -> int:
+    """The most characters IAM can count for a resolved policy document once deployed.
+
+    Literal text counts as it is (minified JSON: IAM does not count whitespace, so this
+    is never below its count). A pseudo parameter counts as its ``${AWS::...}`` text,
+    longer than any value it takes; any other reference as
+    :data:`REFERENCE_BOUND_CHARACTERS`.
+    """
+    return _json_bytes(_bounded(document))
+
+
+def _bounded(value: Any) -> Any:
+    """``value`` with every intrinsic replaced by a string at least as long as what it resolves to."""
+    if isinstance(value, list):
+        return [_bounded(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref" and isinstance(argument, str) and argument.startswith("AWS::"):
+            return "${" + argument + "}"
+        if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
+            delimiter, parts = argument
+            return str(delimiter).join(str(_bounded(part)) for part in parts)
+        if function == "Fn::Sub" and isinstance(argument, str):
+            return re.sub(r"\$\{(?!AWS::)[^}!]+\}", "x" * REFERENCE_BOUND_CHARACTERS, argument)
+        if function == "Ref" or function.startswith("Fn::"):
+            return "x" * REFERENCE_BOUND_CHARACTERS
+    return {key: _bounded(item) for key, item in value.items()}
 
 
 def flatten_cfn_reference(value: Any) -> str:
@@ -410,7 +444,7 @@ def plan_resources(
     resources = planner.entries()
     if sizes.total(resources) > budget_bytes:
         raise ValueError(
-            f"the executions in this stack span {len(planner.any_context)} partitions/accounts/Regions; even one "
-            f"wildcard for each needs {sizes.total(resources)} bytes of IAM policy, over the budget of {budget_bytes}"
+            f"the associations, even as one wildcard for each of the {len(planner.any_context)} partitions, accounts "
+            f"and Regions they span, need {sizes.total(resources):,} characters, over the {max(budget_bytes, 0):,} left"
         )
     return PolicyPlan(resources, sizes, {r: planner.reasons[r] for r in resources if r.is_wildcard})

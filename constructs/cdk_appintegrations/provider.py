@@ -1,15 +1,15 @@
 """``ExecutionProvider``: the Lambda function that serves a stack's executions, with what guardrails ask of it.
 
-One function, one role (or the platform's), one log group (or yours) and one IAM
-statement for the associations, whatever the number of executions it serves (plus one
-for ListDataIntegrationAssociations once an execution finds its association by
-lookup), so a stack adds exactly one CloudFormation resource per execution and stays
-far from CloudFormation's 500-resource cap and IAM's policy size limit.
+One function, one role (or the platform's), one log group (or yours) and one
+customer-managed IAM policy, whatever the number of executions it serves: a stack adds
+exactly one CloudFormation resource per execution and stays far from CloudFormation's
+500-resource cap and IAM's policy size limit.
 
 Without options it deploys in any account: no VPC, no reservation, no environment
-variable, a year of logs. Each option follows "yours, or one is created": a VPC (and
-a security group that allows only outbound HTTPS), a customer-managed key for the
-logs, a platform-owned role, a dead-letter queue, tracing, a reservation.
+variable, a year of logs in Lambda's JSON format. Each option follows "yours, or one is
+created": a VPC (and a security group that allows only outbound HTTPS), a
+customer-managed key for the logs, a platform-owned role, a dead-letter queue, tracing,
+a reservation, log levels.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from aws_cdk import (
     Stack,
     Token,
 )
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -37,25 +38,24 @@ from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTIO
 from .acknowledgments import acknowledge
 from .bundling import handler_code
 from .errors import ValidationError
-from .permissions import LIST_REASON, Grant, PolicyPlan, Sizes, flatten_cfn_reference, plan_resources
+from .permissions import (
+    LIST_REASON,
+    Grant,
+    PolicyPlan,
+    Sizes,
+    deployed_bound_characters,
+    flatten_cfn_reference,
+    plan_resources,
+)
+from .provider_principal import ProviderPrincipal
 from .provider_statements import Wildcard, as_text, log_key_statement, option_statements, readable_statements
-from .stack_executions import DEFAULT_LANES, LANES_CONTEXT_KEY, StackExecutions, jsii_identity, lanes_of
+from .stack_executions import StackExecutions, jsii_identity
 
 if TYPE_CHECKING:
-    from aws_cdk import aws_ec2 as ec2
     from aws_cdk import aws_kms as kms
     from aws_cdk import aws_sqs as sqs
 
-__all__ = [
-    "DEFAULT_LANES",
-    "FUNCTION_TIMEOUT",
-    "LANES_CONTEXT_KEY",
-    "LOG_RETENTION",
-    "PROVIDER_ID",
-    "SERVICE_TIMEOUT",
-    "ExecutionProvider",
-    "lanes_of",
-]
+__all__ = ["ExecutionProvider"]
 
 #: The construct id of a stack's default provider (created by the first execution that names none).
 PROVIDER_ID = "AppIntegrationsExecutionProvider"
@@ -64,14 +64,17 @@ PROVIDER_ID = "AppIntegrationsExecutionProvider"
 FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_S)
 #: How long CloudFormation waits for an answer: the function's timeout plus Lambda's first
 #: asynchronous retry (about a minute later) and its run. A provider that never answers
-#: (say, it fails to import) then fails the stack well before CloudFormation's default hour.
+#: then fails the stack well before CloudFormation's default hour.
 SERVICE_TIMEOUT = Duration.minutes(2 * FUNCTION_TIMEOUT.to_minutes() + 1)
 MEMORY_MB = 256
 #: One year: Control Tower's CT.CLOUDWATCH.PR.2 asks for at least that (or no expiry).
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 RUNTIME = lambda_.Runtime.PYTHON_3_14
+#: IAM's limit for a customer-managed policy, in characters (whitespace not counted).
+MANAGED_POLICY_CHARACTERS = 6144
 #: CDK's context key for ``iam.Role.customize_roles``.
 CUSTOMIZE_ROLES_CONTEXT_KEY = "@aws-cdk/iam:customizeRoles"
+UPDATE_SID = "UpdateDataIntegrationAssociations"
 _WS1004 = "WS1004"
 #: Why cfn-lint-serverless's WS1004 is suppressed on the function (in its template Metadata).
 WS1004_REASON = (
@@ -90,7 +93,7 @@ class _ResourceList:
         self._provider = provider
 
     def produce(self) -> list[str] | None:
-        return [resource.render() for resource in self._provider.plan().resources]
+        return [resource.render() for resource in self._provider._plan().resources]
 
 
 @jsii.implements(IValidation)
@@ -99,11 +102,11 @@ class _FinishPermissions:
 
     Validation runs after every construct (and every Aspect) has been added and
     before the templates are written, which is the first moment the final
-    association list is known; acknowledging earlier would leave stale entries
-    behind when the list collapses further. It is also the moment to hand the final
-    statements, as text, to a role that will not carry them in the template: a
-    warning that names every action and resource, and CDK's policy report under
-    ``Role.customize_roles``.
+    association list, and every statement granted to the provider, is known;
+    acknowledging earlier would leave stale entries behind when the list collapses
+    further. It is also the moment to hand the final statements, as text, to a role
+    that will not carry them in the template: a warning that names every action and
+    resource, and CDK's policy report under ``Role.customize_roles``.
     """
 
     def __init__(self, provider: ExecutionProvider) -> None:
@@ -114,23 +117,23 @@ class _FinishPermissions:
     def validate(self) -> list[str]:
         provider = self._provider
         try:
-            plan = provider.plan()
+            plan = provider._plan()
         except ValueError as error:
             return [str(error)]
-        holder = provider.policy_holder
+        holder = provider._policy
         if holder is not None:
             reasons: dict[str, list[str]] = {}
             for resource, reason in plan.wildcard_reasons.items():
                 reasons.setdefault(plan.sizes.nag_finding(resource), []).append(reason)
             resolve = Stack.of(provider).resolve
-            for wildcard in provider.wildcards:
+            for wildcard in provider._wildcards:
                 finding = "Resource::" + flatten_cfn_reference(resolve(wildcard.resource))
                 reasons.setdefault(finding, []).append(wildcard.reason)
             for finding, why in reasons.items():  # one finding per distinct resource, whichever statements hold it
                 self._acknowledge(holder, finding, " ".join(why))
         if not self._reported:
             self._reported = True
-            provider.report_statements()
+            provider._report_statements()
         return []
 
     def _acknowledge(self, holder: Construct, finding: str, reason: str) -> None:
@@ -140,13 +143,21 @@ class _FinishPermissions:
             self._acknowledged.add(rule)
 
 
+@jsii.implements(iam.IGrantable, ec2.IConnectable)
 class ExecutionProvider(Construct):
     """The Lambda function behind the stack's executions, configurable for locked-down accounts.
 
-    Create one before the executions of a stack to choose its network, keys, role and
-    limits; every execution of the stack then uses it (or pass ``provider=`` to each
-    execution when a stack has several). Without one, the first execution creates a
-    default provider with no options.
+    Create one before the executions of a stack to choose its network, keys, role,
+    limits and logging; every execution of the stack then uses it (or pass ``provider=``
+    to each execution when a stack has several). Without one, the first execution
+    creates a default provider with no options.
+
+    It is an ``iam.IGrantable`` and, in a VPC, an ``ec2.IConnectable``, like CDK's own
+    ``lambda.Function``: ``bucket.grant_read(provider)``, ``provider.add_to_role_policy(...)``
+    and ``database.connections.allow_default_port_from(provider)`` work as usual. Every
+    statement granted to it, or to its ``function``, lands in the provider's one
+    customer-managed policy (or, for a role it may not change, in the synth warning and
+    CDK's policy report), never in an inline policy and never silently nowhere.
 
     The log group it creates is kept when it leaves the stack (``RemovalPolicy.RETAIN``):
     a failed first deployment rolls back by deleting everything it created, and the log
@@ -182,18 +193,21 @@ class ExecutionProvider(Construct):
         dead_letter_queue: sqs.IQueue | None = None,
         tracing: lambda_.Tracing | None = None,
         function_name: str | None = None,
+        logging_format: lambda_.LoggingFormat | None = None,
+        application_log_level: lambda_.ApplicationLogLevel | None = None,
+        system_log_level: lambda_.SystemLogLevel | None = None,
     ) -> None:
         """Create the provider; raises :class:`ValidationError` naming the construct path if an option is invalid.
 
         :param scope: the parent construct (any construct in the stack).
         :param id: the construct id.
         :param vpc: the VPC to run the function in. Its subnets must reach the AppIntegrations endpoint and
-            Amazon S3 (the CloudFormation response URL): see the README.
+            Amazon S3 (the CloudFormation response URL).
         :param vpc_subnets: which of the VPC's subnets (only with ``vpc``).
         :param security_groups: the function's security groups (only with ``vpc``).
         :param role: the function's execution role, e.g. one the platform team created. A role the construct
             may change (``iam.Role``, or ``Role.from_role_arn(...)`` with ``mutable=True``) gets the provider's
-            statements in an attached policy that the function waits for; a role it may not change
+            customer-managed policy attached, and the function waits for it; a role it may not change
             (``mutable=False``, or any role under ``Role.customize_roles``) gets nothing, and synth warns with
             every action and resource it must allow.
         :param log_group: the function's log group. The role may write to it; no group is created.
@@ -207,15 +221,22 @@ class ExecutionProvider(Construct):
             The role may send to it (and use its key, if it is KMS-encrypted).
         :param tracing: X-Ray tracing for the function; the role may write traces.
         :param function_name: the function's physical name.
+        :param logging_format: Lambda's log format for the function: ``JSON`` (every record one object that
+            CloudWatch Logs Insights and the Lambda console filter by level) or ``TEXT`` (one line each).
+        :param application_log_level: the lowest level of the handler's own records that Lambda keeps
+            (``LoggingConfig.ApplicationLogLevel``); JSON format only.
+        :param system_log_level: the lowest level of the Lambda platform's records (``START``, ``REPORT``...)
+            that Lambda keeps (``LoggingConfig.SystemLogLevel``); JSON format only.
 
         :default: - ``vpc``: none, the function runs outside any VPC. ``vpc_subnets``: the VPC's private
             subnets (CDK's default for a function). ``security_groups``: one is created that allows only
-            outbound HTTPS (443). ``role``: one is created, with one inline policy and no managed policy.
-            ``log_group``: one is created, kept on removal. ``log_encryption_key``: none (CloudWatch Logs'
-            own encryption). ``log_retention``: one year. ``environment_encryption``: none (Lambda's own
-            key). ``reserved_concurrent_executions``: none; a reservation fails in accounts whose Lambda
-            quota is reduced (for example to 10). ``dead_letter_queue``: none. ``tracing``: none.
-            ``function_name``: generated by CloudFormation.
+            outbound HTTPS (443). ``role``: one is created, with the provider's customer-managed policy and
+            no inline policy. ``log_group``: one is created, kept on removal. ``log_encryption_key``: none
+            (CloudWatch Logs' own encryption). ``log_retention``: one year. ``environment_encryption``: none
+            (Lambda's own key). ``reserved_concurrent_executions``: none; a reservation fails in accounts
+            whose Lambda quota is reduced (for example to 10). ``dead_letter_queue``: none. ``tracing``:
+            none. ``function_name``: generated by CloudFormation. ``logging_format``: ``JSON``.
+            ``application_log_level``: ``INFO`` (with ``JSON``). ``system_log_level``: ``WARN`` (with ``JSON``).
         """
         path = f"{scope.node.path}/{id}" if scope.node.path else id
         registry = StackExecutions.of(scope)
@@ -230,66 +251,61 @@ class ExecutionProvider(Construct):
             log_retention=log_retention,
             reserved_concurrent_executions=reserved_concurrent_executions,
             function_name=function_name,
+            logging_format=logging_format,
+            application_log_level=application_log_level,
+            system_log_level=system_log_level,
         )
         super().__init__(scope, id)
         stack = Stack.of(self)
-        #: The stack's jsii reference: executions compare it to theirs without a round trip.
-        self.stack_identity = jsii_identity(stack)
+        # The stack's jsii reference: executions compare it to theirs without a round trip.
+        self._stack_identity = jsii_identity(stack)
         if self._is_default:
             registry.default_provider = self
         else:
             registry.providers.append(self)
-        self.reserved_concurrent_executions = reserved_concurrent_executions
+        self._reserved_concurrent_executions = reserved_concurrent_executions
         self._grants: set[Grant] = set()
-        self._plan: tuple[int, PolicyPlan] | None = None
+        self._cached_plan: tuple[tuple[int, int], PolicyPlan] | None = None
         self._sizes = Sizes(stack.resolve)
-        self.context = registry.context
-        #: The function's security groups (created or given); empty outside a VPC.
-        self.security_groups: list[ec2.ISecurityGroup] = list(security_groups or [])
+        security_group_list: list[ec2.ISecurityGroup] = list(security_groups or [])
         subnet_ids: list[str] | None = None
         if vpc is not None:
-            if not self.security_groups:
-                self.security_groups = [_https_only_security_group(self, vpc)]
+            if not security_group_list:
+                security_group_list = [_https_only_security_group(self, vpc)]
             subnet_ids = list(vpc.select_subnets(**_selection(vpc_subnets)).subnet_ids)
-        #: The function's log group: yours, or the one the provider created.
-        self.log_group: logs.ILogGroup = log_group or self._create_log_group(log_encryption_key, log_retention)
+        self._log_group: logs.ILogGroup = log_group or self._create_log_group(log_encryption_key, log_retention)
 
-        self._document = iam.PolicyDocument()
         self._statements: list[iam.PolicyStatement] = [
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
+                resources=[self._log_group.log_group_arn],
             ),
-            iam.PolicyStatement(
-                sid="UpdateDataIntegrationAssociations",
-                actions=[UPDATE_ACTION],
-                resources=Lazy.list(_ResourceList(self)),
-            ),
+            iam.PolicyStatement(sid=UPDATE_SID, actions=[UPDATE_ACTION], resources=Lazy.list(_ResourceList(self))),
         ]
         options = option_statements(
             stack,
             subnet_ids=subnet_ids,
-            security_group_ids=[group.security_group_id for group in self.security_groups],
+            security_group_ids=[group.security_group_id for group in security_group_list],
             dead_letter_queue=dead_letter_queue,
             tracing_on=tracing is not None and tracing != lambda_.Tracing.DISABLED,
             environment_encryption=environment_encryption,
         )
         self._statements.extend(options.statements)
-        #: Wildcard resources of the statements other than the associations', with their reasons.
-        self.wildcards: list[Wildcard] = options.wildcards
+        # Wildcard resources of the statements other than the associations', with their reasons.
+        self._wildcards: list[Wildcard] = options.wildcards
         self._lists = False
 
-        #: The function's execution role: yours, or the one the provider created.
-        self.role: iam.IRole = role or self._create_role()
-        #: The construct whose template resource holds the provider's statements (the created role, or the
-        #: policy attached to a mutable role); None when the role is not the construct's to change.
-        self.policy_holder: Construct | None = None
+        self._role: iam.IRole = role or self._create_role()
+        self._principal = ProviderPrincipal(self, "Permissions", role=self._role)
         customize = self.node.try_get_context(CUSTOMIZE_ROLES_CONTEXT_KEY)
         self._reports = customize is not None
-        function_role, policy = self._place_statements(created=role is None, customize=customize)
+        # The customer-managed policy that holds the statements in the template; None when the role is
+        # not the construct's to change (the statements then go to a warning or CDK's policy report).
+        self._policy = self._place_statements(created=role is None, customize=customize)
 
-        self.function = lambda_.Function(
+        json_format = (logging_format or lambda_.LoggingFormat.JSON) == lambda_.LoggingFormat.JSON
+        self._function = lambda_.Function(
             self,
             "Function",
             description=f"cdk-appintegrations: {RESOURCE_TYPE} provider",
@@ -299,30 +315,85 @@ class ExecutionProvider(Construct):
             code=handler_code(),
             memory_size=MEMORY_MB,
             timeout=FUNCTION_TIMEOUT,
-            log_group=self.log_group,
-            # The provider's own statements (above) are the whole of its permissions, so CDK must
-            # not add its own to the role: it would drop them for a platform role anyway.
-            role=function_role,
+            log_group=self._log_group,
+            logging_format=lambda_.LoggingFormat.JSON if json_format else lambda_.LoggingFormat.TEXT,
+            application_log_level_v2=(application_log_level or lambda_.ApplicationLogLevel.INFO)
+            if json_format
+            else None,
+            system_log_level_v2=(system_log_level or lambda_.SystemLogLevel.WARN) if json_format else None,
+            role=self._principal,
             vpc=vpc,
             vpc_subnets=vpc_subnets,
-            security_groups=self.security_groups or None,
+            security_groups=security_group_list or None,
             environment_encryption=environment_encryption,
             reserved_concurrent_executions=reserved_concurrent_executions,
             dead_letter_queue=dead_letter_queue,
             tracing=tracing,
             function_name=function_name,
         )
-        if policy is not None:  # a VPC function is checked for its network-interface permissions at creation
-            self.function.node.add_dependency(policy)
-        function_resource = cast("lambda_.CfnFunction", self.function.node.default_child)
-        if role is None and self.policy_holder is not None and customize is not None:
+        # CDK's own statements for the options (X-Ray, the queue) came in while the function was built; the
+        # provider's statements above are those, scoped. From here on, whatever is granted is the user's.
+        self._principal.open()
+        function_resource = cast("lambda_.CfnFunction", self._function.node.default_child)
+        if role is None and self._policy is not None and customize is not None:
             # customize_roles with preventSynthesis false: the role is in the template, but CDK's roleArn
             # names the precreated role, which has no name here ("arn:...:role"); use the real one.
-            function_resource.add_property_override("Role", cast("iam.CfnRole", self.role.node.default_child).attr_arn)
+            function_resource.add_property_override("Role", cast("iam.CfnRole", self._role.node.default_child).attr_arn)
         function_resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [_WS1004]}})
         function_resource.add_metadata("cdk-appintegrations:suppressions", {_WS1004: WS1004_REASON})
         self.node.add_validation(_FinishPermissions(self))
-        self._service_token = self.function.function_arn  # read once: executions read it, one each
+        self._service_token = self._function.function_arn  # read once: executions read it, one each
+
+    @property
+    def function(self) -> lambda_.Function:
+        """The Lambda function: for alarms, metrics and grants; a grant to it lands in the provider's policy."""
+        return self._function
+
+    @property
+    def role(self) -> iam.IRole:
+        """The function's execution role: yours, or the one the provider created."""
+        return self._role
+
+    @property
+    def log_group(self) -> logs.ILogGroup:
+        """The function's log group, yours or the one created: where every execution's outcome is logged."""
+        return self._log_group
+
+    @property
+    def service_token(self) -> str:
+        """The function's ARN: the ``ServiceToken`` of a ``Custom::DataIntegrationAssociationExecution``.
+
+        Only for resources written by hand (a ``CfnResource``, or raw CloudFormation through
+        an output or an export); executions set it themselves.
+        """
+        return self._service_token
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The principal to grant to: grants land in the provider's policy (``iam.IGrantable``)."""
+        return self._principal
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """The function's security groups, to open them the CDK way (``ec2.IConnectable``); only in a VPC."""
+        if not self._function.is_bound_to_vpc:
+            raise ValidationError(
+                _KIND,
+                self.node.path,
+                [
+                    "connections: this provider runs outside any VPC, so it has no security groups to open; give "
+                    "vpc= (and, if you like, security_groups=) to run it in your subnets"
+                ],
+            )
+        return self._function.connections
+
+    def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
+        """Add a statement to the provider's policy (or, for a role it may not change, to the list synth reports).
+
+        It counts in the policy's 6,144-character budget, as the associations do: the
+        association list collapses to wildcards sooner to make room for it.
+        """
+        self._principal.add_to_principal_policy(statement)
 
     def _create_role(self) -> iam.IRole:
         return iam.Role(
@@ -330,45 +401,41 @@ class ExecutionProvider(Construct):
             "Role",
             assumed_by=cast("iam.IPrincipal", iam.ServicePrincipal("lambda.amazonaws.com")),
             description="cdk-appintegrations provider: updates AppIntegrations data integration associations",
-            # Empty while the role is built: under Role.customize_roles the role copies its inline
-            # policies into CDK's policy report right now, before the association list is known
-            # (the report would show a token); the final statements reach it in validation.
-            inline_policies={"ExecutionProvider": self._document},
         )
 
-    def _place_statements(self, *, created: bool, customize: object) -> tuple[iam.IRole, iam.Policy | None]:
-        """Put the statements where the role will carry them; the role the function gets, and the policy to wait for.
+    def _place_statements(self, *, created: bool, customize: object) -> iam.ManagedPolicy | None:
+        """The customer-managed policy that carries the statements in the template, attached to the role, if any.
 
-        Outside ``Role.customize_roles`` the function gets a view of the role that CDK may not
-        change, so that the statements here are the whole of its permissions whatever the role.
-        Under it, a platform role is passed as it is: CDK's own grants then only reach the
-        policy report, which is where the platform team reads them.
+        A created role, and a platform role the construct may change, get it. Under
+        ``Role.customize_roles`` the platform creates the role from CDK's policy report
+        (see :meth:`_report_statements`); only a created role whose synthesis is not
+        prevented is also in the template, and gets the policy there too.
         """
-        stack = Stack.of(self)
-        if created:
-            self._document.add_statements(*self._statements)
-            if customize is None:
-                self.policy_holder = cast("Construct", self.role)
-                # By ARN: the function's GetAtt on the role is all the ordering needed (a DependsOn on
-                # top of it is redundant, cfn-lint W3005).
-                return iam.Role.from_role_arn(self, "FunctionRole", self.role.role_arn, mutable=False), None
-            if isinstance(customize, dict) and customize.get("preventSynthesis") is False:
-                self.policy_holder = cast("Construct", self.role)  # the role is in the template too
-            # Under customize_roles the role's ARN may name no role yet, which from_role_arn cannot parse.
-            return cast("iam.Role", self.role).without_policy_updates(), None
         if customize is not None:
-            # Under customize_roles every role is the platform's: nothing is attached, the report lists it all.
-            return self.role, None
-        policy = iam.Policy(self, "Policy", document=self._document)
-        self.role.attach_inline_policy(policy)
-        function_role = iam.Role.from_role_arn(self, "FunctionRole", self.role.role_arn, mutable=False)
-        if not stack.resolve(cast("iam.CfnPolicy", policy.node.default_child).roles):
-            # An immutable role ignores the attachment: nothing may be added to it.
-            self.node.try_remove_child("Policy")
-            return function_role, None
-        self._document.add_statements(*self._statements)
-        self.policy_holder = policy
-        return function_role, policy
+            if not (created and isinstance(customize, dict) and customize.get("preventSynthesis") is False):
+                return None
+            policy = self._new_policy()
+            # CDK's role name for a precreated role names no real role here: attach to the template's role.
+            cast("iam.CfnManagedPolicy", policy.node.default_child).add_property_override(
+                "Roles", [cast("iam.CfnRole", self._role.node.default_child).ref]
+            )
+            return policy
+        if not created and not _accepts_attached_policies(self, self._role):
+            return None
+        policy = self._new_policy()
+        policy.attach_to_role(self._role)
+        return policy
+
+    def _new_policy(self) -> iam.ManagedPolicy:
+        """The managed policy, under the principal: a dependency on the function's role waits for it."""
+        document = iam.PolicyDocument(statements=list(self._statements))
+        self._principal.document = document
+        return iam.ManagedPolicy(
+            self._principal,
+            "Policy",
+            description="cdk-appintegrations provider: what its function may do",
+            document=document,
+        )
 
     def _create_log_group(self, key: kms.IKey | None, retention: logs.RetentionDays | None) -> logs.ILogGroup:
         group = logs.LogGroup(
@@ -402,11 +469,7 @@ class ExecutionProvider(Construct):
                 ],
             )
 
-    @property
-    def service_token(self) -> str:
-        return self._service_token
-
-    def grant(self, grant: Grant) -> None:
+    def _serve(self, grant: Grant) -> None:
         """Add an execution's needs to the provider's IAM statements."""
         self._grants.add(grant)
         if grant.is_lookup and not self._lists:
@@ -417,44 +480,80 @@ class ExecutionProvider(Construct):
         self._lists = True
         statement = iam.PolicyStatement(sid="FindDataIntegrationAssociations", actions=[LIST_ACTION], resources=["*"])
         self._statements.append(statement)
-        self.wildcards.insert(0, Wildcard("*", LIST_REASON))
-        if self.policy_holder is not None:
-            self._document.add_statements(statement)
+        self._wildcards.insert(0, Wildcard("*", LIST_REASON))
+        if self._principal.document is not None:
+            self._principal.document.add_statements(statement)
 
-    def plan(self) -> PolicyPlan:
-        """The statement's resources for the executions registered so far (grants only ever grow)."""
-        if self._plan is None or self._plan[0] != len(self._grants):
-            self._plan = (len(self._grants), plan_resources(self._grants, sizes=self._sizes))
-        return self._plan[1]
+    def _plan(self) -> PolicyPlan:
+        """The association statement's resources for what is registered so far (executions and grants only grow)."""
+        key = (len(self._grants), len(self._principal.granted))
+        if self._cached_plan is None or self._cached_plan[0] != key:
+            others = self._other_statements_bound()
+            try:
+                plan = plan_resources(self._grants, budget_bytes=MANAGED_POLICY_CHARACTERS - others, sizes=self._sizes)
+            except ValueError as error:
+                raise ValueError(
+                    f"{_KIND} '{self.node.path}': its policy cannot hold what it needs within IAM's limit of "
+                    f"{MANAGED_POLICY_CHARACTERS:,} characters for a managed policy: the statements other than the "
+                    f"associations' (its own, and {len(self._principal.granted)} granted to it) take up to {others:,} "
+                    f"characters once deployed, and {error}. Grant the provider fewer or shorter statements, or "
+                    f"spread the executions over stacks"
+                ) from None
+            self._cached_plan = (key, plan)
+        return self._cached_plan[1]
 
-    def required_statements(self) -> list[dict[str, Any]]:
+    def _other_statements_bound(self) -> int:
+        """The most IAM can count for the policy without the association list (references at their longest)."""
+        resolve = Stack.of(self).resolve
+        statements: list[Any] = []
+        for statement in [*self._statements, *self._principal.granted]:
+            if statement.sid == UPDATE_SID:
+                statements.append({"Action": UPDATE_ACTION, "Effect": "Allow", "Resource": [], "Sid": UPDATE_SID})
+            else:
+                statements.append(resolve(statement.to_statement_json()))
+        return deployed_bound_characters({"Statement": statements, "Version": "2012-10-17"})
+
+    def _required_statements(self) -> list[dict[str, Any]]:
         """Every statement the role must allow, as JSON whose resources are text (intrinsics in Fn::Sub notation)."""
         final = [
             statement
-            if statement.sid != "UpdateDataIntegrationAssociations"
+            if statement.sid != UPDATE_SID
             else iam.PolicyStatement(
                 sid=statement.sid,
                 actions=[UPDATE_ACTION],
-                resources=[resource.render() for resource in self.plan().resources],
+                resources=[resource.render() for resource in self._plan().resources],
             )
-            for statement in self._statements
+            for statement in [*self._statements, *self._principal.granted]
         ]
         return readable_statements(final, Stack.of(self).resolve)
 
-    def report_statements(self) -> None:
+    def _report_statements(self) -> None:
         """Hand the final statements to a role that will not carry them: a warning, and the policy report."""
-        if self.policy_holder is not None and not self._reports:
+        if self._policy is not None and not self._reports:
             return
-        required = self.required_statements()
+        required = self._required_statements()
         if self._reports:  # customize_roles: CDK's report reads what is added to the (precreated) role
             for statement in required:
-                self.role.add_to_principal_policy(iam.PolicyStatement.from_json(statement))
-        if self.policy_holder is None:
+                self._role.add_to_principal_policy(iam.PolicyStatement.from_json(statement))
+        if self._policy is None:
             Annotations.of(self).add_warning_v2(
                 "cdk-appintegrations:roleNotChanged",
-                f"the role {as_text(Stack.of(self).resolve(self.role.role_arn))!r} is not this construct's to "
+                f"the role {as_text(Stack.of(self).resolve(self._role.role_arn))!r} is not this construct's to "
                 f"change, so it gets no policy here; it must allow: {required}",
             )
+
+
+def _accepts_attached_policies(scope: Construct, role: iam.IRole) -> bool:
+    """Whether a policy attached to ``role`` reaches it: an immutable role ignores the attachment.
+
+    Asked of an ``iam.Policy``, whose ``Roles`` stay empty for such a role (a
+    ``ManagedPolicy`` lists whatever it is attached to); the probe never reaches the template.
+    """
+    probe = iam.Policy(scope, "RoleProbe")
+    role.attach_inline_policy(probe)
+    attached = bool(Stack.of(scope).resolve(cast("iam.CfnPolicy", probe.node.default_child).roles))
+    scope.node.try_remove_child("RoleProbe")
+    return attached
 
 
 class DefaultExecutionProvider(ExecutionProvider):
@@ -482,8 +581,6 @@ def _selection(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
 
 def _https_only_security_group(scope: Construct, vpc: ec2.IVpc) -> ec2.ISecurityGroup:
     """A group that lets the function reach AppIntegrations and the response URL, and nothing else."""
-    from aws_cdk import aws_ec2 as ec2
-
     group = ec2.SecurityGroup(
         scope,
         "SecurityGroup",
@@ -506,9 +603,19 @@ def _check_options(
     log_retention: object,
     reserved_concurrent_executions: object,
     function_name: object,
+    logging_format: object,
+    application_log_level: object,
+    system_log_level: object,
 ) -> None:
     """Every problem with the options at once, before anything is added to the tree."""
     problems: list[str] = []
+    if logging_format == lambda_.LoggingFormat.TEXT:
+        for name, value in (("application_log_level", application_log_level), ("system_log_level", system_log_level)):
+            if value is not None:
+                problems.append(
+                    f"{name}={value} is given with logging_format=LoggingFormat.TEXT; Lambda filters by level only "
+                    f"in its JSON format, so leave logging_format out (JSON) or leave {name} out"
+                )
     if vpc is None:
         for name, value in (("vpc_subnets", vpc_subnets), ("security_groups", security_groups)):
             if value:

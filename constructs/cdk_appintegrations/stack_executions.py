@@ -191,10 +191,10 @@ class StackExecutions(Construct):
         lanes = lanes_of(self._stack)
         providers = [*self.providers, *([self.default_provider] if self.default_provider else [])]
         reserved = [
-            (p.reserved_concurrent_executions, p)
+            (p._reserved_concurrent_executions, p)
             for p in providers
-            if p.reserved_concurrent_executions is not None
-            and not Token.is_unresolved(p.reserved_concurrent_executions)
+            if p._reserved_concurrent_executions is not None
+            and not Token.is_unresolved(p._reserved_concurrent_executions)
         ]
         if not reserved:
             return lanes

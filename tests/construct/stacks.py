@@ -10,7 +10,14 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_appintegrations as appintegrations
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import (
+    AwsSolutionsChecks,
+    HIPAASecurityChecks,
+    NagPack,
+    NIST80053R5Checks,
+    PCIDSS321Checks,
+    ServerlessChecks,
+)
 
 from app import AppIntegrationsExampleStack, LockedDownExampleStack, knowledge_base_on
 from tests.support.account import ACCOUNT as ACCOUNT  # re-exported, as are REGION and REPO_ROOT
@@ -53,31 +60,42 @@ NAG_PLUGIN_RUNS = CDK_VERSION > (2, 257, 0)
 failed: NagPack requires a construct tree on the validation context" and still passes (its
 ``validate`` needs the context's ``appConstruct``, which 2.257 lacks); on 2.275 it does.
 Where it does not, :func:`nag_report` runs the same pack directly (``validate_scope``)."""
-NAGGED: set[str] = set()
-"""Output directories of the apps built with cdk-nag."""
+NAGGED: dict[str, tuple[type[NagPack], ...]] = {}
+"""Output directories of the apps built with cdk-nag, and the packs each runs."""
+#: cdk-nag's five rule packs: what banks (PCI DSS), health care (HIPAA), the public sector (NIST 800-53)
+#: and serverless teams run, besides AWS Solutions.
+ALL_PACKS: tuple[type[NagPack], ...] = (
+    AwsSolutionsChecks,
+    HIPAASecurityChecks,
+    NIST80053R5Checks,
+    PCIDSS321Checks,
+    ServerlessChecks,
+)
 
 
-def new_app(outdir: Path, *, nag: bool = True) -> cdk.App:
+def new_app(outdir: Path, *, nag: bool = True, packs: tuple[type[NagPack], ...] = (AwsSolutionsChecks,)) -> cdk.App:
     """An app configured as ``cdk synth`` configures app.py: cdk.json's context, metadata, version reporting."""
     app = cdk.App(context={**CDK_CONTEXT, **CLI_CONTEXT}, outdir=str(outdir), analytics_reporting=True)
     if nag:
-        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-        NAGGED.add(str(outdir))
+        cdk.Validations.of(app).add_plugins(*(pack(app) for pack in packs))
+        NAGGED[str(outdir)] = packs
     return app
 
 
-def nag_report(app: cdk.App) -> dict[str, Any]:
-    """The AwsSolutions findings of ``app`` (after synth) run directly, in the validation report's shape.
+def nag_report(app: cdk.App, packs: tuple[type[NagPack], ...]) -> dict[str, Any]:
+    """The findings of ``packs`` on ``app`` (after synth) run directly, in the validation report's shape.
 
     cdk-nag reads the acknowledgements itself here (``aws:cdk:acknowledged-rules`` metadata
     keyed by the finding), so acknowledged findings are simply absent: the report lists no
     ``suppressedViolations``.
     """
-    result = AwsSolutionsChecks().validate_scope(app)
-    return {
-        "pluginReports": [
+    reports = []
+    for pack in packs:
+        checks = pack()
+        result = checks.validate_scope(app)
+        reports.append(
             {
-                "pluginName": "AwsSolutions",
+                "pluginName": checks.read_pack_name,
                 "conclusion": "success" if result.success else "failure",
                 "violations": [
                     {
@@ -90,8 +108,8 @@ def nag_report(app: cdk.App) -> dict[str, Any]:
                     for violation in result.violations
                 ],
             }
-        ]
-    }
+        )
+    return {"pluginReports": reports}
 
 
 def add_named_execution(stack: cdk.Stack, construct_id: str) -> DataIntegrationAssociationExecution:
@@ -249,8 +267,16 @@ def build_main_app(outdir: Path) -> cdk.App:
 
 
 def build_locked_down_app(outdir: Path) -> cdk.App:
-    app = new_app(outdir)
+    """The locked-down example under all five cdk-nag packs: a finding fails its synth."""
+    app = new_app(outdir, packs=ALL_PACKS)
     LockedDownExampleStack(app, LOCKED_DOWN)
+    return app
+
+
+def build_default_example_app(outdir: Path) -> cdk.App:
+    """The default example alone, under all five cdk-nag packs (its documented findings fail the synth)."""
+    app = new_app(outdir, packs=ALL_PACKS)
+    AppIntegrationsExampleStack(app, EXAMPLE)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Reading synthesized templates: resources by type, the provider's IAM policy and its size."""
+"""Reading synthesized templates: resources by type, the provider's managed IAM policy and its size."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def executions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["Metadata"]["aws:cdk:path"].split("/")[1]: r for r in found.values()}
 
 
-def role_policy_documents(template: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every inline policy document of the provider role, including AWS::IAM::Policy resources attached to it."""
+def inline_policy_documents(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every inline policy document of the role: its ``Policies`` and the AWS::IAM::Policy resources attached to it."""
     role_name, role = only(template, "AWS::IAM::Role")
     documents = [policy["PolicyDocument"] for policy in role["Properties"].get("Policies", [])]
     for policy in resources_of_type(template, "AWS::IAM::Policy").values():
@@ -35,14 +35,20 @@ def role_policy_documents(template: dict[str, Any]) -> list[dict[str, Any]]:
     return documents
 
 
+def provider_policy(template: dict[str, Any]) -> dict[str, Any]:
+    """The provider's customer-managed policy document (the stack's only AWS::IAM::ManagedPolicy)."""
+    _, policy = only(template, "AWS::IAM::ManagedPolicy")
+    document: dict[str, Any] = policy["Properties"]["PolicyDocument"]
+    return document
+
+
 def policy_bytes(template: dict[str, Any]) -> int:
-    """Minified JSON size of the role's inline policies: an upper bound of what IAM counts against 10,240."""
-    return sum(len(json.dumps(document, separators=(",", ":"))) for document in role_policy_documents(template))
+    """Minified JSON size of the provider's managed policy: what the template holds (IAM counts no whitespace)."""
+    return len(json.dumps(provider_policy(template), separators=(",", ":")))
 
 
 def update_statement(template: dict[str, Any]) -> dict[str, Any]:
-    [document] = role_policy_documents(template)
-    statements: list[dict[str, Any]] = document["Statement"]
+    statements: list[dict[str, Any]] = provider_policy(template)["Statement"]
     [statement] = [s for s in statements if s.get("Sid") == "UpdateDataIntegrationAssociations"]
     return statement
 

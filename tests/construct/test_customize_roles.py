@@ -99,8 +99,10 @@ def test_the_template_holds_a_role_only_when_synthesis_is_not_prevented(
         [(role_id, role)] = [(k, r) for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
         [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
         assert function["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]}  # not CDK's nameless role ARN
-        [policy] = role["Properties"]["Policies"]
-        sids = {s["Sid"] for s in policy["PolicyDocument"]["Statement"]}
+        assert "Policies" not in role["Properties"]
+        [policy] = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
+        assert policy["Properties"]["Roles"] == [{"Ref": role_id}]  # the template's role, not CDK's precreated name
+        sids = {s["Sid"] for s in policy["Properties"]["PolicyDocument"]["Statement"]}
         assert sids == {"WriteOwnLogs", "UpdateDataIntegrationAssociations", "FindDataIntegrationAssociations"}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration, ExecutionProvider
-from cdk_appintegrations.provider import DEFAULT_LANES, LANES_CONTEXT_KEY
+from cdk_appintegrations.stack_executions import DEFAULT_LANES, LANES_CONTEXT_KEY
 
 from tests.construct import stacks
 from tests.construct.templates import RESOURCE_TYPE, executions

@@ -126,9 +126,10 @@ def warnings_of(assembly: cdk.cx_api.CloudAssembly, name: str) -> dict[str, str]
 
 
 def policy_statements(template: Template) -> list[dict[str, Any]]:
-    [role] = template.find_resources("AWS::IAM::Role").values()
-    [policy] = role["Properties"]["Policies"]
-    statements: list[dict[str, Any]] = policy["PolicyDocument"]["Statement"]
+    """The statements of the provider's customer-managed policy (the stack has no other policy)."""
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    [policy] = template.find_resources("AWS::IAM::ManagedPolicy").values()
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
     return statements
 
 
@@ -185,10 +186,12 @@ def test_the_hardened_example_renders_every_option(assembly: cdk.cx_api.CloudAss
     assert statements["DecryptEnvironment"]["Action"] == "kms:Decrypt"
 
 
-def test_network_interface_grants_are_scoped_and_no_policy_is_managed(assembly: cdk.cx_api.CloudAssembly) -> None:
+def test_network_interface_grants_are_scoped_and_no_aws_managed_policy_is_attached(
+    assembly: cdk.cx_api.CloudAssembly,
+) -> None:
     template = template_of(assembly, HARDENED)
     [role] = template.find_resources("AWS::IAM::Role").values()
-    assert "ManagedPolicyArns" not in role["Properties"]
+    assert "ManagedPolicyArns" not in role["Properties"]  # no AWSLambdaVPCAccessExecutionRole (AwsSolutions-IAM4)
     statements = by_sid(policy_statements(template))
     manage = statements["ManageNetworkInterfaces"]
     assert sorted(manage["Action"]) == [
@@ -240,12 +243,13 @@ def test_an_imported_log_key_is_named_in_a_warning_with_the_statement_it_needs(
     assert ":logs:us-east-1:111122223333:log-group:*" in warning
 
 
-def test_a_mutable_platform_role_gets_an_attached_policy_that_the_function_waits_for(
+def test_a_mutable_platform_role_gets_the_managed_policy_that_the_function_waits_for(
     assembly: cdk.cx_api.CloudAssembly,
 ) -> None:
     template = template_of(assembly, MUTABLE)
     template.resource_count_is("AWS::IAM::Role", 0)
-    [(policy_id, policy)] = template.find_resources("AWS::IAM::Policy").items()
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    [(policy_id, policy)] = template.find_resources("AWS::IAM::ManagedPolicy").items()
     assert policy["Properties"]["Roles"] == ["appintegrations-provider"]
     assert {s["Sid"] for s in policy["Properties"]["PolicyDocument"]["Statement"]} == {
         "WriteOwnLogs",
@@ -260,6 +264,7 @@ def test_an_immutable_role_gets_nothing_and_a_warning_with_real_arns(assembly: c
     template = template_of(assembly, IMMUTABLE)
     template.resource_count_is("AWS::IAM::Role", 0)
     template.resource_count_is("AWS::IAM::Policy", 0)
+    template.resource_count_is("AWS::IAM::ManagedPolicy", 0)
     template.has_resource_properties("AWS::Lambda::Function", {"Role": PLATFORM_ROLE_ARN})
     [warning] = [w for path, w in warnings_of(assembly, IMMUTABLE).items() if path.endswith("/Provider")]
     assert f"the role {PLATFORM_ROLE_ARN!r} is not this construct's to change" in warning

@@ -16,9 +16,10 @@ from tests.construct.templates import (
     RESOURCE_TYPE,
     agnostic_arn,
     executions,
+    inline_policy_documents,
     only,
+    provider_policy,
     resources_of_type,
-    role_policy_documents,
     scalars,
     update_resources,
     update_statement,
@@ -128,14 +129,15 @@ def test_one_provider_per_stack_serves_every_execution(main_app: Synthesized) ->
     template = main_app.template(stacks.LITERAL)
     function_name, _ = only(template, "AWS::Lambda::Function")
     only(template, "AWS::IAM::Role")
+    only(template, "AWS::IAM::ManagedPolicy")
     only(template, "AWS::Logs::LogGroup")
     assert not resources_of_type(template, "AWS::IAM::Policy")
     found = executions(template)
     assert len(found) == 4
     for resource in found.values():
         assert resource["Properties"]["ServiceToken"] == {"Fn::GetAtt": [function_name, "Arn"]}
-    # one execution resource each, plus role, log group, function and CDKMetadata
-    assert len(template["Resources"]) == len(found) + 4
+    # one execution resource each, plus role, managed policy, log group, function and CDKMetadata
+    assert len(template["Resources"]) == len(found) + 5
 
 
 def test_provider_function_configuration(main_app: Synthesized) -> None:
@@ -143,6 +145,7 @@ def test_provider_function_configuration(main_app: Synthesized) -> None:
     _, function = only(template, "AWS::Lambda::Function")
     log_group_name, _ = only(template, "AWS::Logs::LogGroup")
     role_name, _ = only(template, "AWS::IAM::Role")
+    policy_name, _ = only(template, "AWS::IAM::ManagedPolicy")
     props = function["Properties"]
     newest_python = max(
         (r.name for r in lambda_.Runtime.ALL if r.name.startswith("python")),
@@ -154,9 +157,15 @@ def test_provider_function_configuration(main_app: Synthesized) -> None:
     assert props["MemorySize"] == 256
     assert "Environment" not in props  # no variable is needed, so none is set (checkov CKV_AWS_173 passes)
     assert not {"KmsKeyArn", "VpcConfig", "ReservedConcurrentExecutions", "TracingConfig"} & props.keys()
-    assert props["LoggingConfig"] == {"LogGroup": {"Ref": log_group_name}}
+    # Lambda's JSON format: one object per record, filtered by level, with no environment variable
+    assert props["LoggingConfig"] == {
+        "LogGroup": {"Ref": log_group_name},
+        "LogFormat": "JSON",
+        "ApplicationLogLevel": "INFO",
+        "SystemLogLevel": "WARN",
+    }
     assert props["Role"] == {"Fn::GetAtt": [role_name, "Arn"]}
-    assert "DependsOn" not in function  # the GetAtt already orders it after the role
+    assert function["DependsOn"] == [policy_name]  # its permissions are in place before it is created
     # ten minutes to wait for a turn under a rate limit; a throttled call is retried until then
     assert props["Timeout"] == 600
 
@@ -176,15 +185,21 @@ def test_log_group_keeps_a_year_and_outlives_a_rollback(main_app: Synthesized) -
     assert log_group["DeletionPolicy"] == log_group["UpdateReplacePolicy"] == "Retain"
 
 
-def test_role_has_no_managed_policies_and_writes_only_its_own_log_group(main_app: Synthesized) -> None:
+def test_role_has_only_the_providers_managed_policy_which_writes_only_its_own_log_group(
+    main_app: Synthesized,
+) -> None:
+    """No inline policy (HIPAA, NIST 800-53 and PCI DSS refuse them) and no AWS-managed one (AwsSolutions-IAM4)."""
     template = main_app.template(stacks.LITERAL)
-    _, role = only(template, "AWS::IAM::Role")
+    role_name, role = only(template, "AWS::IAM::Role")
+    _, policy = only(template, "AWS::IAM::ManagedPolicy")
     log_group_name, _ = only(template, "AWS::Logs::LogGroup")
-    assert "ManagedPolicyArns" not in role["Properties"]
+    assert role["Properties"].keys() == {"AssumeRolePolicyDocument", "Description"}
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
     ]
-    [document] = role_policy_documents(template)
+    assert inline_policy_documents(template) == []
+    assert policy["Properties"]["Roles"] == [{"Ref": role_name}]
+    document = provider_policy(template)
     assert document["Statement"] == [
         {
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -281,7 +296,7 @@ def test_a_lookup_is_granted_any_association_of_its_data_integration_only(main_a
 
 def test_the_list_statement_exists_only_where_an_execution_resolves_by_lookup(main_app: Synthesized) -> None:
     for stack in main_app.stack_names:
-        [document] = role_policy_documents(main_app.template(stack))
+        document = provider_policy(main_app.template(stack))
         lists = [s for s in document["Statement"] if LIST_ACTION in str(s["Action"])]
         if stack in (stacks.EXAMPLE, stacks.OBJECTS):
             assert lists == [

@@ -39,7 +39,7 @@ def late_grant_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[
     app = stacks.new_app(outdir, nag=False)
     stack = cdk.Stack(app, "LateGrant", env=stacks.ENV)
     provider = _execution(stack, "First", FIRST).provider
-    planned_first = [resource.text for resource in provider.plan().resources]
+    planned_first = [resource.text for resource in provider._plan().resources]
     _execution(stack, "Later", LATER)
     template = app.synth().get_stack_by_name("LateGrant").template
     return planned_first, template

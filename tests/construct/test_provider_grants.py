@@ -1,0 +1,283 @@
+"""CDK's grant and connection contracts on ExecutionProvider, and the function's logging controls.
+
+Every way CDK grants to a function reaches the provider's one customer-managed policy
+(and counts in its 6,144-character budget), or, for a role the construct may not change,
+the synth warning and CDK's policy report: nothing is dropped. One app, synthesized
+once per module, holds one stack per case.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from cdk_appintegrations import (
+    DataIntegrationAssociationExecution,
+    ExecutionConfiguration,
+    ExecutionProvider,
+    ValidationError,
+)
+from cdk_appintegrations.permissions import deployed_bound_characters
+from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS
+
+from app import PLACEHOLDER_NETWORK
+from tests.construct import stacks
+from tests.construct.templates import inline_policy_documents, provider_policy, resources_of_type, update_resources
+
+pytestmark = pytest.mark.construct
+
+PLATFORM_ROLE_ARN = "arn:aws:iam::111122223333:role/platform/appintegrations-provider"
+#: One statement per grant path, told apart by their actions.
+PATHS: dict[str, str] = {
+    "provider.add_to_role_policy": "sns:Publish",
+    "provider.function.add_to_role_policy": "sqs:SendMessage",
+    "execution.provider_function.add_to_role_policy": "dynamodb:GetItem",
+    "bucket.grant_read(provider)": "s3:GetObject*",
+    "bucket.grant_put(provider.function)": "s3:PutObject",
+}
+ROLES: dict[str, Callable[[cdk.Stack], iam.IRole | None]] = {
+    "CreatedRole": lambda _stack: None,
+    "MutablePlatformRole": lambda stack: iam.Role.from_role_arn(stack, "Platform", PLATFORM_ROLE_ARN),
+    "ImmutablePlatformRole": lambda stack: iam.Role.from_role_arn(stack, "Platform", PLATFORM_ROLE_ARN, mutable=False),
+}
+CUSTOMIZED = "CustomizedRole"
+GRANTS_AT_SCALE = "GrantsAtScale"
+IN_VPC = "InVpc"
+TEXT_LOGS = "TextLogs"
+DEBUG_LOGS = "DebugLogs"
+#: Statements a user adds at scale: each about 230 characters of the policy.
+USER_STATEMENTS = 12
+
+
+def _execution(stack: cdk.Stack, index: int, provider: ExecutionProvider) -> DataIntegrationAssociationExecution:
+    return DataIntegrationAssociationExecution(
+        stack,
+        f"Execution{index}",
+        data_integration_identifier=stacks.data_integration_id(index % 5),
+        data_integration_association_identifier=stacks.association_id(index),
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
+        provider=provider,
+    )
+
+
+def _grant_every_way(
+    stack: cdk.Stack, provider: ExecutionProvider, execution: DataIntegrationAssociationExecution
+) -> None:
+    def statement(action: str) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            actions=[action], resources=[f"arn:aws:{action.split(':', maxsplit=1)[0]}:us-east-1:111122223333:x"]
+        )
+
+    provider.add_to_role_policy(statement(PATHS["provider.add_to_role_policy"]))
+    provider.function.add_to_role_policy(statement(PATHS["provider.function.add_to_role_policy"]))
+    execution.provider_function.add_to_role_policy(statement(PATHS["execution.provider_function.add_to_role_policy"]))
+    bucket = s3.Bucket(stack, "Documents", enforce_ssl=True)
+    bucket.grant_read(provider)
+    bucket.grant_put(provider.function)
+
+
+def _build(outdir: Path) -> cdk.App:
+    app = stacks.new_app(outdir, nag=False)
+    for name, role_of in ROLES.items():
+        stack = cdk.Stack(app, name, env=stacks.ENV)
+        provider = ExecutionProvider(stack, "Provider", role=role_of(stack))
+        _grant_every_way(stack, provider, _execution(stack, 0, provider))
+
+    customized = cdk.Stack(app, CUSTOMIZED, env=stacks.ENV)
+    iam.Role.customize_roles(customized, use_precreated_roles={f"{CUSTOMIZED}/Provider/Role": "platform-provider"})
+    provider = ExecutionProvider(customized, "Provider")
+    _grant_every_way(customized, provider, _execution(customized, 0, provider))
+
+    at_scale = cdk.Stack(app, GRANTS_AT_SCALE)
+    provider = ExecutionProvider(at_scale, "Provider")
+    for index in range(40):
+        _execution(at_scale, index, provider)
+    for index in range(USER_STATEMENTS):
+        provider.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                resources=[f"arn:aws:s3:::an-application-bucket-with-a-long-name-{index:03d}/documents/inbound/*"],
+            )
+        )
+
+    in_vpc = cdk.Stack(app, IN_VPC, env=stacks.ENV)
+    vpc = ec2.Vpc.from_vpc_attributes(
+        in_vpc,
+        "Vpc",
+        vpc_id=PLACEHOLDER_NETWORK["vpcId"],
+        availability_zones=PLACEHOLDER_NETWORK["availabilityZones"].split(","),
+        private_subnet_ids=PLACEHOLDER_NETWORK["privateSubnetIds"].split(","),
+    )
+    provider = ExecutionProvider(in_vpc, "Provider", vpc=vpc)
+    database = ec2.SecurityGroup(in_vpc, "Database", vpc=vpc, allow_all_outbound=False)
+    database.connections.allow_from(provider, ec2.Port.tcp(5432), "the provider reads the catalog")
+    _execution(in_vpc, 0, provider)
+
+    text_logs = cdk.Stack(app, TEXT_LOGS, env=stacks.ENV)
+    _execution(text_logs, 0, ExecutionProvider(text_logs, "Provider", logging_format=lambda_.LoggingFormat.TEXT))
+    debug_logs = cdk.Stack(app, DEBUG_LOGS, env=stacks.ENV)
+    provider = ExecutionProvider(
+        debug_logs,
+        "Provider",
+        application_log_level=lambda_.ApplicationLogLevel.DEBUG,
+        system_log_level=lambda_.SystemLogLevel.INFO,
+    )
+    _execution(debug_logs, 0, provider)
+    return app
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[cdk.cx_api.CloudAssembly, Path]:
+    outdir = tmp_path_factory.mktemp("grants")
+    return _build(outdir).synth(), outdir
+
+
+def _template(synthesized: tuple[cdk.cx_api.CloudAssembly, Path], stack: str) -> dict[str, Any]:
+    template: dict[str, Any] = synthesized[0].get_stack_by_name(stack).template
+    return template
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {action for s in statements for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+
+
+@pytest.mark.parametrize("stack", ["CreatedRole", "MutablePlatformRole"])
+def test_every_grant_path_lands_in_the_providers_managed_policy(
+    synthesized: tuple[cdk.cx_api.CloudAssembly, Path], stack: str
+) -> None:
+    template = _template(synthesized, stack)
+    assert resources_of_type(template, "AWS::IAM::Policy") == {}  # no DefaultPolicy: no inline policy at all
+    if stack == "CreatedRole":
+        assert inline_policy_documents(template) == []
+    actions = _actions(provider_policy(template)["Statement"])
+    assert set(PATHS.values()) <= actions, {path: action in actions for path, action in PATHS.items()}
+
+
+def test_for_an_immutable_role_every_grant_is_in_the_warning(
+    synthesized: tuple[cdk.cx_api.CloudAssembly, Path],
+) -> None:
+    assembly, _ = synthesized
+    template = _template(synthesized, "ImmutablePlatformRole")
+    assert not {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role"} & {
+        r["Type"] for r in template["Resources"].values()
+    }
+    [warning] = [
+        str(m.entry.data)
+        for m in assembly.get_stack_by_name("ImmutablePlatformRole").messages
+        if m.level == cdk.cx_api.SynthesisMessageLevel.WARNING and m.id.endswith("/Provider")
+    ]
+    for path, action in PATHS.items():
+        assert action in warning, path
+    assert "Token[" not in warning
+
+
+def test_under_customize_roles_every_grant_is_in_cdks_policy_report(
+    synthesized: tuple[cdk.cx_api.CloudAssembly, Path],
+) -> None:
+    _, outdir = synthesized
+    report = json.loads((outdir / "iam-policy-report.json").read_text())
+    [role] = [r for r in report["roles"] if r["roleConstructPath"] == f"{CUSTOMIZED}/Provider/Role"]
+    text = json.dumps(role["identityPolicyStatements"])
+    for path, action in PATHS.items():
+        assert action in text, path
+    assert "Token[" not in text
+
+
+def test_statements_you_add_count_in_the_policy_budget(synthesized: tuple[cdk.cx_api.CloudAssembly, Path]) -> None:
+    """With room taken by your statements, the association list collapses sooner, and the policy still fits."""
+    template = _template(synthesized, GRANTS_AT_SCALE)
+    document = provider_policy(template)
+    assert deployed_bound_characters(document) <= MANAGED_POLICY_CHARACTERS
+    assert json.dumps(document).count("an-application-bucket") == USER_STATEMENTS
+    entries = [json.dumps(entry) for entry in update_resources(template)]
+    assert any(entry.endswith('/*"}') for entry in entries)  # collapsed for some data integration
+    without_room = _template(synthesized, "CreatedRole")  # one execution, nothing to collapse
+    assert not any(json.dumps(e).endswith('/*"}') for e in update_resources(without_room))
+
+
+def test_more_statements_than_the_policy_can_hold_fail_synth_naming_the_provider(tmp_path: Path) -> None:
+    app = stacks.new_app(tmp_path, nag=False)
+    stack = cdk.Stack(app, "Overfull")
+    provider = ExecutionProvider(stack, "Provider")
+    _execution(stack, 0, provider)
+    for index in range(40):
+        provider.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:aws:s3:::bucket-{index:03d}-{'x' * 120}/*"])
+        )
+    with pytest.raises(RuntimeError) as caught:
+        app.synth()
+    message = str(caught.value)
+    assert "ExecutionProvider 'Overfull/Provider'" in message
+    assert "IAM's limit of 6,144 characters for a managed policy" in message
+    assert "40 granted to it" in message
+
+
+def test_in_a_vpc_the_provider_is_connectable_and_its_security_group_opened(
+    synthesized: tuple[cdk.cx_api.CloudAssembly, Path],
+) -> None:
+    template = _template(synthesized, IN_VPC)
+    [(function_name, function)] = resources_of_type(template, "AWS::Lambda::Function").items()
+    [provider_group] = function["Properties"]["VpcConfig"]["SecurityGroupIds"]
+    [ingress] = resources_of_type(template, "AWS::EC2::SecurityGroupIngress").values()
+    assert ingress["Properties"]["SourceSecurityGroupId"] == provider_group
+    assert ingress["Properties"]["FromPort"] == ingress["Properties"]["ToPort"] == 5432
+    assert function_name
+
+
+def test_outside_a_vpc_connections_raises_saying_what_to_give() -> None:
+    stack = cdk.Stack(cdk.App(), "NoVpc")
+    provider = ExecutionProvider(stack, "Provider")
+    with pytest.raises(ValidationError) as caught:
+        _ = provider.connections
+    assert caught.value.construct_path == "NoVpc/Provider"
+    assert "outside any VPC" in caught.value.problems[0]
+    assert "vpc=" in caught.value.problems[0]
+
+
+def test_the_provider_is_a_grantable_whose_principal_is_not_the_bare_role() -> None:
+    stack = cdk.Stack(cdk.App(), "Grantable")
+    provider = ExecutionProvider(stack, "Provider")
+    assert provider.grant_principal is provider.function.grant_principal
+    assert provider.grant_principal is provider.function.role
+    assert provider.function.role.role_arn == provider.role.role_arn
+
+
+@pytest.mark.parametrize(
+    ("stack", "expected"),
+    [
+        ("CreatedRole", {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "WARN"}),
+        (DEBUG_LOGS, {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG", "SystemLogLevel": "INFO"}),
+        (TEXT_LOGS, {"LogFormat": "Text"}),
+    ],
+)
+def test_logging_config_for_each_option(
+    synthesized: tuple[cdk.cx_api.CloudAssembly, Path], stack: str, expected: dict[str, str]
+) -> None:
+    template = _template(synthesized, stack)
+    [function] = resources_of_type(template, "AWS::Lambda::Function").values()
+    config = dict(function["Properties"]["LoggingConfig"])
+    config.pop("LogGroup")
+    assert config == expected
+    assert "Environment" not in function["Properties"]  # levels need no variable
+
+
+def test_a_level_with_the_text_format_is_refused_naming_both() -> None:
+    stack = cdk.Stack(cdk.App(), "Levels")
+    with pytest.raises(ValidationError) as caught:
+        ExecutionProvider(
+            stack,
+            "Provider",
+            logging_format=lambda_.LoggingFormat.TEXT,
+            application_log_level=lambda_.ApplicationLogLevel.DEBUG,
+        )
+    [problem] = caught.value.problems
+    assert problem.startswith("application_log_level=ApplicationLogLevel.DEBUG is given with logging_format=")
+    assert "JSON" in problem
