@@ -1,9 +1,11 @@
 """``DataIntegrationAssociationExecution``: set an association's ExecutionConfiguration at deploy.
 
 The construct renders exactly the handler's ResourceProperties and checks them with
-the handler's own contract (``parse_properties``) before anything is added to the
-tree, so a mistake stops ``cdk synth`` with the message the provider would have put
-in a failed stack event, prefixed with the construct path.
+the handler's own contract (``check_properties``) before anything is added to the
+tree, so a mistake stops ``cdk synth`` with the problems the provider would have put
+in a failed stack event, prefixed with the construct path and said with the keywords
+and values the user wrote. A literal identifier that holds no id (a name, a
+placeholder) gets a synth warning: the least-privilege policy cannot match it.
 """
 
 from __future__ import annotations
@@ -11,18 +13,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, cast
 
-from aws_cdk import CfnResource, CustomResource, Stack, Token
+from aws_cdk import Annotations, CfnResource, CustomResource, Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_appintegrations._lambda.appintegrations_cr import contract
 from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE
 
-from .errors import ValidationError
+from .errors import Argument, KeywordWording, ValidationError, shown, type_phrase, type_problem
 from .execution_configuration import ExecutionConfiguration
 from .permissions import IdentifierError, grant_for
 from .provider import PROVIDER_ID, SERVICE_TIMEOUT, DefaultExecutionProvider, ExecutionProvider
 from .stack_executions import StackExecutions, jsii_identity
+
+#: The id of the synth warning for a literal identifier that holds no id (acknowledge it with this id).
+IDENTIFIER_NOT_AN_ID = "cdk-appintegrations:identifierNotAnId"
 
 
 class DataIntegrationReference(Protocol):
@@ -132,12 +137,13 @@ class DataIntegrationAssociationExecution(Construct):
         super().__init__(scope, id)
         reference_id = _reference_id(data_integration_identifier)
         data_integration = data_integration_identifier if reference_id is None else reference_id
-        properties = self._properties(
-            data_integration,
-            data_integration_association_identifier,
-            destination_uri,
-            execution_configuration,
-            rerun_token,
+        properties, wording = self._properties(
+            data_integration_argument=data_integration_identifier,
+            data_integration_identifier=data_integration,
+            association_identifier=data_integration_association_identifier,
+            destination_uri=destination_uri,
+            execution_configuration=execution_configuration,
+            rerun_token=rerun_token,
         )
         stack = Stack.of(self)
         registry = StackExecutions.of_stack(stack)
@@ -151,17 +157,21 @@ class DataIntegrationAssociationExecution(Construct):
                 data_integration_is_id=reference_id is not None,
             )
         except IdentifierError as error:
-            raise self._error(error.problems) from error
+            raise self._error([wording.sentence(problem) for problem in error.found]) from None
         other = registry.claimed_by(grant)
         if other is not None:
-            raise self._error(
-                [
-                    f"{contract.ASSOCIATION_IDENTIFIER}: association {grant.association_id!r} of data integration "
-                    f"{grant.data_integration_id!r} is already configured by DataIntegrationAssociationExecution "
-                    f"'{other.node.path}'; two executions of one association race at deploy (whichever answers last "
-                    f"wins), so configure each association with one execution only"
-                ]
+            claimed = contract.Problem(
+                contract.ASSOCIATION_IDENTIFIER,
+                (
+                    f"is association {grant.association_id!r} of data integration {grant.data_integration_id!r}, "
+                    f"which is already configured by DataIntegrationAssociationExecution '{other.node.path}'; two "
+                    f"executions of one association race at deploy (whichever answers last wins), so configure "
+                    f"each association with one execution only",
+                ),
+                data_integration_association_identifier,
             )
+            raise self._error([wording.sentence(claimed)])
+        self._warn_unless_ids(properties, wording)
         # Only now, with valid input, may the first execution of a stack create the default provider.
         provider = chosen or _default_provider(stack, registry)
         provider._serve(grant)
@@ -212,7 +222,10 @@ class DataIntegrationAssociationExecution(Construct):
         if provider is not None:
             if not isinstance(provider, ExecutionProvider):
                 raise self._error(
-                    [f"provider: {provider!r} is a {type(provider).__name__}; expected an ExecutionProvider or None"]
+                    [
+                        f"provider={shown(provider)} is {type_phrase(provider)}; expected an ExecutionProvider of "
+                        f"this stack, or None"
+                    ]
                 )
             if provider._stack_identity != jsii_identity(stack):
                 raise self._error(
@@ -237,55 +250,83 @@ class DataIntegrationAssociationExecution(Construct):
     def _error(self, problems: list[str]) -> ValidationError:
         return ValidationError("DataIntegrationAssociationExecution", self.node.path, problems)
 
+    def _warn_unless_ids(self, properties: Mapping[str, Any], wording: KeywordWording) -> None:
+        """A synth warning for each literal identifier that holds no id: its policy entry cannot match."""
+        literal = {
+            name: value
+            for name in (contract.DATA_INTEGRATION_IDENTIFIER, contract.ASSOCIATION_IDENTIFIER)
+            if isinstance(value := properties.get(name), str) and not is_unresolved(value)
+        }
+        for problem in contract.identifier_warnings(
+            literal.get(contract.DATA_INTEGRATION_IDENTIFIER), literal.get(contract.ASSOCIATION_IDENTIFIER)
+        ):
+            Annotations.of(self).add_warning_v2(IDENTIFIER_NOT_AN_ID, wording.sentence(problem))
+
     def _properties(
         self,
+        *,
+        data_integration_argument: object,
         data_integration_identifier: object,
         association_identifier: object,
         destination_uri: object,
         execution_configuration: object,
         rerun_token: object,
-    ) -> dict[str, Any]:
-        """The ResourceProperties, checked by the shared contract exactly as the handler will check them."""
-        problems: list[str] = []
+    ) -> tuple[dict[str, Any], KeywordWording]:
+        """The ResourceProperties, checked by the shared contract exactly as the handler will check them.
+
+        Every problem is said with the keyword and the value the user wrote (see
+        :class:`KeywordWording`), and all of them are reported at once.
+        """
+        problems: list[contract.Problem] = []
         properties: dict[str, Any] = {}
-        for parameter, name, value, expected in (
-            (
+        arguments = {
+            contract.DATA_INTEGRATION_IDENTIFIER: Argument(
                 "data_integration_identifier",
-                contract.DATA_INTEGRATION_IDENTIFIER,
-                data_integration_identifier,
-                "a str (an id or ARN, or a token) or a CfnDataIntegration (any object with attr_id and "
-                "attr_data_integration_arn)",
+                data_integration_argument,
+                f"{contract.DATA_INTEGRATION_EXPECTED}, or a CfnDataIntegration",
             ),
-            (
+            contract.ASSOCIATION_IDENTIFIER: Argument(
                 "data_integration_association_identifier",
-                contract.ASSOCIATION_IDENTIFIER,
                 association_identifier,
-                "a str (an id or ARN, or a token), or None to find it at deploy",
+                f"{contract.ASSOCIATION_EXPECTED}, or None to find it at deploy",
             ),
-            ("destination_uri", contract.DESTINATION_URI, destination_uri, "a str"),
-            ("rerun_token", contract.RERUN_TOKEN, rerun_token, "a str"),
+            contract.DESTINATION_URI: Argument(
+                "destination_uri",
+                destination_uri,
+                "a non-blank str of at most 1000 characters (the DestinationURI of the association to find, "
+                "e.g. a knowledge base's ARN), or None",
+            ),
+            contract.RERUN_TOKEN: Argument("rerun_token", rerun_token, "a non-blank str of at most 255 characters"),
+            contract.EXECUTION_CONFIGURATION: Argument(
+                "execution_configuration",
+                execution_configuration,
+                "an ExecutionConfiguration: build it with ExecutionConfiguration.on_demand(...) or "
+                "ExecutionConfiguration.scheduled(...)",
+            ),
+        }
+        for name, value in (
+            (contract.DATA_INTEGRATION_IDENTIFIER, data_integration_identifier),
+            (contract.ASSOCIATION_IDENTIFIER, association_identifier),
+            (contract.DESTINATION_URI, destination_uri),
+            (contract.RERUN_TOKEN, rerun_token),
         ):
             if isinstance(value, str):
                 properties[name] = value
             elif value is not None or name == contract.DATA_INTEGRATION_IDENTIFIER:
-                problems.append(f"{parameter} [{name}]: {value!r} is a {type(value).__name__}; expected {expected}")
+                problems.append(type_problem(name, value))
         if isinstance(execution_configuration, ExecutionConfiguration):
-            rendered, config_problems = execution_configuration._to_properties()
+            rendered, config_problems, config_arguments = execution_configuration._to_properties()
             properties[contract.EXECUTION_CONFIGURATION] = rendered
             problems.extend(config_problems)
+            arguments.update(config_arguments)
         else:
-            problems.append(
-                f"execution_configuration [{contract.EXECUTION_CONFIGURATION}]: {execution_configuration!r} is a "
-                f"{type(execution_configuration).__name__}; build it with ExecutionConfiguration.on_demand(...) "
-                f"or ExecutionConfiguration.scheduled(...)"
-            )
-        if problems:  # the Python-level problems first: without them the contract would misreport
-            raise self._error(problems)
-        try:
-            contract.parse_properties(properties, unresolved=is_unresolved)
-        except contract.ContractError as error:
-            raise self._error(error.problems) from error
-        return properties
+            problems.append(type_problem(contract.EXECUTION_CONFIGURATION, execution_configuration))
+        wording = KeywordWording(arguments)
+        if not problems:  # the Python-level problems first: without them the contract would misreport
+            _, problems = contract.check_properties(properties, unresolved=is_unresolved)
+        if problems:
+            raise self._error([wording.sentence(problem) for problem in problems])
+        return properties, wording
 
 
 def _default_provider(stack: Stack, registry: StackExecutions) -> ExecutionProvider:
@@ -298,7 +339,7 @@ def _default_provider(stack: Stack, registry: StackExecutions) -> ExecutionProvi
             "Stack",
             stack.node.path,
             [
-                f"{stack.node.path}/{PROVIDER_ID} is taken by a {type(existing).__name__}; "
+                f"{stack.node.path}/{PROVIDER_ID} is taken by {type_phrase(existing)}; "
                 f"cdk-appintegrations keeps its default provider under that id"
             ],
         )

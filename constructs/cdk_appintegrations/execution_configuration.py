@@ -2,9 +2,9 @@
 
 The factories only record what they are given. Turning the values into the API's
 strings happens when the construct is created, so every problem (a naive datetime, a
-wrong type) is reported together with the construct path and the Python parameter,
-and the API-level rules are then checked by the shared contract, word for word as
-the handler would check them.
+wrong type) is reported together with the construct path and the Python keyword,
+and the API-level rules are then checked by the shared contract, the handler's own,
+and said back with the keyword and the value as the user wrote it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from aws_cdk import Token
 
 from cdk_appintegrations._lambda.appintegrations_cr import contract
 
+from .errors import Argument, type_problem
+
 #: A moment in time as the API takes it: a timezone-aware ``datetime``, or epoch
 #: milliseconds as an ``int`` or a ``str``. ``first_execution_from`` also takes an
 #: ISO-8601 ``str`` with a UTC offset. A ``str`` may be a CDK token, and so may a
@@ -27,10 +29,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _FACTORY_KEY = object()
 
 _Kind = Literal["epoch_ms", "instant", "string"]
-_ACCEPTS: dict[_Kind, str] = {
-    "epoch_ms": "a timezone-aware datetime, an int or a str of epoch milliseconds",
-    "instant": "a timezone-aware datetime, an int or a str of epoch milliseconds, or an ISO-8601 str with a UTC offset",
-    "string": "a str",
+_DATETIME = "a timezone-aware datetime (e.g. datetime(2025, 1, 1, tzinfo=timezone.utc))"
+_EPOCH_MS = f"epoch milliseconds as an int or a digits-only str (e.g. {contract.EXAMPLE_EPOCH_MS})"
+_ACCEPTS: dict[str, str] = {
+    "start_time": f"{_DATETIME}, or {_EPOCH_MS}",
+    "end_time": f"{_DATETIME}, or {_EPOCH_MS}",
+    "first_execution_from": (
+        f"{_DATETIME}, {_EPOCH_MS}, or an ISO-8601 str with a UTC offset (e.g. '{contract.EXAMPLE_ISO_INSTANT}')"
+    ),
+    "schedule_expression": "a non-blank str of at most 255 characters, e.g. 'rate(1 hour)'",
+    "object": "a str of at most 255 letters, digits, '/', '.', '_' and '-', e.g. 'Account'",
 }
 
 
@@ -47,7 +55,7 @@ def _epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
-def _render(field: _Field, where: str) -> tuple[str | None, str | None]:
+def _render(field: _Field, path: str) -> tuple[str | None, contract.Problem | None]:
     """The API string for one field, or the problem that prevents it."""
     value = field.value
     if value is None:
@@ -59,15 +67,19 @@ def _render(field: _Field, where: str) -> tuple[str | None, str | None]:
             return Token.as_string(value), None  # a number token, e.g. CfnParameter.value_as_number
         if isinstance(value, datetime):
             if value.tzinfo is None or value.utcoffset() is None:
-                return None, (
-                    f"{where}: {value!r} is a naive datetime; give it a time zone, e.g. "
-                    f"datetime({value.year}, {value.month}, {value.day}, tzinfo=timezone.utc), so the instant "
-                    f"does not depend on the clock of the machine that synthesizes"
+                return None, contract.Problem(
+                    path,
+                    (
+                        f"is a naive datetime; give it a time zone, e.g. datetime({value.year}, {value.month}, "
+                        f"{value.day}, tzinfo=timezone.utc), so the instant does not depend on the clock of the "
+                        f"machine that synthesizes",
+                    ),
+                    value,
                 )
             return str(_epoch_ms(value)), None
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value), None
-    return None, f"{where}: {value!r} is a {type(value).__name__}; expected {_ACCEPTS[field.kind]}"
+    return None, type_problem(path, value)
 
 
 class ExecutionConfiguration:
@@ -144,21 +156,24 @@ class ExecutionConfiguration:
         """The API's ``ExecutionMode``: ``ON_DEMAND`` or ``SCHEDULED``."""
         return self._mode
 
-    def _to_properties(self) -> tuple[dict[str, Any], list[str]]:
-        """The ``ExecutionConfiguration`` property (strings only, absent optionals omitted) and any problems."""
+    def _to_properties(self) -> tuple[dict[str, Any], list[contract.Problem], dict[str, Argument]]:
+        """The ``ExecutionConfiguration`` property (strings only, absent optionals omitted) and its problems.
+
+        Also the keyword and value behind each of its API paths, so that the contract's
+        problems can be said back in the user's terms.
+        """
         block: dict[str, str] = {}
-        problems: list[str] = []
+        problems: list[contract.Problem] = []
+        arguments: dict[str, Argument] = {}
         for field in self._fields:
-            where = (
-                f"ExecutionConfiguration.{self._factory}({field.parameter}=...) "
-                f"[{contract.EXECUTION_CONFIGURATION}.{self._block}.{field.api_name}]"
-            )
-            text, problem = _render(field, where)
+            path = f"{contract.EXECUTION_CONFIGURATION}.{self._block}.{field.api_name}"
+            arguments[path] = Argument(field.parameter, field.value, _ACCEPTS[field.parameter])
+            text, problem = _render(field, path)
             if problem is not None:
                 problems.append(problem)
             elif text is not None:
                 block[field.api_name] = text
-        return {contract.EXECUTION_MODE: self._mode, self._block: block}, problems
+        return {contract.EXECUTION_MODE: self._mode, self._block: block}, problems, arguments
 
     def __repr__(self) -> str:
         arguments = ", ".join(f"{field.parameter}={field.value!r}" for field in self._fields if field.value is not None)

@@ -85,11 +85,16 @@ LIST_REASON = (
 
 
 class IdentifierError(ValueError):
-    """Identifiers from which no ARN can be derived; carries every problem found."""
+    """Identifiers from which no ARN can be derived; carries every problem found.
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
+    ``found`` keeps them structured, for the construct to say with the user's keywords;
+    ``problems`` and ``str()`` say them in the API's terms.
+    """
+
+    def __init__(self, found: list[contract.Problem]) -> None:
+        self.found = list(found)
+        self.problems = [str(problem) for problem in self.found]
+        super().__init__("; ".join(self.problems))
 
 
 @dataclass(frozen=True, order=True)
@@ -344,8 +349,14 @@ def grant_for(
             marks = [mark for mark in _IAM_SPECIAL if mark in identifier]
             if marks:
                 problems.append(
-                    f"{name}: {identifier!r} contains {' and '.join(map(repr, marks))}, which IAM "
-                    f"would read as a wildcard or a policy variable; AppIntegrations identifiers never contain them"
+                    contract.Problem(
+                        name,
+                        (
+                            f"holds {identifier!r}, which contains {' and '.join(map(repr, marks))}: IAM would read "
+                            f"it as a wildcard or a policy variable; AppIntegrations ids never contain them",
+                        ),
+                        literal[name],
+                    )
                 )
     if problems:
         raise IdentifierError(problems)

@@ -5,9 +5,13 @@ construct runs it at synth time, so a mistake is reported with the same wording 
 `cdk synth` and in a CloudFormation event. It is pure Python with no third-party
 imports because it ships inside the Lambda asset *and* inside the wheel.
 
-Messages always name the field (as a dotted path in the API's own names), the bad
-value and what is allowed, because whoever reads them is usually looking at a
-failed stack, not at this code.
+Messages always name the field, the bad value and what is allowed, because whoever
+reads them is usually looking at a failed stack, not at this code. Each problem is
+kept structured (:class:`Problem`: the field's API path, its value, and a text whose
+mentions of other fields, of what is allowed and of a corrected value are left
+open) so that each reader gets it in their own terms: the handler's :class:`Wording`
+names API fields and the values CloudFormation sent, while the construct names the
+Python keyword and the value the user wrote (a ``datetime``, not epoch milliseconds).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Final
 
 from .errors import ProviderError
 
@@ -70,7 +74,7 @@ EPOCH_MS_PATTERN = re.compile(r"^[0-9]+$")
 SMALLEST_PLAUSIBLE_EPOCH_MS = 100_000_000_000
 EXAMPLE_EPOCH_MS = "1735689600000"
 EPOCH_MS_RULE = f"a whole number of milliseconds since 1970-01-01T00:00:00Z, e.g. '{EXAMPLE_EPOCH_MS}'"
-SHOWN_VALUE_CHARACTERS = 60
+SHOWN_VALUE_CHARACTERS = 80
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 _ARN_PREFIX = r"^arn:(?P<partition>[^:]+):app-integrations:(?P<region>[^:]+):(?P<account>[^:]+):"
@@ -82,11 +86,28 @@ DATA_INTEGRATION_ARN_SHAPE = "arn:<partition>:app-integrations:<region>:<account
 ASSOCIATION_ARN_SHAPE = (
     "arn:<partition>:app-integrations:<region>:<account>:data-integration-association/<data-integration-id>/<id>"
 )
+ID_PATTERN = re.compile(r"[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{12}")
+"""Why this rule, and why it is looser than the service's own.
 
-DESTINATION_URI_WITH_IDENTIFIER = (
-    f"filters the lookup of the association, which happens only without {ASSOCIATION_IDENTIFIER}; "
-    f"give one or the other, not both"
+The service model (botocore's ``appintegrations`` 2020-07-29, shape ``UUID``; the API
+Reference of ``GetDataIntegration`` ``Id``) gives data integration ids and association
+ids (``CreateDataIntegrationAssociation``'s ``DataIntegrationAssociationId``) the form
+``[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}``: a UUID. The
+provider's least-privilege policy is written from the ids the user gives, so anything
+else (a data integration's *name*, a placeholder such as ``...``) matches no resource
+and the deploy fails later with AccessDenied. The rule only has to tell such values
+from ids, so it takes any letters and digits in the 8-4-4-4-12 groups: the ids of AWS's
+own documentation (``a1b2c3d4-5678-90ab-cdef-EXAMPLE11111``), which examples and tests
+copy, are then not flagged, while no name or placeholder passes.
+"""
+EXAMPLE_DATA_INTEGRATION_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+EXAMPLE_ASSOCIATION_ID = "b2c3d4e5-6789-01ab-cdef-EXAMPLE22222"
+DATA_INTEGRATION_EXPECTED = (
+    f"the data integration's id (e.g. '{EXAMPLE_DATA_INTEGRATION_ID}') or ARN ({DATA_INTEGRATION_ARN_SHAPE})"
 )
+ASSOCIATION_EXPECTED = f"the association's id (e.g. '{EXAMPLE_ASSOCIATION_ID}') or ARN ({ASSOCIATION_ARN_SHAPE})"
+EXAMPLE_ISO_INSTANT = "2025-01-01T00:00:00Z"
+INSTANT_RULE = f"{EPOCH_MS_RULE}, or ISO-8601 with a UTC offset, e.g. '{EXAMPLE_ISO_INSTANT}'"
 
 Unresolved = Callable[[object], bool]
 
@@ -95,24 +116,138 @@ def _never_unresolved(_value: object) -> bool:
     return False
 
 
+class _Absent:
+    """The value of a field that is not there; ``None`` cannot be it, since a user can write ``None``."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Final = _Absent()
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Another field that a problem's text names: by name only, or (with a value) by name and value."""
+
+    path: str
+    value: object = ABSENT
+
+
+@dataclass(frozen=True)
+class AllowedAt:
+    """What the field at ``path`` takes: the API's forms for the handler, the Python types for the construct."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """A corrected value for the field at ``path``, as the API's text; a reader may show it in the user's type."""
+
+    path: str
+    text: str
+
+
+Part = str | Mention | AllowedAt | Example
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One refusal, kept structured so that each reader words it in its own terms (see :class:`Wording`).
+
+    ``path`` is the field as a dotted path of API names, ``value`` its value as the
+    properties hold it (``ABSENT`` when the field is missing or the problem is about
+    the field as a whole), ``text`` what is wrong and what is allowed.
+    """
+
+    path: str
+    text: tuple[Part, ...]
+    value: object = ABSENT
+    missing: bool = False
+
+    def __str__(self) -> str:
+        return API_WORDING.sentence(self)
+
+
+class Wording:
+    """How a problem is said to whoever deploys raw CloudFormation: API field paths and the values sent.
+
+    The construct subclasses it to say the same problems with the Python keyword and the
+    value the user wrote, so a rule's text lives here once, for both readers.
+    """
+
+    def sentence(self, problem: Problem) -> str:
+        subject = problem.path if problem.value is ABSENT else f"{problem.path}: {show(problem.value)}"
+        if problem.value is ABSENT:
+            subject += ":"
+        return f"{subject} {self.text(problem)}"
+
+    def text(self, problem: Problem) -> str:
+        return "".join(self.part(part) for part in problem.text)
+
+    def part(self, part: Part) -> str:
+        if isinstance(part, str):
+            return part
+        if isinstance(part, Mention):
+            return self.mention(part)
+        if isinstance(part, AllowedAt):
+            return self.allowed(part.path)
+        return self.example(part)
+
+    def mention(self, mention: Mention) -> str:
+        """Another field: its API name (the last part of the path), and its value when given."""
+        name = mention.path.rsplit(".", 1)[-1]
+        return name if mention.value is ABSENT else f"{name} {show(mention.value)}"
+
+    def allowed(self, path: str) -> str:
+        """What the API takes at ``path``, in the API's forms."""
+        name = path.rsplit(".", 1)[-1]
+        if name in _API_ALLOWED:
+            return _API_ALLOWED[name]
+        return f"a non-blank string of at most {_max_length(path)} characters"
+
+    def example(self, example: Example) -> str:
+        return repr(example.text)
+
+
+_API_ALLOWED = {
+    DATA_INTEGRATION_IDENTIFIER: DATA_INTEGRATION_EXPECTED,
+    ASSOCIATION_IDENTIFIER: ASSOCIATION_EXPECTED,
+    START_TIME: EPOCH_MS_RULE,
+    END_TIME: EPOCH_MS_RULE,
+    FIRST_EXECUTION_FROM: INSTANT_RULE,
+}
+API_WORDING: Final = Wording()
+
+
+def _max_length(path: str) -> int:
+    return MAX_DESTINATION_URI_LENGTH if path == DESTINATION_URI else MAX_STRING_LENGTH
+
+
 class ContractError(ProviderError, ValueError):
     """Bad ResourceProperties; carries every problem found, not just the first.
 
     Reporting all problems at once saves a deploy/rollback cycle per typo. A
-    ``ProviderError`` for the handler, and a ``ValueError`` for the construct, which
-    runs the same rules at synth.
+    ``ProviderError`` for the handler, whose Reason is ``str()``: every problem in the
+    API's terms. ``found`` keeps them structured for a reader with its own terms.
     """
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
+    def __init__(self, found: list[Problem]) -> None:
+        self.found = list(found)
+        self.problems = [API_WORDING.sentence(problem) for problem in self.found]
         super().__init__("; ".join(self.problems))
 
 
-def show(value: object) -> str:
-    """Render a bad value for a message, shortened so one huge value cannot hide the others."""
+def show(value: object, limit: int = SHOWN_VALUE_CHARACTERS) -> str:
+    """Render a bad value for a message, shortened so one huge value cannot hide the others.
+
+    The middle goes, not the end: an identifier's ids are at the end of its ARN.
+    """
     text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
-    if len(text) > SHOWN_VALUE_CHARACTERS:
-        text = f"{text[: SHOWN_VALUE_CHARACTERS - 15]}... ({len(str(value))} characters)"
+    if len(text) > limit:
+        keep = (limit - 3) // 2
+        text = f"{text[:keep]}...{text[-keep:]} ({len(str(value))} characters)"
     return text
 
 
@@ -153,11 +288,11 @@ class _Checker:
     """Collects problems while walking the properties."""
 
     def __init__(self, unresolved: Unresolved) -> None:
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         self.unresolved = unresolved
 
-    def fail(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
+    def fail(self, path: str, *text: Part, value: object = ABSENT, missing: bool = False) -> None:
+        self.problems.append(Problem(path, text, value, missing))
 
     def keys(self, path: str, value: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
         for key in value:
@@ -172,27 +307,27 @@ class _Checker:
         *,
         required: bool,
         pattern: re.Pattern[str] | None = None,
-        max_length: int = MAX_STRING_LENGTH,
     ) -> str | None:
         """Check an API string (1..255, not blank); numbers are accepted as their text."""
         if value is None:
             if required:
-                self.fail(path, "is required and missing")
+                self.fail(path, "is required and missing; give ", AllowedAt(path), missing=True)
             return None
         if self.unresolved(value):
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            self.fail(path, f"{show(value)} is not a string")
+            self.fail(path, "is not a string; expected ", AllowedAt(path), value=value)
             return None
         text = str(value)
         if not NON_BLANK.fullmatch(text):
-            self.fail(path, f"{show(text)} is empty or blank; a non-blank string is required")
+            self.fail(path, "is empty" if not text else "is blank", "; expected ", AllowedAt(path), value=text)
             return None
+        max_length = _max_length(path)
         if len(text) > max_length:
-            self.fail(path, f"{show(text)} is {len(text)} characters; at most {max_length} are allowed")
+            self.fail(path, f"is {len(text)} characters; at most {max_length} are allowed", value=text)
             return None
         if pattern is not None and not pattern.fullmatch(text):
-            self.fail(path, f"{show(text)} does not match {pattern.pattern} (letters, digits, '/', '.', '_', '-')")
+            self.fail(path, f"does not match {pattern.pattern} (letters, digits, '/', '.', '_', '-')", value=text)
             return None
         return text
 
@@ -200,7 +335,7 @@ class _Checker:
         if self.unresolved(value):
             return None
         if not isinstance(value, Mapping):
-            self.fail(path, f"{show(value)} is not an object")
+            self.fail(path, "is not an object", value=value)
             return None
         return value
 
@@ -221,6 +356,12 @@ class Identifier:
             return None
         return (self.partition, self.region, self.account)
 
+    @property
+    def unlike_ids(self) -> tuple[str, ...]:
+        """The ids it holds that do not have the form AppIntegrations gives ids (:data:`ID_PATTERN`)."""
+        ids = (self.data_integration_id, self.association_id)
+        return tuple(found for found in ids if found is not None and not ID_PATTERN.fullmatch(found))
+
 
 def parse_identifier(identifier: str, *, association: bool) -> Identifier | None:
     """An id as it is, or an ARN of the right kind taken apart; None for any other ARN."""
@@ -235,23 +376,23 @@ def parse_identifier(identifier: str, *, association: bool) -> Identifier | None
     )
 
 
-def identifier_problems(data_integration: str | None, association: str | None) -> list[str]:
+def identifier_problems(data_integration: str | None, association: str | None) -> list[Problem]:
     """ARNs of the wrong kind, or an association ARN that contradicts the data integration.
 
     The service would answer such a pair with a bare ResourceNotFoundException; saying
     which identifier is off, and how, saves a round of guessing.
     """
-    problems: list[str] = []
+    problems: list[Problem] = []
     parsed: dict[str, Identifier] = {}
-    for name, value, is_association, what, shape in (
-        (DATA_INTEGRATION_IDENTIFIER, data_integration, False, "data integration", DATA_INTEGRATION_ARN_SHAPE),
-        (ASSOCIATION_IDENTIFIER, association, True, "data integration association", ASSOCIATION_ARN_SHAPE),
+    for name, value, is_association, what in (
+        (DATA_INTEGRATION_IDENTIFIER, data_integration, False, "data integration"),
+        (ASSOCIATION_IDENTIFIER, association, True, "data integration association"),
     ):
         if value is None:
             continue
         found = parse_identifier(value, association=is_association)
         if found is None:
-            problems.append(f"{name}: {value!r} is an ARN, but not of a {what}; expected {shape} or a plain id")
+            problems.append(Problem(name, (f"is an ARN, but not of a {what}; expected ", AllowedAt(name)), value))
         else:
             parsed[name] = found
     given, named = parsed.get(DATA_INTEGRATION_IDENTIFIER), parsed.get(ASSOCIATION_IDENTIFIER)
@@ -259,15 +400,62 @@ def identifier_problems(data_integration: str | None, association: str | None) -
         return problems
     if named.data_integration_id not in (None, given.data_integration_id):
         problems.append(
-            f"{ASSOCIATION_IDENTIFIER}: the ARN names data integration {named.data_integration_id!r}, "
-            f"but {DATA_INTEGRATION_IDENTIFIER} is {given.data_integration_id!r}"
+            Problem(
+                ASSOCIATION_IDENTIFIER,
+                (
+                    f"is an association of data integration {named.data_integration_id!r}, but ",
+                    Mention(DATA_INTEGRATION_IDENTIFIER),
+                    f" is data integration {given.data_integration_id!r}",
+                ),
+                association,
+            )
         )
     if given.environment and named.environment and given.environment != named.environment:
         problems.append(
-            f"{ASSOCIATION_IDENTIFIER}: the ARN's partition, Region and account ({', '.join(named.environment)}) "
-            f"differ from those of {DATA_INTEGRATION_IDENTIFIER} ({', '.join(given.environment)})"
+            Problem(
+                ASSOCIATION_IDENTIFIER,
+                (
+                    f"has partition, Region and account ({', '.join(named.environment)}), which differ from those of ",
+                    Mention(DATA_INTEGRATION_IDENTIFIER),
+                    f" ({', '.join(given.environment)})",
+                ),
+                association,
+            )
         )
     return problems
+
+
+def identifier_warnings(data_integration: str | None, association: str | None) -> list[Problem]:
+    """Literal identifiers that hold no id of the form the API gives (a name, a placeholder).
+
+    Not refusals: the API itself takes any non-blank string, and the shape rule is ours
+    (:data:`ID_PATTERN`). But the provider's least-privilege policy is written from these
+    ids, so it cannot match such a value, and the deploy would fail with AccessDenied.
+    ARNs of the wrong kind are :func:`identifier_problems`' business, not repeated here.
+    """
+    warnings: list[Problem] = []
+    for name, value, is_association in (
+        (DATA_INTEGRATION_IDENTIFIER, data_integration, False),
+        (ASSOCIATION_IDENTIFIER, association, True),
+    ):
+        found = None if value is None else parse_identifier(value, association=is_association)
+        if value is None or found is None or not found.unlike_ids:
+            continue
+        held = "" if not value.startswith("arn:") else f"holds {', '.join(map(repr, found.unlike_ids))}, which "
+        warnings.append(
+            Problem(
+                name,
+                (
+                    f"{held}is not an id of the form AppIntegrations gives (a UUID such as "
+                    f"'{EXAMPLE_DATA_INTEGRATION_ID}'; a name or a placeholder does not work): the provider's "
+                    "least-privilege policy is written from ids, so it cannot match this one, and the deploy would "
+                    "fail with AccessDeniedException; give ",
+                    AllowedAt(name),
+                ),
+                value,
+            )
+        )
+    return warnings
 
 
 def parse_epoch_ms(text: str) -> int | None:
@@ -299,13 +487,14 @@ def _epoch_field(check: _Checker, path: str, value: object, *, required: bool) -
         return None, None
     millis = parse_epoch_ms(text)
     if millis is None:
-        check.fail(path, f"{show(text)} is not epoch milliseconds; use {EPOCH_MS_RULE}")
+        check.fail(path, "is not epoch milliseconds; use ", AllowedAt(path), value=text)
         return None, None
     if 0 < millis < SMALLEST_PLAUSIBLE_EPOCH_MS:
         check.fail(
             path,
-            f"{show(text)} looks like epoch seconds, not milliseconds (it is before 1973); "
-            f"multiply by 1000, e.g. '{millis * 1000}'",
+            "looks like epoch seconds, not milliseconds (it is before 1973); multiply by 1000, e.g. ",
+            Example(path, str(millis * 1000)),
+            value=text,
         )
         return None, None
     return text, millis
@@ -313,29 +502,46 @@ def _epoch_field(check: _Checker, path: str, value: object, *, required: bool) -
 
 def _on_demand(check: _Checker, path: str, block: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, int]]:
     check.keys(path, block, ON_DEMAND_KEYS)
-    start, start_ms = _epoch_field(check, f"{path}.{START_TIME}", block.get(START_TIME), required=True)
-    end, end_ms = _epoch_field(check, f"{path}.{END_TIME}", block.get(END_TIME), required=False)
+    start_path, end_path = f"{path}.{START_TIME}", f"{path}.{END_TIME}"
+    start, start_ms = _epoch_field(check, start_path, block.get(START_TIME), required=True)
+    end, end_ms = _epoch_field(check, end_path, block.get(END_TIME), required=False)
     if start_ms is not None and end_ms is not None and end_ms <= start_ms:
-        check.fail(
-            f"{path}.{END_TIME}", f"{show(end)} is not after {START_TIME} {show(start)}; the window must be non-empty"
-        )
+        check.fail(end_path, "is not after ", Mention(start_path, start), "; the window must be non-empty", value=end)
     api = {key: text for key, text in ((START_TIME, start), (END_TIME, end)) if text is not None}
     meaning = {key: ms for key, ms in ((START_TIME, start_ms), (END_TIME, end_ms)) if ms is not None}
     return api, meaning
+
+
+def _first_execution_from(check: _Checker, path: str, value: object) -> tuple[str | None, int | None]:
+    text = check.string(path, value, required=False)
+    if text is None:
+        return None, None
+    millis = parse_instant(text)
+    if millis is not None:
+        return text, millis
+    try:
+        naive = datetime.fromisoformat(text)
+    except ValueError:
+        check.fail(
+            path, "is neither epoch milliseconds nor ISO-8601 with a UTC offset; use ", AllowedAt(path), value=text
+        )
+        return None, None
+    check.fail(
+        path,
+        "is ISO-8601 without a UTC offset, so its instant would depend on the time zone of whoever reads it; "
+        "add the offset, e.g. ",
+        Example(path, naive.replace(tzinfo=timezone.utc).isoformat()),
+        " for UTC",
+        value=text,
+    )
+    return None, None
 
 
 def _scheduled(check: _Checker, path: str, block: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
     check.keys(path, block, SCHEDULE_KEYS)
     expression = check.string(f"{path}.{SCHEDULE_EXPRESSION}", block.get(SCHEDULE_EXPRESSION), required=True)
     obj = check.string(f"{path}.{OBJECT}", block.get(OBJECT), required=False, pattern=OBJECT_PATTERN)
-    first = check.string(f"{path}.{FIRST_EXECUTION_FROM}", block.get(FIRST_EXECUTION_FROM), required=False)
-    first_ms = None if first is None else parse_instant(first)
-    if first is not None and first_ms is None:
-        check.fail(
-            f"{path}.{FIRST_EXECUTION_FROM}",
-            f"{show(first)} is neither epoch milliseconds nor ISO-8601 with a UTC offset; "
-            f"use {EPOCH_MS_RULE} or e.g. '2025-01-01T00:00:00Z'",
-        )
+    first, first_ms = _first_execution_from(check, f"{path}.{FIRST_EXECUTION_FROM}", block.get(FIRST_EXECUTION_FROM))
     fields = ((SCHEDULE_EXPRESSION, expression), (OBJECT, obj), (FIRST_EXECUTION_FROM, first))
     api = {key: text for key, text in fields if text is not None}
     meaning: dict[str, Any] = {SCHEDULE_EXPRESSION: expression, OBJECT: obj, FIRST_EXECUTION_FROM: first_ms}
@@ -347,7 +553,9 @@ def _execution_configuration(check: _Checker, value: object) -> tuple[dict[str, 
     config = check.block(path, value) if value is not None else None
     if value is None:
         check.fail(
-            path, f"is required and missing; give an object with {EXECUTION_MODE} {' or '.join(EXECUTION_MODES)}"
+            path,
+            f"is required and missing; give an object with {EXECUTION_MODE} {' or '.join(EXECUTION_MODES)}",
+            missing=True,
         )
     if config is None:
         return {}, {}
@@ -355,12 +563,12 @@ def _execution_configuration(check: _Checker, value: object) -> tuple[dict[str, 
     mode = config.get(EXECUTION_MODE)
     mode_path = f"{path}.{EXECUTION_MODE}"
     if mode is None:
-        check.fail(mode_path, f"is required and missing; allowed: {', '.join(EXECUTION_MODES)}")
+        check.fail(mode_path, f"is required and missing; allowed: {', '.join(EXECUTION_MODES)}", missing=True)
         return {}, {}
     if check.unresolved(mode):
         return {}, {}
     if mode not in EXECUTION_MODES:
-        check.fail(mode_path, f"{show(mode)} is not allowed; allowed: {', '.join(EXECUTION_MODES)}")
+        check.fail(mode_path, f"is not allowed; allowed: {', '.join(EXECUTION_MODES)}", value=mode)
         return {}, {}
     wanted = MODE_BLOCKS[mode]
     for other_mode, other in MODE_BLOCKS.items():
@@ -369,7 +577,7 @@ def _execution_configuration(check: _Checker, value: object) -> tuple[dict[str, 
     block_path = f"{path}.{wanted}"
     raw_block = config.get(wanted)
     if raw_block is None:
-        check.fail(block_path, f"is required when {EXECUTION_MODE} is {mode}")
+        check.fail(block_path, f"is required when {EXECUTION_MODE} is {mode}", missing=True)
         return {}, {}
     block = check.block(block_path, raw_block)
     if block is None:
@@ -379,31 +587,39 @@ def _execution_configuration(check: _Checker, value: object) -> tuple[dict[str, 
     return api, {EXECUTION_MODE: mode, wanted: meaning}
 
 
-def parse_properties(properties: object, *, unresolved: Unresolved = _never_unresolved) -> AssociationRequest:
-    """Validate ResourceProperties and build the API request, or raise ContractError.
+def check_properties(
+    properties: object, *, unresolved: Unresolved = _never_unresolved
+) -> tuple[AssociationRequest | None, list[Problem]]:
+    """Validate ResourceProperties: the API request, or None and every problem found.
 
-    `unresolved` lets the construct skip values that are CDK tokens (unknown until
-    deploy); the handler never sees tokens, so it leaves the default.
+    It raises nothing, so a reader that words problems its own way (the construct)
+    has no internal exception to hide. `unresolved` lets the construct skip values that
+    are CDK tokens (unknown until deploy); the handler never sees tokens.
     """
     check = _Checker(unresolved)
     if not isinstance(properties, Mapping):
-        raise ContractError([f"ResourceProperties: {show(properties)} is not an object"])
+        return None, [Problem("ResourceProperties", ("is not an object",), properties)]
     check.keys("", properties, TOP_LEVEL_PROPERTIES)
     data_integration = check.string(
         DATA_INTEGRATION_IDENTIFIER, properties.get(DATA_INTEGRATION_IDENTIFIER), required=True
     )
     association = check.string(ASSOCIATION_IDENTIFIER, properties.get(ASSOCIATION_IDENTIFIER), required=False)
     check.problems.extend(identifier_problems(data_integration, association))
-    destination_uri = check.string(
-        DESTINATION_URI, properties.get(DESTINATION_URI), required=False, max_length=MAX_DESTINATION_URI_LENGTH
-    )
-    if properties.get(DESTINATION_URI) is not None and properties.get(ASSOCIATION_IDENTIFIER) is not None:
-        check.fail(DESTINATION_URI, DESTINATION_URI_WITH_IDENTIFIER)
+    raw_destination_uri = properties.get(DESTINATION_URI)
+    destination_uri = check.string(DESTINATION_URI, raw_destination_uri, required=False)
+    if raw_destination_uri is not None and properties.get(ASSOCIATION_IDENTIFIER) is not None:
+        check.fail(
+            DESTINATION_URI,
+            "filters the lookup of the association, which happens only without ",
+            Mention(ASSOCIATION_IDENTIFIER),
+            "; give one or the other, not both",
+            value=raw_destination_uri,
+        )
     configuration, meaning = _execution_configuration(check, properties.get(EXECUTION_CONFIGURATION))
     rerun_token = check.string(RERUN_TOKEN, properties.get(RERUN_TOKEN), required=False)
     if check.problems:
-        raise ContractError(check.problems)
-    return AssociationRequest(
+        return None, check.problems
+    request = AssociationRequest(
         data_integration_identifier=data_integration or "",
         association_identifier=association,
         execution_configuration=configuration,
@@ -411,3 +627,12 @@ def parse_properties(properties: object, *, unresolved: Unresolved = _never_unre
         canonical_configuration=json.dumps(meaning, sort_keys=True),
         destination_uri=destination_uri,
     )
+    return request, []
+
+
+def parse_properties(properties: object, *, unresolved: Unresolved = _never_unresolved) -> AssociationRequest:
+    """Validate ResourceProperties and build the API request, or raise ContractError with every problem."""
+    request, problems = check_properties(properties, unresolved=unresolved)
+    if request is None:
+        raise ContractError(problems)
+    return request

@@ -35,8 +35,20 @@ JAN_1 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 DI = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 DI_ARN = f"arn:aws:app-integrations:{REGION}:{ACCOUNT}:data-integration/{DI}"
 OTHER_DI = "d4e5f6a7-8901-23ab-cdef-EXAMPLE44444"
+# The main app's literal ids have the form AppIntegrations gives ids (AWS-docs style), so that
+# its stacks carry no identifierNotAnId warning, which would be noise in the validation report.
+PLAIN_DI = "c3d4e5f6-7890-12ab-cdef-EXAMPLE33333"
+AGNOSTIC_DI = "e5f6a7b8-9012-34ab-cdef-EXAMPLE55555"
+LITERAL_DI = "f6a7b8c9-0123-45ab-cdef-EXAMPLE66666"
+ASSOC_PLAIN = "b2c3d4e5-6789-01ab-cdef-EXAMPLE00001"
+ASSOC_2 = "b2c3d4e5-6789-01ab-cdef-EXAMPLE00002"
+ASSOC_4 = "b2c3d4e5-6789-01ab-cdef-EXAMPLE00004"
+ASSOC_FOREIGN = "b2c3d4e5-6789-01ab-cdef-EXAMPLE00005"
+ASSOC_AGNOSTIC = "b2c3d4e5-6789-01ab-cdef-EXAMPLE00006"
+ASSOC_LITERAL = "b2c3d4e5-6789-01ab-cdef-EXAMPLE00007"
+ASSOC_KNOWN = "b2c3d4e5-6789-01ab-cdef-EXAMPLE00008"
 FOREIGN_ASSOCIATION_ARN = (
-    f"arn:aws:app-integrations:eu-west-1:444455556666:data-integration-association/{OTHER_DI}/assoc-foreign"
+    f"arn:aws:app-integrations:eu-west-1:444455556666:data-integration-association/{OTHER_DI}/{ASSOC_FOREIGN}"
 )
 
 EXAMPLE = "AppIntegrationsExample"
@@ -129,15 +141,15 @@ def add_literal_stack(app: cdk.App) -> cdk.Stack:
     DataIntegrationAssociationExecution(
         stack,
         "PlainIds",
-        data_integration_identifier="di-plain",
-        data_integration_association_identifier="assoc-plain",
+        data_integration_identifier=PLAIN_DI,
+        data_integration_association_identifier=ASSOC_PLAIN,
         execution_configuration=ExecutionConfiguration.on_demand(start_time=int(JAN_1_MS), end_time=JAN_2_MS),
     )
     DataIntegrationAssociationExecution(
         stack,
         "DataIntegrationArn",
         data_integration_identifier=DI_ARN,
-        data_integration_association_identifier="assoc-2",
+        data_integration_association_identifier=ASSOC_2,
         execution_configuration=ExecutionConfiguration.scheduled(
             schedule_expression="rate(1 hour)",
             object="Account",
@@ -155,7 +167,7 @@ def add_literal_stack(app: cdk.App) -> cdk.Stack:
         stack,
         "Rerun",
         data_integration_identifier=DI_ARN,
-        data_integration_association_identifier="assoc-4",
+        data_integration_association_identifier=ASSOC_4,
         execution_configuration=ExecutionConfiguration.scheduled(schedule_expression="rate(1 day)"),
         rerun_token="2025-06-01",
     )
@@ -168,8 +180,8 @@ def add_agnostic_stack(app: cdk.App) -> cdk.Stack:
     DataIntegrationAssociationExecution(
         stack,
         "Sync",
-        data_integration_identifier="di-a",
-        data_integration_association_identifier="assoc-a",
+        data_integration_identifier=AGNOSTIC_DI,
+        data_integration_association_identifier=ASSOC_AGNOSTIC,
         execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
     )
     return stack
@@ -182,7 +194,7 @@ def add_token_association_stack(app: cdk.App) -> cdk.Stack:
     DataIntegrationAssociationExecution(
         stack,
         "Sync",
-        data_integration_identifier="di-literal",
+        data_integration_identifier=LITERAL_DI,
         data_integration_association_identifier=association.value_as_string,
         execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
     )
@@ -207,8 +219,8 @@ def add_tokens_stack(app: cdk.App) -> cdk.Stack:
     DataIntegrationAssociationExecution(
         stack,
         "Scheduled",
-        data_integration_identifier="di-literal",
-        data_integration_association_identifier="assoc-literal",
+        data_integration_identifier=LITERAL_DI,
+        data_integration_association_identifier=ASSOC_LITERAL,
         execution_configuration=ExecutionConfiguration.scheduled(
             schedule_expression=cdk.CfnParameter(stack, "Schedule").value_as_string,
             object=cdk.CfnParameter(stack, "Object").value_as_string,
@@ -236,7 +248,7 @@ def add_objects_stack(app: cdk.App) -> cdk.Stack:
         stack,
         "GivenAssociation",
         data_integration_identifier=known,
-        data_integration_association_identifier="assoc-known",
+        data_integration_association_identifier=ASSOC_KNOWN,
         execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
     )
     documents = data_integration(stack, "Documents")

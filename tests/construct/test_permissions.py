@@ -52,9 +52,11 @@ def test_a_data_integration_arn_gives_the_environment() -> None:
 
 
 def test_an_association_arn_gives_both_ids_and_the_environment() -> None:
-    assert grant(stacks.OTHER_DI, stacks.FOREIGN_ASSOCIATION_ARN) == Grant(FOREIGN, stacks.OTHER_DI, "assoc-foreign")
+    assert grant(stacks.OTHER_DI, stacks.FOREIGN_ASSOCIATION_ARN) == Grant(
+        FOREIGN, stacks.OTHER_DI, stacks.ASSOC_FOREIGN
+    )
     # even when the data integration is known only at deploy
-    assert grant(TOKEN, stacks.FOREIGN_ASSOCIATION_ARN) == Grant(FOREIGN, stacks.OTHER_DI, "assoc-foreign")
+    assert grant(TOKEN, stacks.FOREIGN_ASSOCIATION_ARN) == Grant(FOREIGN, stacks.OTHER_DI, stacks.ASSOC_FOREIGN)
 
 
 def test_tokens_are_reduced_to_the_id_they_hold_unless_known_to_be_one() -> None:

@@ -51,8 +51,8 @@ def contract_properties(main_app: Synthesized, stack: str, construct_id: str) ->
 
 def test_on_demand_properties_are_the_api_request_as_strings(main_app: Synthesized) -> None:
     assert contract_properties(main_app, stacks.LITERAL, "PlainIds") == {
-        "DataIntegrationIdentifier": "di-plain",
-        "DataIntegrationAssociationIdentifier": "assoc-plain",
+        "DataIntegrationIdentifier": stacks.PLAIN_DI,
+        "DataIntegrationAssociationIdentifier": stacks.ASSOC_PLAIN,
         "ExecutionConfiguration": {
             "ExecutionMode": "ON_DEMAND",
             "OnDemandConfiguration": {"StartTime": stacks.JAN_1_MS, "EndTime": stacks.JAN_2_MS},
@@ -64,7 +64,7 @@ def test_datetimes_become_epoch_milliseconds_whatever_their_zone(main_app: Synth
     # 01:00 at UTC+1 is 2025-01-01T00:00:00Z
     assert contract_properties(main_app, stacks.LITERAL, "DataIntegrationArn") == {
         "DataIntegrationIdentifier": stacks.DI_ARN,
-        "DataIntegrationAssociationIdentifier": "assoc-2",
+        "DataIntegrationAssociationIdentifier": stacks.ASSOC_2,
         "ExecutionConfiguration": {
             "ExecutionMode": "SCHEDULED",
             "ScheduleConfiguration": {
@@ -217,16 +217,16 @@ def test_literal_ids_and_arns_give_exact_association_arns_only(main_app: Synthes
     """UpdateDataIntegrationAssociation is authorized on the association alone: no data-integration/ ARNs."""
     foreign = "arn:aws:app-integrations:eu-west-1:444455556666"
     assert update_resources(main_app.template(stacks.LITERAL)) == [
-        f"{foreign}:data-integration-association/{stacks.OTHER_DI}/assoc-foreign",
-        f"{LOCAL}:data-integration-association/{stacks.DI}/assoc-2",
-        f"{LOCAL}:data-integration-association/{stacks.DI}/assoc-4",
-        f"{LOCAL}:data-integration-association/di-plain/assoc-plain",
+        f"{foreign}:data-integration-association/{stacks.OTHER_DI}/{stacks.ASSOC_FOREIGN}",
+        f"{LOCAL}:data-integration-association/{stacks.DI}/{stacks.ASSOC_2}",
+        f"{LOCAL}:data-integration-association/{stacks.DI}/{stacks.ASSOC_4}",
+        f"{LOCAL}:data-integration-association/{stacks.PLAIN_DI}/{stacks.ASSOC_PLAIN}",
     ]
 
 
 def test_env_agnostic_ids_use_the_deploy_time_environment(main_app: Synthesized) -> None:
     assert update_resources(main_app.template(stacks.AGNOSTIC)) == [
-        agnostic_arn("data-integration-association/di-a/assoc-a"),
+        agnostic_arn(f"data-integration-association/{stacks.AGNOSTIC_DI}/{stacks.ASSOC_AGNOSTIC}"),
     ]
 
 
@@ -235,9 +235,9 @@ def test_a_token_association_gets_its_exact_arn_whether_it_holds_an_id_or_an_arn
     main_app: Synthesized, form: str
 ) -> None:
     [resource] = update_resources(main_app.template(stacks.TOKEN_ASSOCIATION))
-    value = "assoc-9" if form == "id" else f"{LOCAL}:data-integration-association/di-literal/assoc-9"
+    value = "assoc-9" if form == "id" else f"{LOCAL}:data-integration-association/{stacks.LITERAL_DI}/assoc-9"
     assert evaluate(resource, {**PSEUDO, "AssociationId": value}) == (
-        f"{LOCAL}:data-integration-association/di-literal/assoc-9"
+        f"{LOCAL}:data-integration-association/{stacks.LITERAL_DI}/assoc-9"
     )
 
 
@@ -252,10 +252,13 @@ def test_token_identifiers_get_exact_arns_built_with_intrinsics(
         else f"{LOCAL}:data-integration-association/di-9/assoc-9",
     }
     resources = [evaluate(r, {**PSEUDO, **parameters}) for r in update_resources(main_app.template(stacks.TOKENS))]
-    assert resources == [
-        f"{LOCAL}:data-integration-association/di-9/assoc-9",
-        f"{LOCAL}:data-integration-association/di-literal/assoc-literal",  # the stack's literal execution
-    ]
+    assert (
+        resources
+        == [
+            f"{LOCAL}:data-integration-association/di-9/assoc-9",
+            f"{LOCAL}:data-integration-association/{stacks.LITERAL_DI}/{stacks.ASSOC_LITERAL}",  # the stack's literal execution
+        ]
+    )
     assert not any("*" in resource for resource in resources)
 
 
@@ -263,18 +266,18 @@ def test_a_cfn_data_integration_gives_the_exact_arn_over_its_id(main_app: Synthe
     template = main_app.template(stacks.OBJECTS)
     known = executions(template)["GivenAssociation"]["Properties"]
     assert known["DataIntegrationIdentifier"] == {"Fn::GetAtt": ["Known", "Id"]}
-    exact = [r for r in update_resources(template) if "assoc-known" in json.dumps(r)]
+    exact = [r for r in update_resources(template) if stacks.ASSOC_KNOWN in json.dumps(r)]
     assert exact == [
         {
             "Fn::Join": [
                 "",
-                [f"{LOCAL}:data-integration-association/", {"Fn::GetAtt": ["Known", "Id"]}, "/assoc-known"],
+                [f"{LOCAL}:data-integration-association/", {"Fn::GetAtt": ["Known", "Id"]}, f"/{stacks.ASSOC_KNOWN}"],
             ]
         }
     ]
     assert (
         evaluate(exact[0], PSEUDO, {("Known", "Id"): "di-7"})
-        == f"{LOCAL}:data-integration-association/di-7/assoc-known"
+        == f"{LOCAL}:data-integration-association/di-7/{stacks.ASSOC_KNOWN}"
     )
 
 
@@ -290,7 +293,7 @@ def test_a_lookup_is_granted_any_association_of_its_data_integration_only(main_a
     )
     assert objects == [
         f"{LOCAL}:data-integration-association/di-7/*",
-        f"{LOCAL}:data-integration-association/di-8/assoc-known",
+        f"{LOCAL}:data-integration-association/di-8/{stacks.ASSOC_KNOWN}",
     ]
 
 

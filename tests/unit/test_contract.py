@@ -6,7 +6,20 @@ import copy
 from typing import Any
 
 import pytest
-from appintegrations_cr.contract import ContractError, parse_properties, show
+from appintegrations_cr.contract import (
+    ABSENT,
+    ID_PATTERN,
+    AllowedAt,
+    ContractError,
+    Example,
+    Mention,
+    Problem,
+    Wording,
+    check_properties,
+    identifier_warnings,
+    parse_properties,
+    show,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -99,7 +112,7 @@ def test_destination_uri_filters_a_lookup_up_to_the_api_length() -> None:
 
 def test_destination_uri_with_an_association_identifier_is_refused() -> None:
     assert problems(changed(ON_DEMAND, "DestinationURI", "s3://bucket/prefix")) == [
-        "DestinationURI: filters the lookup of the association, which happens only without "
+        "DestinationURI: 's3://bucket/prefix' filters the lookup of the association, which happens only without "
         "DataIntegrationAssociationIdentifier; give one or the other, not both"
     ]
 
@@ -110,7 +123,9 @@ def test_destination_uri_with_an_association_identifier_is_refused() -> None:
         (changed(ON_DEMAND, "DataIntegrationIdentifier", ...), "DataIntegrationIdentifier: is required and missing"),
         (
             changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", "   "),
-            "DataIntegrationAssociationIdentifier: '   ' is empty or blank",
+            "DataIntegrationAssociationIdentifier: '   ' is blank; expected the association's id (e.g. "
+            "'b2c3d4e5-6789-01ab-cdef-EXAMPLE22222') or ARN (arn:<partition>:app-integrations:<region>:<account>:"
+            "data-integration-association/<data-integration-id>/<id>)",
         ),
         (
             changed(ON_DEMAND, "ExecutionConfiguration", "ON_DEMAND"),
@@ -160,7 +175,8 @@ def test_destination_uri_with_an_association_identifier_is_refused() -> None:
             changed(
                 SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "2025-01-01T00:00:00"
             ),
-            "FirstExecutionFrom: '2025-01-01T00:00:00' is neither",
+            "FirstExecutionFrom: '2025-01-01T00:00:00' is ISO-8601 without a UTC offset, so its instant would depend "
+            "on the time zone of whoever reads it; add the offset, e.g. '2025-01-01T00:00:00+00:00' for UTC",
         ),
         (
             changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.Object", "Account Name"),
@@ -168,7 +184,8 @@ def test_destination_uri_with_an_association_identifier_is_refused() -> None:
         ),
         (
             changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", ""),
-            "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression: '' is empty or blank",
+            "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression: '' is empty; expected a non-blank "
+            "string of at most 255 characters",
         ),
         (
             changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", "r" * 256),
@@ -181,7 +198,8 @@ def test_destination_uri_with_an_association_identifier_is_refused() -> None:
         (
             changed(ON_DEMAND, "DataIntegrationIdentifier", "arn:aws:s3:::bucket"),
             "DataIntegrationIdentifier: 'arn:aws:s3:::bucket' is an ARN, but not of a data integration; expected "
-            "arn:<partition>:app-integrations:<region>:<account>:data-integration/<id> or a plain id",
+            "the data integration's id (e.g. 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111') or ARN "
+            "(arn:<partition>:app-integrations:<region>:<account>:data-integration/<id>)",
         ),
         (
             changed(
@@ -189,7 +207,7 @@ def test_destination_uri_with_an_association_identifier_is_refused() -> None:
                 "DataIntegrationAssociationIdentifier",
                 "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-2/assoc-1",
             ),
-            "DataIntegrationAssociationIdentifier: the ARN names data integration 'di-2', but DataIntegrationIdentifier is 'di-1'",
+            "is an association of data integration 'di-2', but DataIntegrationIdentifier is data integration 'di-1'",
         ),
         (
             changed(
@@ -201,8 +219,10 @@ def test_destination_uri_with_an_association_identifier_is_refused() -> None:
                 "DataIntegrationAssociationIdentifier",
                 "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1",
             ),
-            "DataIntegrationAssociationIdentifier: the ARN's partition, Region and account (aws, us-east-1, 111122223333) "
-            "differ from those of DataIntegrationIdentifier (aws, eu-west-1, 111122223333)",
+            "DataIntegrationAssociationIdentifier: "
+            + show("arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1")
+            + " has partition, Region and account (aws, us-east-1, 111122223333), which differ from those of "
+            "DataIntegrationIdentifier (aws, eu-west-1, 111122223333)",
         ),
     ],
 )
@@ -328,3 +348,184 @@ def test_unresolved_values_are_skipped_but_resolved_ones_are_still_checked() -> 
     still_bad = changed(with_tokens, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "soon")
     with pytest.raises(ContractError, match="EndTime: 'soon' is not epoch milliseconds"):
         parse_properties(still_bad, unresolved=lambda value: value == token)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (
+            "DataIntegrationIdentifier",
+            "DataIntegrationIdentifier: '' is empty; expected the data integration's id (e.g. "
+            "'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111') or ARN "
+            "(arn:<partition>:app-integrations:<region>:<account>:data-integration/<id>)",
+        ),
+        (
+            "DataIntegrationAssociationIdentifier",
+            "DataIntegrationAssociationIdentifier: '' is empty; expected the association's id (e.g. "
+            "'b2c3d4e5-6789-01ab-cdef-EXAMPLE22222') or ARN (arn:<partition>:app-integrations:<region>:<account>:"
+            "data-integration-association/<data-integration-id>/<id>)",
+        ),
+    ],
+)
+def test_an_empty_identifier_says_an_id_or_arn_is_expected(path: str, expected: str) -> None:
+    assert problems(changed(ON_DEMAND, path, "")) == [expected]
+
+
+def test_a_missing_identifier_says_what_to_give() -> None:
+    assert problems(changed(ON_DEMAND, "DataIntegrationIdentifier", ...)) == [
+        "DataIntegrationIdentifier: is required and missing; give the data integration's id (e.g. "
+        "'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111') or ARN "
+        "(arn:<partition>:app-integrations:<region>:<account>:data-integration/<id>)"
+    ]
+
+
+def test_check_properties_reports_problems_without_raising() -> None:
+    request, found = check_properties(changed(ON_DEMAND, "RerunToken", ""))
+    assert request is None
+    assert found == [Problem("RerunToken", ("is empty", "; expected ", AllowedAt("RerunToken")), "")]
+    valid, none = check_properties(ON_DEMAND)
+    assert none == []
+    assert valid == parse_properties(ON_DEMAND)
+
+
+class Marked(Wording):
+    """Names every field, allowed form and example by a marker, to see which words a rule leaves to its reader."""
+
+    def mention(self, mention: Mention) -> str:
+        return "<field>" if mention.value is ABSENT else "<field=value>"
+
+    def allowed(self, path: str) -> str:
+        return "<allowed>"
+
+    def example(self, example: Example) -> str:
+        return "<example>"
+
+
+# Every API name a user of the construct never writes: a rule the construct can raise must leave them to the reader.
+API_NAMES = (
+    "DataIntegrationIdentifier",
+    "DataIntegrationAssociationIdentifier",
+    "DestinationURI",
+    "RerunToken",
+    "StartTime",
+    "EndTime",
+    "ScheduleExpression",
+    "Object",
+    "FirstExecutionFrom",
+)
+BROKEN_FIELDS = [
+    changed(ON_DEMAND, "DataIntegrationIdentifier", ""),
+    changed(ON_DEMAND, "DataIntegrationIdentifier", "arn:aws:s3:::bucket"),
+    changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", "x" * 256),
+    changed(
+        ON_DEMAND,
+        "DataIntegrationAssociationIdentifier",
+        "arn:aws:app-integrations:eu-west-1:444455556666:data-integration-association/di-2/assoc-1",
+    ),
+    changed(
+        changed(
+            ON_DEMAND,
+            "DataIntegrationIdentifier",
+            "arn:aws:app-integrations:us-east-1:111122223333:data-integration/di-2",
+        ),
+        "DataIntegrationAssociationIdentifier",
+        "arn:aws:app-integrations:eu-west-1:444455556666:data-integration-association/di-2/assoc-1",
+    ),
+    changed(ON_DEMAND, "DestinationURI", "s3://bucket"),
+    changed(ON_DEMAND, "RerunToken", " "),
+    changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", "1735689600"),
+    changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", "soon"),
+    changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", ...),
+    changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735600000000"),
+    changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.Object", "a b"),
+    changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", ""),
+    changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "2025-01-01T00:00"),
+    changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "soon"),
+]
+
+
+@pytest.mark.parametrize("properties", BROKEN_FIELDS)
+def test_a_field_rule_leaves_every_name_value_and_allowed_form_to_its_reader(properties: dict[str, Any]) -> None:
+    """What lets the construct say a problem with the keyword and value the user wrote, not the API's."""
+    with pytest.raises(ContractError) as caught:
+        parse_properties(properties)
+    for problem in caught.value.found:
+        text = Marked().text(problem)
+        assert not [name for name in API_NAMES if name in text], text
+        assert problem.path.rsplit(".", 1)[-1] in API_NAMES
+
+
+def test_the_api_wording_names_another_field_by_its_api_name_and_value() -> None:
+    problem = Problem(
+        "ExecutionConfiguration.OnDemandConfiguration.EndTime",
+        (
+            "is not after ",
+            Mention("ExecutionConfiguration.OnDemandConfiguration.StartTime", "2"),
+            "; use ",
+            AllowedAt("ExecutionConfiguration.OnDemandConfiguration.EndTime"),
+            ", e.g. ",
+            Example("X", "3"),
+        ),
+        "1",
+    )
+    assert str(problem) == (
+        "ExecutionConfiguration.OnDemandConfiguration.EndTime: '1' is not after StartTime '2'; use a whole number of "
+        "milliseconds since 1970-01-01T00:00:00Z, e.g. '1735689600000', e.g. '3'"
+    )
+
+
+def test_a_shortened_value_keeps_its_end_where_an_arn_holds_its_ids() -> None:
+    arn = "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/" + "d" * 36 + "/assoc-1"
+    shown = show(arn)
+    assert shown.endswith(f"/assoc-1' ({len(arn)} characters)")
+    assert shown.startswith("'arn:aws:app-integrations:")
+    assert len(shown) < len(arn)
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "0f3c9a52-8d1e-4b7a-9c64-2e5f7a1b3c8d",  # the service's own form
+        "0F3C9A52-8D1E-4B7A-9C64-2E5F7A1B3C8D",
+        "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",  # AWS documentation's examples
+    ],
+)
+def test_ids_of_the_form_the_api_gives_are_ids(identifier: str) -> None:
+    assert ID_PATTERN.fullmatch(identifier)
+    assert identifier_warnings(identifier, identifier) == []
+    di_arn = f"arn:aws:app-integrations:us-east-1:111122223333:data-integration/{identifier}"
+    association_arn = (
+        f"arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/{identifier}/{identifier}"
+    )
+    assert identifier_warnings(di_arn, association_arn) == []
+
+
+@pytest.mark.parametrize(
+    ("data_integration", "association", "paths"),
+    [
+        ("my documents", None, ["DataIntegrationIdentifier"]),
+        ("...", "...", ["DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier"]),
+        ("data-integration/...", None, ["DataIntegrationIdentifier"]),
+        ("arn:aws:app-integrations:us-east-1:111122223333:data-integration/...", None, ["DataIntegrationIdentifier"]),
+        ("di-1", "assoc-1", ["DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier"]),
+        ("a1b2c3d4-5678-90ab-cdef-EXAMPLE1111", None, ["DataIntegrationIdentifier"]),  # one short
+        ("a1b2c3d4_5678_90ab_cdef_EXAMPLE11111", None, ["DataIntegrationIdentifier"]),
+    ],
+)
+def test_names_and_placeholders_are_not_ids(data_integration: str, association: str | None, paths: list[str]) -> None:
+    found = identifier_warnings(data_integration, association)
+    assert [problem.path for problem in found] == paths
+    assert all("least-privilege policy" in str(problem) for problem in found)
+
+
+def test_an_arn_around_a_name_names_the_part_that_is_no_id() -> None:
+    [problem] = identifier_warnings(
+        "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
+        "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/my-data/"
+        "b2c3d4e5-6789-01ab-cdef-EXAMPLE22222",
+    )
+    assert "holds 'my-data', which is not an id of the form AppIntegrations gives" in str(problem)
+
+
+def test_an_arn_of_the_wrong_kind_is_a_refusal_not_a_warning() -> None:
+    assert identifier_warnings("arn:aws:s3:::bucket", None) == []
