@@ -47,7 +47,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from cdk_appintegrations.stack_executions import DEFAULT_LANES
+from cdk_appintegrations.stack_executions import DEFAULT_MAX_CONCURRENT_EXECUTIONS
 
 from benchmarks.peer.synth_runner import synth_in_subprocess
 from tests.support import deploy_stacks
@@ -340,9 +340,9 @@ def measure(
     results: dict[str, Any] = {"rate": rate, "burst": burst, "latencies": list(latencies), "points": [], "skipped": []}
     runnable = []
     for n in ns:
-        # The provider's lanes hold CloudFormation to DEFAULT_LANES executions at once, so the
-        # pool needs about that many containers (one more while a lane hands over), not N.
-        ok, note = drivable(min(n, DEFAULT_LANES + 1))
+        # The provider holds CloudFormation to DEFAULT_MAX_CONCURRENT_EXECUTIONS executions at once, so the
+        # pool needs about that many containers (one more while a chain hands over), not N.
+        ok, note = drivable(min(n, DEFAULT_MAX_CONCURRENT_EXECUTIONS + 1))
         if ok:
             runnable.append(n)
         else:

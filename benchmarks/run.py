@@ -429,8 +429,6 @@ def metadata(plan: Plan, started: float, load_at_start: float, handler_data: Map
 
 def caveats(data: Mapping[str, Any]) -> list[str]:
     """What the figures do and do not say."""
-    from cdk_appintegrations.permissions import RESOURCE_BUDGET_BYTES
-
     peer = data["handlers"]["peer"]
     bare = data["cold_init"]["probes"][cold_start.BARE]
     return [
@@ -453,7 +451,8 @@ def caveats(data: Mapping[str, Any]) -> list[str]:
         " which Node's client does not suffer.",
         "* **Policy scope at scale.** The peer's policies name exact ARNs, one per association (the only resource"
         " type the action has; here 50 associations share a data integration). Ours names exact ARNs while the list"
-        f" fits its {RESOURCE_BUDGET_BYTES:,}-byte budget; past that it collapses, data integrations with the most"
+        " fits what its customer-managed policy (6,144 characters) leaves; past that it collapses, data integrations"
+        " with the most"
         " associations first, to `data-integration-association/<data integration id>/*`, and stays at one action"
         " (`UpdateDataIntegrationAssociation`). That is how its policy stays far under IAM's limit at scale; the"
         " column *ARNs in the policy* shows where it switches.",

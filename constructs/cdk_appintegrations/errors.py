@@ -48,12 +48,7 @@ def type_phrase(value: object) -> str:
 
 def shown(value: object) -> str:
     """``value`` as the user would write it (its ``repr``), with the middle cut from a huge one."""
-    text = repr(value)
-    if len(text) > SHOWN_CHARACTERS:
-        keep = (SHOWN_CHARACTERS - 3) // 2
-        length = len(value) if isinstance(value, str) else len(text)
-        text = f"{text[:keep]}...{text[-keep:]} ({length} characters)"
-    return text
+    return contract.shorten(repr(value), SHOWN_CHARACTERS, len(value) if isinstance(value, str) else None)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TY
 
 from .errors import Argument, KeywordWording, ValidationError, shown, type_phrase, type_problem
 from .execution_configuration import ExecutionConfiguration
-from .permissions import IdentifierError, grant_for
+from .permissions import scope_of
 from .provider import PROVIDER_ID, SERVICE_TIMEOUT, DefaultExecutionProvider, ExecutionProvider
 from .stack_executions import StackExecutions, jsii_identity
 
@@ -148,22 +148,20 @@ class DataIntegrationAssociationExecution(Construct):
         stack = Stack.of(self)
         registry = StackExecutions.of_stack(stack)
         chosen = self._choose_provider(stack, registry, provider)
-        try:
-            grant = grant_for(
-                properties[contract.DATA_INTEGRATION_IDENTIFIER],
-                data_integration_association_identifier,
-                registry.context,
-                is_unresolved,
-                data_integration_is_id=reference_id is not None,
-            )
-        except IdentifierError as error:
-            raise self._error([wording.sentence(problem) for problem in error.found]) from None
-        other = registry.claimed_by(grant)
+        association = scope_of(
+            properties[contract.DATA_INTEGRATION_IDENTIFIER],
+            data_integration_association_identifier,
+            registry.environment,
+            is_unresolved,
+            data_integration_is_id=reference_id is not None,
+        )
+        other = registry.claimed_by(association)
         if other is not None:
             claimed = contract.Problem(
                 contract.ASSOCIATION_IDENTIFIER,
                 (
-                    f"is association {grant.association_id!r} of data integration {grant.data_integration_id!r}, "
+                    f"is association {association.association_id!r} of data integration "
+                    f"{association.data_integration_id!r}, "
                     f"which is already configured by DataIntegrationAssociationExecution '{other.node.path}'; two "
                     f"executions of one association race at deploy (whichever answers last wins), so configure "
                     f"each association with one execution only",
@@ -174,8 +172,8 @@ class DataIntegrationAssociationExecution(Construct):
         self._warn_unless_ids(properties, wording)
         # Only now, with valid input, may the first execution of a stack create the default provider.
         provider = chosen or _default_provider(stack, registry)
-        provider._serve(grant)
-        registry.claim(grant, self)
+        provider._serve(association)
+        registry.claim(association, self)
         self._provider = provider
         # The Custom::DataIntegrationAssociationExecution; node.default_child for users who need it.
         self._resource = CustomResource(

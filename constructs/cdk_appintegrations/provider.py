@@ -38,17 +38,10 @@ from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTIO
 from .acknowledgments import acknowledge
 from .bundling import handler_code
 from .errors import ValidationError
-from .permissions import (
-    LIST_REASON,
-    Grant,
-    PolicyPlan,
-    Sizes,
-    deployed_bound_characters,
-    flatten_cfn_reference,
-    plan_resources,
-)
+from .intrinsics import as_text, deployed_bound_characters, nag_name
+from .permissions import LIST_REASON, AssociationScope, PolicyPlan, Sizes, plan_resources
 from .provider_principal import ProviderPrincipal
-from .provider_statements import Wildcard, as_text, log_key_statement, option_statements, readable_statements
+from .provider_statements import Wildcard, log_key_statement, option_statements, readable_statements
 from .stack_executions import StackExecutions, jsii_identity
 
 if TYPE_CHECKING:
@@ -127,7 +120,7 @@ class _FinishPermissions:
                 reasons.setdefault(plan.sizes.nag_finding(resource), []).append(reason)
             resolve = Stack.of(provider).resolve
             for wildcard in provider._wildcards:
-                finding = "Resource::" + flatten_cfn_reference(resolve(wildcard.resource))
+                finding = "Resource::" + nag_name(resolve(wildcard.resource))
                 reasons.setdefault(finding, []).append(wildcard.reason)
             for finding, why in reasons.items():  # one finding per distinct resource, whichever statements hold it
                 self._acknowledge(holder, finding, " ".join(why))
@@ -215,8 +208,8 @@ class ExecutionProvider(Construct):
             lets CloudWatch Logs of the stack's account and Region use it (not with ``log_group``).
         :param log_retention: the created log group's retention (not with ``log_group``).
         :param environment_encryption: the key for the function's environment (it has no variables).
-        :param reserved_concurrent_executions: concurrency reserved for the function; the stack's lanes never
-            exceed it. It comes out of the account's unreserved pool.
+        :param reserved_concurrent_executions: concurrency reserved for the function; at most that many of the
+            stack's executions run at once. It comes out of the account's unreserved pool.
         :param dead_letter_queue: where Lambda sends an invocation that failed all its asynchronous tries.
             The role may send to it (and use its key, if it is KMS-encrypted).
         :param tracing: X-Ray tracing for the function; the role may write traces.
@@ -264,7 +257,7 @@ class ExecutionProvider(Construct):
         else:
             registry.providers.append(self)
         self._reserved_concurrent_executions = reserved_concurrent_executions
-        self._grants: set[Grant] = set()
+        self._scopes: set[AssociationScope] = set()
         self._cached_plan: tuple[tuple[int, int], PolicyPlan] | None = None
         self._sizes = Sizes(stack.resolve)
         security_group_list: list[ec2.ISecurityGroup] = list(security_groups or [])
@@ -469,10 +462,10 @@ class ExecutionProvider(Construct):
                 ],
             )
 
-    def _serve(self, grant: Grant) -> None:
-        """Add an execution's needs to the provider's IAM statements."""
-        self._grants.add(grant)
-        if grant.is_lookup and not self._lists:
+    def _serve(self, scope: AssociationScope) -> None:
+        """Let the provider update what an execution names (its IAM statements grow with it)."""
+        self._scopes.add(scope)
+        if scope.is_lookup and not self._lists:
             self._allow_lookups()
 
     def _allow_lookups(self) -> None:
@@ -486,11 +479,11 @@ class ExecutionProvider(Construct):
 
     def _plan(self) -> PolicyPlan:
         """The association statement's resources for what is registered so far (executions and grants only grow)."""
-        key = (len(self._grants), len(self._principal.granted))
+        key = (len(self._scopes), len(self._principal.granted))
         if self._cached_plan is None or self._cached_plan[0] != key:
             others = self._other_statements_bound()
             try:
-                plan = plan_resources(self._grants, budget_bytes=MANAGED_POLICY_CHARACTERS - others, sizes=self._sizes)
+                plan = plan_resources(self._scopes, budget_bytes=MANAGED_POLICY_CHARACTERS - others, sizes=self._sizes)
             except ValueError as error:
                 raise ValueError(
                     f"{_KIND} '{self.node.path}': its policy cannot hold what it needs within IAM's limit of "

@@ -10,13 +10,14 @@ not touch.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
+
+from .intrinsics import as_text
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -149,29 +150,6 @@ def log_key_statement(stack: Stack) -> iam.PolicyStatement:
             }
         },
     )
-
-
-def as_text(value: Any) -> str:
-    """A resolved template value as a person reads it: plain text, intrinsics in ``Fn::Sub`` notation.
-
-    ``{"Fn::Sub": "arn:${AWS::Partition}:..."}`` becomes its text, a ``Ref`` becomes
-    ``${Name}``, a ``Fn::GetAtt`` ``${Name.Attribute}``, a ``Fn::Join`` its joined parts;
-    anything else is shown as its JSON.
-    """
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((function, argument),) = value.items()
-        if function == "Fn::Sub" and isinstance(argument, str):
-            return argument
-        if function == "Ref" and isinstance(argument, str):
-            return f"${{{argument}}}"
-        if function == "Fn::GetAtt" and isinstance(argument, list):
-            return "${" + ".".join(map(str, argument)) + "}"
-        if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
-            delimiter, parts = argument
-            return str(delimiter).join(as_text(part) for part in parts)
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 def readable_statements(

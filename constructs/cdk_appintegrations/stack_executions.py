@@ -1,9 +1,9 @@
 """What holds for a whole stack, whatever the number of providers in it.
 
 Two rules are the stack's, not a provider's: one association is configured by one
-execution (two would race at deploy), and the executions are chained into lanes so
-that CloudFormation, which starts every ready resource at once, never runs more than
-``maxConcurrentExecutions`` of them together. Both must count every execution of
+execution (two would race at deploy), and CloudFormation, which starts every ready
+resource at once, never runs more than ``maxConcurrentExecutions`` of them together (the
+executions are chained with ``DependsOn``). Both must count every execution of
 the stack, so they live in one hidden construct per stack, :class:`StackExecutions`,
 which also knows the stack's providers and which one an execution gets by default.
 """
@@ -16,19 +16,20 @@ import jsii
 from aws_cdk import Annotations, CfnResource, Stack, Token
 from constructs import Construct, IValidation
 
+from ._lambda.appintegrations_cr.arns import Environment
 from .errors import ValidationError
-from .permissions import ArnContext, Grant
+from .permissions import AssociationScope, may_equal, stack_environment_of
 
 if TYPE_CHECKING:
     from .provider import ExecutionProvider
 
 REGISTRY_ID = "AppIntegrationsExecutions"
 #: Context key: how many executions of one stack CloudFormation may run at once.
-LANES_CONTEXT_KEY = "cdk-appintegrations:maxConcurrentExecutions"
-#: Ten: with CloudFormation's few seconds per custom resource, ten lanes keep up with an
+MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY = "cdk-appintegrations:maxConcurrentExecutions"
+#: Ten: with CloudFormation's few seconds per custom resource, ten at once keep up with an
 #: account rate of about 2 requests/s (Amazon Connect's API default) while holding the
 #: provider's concurrency, and the retries a rate limit causes, to ten.
-DEFAULT_LANES = 10
+DEFAULT_MAX_CONCURRENT_EXECUTIONS = 10
 
 
 def jsii_identity(obj: object) -> str:
@@ -44,11 +45,11 @@ def jsii_identity(obj: object) -> str:
     return str(cast("Any", obj).__jsii_ref__.ref)
 
 
-def lanes_of(stack: Stack) -> int:
-    """The stack's lane count from the CDK context, checked."""
-    value = stack.node.try_get_context(LANES_CONTEXT_KEY)
+def max_concurrent_executions_of(stack: Stack) -> int:
+    """The stack's ``maxConcurrentExecutions`` from the CDK context, checked."""
+    value = stack.node.try_get_context(MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY)
     if value is None:
-        return DEFAULT_LANES
+        return DEFAULT_MAX_CONCURRENT_EXECUTIONS
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)  # -c on the command line gives a string
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -56,8 +57,8 @@ def lanes_of(stack: Stack) -> int:
             "Stack",
             stack.node.path,
             [
-                f"context {LANES_CONTEXT_KEY!r} is {value!r}; expected a whole number of at least 1 "
-                f"(the default is {DEFAULT_LANES})"
+                f"context {MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY!r} is {value!r}; expected a whole number of at "
+                f"least 1 (the default is {DEFAULT_MAX_CONCURRENT_EXECUTIONS})"
             ],
         )
     return value
@@ -66,8 +67,8 @@ def lanes_of(stack: Stack) -> int:
 def _dependency_order(executions: list[CfnResource]) -> list[CfnResource]:
     """The executions in an order that every declared dependency respects (dependencies first).
 
-    Chaining lanes along this order only ever makes an execution wait for one that
-    comes earlier in it, so the lanes cannot close a cycle with the dependencies the
+    Chaining executions along this order only ever makes one wait for one that
+    comes earlier in it, so the chains cannot close a cycle with the dependencies the
     user declared (``add_dependency``, ``DependsOn``), whatever the creation order.
     """
     wanted = {jsii_identity(execution) for execution in executions}
@@ -102,14 +103,14 @@ def _depend_on(resource: CfnResource, target: CfnResource) -> None:
 
 
 @jsii.implements(IValidation)
-class _ChainLanes:
-    """Chains the stack's executions into lanes with DependsOn, once, when the tree is complete.
+class _ChainExecutions:
+    """Chains the stack's executions with DependsOn so that at most k run at once, when the tree is complete.
 
     CloudFormation starts every resource whose dependencies are met at once, so a
     stack of N executions would call AppIntegrations N times at once and be throttled
-    into failure. In k lanes, at most k run at a time, and no resource is added.
+    into failure. In k chains, at most k run at a time, and no resource is added.
     Validation runs after CDK has turned construct dependencies into resource ones,
-    which the ordering needs. A provider with reserved concurrency caps the lanes: more
+    which the ordering needs. A provider with reserved concurrency caps k: more
     executions at once than the function may run would only queue in Lambda.
     """
 
@@ -122,38 +123,38 @@ class _ChainLanes:
         """Chain every execution not chained yet (a second synth may follow new executions)."""
         if not self._tails:
             try:
-                self._tails = [None] * self._registry.lanes()
+                self._tails = [None] * self._registry.max_concurrent_executions()
             except ValidationError as error:
                 return [str(error)]
         for execution in _dependency_order(self._registry.executions):
             key = jsii_identity(execution)
             if key in self._chained:
                 continue
-            lane = len(self._chained) % len(self._tails)
-            previous = self._tails[lane]
+            chain = len(self._chained) % len(self._tails)
+            previous = self._tails[chain]
             if previous is not None:
                 _depend_on(execution, previous)
-            self._tails[lane] = execution
+            self._tails[chain] = execution
             self._chained.add(key)
         return []
 
 
 class StackExecutions(Construct):
-    """The stack's executions, their claims on associations, its providers and its lanes (no resources)."""
+    """The stack's executions, their claims on associations, its providers and its concurrency (no resources)."""
 
     def __init__(self, stack: Stack) -> None:
         super().__init__(stack, REGISTRY_ID)
         self._stack = stack
         #: The stack's partition, Region and account, read once (each read is a round trip).
-        self.context = ArnContext.of_stack(stack)
-        #: Every execution resource of the stack, in creation order (see ``_ChainLanes``).
+        self.environment = stack_environment_of(stack)
+        #: Every execution resource of the stack, in creation order (see ``_ChainExecutions``).
         self.executions: list[CfnResource] = []
         #: Explicit providers, in creation order; the default one is kept apart.
         self.providers: list[ExecutionProvider] = []
         self.default_provider: ExecutionProvider | None = None
         # Literal associations already configured, by (data integration id, association id).
-        self._claims: dict[tuple[str, str], list[tuple[ArnContext, Construct]]] = {}
-        self.node.add_validation(_ChainLanes(self))
+        self._claims: dict[tuple[str, str], list[tuple[Environment, Construct]]] = {}
+        self.node.add_validation(_ChainExecutions(self))
 
     @staticmethod
     def of(scope: Construct) -> StackExecutions:
@@ -183,12 +184,12 @@ class StackExecutions(Construct):
         _REGISTRIES[jsii_identity(stack)] = existing
         return existing
 
-    def lanes(self) -> int:
-        """The context's lanes, capped by the smallest reserved concurrency of the stack's providers.
+    def max_concurrent_executions(self) -> int:
+        """The context's ``maxConcurrentExecutions``, capped by the smallest reserved concurrency of the providers.
 
-        A reservation given as a token is known only at deploy, so it cannot cap the lanes.
+        A reservation given as a token is known only at deploy, so it cannot cap it.
         """
-        lanes = lanes_of(self._stack)
+        wanted = max_concurrent_executions_of(self._stack)
         providers = [*self.providers, *([self.default_provider] if self.default_provider else [])]
         reserved = [
             (p._reserved_concurrent_executions, p)
@@ -197,35 +198,37 @@ class StackExecutions(Construct):
             and not Token.is_unresolved(p._reserved_concurrent_executions)
         ]
         if not reserved:
-            return lanes
+            return wanted
         cap, provider = min(reserved, key=lambda pair: pair[0])
-        if cap >= lanes:
-            return lanes
-        if self._stack.node.try_get_context(LANES_CONTEXT_KEY) is not None:
+        if cap >= wanted:
+            return wanted
+        if self._stack.node.try_get_context(MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY) is not None:
             Annotations.of(self._stack).add_warning_v2(
-                "cdk-appintegrations:lanesCapped",
-                f"context {LANES_CONTEXT_KEY!r} asks for {lanes} lanes, but ExecutionProvider "
-                f"'{provider.node.path}' reserves {cap} concurrent executions; the stack uses {cap} lanes",
+                "cdk-appintegrations:maxConcurrentExecutionsCapped",
+                f"context {MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY!r} asks for {wanted} executions at once, but "
+                f"ExecutionProvider '{provider.node.path}' reserves {cap} concurrent executions; the stack runs "
+                f"at most {cap} at once",
             )
         return cap
 
-    def claimed_by(self, grant: Grant) -> Construct | None:
-        """The execution that already configures this grant's association, if any.
+    def claimed_by(self, scope: AssociationScope) -> Construct | None:
+        """The execution that already configures this scope's association, if any.
 
         Only literal associations can be compared at synth: a lookup or a token is
         known only at deploy. Environments compare as equal when one is unknown
         (an env-agnostic stack's plain ids against an ARN).
         """
-        if grant.is_lookup or grant.has_tokens:
+        if scope.is_lookup or scope.has_tokens:
             return None
-        key = (grant.data_integration_id, grant.association_id or "")
-        return next((owner for ctx, owner in self._claims.get(key, []) if ctx.may_equal(grant.context)), None)
+        key = (scope.data_integration_id, scope.association_id or "")
+        claims = self._claims.get(key, [])
+        return next((owner for environment, owner in claims if may_equal(environment, scope.environment)), None)
 
-    def claim(self, grant: Grant, owner: Construct) -> None:
-        """Record that ``owner`` configures this grant's association (see :meth:`claimed_by`)."""
-        if not grant.is_lookup and not grant.has_tokens:
-            self._claims.setdefault((grant.data_integration_id, grant.association_id or ""), []).append(
-                (grant.context, owner)
+    def claim(self, scope: AssociationScope, owner: Construct) -> None:
+        """Record that ``owner`` configures this scope's association (see :meth:`claimed_by`)."""
+        if not scope.is_lookup and not scope.has_tokens:
+            self._claims.setdefault((scope.data_integration_id, scope.association_id or ""), []).append(
+                (scope.environment, owner)
             )
 
 

@@ -33,7 +33,7 @@ DELIVERY_PAUSE_S = 1.0
 # What one attempt may take, response included: no attempt starts with less time left.
 ATTEMPT_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S + RESPONSE_RESERVE_S
 # The function's timeout. A stack of hundreds of executions, CloudFormation starting as
-# many at once as lanes allow, waits for the account's request rate: ten minutes lets
+# many at once as maxConcurrentExecutions allows, waits for the account's request rate: ten minutes lets
 # an execution wait its turn through a long queue, yet a hung call still fails on its
 # own after MAX_FAILED_ATTEMPTS.
 FUNCTION_TIMEOUT_S = 600

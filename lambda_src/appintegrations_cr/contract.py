@@ -23,6 +23,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
+from .arns import (
+    ASSOCIATION_ARN_SHAPE,
+    DATA_INTEGRATION_ARN_SHAPE,
+    EXAMPLE_ASSOCIATION_ID,
+    EXAMPLE_DATA_INTEGRATION_ID,
+    Environment,
+    Identifier,
+    parse_identifier,
+)
 from .errors import ProviderError
 
 DATA_INTEGRATION_IDENTIFIER = "DataIntegrationIdentifier"
@@ -61,7 +70,6 @@ MODE_BLOCKS = {ON_DEMAND: ON_DEMAND_CONFIGURATION, SCHEDULED: SCHEDULE_CONFIGURA
 DATA_INTEGRATION_ARN_ATTRIBUTE = "DataIntegrationArn"
 ASSOCIATION_ARN_ATTRIBUTE = "DataIntegrationAssociationArn"
 ASSOCIATION_ID_ATTRIBUTE = "DataIntegrationAssociationId"
-ATTRIBUTES = (DATA_INTEGRATION_ARN_ATTRIBUTE, ASSOCIATION_ARN_ATTRIBUTE, ASSOCIATION_ID_ATTRIBUTE)
 
 MAX_STRING_LENGTH = 255  # every string in the API model is 1..255 characters
 MAX_DESTINATION_URI_LENGTH = 1000  # except DestinationURI, 1..1000
@@ -75,33 +83,10 @@ SMALLEST_PLAUSIBLE_EPOCH_MS = 100_000_000_000
 EXAMPLE_EPOCH_MS = "1735689600000"
 EPOCH_MS_RULE = f"a whole number of milliseconds since 1970-01-01T00:00:00Z, e.g. '{EXAMPLE_EPOCH_MS}'"
 SHOWN_VALUE_CHARACTERS = 80
+# In an IAM policy's Resource, these make a wildcard or a policy variable.
+IAM_SPECIAL = ("*", "?", "${")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-_ARN_PREFIX = r"^arn:(?P<partition>[^:]+):app-integrations:(?P<region>[^:]+):(?P<account>[^:]+):"
-DATA_INTEGRATION_ARN = re.compile(_ARN_PREFIX + r"data-integration/(?P<data_integration>[^/]+)$")
-ASSOCIATION_ARN = re.compile(
-    _ARN_PREFIX + r"data-integration-association/(?P<data_integration>[^/]+)/(?P<association>[^/]+)$"
-)
-DATA_INTEGRATION_ARN_SHAPE = "arn:<partition>:app-integrations:<region>:<account>:data-integration/<id>"
-ASSOCIATION_ARN_SHAPE = (
-    "arn:<partition>:app-integrations:<region>:<account>:data-integration-association/<data-integration-id>/<id>"
-)
-ID_PATTERN = re.compile(r"[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{12}")
-"""Why this rule, and why it is looser than the service's own.
-
-The service model (botocore's ``appintegrations`` 2020-07-29, shape ``UUID``; the API
-Reference of ``GetDataIntegration`` ``Id``) gives data integration ids and association
-ids (``CreateDataIntegrationAssociation``'s ``DataIntegrationAssociationId``) the form
-``[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}``: a UUID. The
-provider's least-privilege policy is written from the ids the user gives, so anything
-else (a data integration's *name*, a placeholder such as ``...``) matches no resource
-and the deploy fails later with AccessDenied. The rule only has to tell such values
-from ids, so it takes any letters and digits in the 8-4-4-4-12 groups: the ids of AWS's
-own documentation (``a1b2c3d4-5678-90ab-cdef-EXAMPLE11111``), which examples and tests
-copy, are then not flagged, while no name or placeholder passes.
-"""
-EXAMPLE_DATA_INTEGRATION_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
-EXAMPLE_ASSOCIATION_ID = "b2c3d4e5-6789-01ab-cdef-EXAMPLE22222"
 DATA_INTEGRATION_EXPECTED = (
     f"the data integration's id (e.g. '{EXAMPLE_DATA_INTEGRATION_ID}') or ARN ({DATA_INTEGRATION_ARN_SHAPE})"
 )
@@ -239,16 +224,22 @@ class ContractError(ProviderError, ValueError):
         super().__init__("; ".join(self.problems))
 
 
-def show(value: object, limit: int = SHOWN_VALUE_CHARACTERS) -> str:
-    """Render a bad value for a message, shortened so one huge value cannot hide the others.
+def shorten(text: str, limit: int, length: int | None = None) -> str:
+    """``text`` with its middle cut when it is over ``limit``, so one huge value cannot hide the others.
 
     The middle goes, not the end: an identifier's ids are at the end of its ARN.
+    ``length`` is what to report as the value's length (the text may be its repr).
     """
+    if len(text) <= limit:
+        return text
+    keep = (limit - 3) // 2
+    return f"{text[:keep]}...{text[-keep:]} ({len(text) if length is None else length} characters)"
+
+
+def show(value: object, limit: int = SHOWN_VALUE_CHARACTERS) -> str:
+    """A bad value for a message, as CloudFormation sent it (a string quoted, anything else as JSON), shortened."""
     text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
-    if len(text) > limit:
-        keep = (limit - 3) // 2
-        text = f"{text[:keep]}...{text[-keep:]} ({len(str(value))} characters)"
-    return text
+    return shorten(text, limit, len(str(value)))
 
 
 @dataclass(frozen=True)
@@ -340,47 +331,13 @@ class _Checker:
         return value
 
 
-@dataclass(frozen=True)
-class Identifier:
-    """What one identifier says: an id, or an ARN's environment and ids."""
-
-    partition: str | None = None
-    region: str | None = None
-    account: str | None = None
-    data_integration_id: str | None = None
-    association_id: str | None = None
-
-    @property
-    def environment(self) -> tuple[str, str, str] | None:
-        if self.partition is None or self.region is None or self.account is None:
-            return None
-        return (self.partition, self.region, self.account)
-
-    @property
-    def unlike_ids(self) -> tuple[str, ...]:
-        """The ids it holds that do not have the form AppIntegrations gives ids (:data:`ID_PATTERN`)."""
-        ids = (self.data_integration_id, self.association_id)
-        return tuple(found for found in ids if found is not None and not ID_PATTERN.fullmatch(found))
-
-
-def parse_identifier(identifier: str, *, association: bool) -> Identifier | None:
-    """An id as it is, or an ARN of the right kind taken apart; None for any other ARN."""
-    if not identifier.startswith("arn:"):
-        return Identifier(association_id=identifier) if association else Identifier(data_integration_id=identifier)
-    match = (ASSOCIATION_ARN if association else DATA_INTEGRATION_ARN).fullmatch(identifier)
-    if match is None:
-        return None
-    groups = match.groupdict()
-    return Identifier(
-        groups["partition"], groups["region"], groups["account"], groups["data_integration"], groups.get("association")
-    )
-
-
 def identifier_problems(data_integration: str | None, association: str | None) -> list[Problem]:
-    """ARNs of the wrong kind, or an association ARN that contradicts the data integration.
+    """ARNs of the wrong kind, an association ARN that contradicts the data integration, ids IAM would misread.
 
     The service would answer such a pair with a bare ResourceNotFoundException; saying
-    which identifier is off, and how, saves a round of guessing.
+    which identifier is off, and how, saves a round of guessing. An id with a character
+    IAM reads as a wildcard or a policy variable is no AppIntegrations id, and in the
+    provider's policy it would grant more, or other, than the association it names.
     """
     problems: list[Problem] = []
     parsed: dict[str, Identifier] = {}
@@ -393,8 +350,21 @@ def identifier_problems(data_integration: str | None, association: str | None) -
         found = parse_identifier(value, association=is_association)
         if found is None:
             problems.append(Problem(name, (f"is an ARN, but not of a {what}; expected ", AllowedAt(name)), value))
-        else:
-            parsed[name] = found
+            continue
+        parsed[name] = found
+        for held in filter(None, (found.data_integration_id, found.association_id)):
+            marks = [mark for mark in IAM_SPECIAL if mark in held]
+            if marks:
+                problems.append(
+                    Problem(
+                        name,
+                        (
+                            f"holds {held!r}, which contains {' and '.join(map(repr, marks))}: IAM would read it as "
+                            f"a wildcard or a policy variable; AppIntegrations ids never contain them",
+                        ),
+                        value,
+                    )
+                )
     given, named = parsed.get(DATA_INTEGRATION_IDENTIFIER), parsed.get(ASSOCIATION_IDENTIFIER)
     if given is None or named is None:
         return problems
@@ -411,18 +381,23 @@ def identifier_problems(data_integration: str | None, association: str | None) -
             )
         )
     if given.environment and named.environment and given.environment != named.environment:
+        mine, theirs = (_pieces(named.environment), _pieces(given.environment))
         problems.append(
             Problem(
                 ASSOCIATION_IDENTIFIER,
                 (
-                    f"has partition, Region and account ({', '.join(named.environment)}), which differ from those of ",
+                    f"has partition, Region and account ({mine}), which differ from those of ",
                     Mention(DATA_INTEGRATION_IDENTIFIER),
-                    f" ({', '.join(given.environment)})",
+                    f" ({theirs})",
                 ),
                 association,
             )
         )
     return problems
+
+
+def _pieces(environment: Environment) -> str:
+    return f"{environment.partition}, {environment.region}, {environment.account}"
 
 
 def identifier_warnings(data_integration: str | None, association: str | None) -> list[Problem]:

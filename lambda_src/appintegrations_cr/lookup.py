@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .appintegrations import PAGE_SIZE, list_associations_page
-from .contract import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, DESTINATION_URI, AssociationRequest
+from .contract import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, DESTINATION_URI, AssociationRequest, shorten
 from .errors import ResolutionError
 from .target import Target, from_lookup
 
@@ -35,8 +35,8 @@ SHOWN_CHARACTERS = 200
 
 
 def _quoted(value: str) -> str:
-    """Long enough for a knowledge base ARN, unlike the contract's ``show``."""
-    return repr(value if len(value) <= SHOWN_CHARACTERS else value[:SHOWN_CHARACTERS] + "...")
+    """Long enough for a knowledge base ARN, unlike the contract's default for a property."""
+    return shorten(repr(value), SHOWN_CHARACTERS, len(value))
 
 
 @dataclass(frozen=True)

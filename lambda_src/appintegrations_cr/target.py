@@ -12,22 +12,24 @@ the contract, and the handler builds the values here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from .contract import (
+from .arns import (
     ASSOCIATION_ARN,
+    Environment,
+    association_resource,
+    data_integration_resource,
+    parse_identifier,
+    stack_environment,
+)
+from .contract import (
     ASSOCIATION_ARN_ATTRIBUTE,
     ASSOCIATION_ID_ATTRIBUTE,
     DATA_INTEGRATION_ARN_ATTRIBUTE,
     MAX_STRING_LENGTH,
     AssociationRequest,
-    parse_identifier,
 )
 from .errors import TargetError
-
-# arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>
-_STACK_ARN = re.compile(r"^arn:(?P<partition>[^:]+):cloudformation:(?P<region>[^:]+):(?P<account>[^:]+):stack/.+$")
 
 
 @dataclass(frozen=True)
@@ -57,17 +59,12 @@ class Target:
         }
 
 
-def stack_environment(stack_id: str) -> tuple[str, str, str]:
+def environment_of_stack(stack_id: str) -> Environment:
     """Partition, Region and account of the stack, from the event's StackId."""
-    match = _STACK_ARN.fullmatch(stack_id)
-    if match is None:
+    environment = stack_environment(stack_id)
+    if environment is None:
         raise TargetError(f"StackId {stack_id!r} is not a CloudFormation stack ARN; cannot build the attributes")
-    return match["partition"], match["region"], match["account"]
-
-
-def _arn(environment: tuple[str, str, str], resource: str) -> str:
-    partition, region, account = environment
-    return f"arn:{partition}:app-integrations:{region}:{account}:{resource}"
+    return environment
 
 
 def from_request(request: AssociationRequest, stack_id: str) -> Target:
@@ -82,14 +79,14 @@ def from_request(request: AssociationRequest, stack_id: str) -> Target:
     named = parse_identifier(request.association_identifier, association=True)
     if given is None or named is None:  # pragma: no cover - the contract refuses such ARNs first
         raise TargetError("an identifier is an ARN of the wrong kind")
-    environment = given.environment or named.environment or stack_environment(stack_id)
+    environment = given.environment or named.environment or environment_of_stack(stack_id)
     data_integration_id = given.data_integration_id or named.data_integration_id or ""
     association_id = named.association_id or ""
     return Target(
         data_integration_identifier=request.data_integration_identifier,
         association_identifier=request.association_identifier,
-        data_integration_arn=_arn(environment, f"data-integration/{data_integration_id}"),
-        association_arn=_arn(environment, f"data-integration-association/{data_integration_id}/{association_id}"),
+        data_integration_arn=environment.arn(data_integration_resource(data_integration_id)),
+        association_arn=environment.arn(association_resource(data_integration_id, association_id)),
         association_id=association_id,
     )
 
@@ -107,11 +104,11 @@ def from_lookup(request: AssociationRequest, association_arn: str) -> Target:
             f"ListDataIntegrationAssociations returned {association_arn[:300]!r}, which is not a data integration "
             f"association ARN with parts of at most {MAX_STRING_LENGTH} characters"
         )
-    environment = (match["partition"], match["region"], match["account"])
+    environment = Environment(match["partition"], match["region"], match["account"])
     return Target(
         data_integration_identifier=request.data_integration_identifier,
         association_identifier=match["association"],
-        data_integration_arn=_arn(environment, f"data-integration/{match['data_integration']}"),
+        data_integration_arn=environment.arn(data_integration_resource(match["data_integration"])),
         association_arn=association_arn,
         association_id=match["association"],
     )
@@ -131,9 +128,8 @@ def association_of(physical_resource_id: str, stack_id: str) -> str | None:
     named = parse_identifier(association, association=True)
     if given is None or named is None:
         return None
-    try:
-        environment = given.environment or named.environment or stack_environment(stack_id)
-    except TargetError:
-        return None
+    environment = given.environment or named.environment or stack_environment(stack_id)
     data_integration_id = given.data_integration_id or named.data_integration_id
-    return _arn(environment, f"data-integration-association/{data_integration_id}/{named.association_id}")
+    if environment is None or data_integration_id is None or named.association_id is None:
+        return None
+    return environment.arn(association_resource(data_integration_id, named.association_id))

@@ -1,4 +1,4 @@
-"""The IAM aggregation: ARNs derived from ids, ARNs and tokens, and the collapse under the byte budget."""
+"""The IAM aggregation: ARNs derived from ids, ARNs and tokens, and the collapse under the budget."""
 
 from __future__ import annotations
 
@@ -7,35 +7,37 @@ import random
 
 import aws_cdk as cdk
 import pytest
+from cdk_appintegrations._lambda.appintegrations_cr.arns import Environment
 from cdk_appintegrations.execution import is_unresolved
+from cdk_appintegrations.intrinsics import nag_name
 from cdk_appintegrations.permissions import (
     PSEUDO_ACCOUNT,
     PSEUDO_PARTITION,
     PSEUDO_REGION,
-    RESOURCE_BUDGET_BYTES,
-    ArnContext,
-    Grant,
-    IdentifierError,
+    AssociationScope,
     PolicyResource,
     Sizes,
-    flatten_cfn_reference,
-    grant_for,
     plan_resources,
+    scope_of,
 )
 
 from tests.construct import stacks
 
 pytestmark = pytest.mark.construct
 
-AGNOSTIC = ArnContext(PSEUDO_PARTITION, PSEUDO_REGION, PSEUDO_ACCOUNT)
-PINNED = ArnContext("aws", stacks.REGION, stacks.ACCOUNT)
-FOREIGN = ArnContext("aws", "eu-west-1", "444455556666")
+AGNOSTIC = Environment(PSEUDO_PARTITION, PSEUDO_REGION, PSEUDO_ACCOUNT)
+PINNED = Environment("aws", stacks.REGION, stacks.ACCOUNT)
+FOREIGN = Environment("aws", "eu-west-1", "444455556666")
+#: A budget for the association list alone (the provider passes what its policy leaves).
+BUDGET = 6000
 TOKEN = cdk.Token.as_string(cdk.Aws.ACCOUNT_ID)
 STACK = cdk.Stack(cdk.App(), "Resolver")
 
 
-def grant(di: str, association: str | None, context: ArnContext = AGNOSTIC, *, is_id: bool = False) -> Grant:
-    return grant_for(di, association, context, is_unresolved, data_integration_is_id=is_id)
+def scope(
+    di: str, association: str | None, environment: Environment = AGNOSTIC, *, is_id: bool = False
+) -> AssociationScope:
+    return scope_of(di, association, environment, is_unresolved, data_integration_is_id=is_id)
 
 
 def texts(resources: list[PolicyResource]) -> list[str]:
@@ -43,53 +45,49 @@ def texts(resources: list[PolicyResource]) -> list[str]:
 
 
 def test_plain_ids_take_the_stack_environment() -> None:
-    assert grant("di", "assoc") == Grant(AGNOSTIC, "di", "assoc")
-    assert grant("di", "assoc", PINNED) == Grant(PINNED, "di", "assoc")
+    assert scope("di", "assoc") == AssociationScope(AGNOSTIC, "di", "assoc")
+    assert scope("di", "assoc", PINNED) == AssociationScope(PINNED, "di", "assoc")
 
 
 def test_a_data_integration_arn_gives_the_environment() -> None:
-    assert grant(stacks.DI_ARN, "assoc") == Grant(PINNED, stacks.DI, "assoc")
+    assert scope(stacks.DI_ARN, "assoc") == AssociationScope(PINNED, stacks.DI, "assoc")
 
 
 def test_an_association_arn_gives_both_ids_and_the_environment() -> None:
-    assert grant(stacks.OTHER_DI, stacks.FOREIGN_ASSOCIATION_ARN) == Grant(
+    assert scope(stacks.OTHER_DI, stacks.FOREIGN_ASSOCIATION_ARN) == AssociationScope(
         FOREIGN, stacks.OTHER_DI, stacks.ASSOC_FOREIGN
     )
     # even when the data integration is known only at deploy
-    assert grant(TOKEN, stacks.FOREIGN_ASSOCIATION_ARN) == Grant(FOREIGN, stacks.OTHER_DI, stacks.ASSOC_FOREIGN)
+    assert scope(TOKEN, stacks.FOREIGN_ASSOCIATION_ARN) == AssociationScope(
+        FOREIGN, stacks.OTHER_DI, stacks.ASSOC_FOREIGN
+    )
 
 
 def test_tokens_are_reduced_to_the_id_they_hold_unless_known_to_be_one() -> None:
-    by_token = grant("di", TOKEN)
-    assert (by_token.context, by_token.data_integration_id) == (AGNOSTIC, "di")
+    by_token = scope("di", TOKEN)
+    assert (by_token.environment, by_token.data_integration_id) == (AGNOSTIC, "di")
     assert STACK.resolve(by_token.association_id) == {
         "Fn::Select": [2, {"Fn::Split": ["/", {"Fn::Join": ["/", [{"Ref": "AWS::AccountId"}] * 3]}]}]
     }
-    di_token = grant(TOKEN, "assoc")
+    di_token = scope(TOKEN, "assoc")
     assert STACK.resolve(di_token.data_integration_id) == {
         "Fn::Select": [1, {"Fn::Split": ["/", {"Fn::Join": ["/", [{"Ref": "AWS::AccountId"}] * 2]}]}]
     }
-    assert grant(TOKEN, "assoc", is_id=True) == Grant(AGNOSTIC, TOKEN, "assoc")
-    assert grant(TOKEN, TOKEN, PINNED, is_id=True).has_tokens
+    assert scope(TOKEN, "assoc", is_id=True) == AssociationScope(AGNOSTIC, TOKEN, "assoc")
+    assert scope(TOKEN, TOKEN, PINNED, is_id=True).has_tokens
 
 
 def test_a_lookup_grants_any_association_of_its_data_integration() -> None:
-    assert grant(stacks.DI_ARN, None) == Grant(PINNED, stacks.DI, None)
-    assert grant(TOKEN, None, is_id=True).is_lookup
-
-
-def test_all_problems_are_collected() -> None:
-    with pytest.raises(IdentifierError) as caught:
-        grant("arn:aws:iam::111122223333:role/x", "a?b")
-    assert len(caught.value.problems) == 2
+    assert scope(stacks.DI_ARN, None) == AssociationScope(PINNED, stacks.DI, None)
+    assert scope(TOKEN, None, is_id=True).is_lookup
 
 
 def test_exact_arns_are_deduplicated_and_sorted_whatever_the_order() -> None:
-    grants = [Grant(PINNED, f"di-{i % 3}", f"assoc-{i}") for i in range(9)] * 2
+    grants = [AssociationScope(PINNED, f"di-{i % 3}", f"assoc-{i}") for i in range(9)] * 2
     shuffled = list(grants)
     random.Random(7).shuffle(shuffled)
-    plan = plan_resources(grants)
-    assert plan.resources == plan_resources(shuffled).resources
+    plan = plan_resources(grants, BUDGET)
+    assert plan.resources == plan_resources(shuffled, BUDGET).resources
     assert texts(plan.resources) == sorted(texts(plan.resources))
     assert len(plan.resources) == 9  # associations only: data-integration/ ARNs grant nothing for the action
     assert plan.wildcard_reasons == {}
@@ -98,13 +96,14 @@ def test_exact_arns_are_deduplicated_and_sorted_whatever_the_order() -> None:
 def test_a_lookup_subsumes_the_exact_arns_of_its_data_integration_in_its_environment_only() -> None:
     plan = plan_resources(
         [
-            Grant(AGNOSTIC, "di-1", None),
-            Grant(AGNOSTIC, "di-1", "assoc-1"),
-            Grant(PINNED, "di-1", "assoc-1"),
-            Grant(PINNED, "di-2", "assoc-2"),
-        ]
+            AssociationScope(AGNOSTIC, "di-1", None),
+            AssociationScope(AGNOSTIC, "di-1", "assoc-1"),
+            AssociationScope(PINNED, "di-1", "assoc-1"),
+            AssociationScope(PINNED, "di-2", "assoc-2"),
+        ],
+        BUDGET,
     )
-    assert [(r.context, r.resource) for r in plan.resources] == sorted(
+    assert [(r.environment, r.resource) for r in plan.resources] == sorted(
         [
             (AGNOSTIC, "data-integration-association/di-1/*"),
             (PINNED, "data-integration-association/di-1/assoc-1"),
@@ -121,10 +120,10 @@ def test_a_lookup_subsumes_the_exact_arns_of_its_data_integration_in_its_environ
 
 
 def test_over_budget_the_biggest_data_integrations_collapse_first_and_only_as_needed() -> None:
-    big = [Grant(PINNED, "di-big", f"assoc-{i}") for i in range(70)]
-    small = [Grant(PINNED, f"di-small-{i}", f"assoc-{i}") for i in range(5)]
-    plan = plan_resources(big + small)
-    assert plan.resource_bytes <= RESOURCE_BUDGET_BYTES
+    big = [AssociationScope(PINNED, "di-big", f"assoc-{i}") for i in range(70)]
+    small = [AssociationScope(PINNED, f"di-small-{i}", f"assoc-{i}") for i in range(5)]
+    plan = plan_resources(big + small, BUDGET)
+    assert plan.sizes.total(plan.resources) <= BUDGET
     assert PolicyResource(PINNED, "data-integration-association/di-big/*") in plan.resources
     assert all(
         PolicyResource(PINNED, f"data-integration-association/di-small-{i}/assoc-{i}") in plan.resources
@@ -138,24 +137,26 @@ def test_over_budget_the_biggest_data_integrations_collapse_first_and_only_as_ne
 
 
 def test_when_per_data_integration_is_not_enough_one_wildcard_per_environment() -> None:
-    plan = plan_resources([Grant(ctx, f"di-{i}", f"assoc-{i}") for i in range(300) for ctx in (AGNOSTIC, FOREIGN)])
-    assert [(r.context, r.resource) for r in plan.resources] == [
+    plan = plan_resources(
+        [AssociationScope(env, f"di-{i}", f"assoc-{i}") for i in range(300) for env in (AGNOSTIC, FOREIGN)], BUDGET
+    )
+    assert [(r.environment, r.resource) for r in plan.resources] == [
         (AGNOSTIC, "data-integration-association/*"),
         (FOREIGN, "data-integration-association/*"),
     ]
 
 
 def test_too_many_environments_is_an_error_not_a_silent_global_wildcard() -> None:
-    contexts = [ArnContext("aws", "us-east-1", f"{i:012d}") for i in range(120)]
+    environments = [Environment("aws", "us-east-1", f"{i:012d}") for i in range(120)]
     with pytest.raises(ValueError, match=r"each of the 120 partitions, accounts and Regions they span"):
-        plan_resources([Grant(ctx, "di", "assoc") for ctx in contexts])
+        plan_resources([AssociationScope(env, "di", "assoc") for env in environments], BUDGET)
 
 
 def test_template_bytes_are_what_the_template_holds_and_bound_what_iam_counts() -> None:
     for resource in (
         PolicyResource(AGNOSTIC, "data-integration-association/di/assoc"),
         PolicyResource(PINNED, "data-integration-association/di/assoc"),
-        PolicyResource(ArnContext(PSEUDO_PARTITION, "us-east-1", "111122223333"), "data-integration-association/*"),
+        PolicyResource(Environment(PSEUDO_PARTITION, "us-east-1", "111122223333"), "data-integration-association/*"),
     ):
         rendered = STACK.resolve(resource.render())
         assert resource.template_bytes == len(json.dumps(rendered, separators=(",", ":")))
@@ -170,27 +171,27 @@ def test_template_bytes_are_what_the_template_holds_and_bound_what_iam_counts() 
 def test_entries_with_tokens_are_measured_resolved_and_never_below_a_255_character_value() -> None:
     sizes = Sizes(STACK.resolve)
     # {"Ref": "AWS::AccountId"} in the template is shorter than the id it may stand for at deploy.
-    [short] = plan_resources([grant(TOKEN, "assoc", is_id=True)], sizes=sizes).resources
+    [short] = plan_resources([scope(TOKEN, "assoc", is_id=True)], BUDGET, sizes=sizes).resources
     in_template = len(json.dumps(STACK.resolve(short.render()), separators=(",", ":")))
     deployed = len(json.dumps(short.text.replace(TOKEN, "d" * 255)))
     assert in_template < deployed == short.deployed_bound_bytes == sizes.of(short)
     # The Fn::Select/Fn::Split expressions: measured as the template holds them, whichever is larger.
-    [reduced] = plan_resources([grant(TOKEN, TOKEN)], sizes=sizes).resources
+    [reduced] = plan_resources([scope(TOKEN, TOKEN)], BUDGET, sizes=sizes).resources
     in_template = len(json.dumps(STACK.resolve(reduced.render()), separators=(",", ":")))
     assert sizes.of(reduced) == max(in_template, reduced.deployed_bound_bytes)
     with pytest.raises(ValueError, match="holds tokens"):
-        plan_resources([grant(TOKEN, "assoc", is_id=True)])  # no resolver: a token entry cannot be measured
+        plan_resources([scope(TOKEN, "assoc", is_id=True)], BUDGET)  # no resolver: a token entry cannot be measured
 
 
 def test_the_total_counts_every_entry_and_the_commas_between_them() -> None:
-    """The budget is spent on the Resource list as the template holds it, separators included (issue 8's mutant 10)."""
+    """The budget is spent on the Resource list as the template holds it, separators included."""
     resources = [PolicyResource(PINNED, f"data-integration-association/di-1/assoc-{i}") for i in range(5)]
     listed = len(json.dumps(texts(resources), separators=(",", ":")))
     assert Sizes().total(resources) >= listed - len("[]")
 
 
 def test_sub_text_escapes_literal_dollar_braces() -> None:
-    weird = PolicyResource(ArnContext(PSEUDO_PARTITION, "${x}", "1"), "data-integration-association/di/a")
+    weird = PolicyResource(Environment(PSEUDO_PARTITION, "${x}", "1"), "data-integration-association/di/a")
     assert weird.text == "arn:${AWS::Partition}:app-integrations:${!x}:1:data-integration-association/di/a"
 
 
@@ -202,10 +203,10 @@ def test_nag_findings_are_named_as_cdk_nag_flattens_them() -> None:
     assert sizes.nag_finding(PolicyResource(PINNED, "data-integration-association/*")) == (
         "Resource::arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/*"
     )
-    [lookup] = plan_resources([grant(TOKEN, None, is_id=True)], sizes=sizes).resources
+    [lookup] = plan_resources([scope(TOKEN, None, is_id=True)], BUDGET, sizes=sizes).resources
     assert sizes.nag_finding(lookup) == (
         "Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:"
         "data-integration-association/<AWS::AccountId>/*"
     )
-    assert flatten_cfn_reference({"Fn::Select": [1, ["a", "b"]]}) == '{"Fn::Select":[1,["a","b"]]}'
-    assert flatten_cfn_reference({"Fn::GetAtt": ["Documents", "Id"]}) == "<Documents.Id>"
+    assert nag_name({"Fn::Select": [1, ["a", "b"]]}) == '{"Fn::Select":[1,["a","b"]]}'
+    assert nag_name({"Fn::GetAtt": ["Documents", "Id"]}) == "<Documents.Id>"

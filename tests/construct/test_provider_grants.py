@@ -25,7 +25,7 @@ from cdk_appintegrations import (
     ExecutionProvider,
     ValidationError,
 )
-from cdk_appintegrations.permissions import deployed_bound_characters
+from cdk_appintegrations.intrinsics import deployed_bound_characters
 from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS
 
 from app import PLACEHOLDER_NETWORK

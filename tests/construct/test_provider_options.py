@@ -418,7 +418,7 @@ def test_invalid_options_fail_synth_naming_the_option_and_value(options: dict[st
 
 
 def test_tokens_for_options_are_left_to_deploy(tmp_path: Path) -> None:
-    """A reservation known only at deploy cannot cap the lanes: the stack synthesizes with the context's."""
+    """A reservation known only at deploy cannot cap maxConcurrentExecutions: the stack synthesizes with the context's."""
     stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "Tokens")
     reserved = cdk.CfnParameter(stack, "Reserved", type="Number").value_as_number
     name = cdk.CfnParameter(stack, "Name").value_as_string
@@ -430,7 +430,7 @@ def test_tokens_for_options_are_left_to_deploy(tmp_path: Path) -> None:
     )
     assert provider.function.node.path == "Tokens/Provider/Function"
     _execute(stack, 12)
-    template = Template.from_stack(stack)  # synthesizes: 0.3.0's lanes multiplied by the token and failed
+    template = Template.from_stack(stack)  # synthesizes: 0.3.0 multiplied its chains by the token and failed
     executions = template.find_resources(RESOURCE_TYPE)
-    first_of_a_lane = [r for r in executions.values() if not set(r.get("DependsOn", [])) & executions.keys()]
-    assert len(first_of_a_lane) == 10  # DEFAULT_LANES
+    first_of_a_chain = [r for r in executions.values() if not set(r.get("DependsOn", [])) & executions.keys()]
+    assert len(first_of_a_chain) == 10  # DEFAULT_MAX_CONCURRENT_EXECUTIONS

@@ -334,10 +334,10 @@ def test_the_attributes_are_usable_in_outputs_under_the_handlers_names(main_app:
         "AssociationArn": {"Fn::GetAtt": [logical_id, contract.ASSOCIATION_ARN_ATTRIBUTE]},
         "AssociationId": {"Fn::GetAtt": [logical_id, contract.ASSOCIATION_ID_ATTRIBUTE]},
     }
-    assert set(contract.ATTRIBUTES) == {
-        "DataIntegrationArn",
-        "DataIntegrationAssociationArn",
-        "DataIntegrationAssociationId",
-    }
+    assert (
+        contract.DATA_INTEGRATION_ARN_ATTRIBUTE,
+        contract.ASSOCIATION_ARN_ATTRIBUTE,
+        contract.ASSOCIATION_ID_ATTRIBUTE,
+    ) == ("DataIntegrationArn", "DataIntegrationAssociationArn", "DataIntegrationAssociationId")
     example = main_app.template(stacks.EXAMPLE)["Outputs"]["KnowledgeBaseAssociationArn"]["Value"]
     assert example["Fn::GetAtt"][1] == "DataIntegrationAssociationArn"

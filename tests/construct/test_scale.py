@@ -7,7 +7,7 @@ policy may hold 6,144 characters. The figures are printed at the end of the run.
 from __future__ import annotations
 
 import pytest
-from cdk_appintegrations.permissions import deployed_bound_characters
+from cdk_appintegrations.intrinsics import deployed_bound_characters
 from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS
 
 from tests.construct.conftest import FIGURES, SCALE_CASES, Synthesized

@@ -10,7 +10,7 @@ made the construct slower to synthesize than ``AwsCustomResource``; see
 
 Today's seven per execution: the execution's ``Construct``, ``Stack.of``, the
 ``CustomResource``, ``node`` and ``default_child`` to register its ``CfnResource``, and at
-validation ``obtain_dependencies`` and ``add_resource_dependency`` for its lane.
+validation ``obtain_dependencies`` and ``add_resource_dependency`` for its chain.
 """
 
 from __future__ import annotations

@@ -8,14 +8,14 @@ the synthesized asset's handler, in Lambda-like processes, against the rate-limi
 They assert what a user needs: every execution SUCCESS with exactly one answer each, a
 failing update that rolls all the way back (never ``UPDATE_ROLLBACK_FAILED``) and leaves
 every other execution with its old configuration applied, and a provider that does not
-hammer the service: at most 10 executions in flight at once (the lanes), and a bounded
+hammer the service: at most 10 executions in flight at once (maxConcurrentExecutions), and a bounded
 number of API attempts per execution.
 
 The attempt bound here is 4 per execution and phase, at CloudFormation latency 0 (the
-harshest case: each lane's next execution calls at once). It is what the design holds
+harshest case: each chain's next execution calls at once). It is what the design holds
 with margin (measured about 2.5 at N = 30); the issue's 2 per execution is met at
 realistic latencies and measured, with wall times, by the benchmark. (The 0.1.0 provider,
-with no lanes and 4 attempts, got 11 of 20 executions through, as issue 7 measured.)
+with no limit on executions at once and 4 attempts, got 11 of 20 executions through, as issue 7 measured.)
 
 The update tests create the stack without the throttle first, so that each test measures
 one thing. Large N belongs in the benchmark (``python -m benchmarks.rate_limit``).
@@ -75,7 +75,7 @@ def created_without_throttle(driver: CloudFormationDriver, stacks: ScenarioStack
     driver.emulator.set_rate_limit(rate=RATE, burst=BURST)  # a full bucket: a quiet account
 
 
-LANES = 10
+MAX_CONCURRENT_EXECUTIONS = 10
 ATTEMPTS_PER_EXECUTION = 4
 
 
@@ -95,7 +95,7 @@ def most_in_flight(report: DeployReport) -> int:
 
 
 def assert_attempts_within_bound(report: DeployReport) -> None:
-    assert most_in_flight(report) <= LANES, report.summary()
+    assert most_in_flight(report) <= MAX_CONCURRENT_EXECUTIONS, report.summary()
     for phase in report.phases:
         assert phase.api_attempts <= ATTEMPTS_PER_EXECUTION * phase.executions, f"{phase.name}: {report.summary()}"
 
@@ -154,9 +154,9 @@ def locked_down(tmp_path_factory: pytest.TempPathFactory) -> ScenarioStacks:
 def test_the_locked_down_stack_deploys_within_its_reservation(
     driver: CloudFormationDriver, locked_down: ScenarioStacks
 ) -> None:
-    """Lanes never exceed the reservation, so at most 5 invocations run at once and every execution succeeds.
+    """Executions at once never exceed the reservation, so at most 5 invocations run at once and every execution succeeds.
 
-    At CloudFormation latency 0 a lane's next execution is invoked the moment the previous
+    At CloudFormation latency 0 a chain's next execution is invoked the moment the previous
     one answers, while that invocation is still returning: Lambda may throttle the new one
     for the reservation and retry it a second later (as it does). That happens at most once
     per hand-over, never more.
@@ -180,11 +180,11 @@ def test_the_locked_down_stack_deploys_within_its_reservation(
 def test_a_failing_update_rolls_back_to_the_old_configuration(
     driver: CloudFormationDriver, request: pytest.FixtureRequest, scenario: str, reserved: int | None
 ) -> None:
-    """The one failing execution turns the update back; the rollback, too, keeps to the lanes.
+    """The one failing execution turns the update back; the rollback, too, keeps to maxConcurrentExecutions.
 
-    With a reservation the lanes are as many as it allows, and Lambda never runs more
-    invocations at once. Without one, a lane's next invocation may start while the previous
-    is still returning, so Lambda's own count can pass the lanes for a moment.
+    With a reservation at most as many run at once as it allows, and Lambda never runs more
+    invocations at once. Without one, a chain's next invocation may start while the previous
+    is still returning, so Lambda's own count can pass the limit for a moment.
     """
     stacks: ScenarioStacks = request.getfixturevalue(scenario)
     created_without_throttle(driver, stacks)
@@ -206,7 +206,7 @@ def test_a_failing_update_rolls_back_to_the_old_configuration(
 def test_the_driver_holds_a_function_to_its_reservation_as_lambda_does(
     driver: CloudFormationDriver, stacks: ScenarioStacks, tmp_path: Path
 ) -> None:
-    """The double, checked: ten lanes against a reservation of 2 means throttled, retried, never over 2."""
+    """The double, checked: ten executions at once against a reservation of 2 means throttled, retried, never over 2."""
     assembly = tmp_path / "reserved-2"
     shutil.copytree(stacks.create, assembly)
     template_path = assembly / f"{STACK_NAME}.template.json"
@@ -220,4 +220,4 @@ def test_the_driver_holds_a_function_to_its_reservation_as_lambda_does(
 
     assert report.final_state == "CREATE_COMPLETE", report.summary()
     assert max(driver.most_concurrent.values()) == 2
-    assert driver.throttled_invocations >= 8  # ten lanes start at once; eight of them wait at least once
+    assert driver.throttled_invocations >= 8  # ten start at once; eight of them wait at least once

@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 import pytest
+from appintegrations_cr.arns import ID_PATTERN
 from appintegrations_cr.contract import (
     ABSENT,
-    ID_PATTERN,
     AllowedAt,
     ContractError,
     Example,

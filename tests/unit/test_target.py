@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from appintegrations_cr.arns import Environment
 from appintegrations_cr.contract import parse_properties
 from appintegrations_cr.errors import TargetError
 from appintegrations_cr.resource import MAX_BODY_BYTES, fit_body
-from appintegrations_cr.target import from_lookup, from_request, stack_environment
+from appintegrations_cr.target import environment_of_stack, from_lookup, from_request
 
 from tests.unit.test_contract import ON_DEMAND, changed
 
@@ -68,9 +69,9 @@ def test_a_lookup_answer_gives_the_services_arn_and_the_id_for_the_call() -> Non
 
 
 def test_a_stack_id_that_is_not_a_stack_arn_is_refused() -> None:
-    assert stack_environment(STACK_ID) == ("aws", "us-east-1", "111122223333")
+    assert environment_of_stack(STACK_ID) == Environment("aws", "us-east-1", "111122223333")
     with pytest.raises(TargetError, match="is not a CloudFormation stack ARN"):
-        stack_environment("my-stack")
+        environment_of_stack("my-stack")
 
 
 def test_the_largest_success_body_fits_with_its_attributes_intact() -> None:

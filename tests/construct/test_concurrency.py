@@ -1,4 +1,4 @@
-"""Lanes: at most k executions of a stack run at once, whatever dependencies the user adds.
+"""maxConcurrentExecutions: at most k executions of a stack run at once, whatever dependencies the user adds.
 
 One app, synthesized once, holds every case as its own stack; the checks read the
 templates as CloudFormation would, following DependsOn, Ref and Fn::GetAtt.
@@ -13,21 +13,24 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration, ExecutionProvider
-from cdk_appintegrations.stack_executions import DEFAULT_LANES, LANES_CONTEXT_KEY
+from cdk_appintegrations.stack_executions import (
+    DEFAULT_MAX_CONCURRENT_EXECUTIONS,
+    MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY,
+)
 
 from tests.construct import stacks
 from tests.construct.templates import RESOURCE_TYPE, executions
 
 pytestmark = pytest.mark.construct
 
-PLAIN = "LanesPlain"
-USER_DEPENDENCIES = "LanesUserDependencies"
-THROUGH_OTHER_RESOURCE = "LanesThroughOtherResource"
-TOKENS = "LanesTokens"
-SECOND = "LanesSecondStack"
-FEW = "LanesFew"
-RESERVED = "LanesReserved"
-TWO_PROVIDERS = "LanesTwoProviders"
+PLAIN = "ConcurrencyPlain"
+USER_DEPENDENCIES = "ConcurrencyUserDependencies"
+THROUGH_OTHER_RESOURCE = "ConcurrencyThroughOtherResource"
+TOKENS = "ConcurrencyTokens"
+SECOND = "ConcurrencySecondStack"
+FEW = "ConcurrencyFew"
+RESERVED = "ConcurrencyReserved"
+TWO_PROVIDERS = "ConcurrencyTwoProviders"
 
 
 def _add(
@@ -54,7 +57,7 @@ def _build(outdir: Path) -> cdk.App:
     for i in range(25):
         _add(plain, i)
 
-    # The user makes early executions wait for late ones: creation order is not a safe lane order.
+    # The user makes early executions wait for late ones: creation order is not a safe order to chain them in.
     users = cdk.Stack(app, USER_DEPENDENCIES, env=stacks.ENV)
     made = [_add(users, i) for i in range(23)]
     for early, late in ((0, 22), (1, 21), (10, 20), (12, 0)):
@@ -77,20 +80,20 @@ def _build(outdir: Path) -> cdk.App:
         _add(second, i)
 
     few = cdk.Stack(app, FEW, env=stacks.ENV)
-    few.node.set_context(LANES_CONTEXT_KEY, 3)
+    few.node.set_context(MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY, 3)
     for i in range(8):
         _add(few, i)
 
-    # A reservation caps the lanes, even below an explicit context value (which gets a warning).
+    # A reservation caps the executions at once, even below an explicit context value (which gets a warning).
     reserved = cdk.Stack(app, RESERVED, env=stacks.ENV)
-    reserved.node.set_context(LANES_CONTEXT_KEY, 8)
+    reserved.node.set_context(MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY, 8)
     ExecutionProvider(reserved, "Provider", reserved_concurrent_executions=3)
     for i in range(10):
         _add(reserved, i)
 
-    # Lanes are the stack's: they count every execution, whichever provider serves it.
+    # The limit is the stack's: it counts every execution, whichever provider serves it.
     two = cdk.Stack(app, TWO_PROVIDERS, env=stacks.ENV)
-    two.node.set_context(LANES_CONTEXT_KEY, 4)
+    two.node.set_context(MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY, 4)
     providers = [ExecutionProvider(two, "A"), ExecutionProvider(two, "B")]
     for i in range(14):
         _add(two, i, provider=providers[i % 2])
@@ -98,8 +101,8 @@ def _build(outdir: Path) -> cdk.App:
 
 
 @pytest.fixture(scope="module")
-def lanes_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.cx_api.CloudAssembly:
-    return _build(tmp_path_factory.mktemp("lanes")).synth()
+def concurrency_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.cx_api.CloudAssembly:
+    return _build(tmp_path_factory.mktemp("concurrency")).synth()
 
 
 def _template(assembly: Any, name: str) -> dict[str, Any]:
@@ -162,42 +165,42 @@ def _most_at_once(template: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize(
-    ("stack_name", "count", "lanes"),
+    ("stack_name", "count", "at_once"),
     [
-        (PLAIN, 25, DEFAULT_LANES),
-        (USER_DEPENDENCIES, 23, DEFAULT_LANES),
-        (THROUGH_OTHER_RESOURCE, 12, DEFAULT_LANES),
-        (TOKENS, 12, DEFAULT_LANES),
-        (SECOND, 15, DEFAULT_LANES),
+        (PLAIN, 25, DEFAULT_MAX_CONCURRENT_EXECUTIONS),
+        (USER_DEPENDENCIES, 23, DEFAULT_MAX_CONCURRENT_EXECUTIONS),
+        (THROUGH_OTHER_RESOURCE, 12, DEFAULT_MAX_CONCURRENT_EXECUTIONS),
+        (TOKENS, 12, DEFAULT_MAX_CONCURRENT_EXECUTIONS),
+        (SECOND, 15, DEFAULT_MAX_CONCURRENT_EXECUTIONS),
         (FEW, 8, 3),
         (RESERVED, 10, 3),
         (TWO_PROVIDERS, 14, 4),
     ],
 )
-def test_no_more_than_the_lane_count_start_at_once_and_no_cycle(
-    lanes_app: Any, stack_name: str, count: int, lanes: int
+def test_no_more_than_max_concurrent_executions_start_at_once_and_no_cycle(
+    concurrency_app: Any, stack_name: str, count: int, at_once: int
 ) -> None:
-    template = _template(lanes_app, stack_name)
+    template = _template(concurrency_app, stack_name)
     assert len(executions(template)) == count
     most = _most_at_once(template)  # _start_waves fails on any cycle
-    assert most <= lanes
-    if stack_name not in (USER_DEPENDENCIES, THROUGH_OTHER_RESOURCE):  # their own waits may idle a lane
-        assert most == lanes
+    assert most <= at_once
+    if stack_name not in (USER_DEPENDENCIES, THROUGH_OTHER_RESOURCE):  # their own waits may idle a chain
+        assert most == at_once
 
 
-def test_each_execution_waits_for_at_most_one_other_in_its_lane(lanes_app: Any) -> None:
-    template = _template(lanes_app, PLAIN)
+def test_each_execution_waits_for_at_most_one_other_in_its_chain(concurrency_app: Any) -> None:
+    template = _template(concurrency_app, PLAIN)
     found = set(_execution_ids(template).values())
-    lane_dependencies = {name: found & set(template["Resources"][name].get("DependsOn", [])) for name in found}
-    assert sum(1 for deps in lane_dependencies.values() if not deps) == DEFAULT_LANES
-    assert all(len(deps) <= 1 for deps in lane_dependencies.values())
-    # a lane is a chain: nobody is waited for by two executions
-    waited_for = [dep for deps in lane_dependencies.values() for dep in deps]
-    assert len(waited_for) == len(set(waited_for)) == 25 - DEFAULT_LANES
+    chain_dependencies = {name: found & set(template["Resources"][name].get("DependsOn", [])) for name in found}
+    assert sum(1 for deps in chain_dependencies.values() if not deps) == DEFAULT_MAX_CONCURRENT_EXECUTIONS
+    assert all(len(deps) <= 1 for deps in chain_dependencies.values())
+    # a chain: nobody is waited for by two executions
+    waited_for = [dep for deps in chain_dependencies.values() for dep in deps]
+    assert len(waited_for) == len(set(waited_for)) == 25 - DEFAULT_MAX_CONCURRENT_EXECUTIONS
 
 
-def test_user_dependencies_are_kept_and_respected(lanes_app: Any) -> None:
-    template = _template(lanes_app, USER_DEPENDENCIES)
+def test_user_dependencies_are_kept_and_respected(concurrency_app: Any) -> None:
+    template = _template(concurrency_app, USER_DEPENDENCIES)
     graph = _graph(template)
     waves = _start_waves(graph)
     by_id = _execution_ids(template)
@@ -206,30 +209,33 @@ def test_user_dependencies_are_kept_and_respected(lanes_app: Any) -> None:
         assert waves[by_id[f"Execution{early}"]] > waves[by_id[f"Execution{late}"]]
 
 
-def test_lanes_never_cross_stacks(lanes_app: Any) -> None:
+def test_chains_never_cross_stacks(concurrency_app: Any) -> None:
     for name in (PLAIN, SECOND):
-        template = _template(lanes_app, name)
+        template = _template(concurrency_app, name)
         for resource in template["Resources"].values():
             for dependency in resource.get("DependsOn", []):
                 assert dependency in template["Resources"]
 
 
-def test_a_lane_count_that_is_not_a_whole_number_fails_synth_naming_the_key(tmp_path: Path) -> None:
+def test_a_max_concurrent_executions_that_is_not_a_whole_number_fails_synth_naming_the_key(tmp_path: Path) -> None:
     app = stacks.new_app(tmp_path, nag=False)
-    stack = cdk.Stack(app, "BadLanes", env=stacks.ENV)
-    stack.node.set_context(LANES_CONTEXT_KEY, 0)
+    stack = cdk.Stack(app, "BadConcurrency", env=stacks.ENV)
+    stack.node.set_context(MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY, 0)
     _add(stack, 0)
-    with pytest.raises(Exception, match=rf"{LANES_CONTEXT_KEY}.*is 0; expected a whole number of at least 1"):
+    with pytest.raises(
+        Exception, match=rf"{MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY}.*is 0; expected a whole number of at least 1"
+    ):
         app.synth()
 
 
-def test_a_reservation_below_the_context_lanes_is_said_at_synth(lanes_app: Any) -> None:
+def test_a_reservation_below_the_context_value_is_said_at_synth(concurrency_app: Any) -> None:
     warnings = [
         str(m.entry.data)
-        for m in lanes_app.get_stack_by_name(RESERVED).messages
+        for m in concurrency_app.get_stack_by_name(RESERVED).messages
         if m.level == cdk.cx_api.SynthesisMessageLevel.WARNING
     ]
     assert warnings == [
-        f"context '{LANES_CONTEXT_KEY}' asks for 8 lanes, but ExecutionProvider '{RESERVED}/Provider' reserves 3 "
-        f"concurrent executions; the stack uses 3 lanes [ack: cdk-appintegrations:lanesCapped]"
+        f"context '{MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY}' asks for 8 executions at once, but ExecutionProvider "
+        f"'{RESERVED}/Provider' reserves 3 concurrent executions; the stack runs at most 3 at once "
+        f"[ack: cdk-appintegrations:maxConcurrentExecutionsCapped]"
     ]
