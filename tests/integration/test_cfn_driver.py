@@ -101,7 +101,9 @@ def custom(properties: dict[str, Any] | None = None, *, depends_on: list[str] | 
     return resource
 
 
-def write_assembly(root: Path, name: str, customs: dict[str, dict[str, Any]], *, timeout_s: int = 10) -> Path:
+def write_assembly(
+    root: Path, name: str, customs: dict[str, dict[str, Any]], *, timeout_s: int = 10, function_name: str | None = None
+) -> Path:
     """A cloud assembly as the CDK writes one: manifest, template, asset manifest, staged asset."""
     outdir = root / name
     asset = outdir / "asset.probe"
@@ -122,6 +124,7 @@ def write_assembly(root: Path, name: str, customs: dict[str, dict[str, Any]], *,
                     "Timeout": timeout_s,
                     "Role": {"Fn::GetAtt": ["ProviderRole", "Arn"]},
                     "Environment": {"Variables": {"FROM_TEMPLATE": "yes"}},
+                    **({"FunctionName": function_name} if function_name else {}),
                 },
             },
             **customs,
@@ -163,8 +166,13 @@ def new_assembly(tmp_path: Path) -> Callable[..., CloudAssembly]:
     """Writes the next version (``v1``, ``v2``...) of the test's stack: the probe provider plus ``customs``."""
     versions = itertools.count(1)
 
-    def write(customs: dict[str, dict[str, Any]], *, timeout_s: int = 10) -> CloudAssembly:
-        return CloudAssembly(write_assembly(tmp_path, f"v{next(versions)}", customs, timeout_s=timeout_s))
+    def write(
+        customs: dict[str, dict[str, Any]], *, timeout_s: int = 10, function_name: str | None = None
+    ) -> CloudAssembly:
+        outdir = write_assembly(
+            tmp_path, f"v{next(versions)}", customs, timeout_s=timeout_s, function_name=function_name
+        )
+        return CloudAssembly(outdir)
 
     return write
 
@@ -404,6 +412,45 @@ def test_a_new_physical_id_and_removed_resources_are_cleaned_up(
     final = driver.delete()
     assert final.final_state == "DELETE_COMPLETE"
     assert {op.physical_id for op in final.first.operations if op.custom} == {"second"}
+
+
+def test_a_renamed_function_is_replaced_and_its_custom_resources_updated_to_the_new_service_token(
+    driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly], event_log: Path
+) -> None:
+    inline = {"Type": "AWS::IAM::Policy", "Properties": {"PolicyName": "inline"}}
+    managed = {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Description": "managed"}}
+    v1 = new_assembly({"A": custom({"Value": "1"}), "Inline": inline}, function_name="first")
+    v2 = new_assembly({"A": custom({"Value": "1"}), "Managed": managed}, function_name="second")
+    assert driver.create(v1).final_state == "CREATE_COMPLETE"
+
+    report = driver.update(v2)
+
+    assert report.final_state == "UPDATE_COMPLETE", report.summary()
+    forward = ops(report, "UPDATE")
+    assert (forward[FUNCTION].action, forward[FUNCTION].physical_id) == ("Update", "second")
+    assert (forward["Managed"].action, forward["Managed"].status) == ("Create", "SUCCESS")
+    assert forward["A"].action == "Update"  # only its ServiceToken changed: CloudFormation still sends the Update
+    [sent] = [e for e in events(event_log) if e["RequestType"] == "Update"]
+    assert sent["ServiceToken"].endswith(":function:second")
+    assert sent["OldResourceProperties"]["ServiceToken"].endswith(":function:first")
+    cleanup = ops(report, "UPDATE_COMPLETE_CLEANUP")
+    assert {lid: (op.action, op.physical_id) for lid, op in cleanup.items() if lid != "Inline"} == {
+        FUNCTION: ("Delete", "first")
+    }
+    assert cleanup["Inline"].action == "Delete"
+    assert set(driver.resources) == {"ProviderRole", FUNCTION, "A", "Managed"}
+    assert driver.resources[FUNCTION].attributes["Arn"].endswith(":function:second")
+
+
+def test_an_update_that_changes_a_resource_type_is_refused(
+    driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly]
+) -> None:
+    v1 = new_assembly({"A": custom(), "Policy": {"Type": "AWS::IAM::Policy", "Properties": {}}})
+    v2 = new_assembly({"A": custom(), "Policy": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {}}})
+    assert driver.create(v1).final_state == "CREATE_COMPLETE"
+    with pytest.raises(TemplateError, match="changes its Type from AWS::IAM::Policy to AWS::IAM::ManagedPolicy"):
+        driver.update(v2)
+    assert driver.state == "CREATE_COMPLETE"
 
 
 def test_latency_is_paid_per_resource_along_the_critical_path(

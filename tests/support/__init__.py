@@ -22,6 +22,9 @@
   Node.js bundle) judging one actual value; ``node_https_port.cjs`` lets it answer the receiver.
 * :mod:`tests.support.service_models` - the deploy driver taught the integration stack's data
   integration, knowledge base (which creates its association), key and bucket.
+* :mod:`tests.support.releases` - the released versions (``releases.csv``), a release's code taken
+  from its commit, and synthesized by :mod:`tests.support.release_synth` (a script run in a
+  fresh interpreter with the release's tree first on the path) for the upgrade test.
 * :mod:`tests.support.intrinsics` - evaluates the CloudFormation intrinsics of a synthesized
   template as a deploy would (what an ARN built with ``Fn::Select``/``Fn::Split`` becomes).
 

@@ -14,7 +14,11 @@ a time never meets that. This driver plays CloudFormation faithfully, not kindly
 * **Latency.** ``latency_s`` is added before every resource operation that changes
   something (CloudFormation's own overhead per resource, seconds in practice).
 * **Non-custom resources** (role, log group, function...) are created, updated and deleted
-  at once, with made-up physical ids and ARNs (:func:`native_attributes`).
+  at once, with made-up physical ids and ARNs (:func:`native_attributes`). An update that
+  changes a resource's name property (``FunctionName``, ``RoleName``, ``LogGroupName``) replaces
+  it, as CloudFormation does: a new physical id (so a new ARN, e.g. a new ``ServiceToken`` for
+  every custom resource it serves), and the old one deleted in the cleanup. An update that
+  changes a resource's ``Type`` is refused, as CloudFormation refuses it.
 * **Custom resources** (``Custom::*``, ``AWS::CloudFormation::CustomResource``) get the
   event CloudFormation sends (properties resolved and stringified, ``OldResourceProperties``
   and ``PhysicalResourceId`` on Update and Delete), delivered to the function their
@@ -33,9 +37,10 @@ a time never meets that. This driver plays CloudFormation faithfully, not kindly
   was attempted is updated back (properties swapped, the current PhysicalResourceId), in
   dependency order, going on past failures; one failed rollback update leaves the stack
   ``UPDATE_ROLLBACK_FAILED``. Resources added by the update are then deleted.
-* **Cleanup.** After a successful update, removed resources are deleted and every custom
-  resource whose PhysicalResourceId changed gets a Delete for the old id (a failure there
-  does not fail the stack, as in CloudFormation).
+* **Cleanup.** After a successful update, removed resources are deleted and every resource
+  whose PhysicalResourceId changed (a replacement) gets a Delete for the old id: a custom
+  resource's provider is called for it (a failure there does not fail the stack, as in
+  CloudFormation).
 
 Each phase reports its operations, wall time and the emulator's API attempts and throttled
 answers; the deploy reports how many answers arrived per request id (exactly one is the
@@ -47,7 +52,8 @@ contract) and the final stack state.
   at Lambda's 5 minutes), and the report counts each throttle (``throttled_invocations``).
 
 What it does not model: the account's unreserved concurrency and asynchronous queue delay, IAM,
-resource replacement of non-custom resources, stack policies, nested stacks, ``Outputs``.
+replacement of non-custom resources for properties other than their names, stack policies,
+nested stacks, ``Outputs``.
 """
 
 from __future__ import annotations
@@ -305,6 +311,12 @@ _NAME_PROPERTIES = {
 }
 
 
+def _changes_name(resource: Resource, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether an update changes the resource's name property: CloudFormation then replaces the resource."""
+    name_property = _NAME_PROPERTIES.get(resource.type)
+    return name_property is not None and old.get(name_property) != new.get(name_property)
+
+
 class _StackResolver(Resolver):
     """Resolves against the resources' current state (what has completed so far)."""
 
@@ -479,7 +491,10 @@ class CloudFormationDriver:
         new_active = new_template.active(resolver)
         for lid, resource in new_active.items():
             if lid in old_states and old_states[lid].resource.type != resource.type:
-                raise TemplateError(f"{lid}: changing a resource's Type (replacement) is not modelled")
+                raise TemplateError(
+                    f"{lid}: the update changes its Type from {old_states[lid].resource.type} to {resource.type};"
+                    " CloudFormation refuses that (give the new resource a new logical id)"
+                )
         tasks = {
             lid: (
                 self._update_task(new_template, lid, working)
@@ -580,8 +595,9 @@ class CloudFormationDriver:
                 return _Outcome("SKIPPED", physical_id=current.physical_id)
             self._latency()
             if not resource.is_custom:
-                states[lid] = self._native(resource, properties, current.physical_id)
-                return _Outcome("SUCCESS", physical_id=current.physical_id)
+                replaced = _changes_name(resource, current.properties, properties)
+                states[lid] = self._native(resource, properties, None if replaced else current.physical_id)
+                return _Outcome("SUCCESS", physical_id=states[lid].physical_id)
             outcome, data = self._request(
                 "Update", resource, properties, states=states, old=current.properties, physical_id=current.physical_id
             )
@@ -644,12 +660,12 @@ class CloudFormationDriver:
     def _cleanup_tasks(
         self, forward: PhaseReport, old: Mapping[str, _ResourceState], now: Mapping[str, _ResourceState]
     ) -> dict[str, _Task]:
-        """Deletes for custom resources the update replaced (a new PhysicalResourceId): the old id goes."""
+        """Deletes for resources the update replaced (a new PhysicalResourceId): the old id goes."""
         tasks = {}
         for op in forward.operations:
             if op.action == "Update" and op.status == "SUCCESS" and op.logical_id in old:
                 before = old[op.logical_id]
-                if before.resource.is_custom and now[op.logical_id].physical_id != before.physical_id:
+                if now[op.logical_id].physical_id != before.physical_id:
                     tasks[f"{op.logical_id} (replaced {before.physical_id})"] = self._renamed(
                         self._delete_task(before, old), op.logical_id
                     )
@@ -663,7 +679,7 @@ class CloudFormationDriver:
         for op in rollback.operations:
             if op.status == "SUCCESS" and op.logical_id in forward:
                 attempted = forward[op.logical_id]
-                if attempted.resource.is_custom and now[op.logical_id].physical_id != attempted.physical_id:
+                if now[op.logical_id].physical_id != attempted.physical_id:
                     tasks[f"{op.logical_id} (replaced {attempted.physical_id})"] = self._renamed(
                         self._delete_task(attempted, forward), op.logical_id
                     )
