@@ -29,10 +29,12 @@ class DataIntegrationReference(Protocol):
     """A data integration defined in CDK, e.g. ``aws_appintegrations.CfnDataIntegration``: its id and ARN as tokens."""
 
     @property
-    def attr_id(self) -> str: ...
+    def attr_id(self) -> str:
+        """The data integration's id (a token): the provider's policy and the lookup use it."""
 
     @property
-    def attr_data_integration_arn(self) -> str: ...
+    def attr_data_integration_arn(self) -> str:
+        """The data integration's ARN (a token)."""
 
 
 def _reference_id(value: object) -> str | None:

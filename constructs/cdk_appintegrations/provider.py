@@ -188,7 +188,7 @@ class ExecutionProvider(Construct):
         :param scope: the parent construct (any construct in the stack).
         :param id: the construct id.
         :param vpc: the VPC to run the function in. Its subnets must reach the AppIntegrations endpoint and
-            Amazon S3 (the CloudFormation response URL): see the README.
+            Amazon S3 (the CloudFormation response URL): see the docs' Locked-down accounts page, Network.
         :param vpc_subnets: which of the VPC's subnets (only with ``vpc``).
         :param security_groups: the function's security groups (only with ``vpc``).
         :param role: the function's execution role, e.g. one the platform team created. A role the construct
@@ -289,6 +289,7 @@ class ExecutionProvider(Construct):
         self._reports = customize is not None
         function_role, policy = self._place_statements(created=role is None, customize=customize)
 
+        #: The provider's Lambda function, shared by every execution it serves (e.g. for alarms or its name).
         self.function = lambda_.Function(
             self,
             "Function",
@@ -404,6 +405,7 @@ class ExecutionProvider(Construct):
 
     @property
     def service_token(self) -> str:
+        """The function's ARN: the ``ServiceToken`` of the custom resources it serves (e.g. raw CloudFormation)."""
         return self._service_token
 
     def grant(self, grant: Grant) -> None:

@@ -4,8 +4,9 @@ Both examples are scanned as such an account scans them at deploy: checkov, the 
 Control Tower proactive controls (cfn-guard), cfn-lint with its serverless rules, and
 cdk-nag. The locked-down example must have no finding at all on the provider's
 resources (and none elsewhere: its own queue and keys are set up as an account would
-require). The default example's findings are exactly those the README's table lists,
-each with the option that removes it, so the table cannot drift from the scanners.
+require). The default example's findings are exactly those the table of
+docs/locked-down.md lists, each with the option that removes it, so the table cannot
+drift from the scanners.
 """
 
 from __future__ import annotations
@@ -75,9 +76,9 @@ def test_the_default_examples_findings_are_the_documented_ones_all_on_the_provid
     assert {(f.scanner, f.rule, kinds[f.resource]) for f in default_findings} == DEFAULT_FINDINGS
 
 
-def test_the_readme_table_lists_each_default_finding_with_the_option_that_removes_it() -> None:
-    readme = (scanners.REPO_ROOT / "README.md").read_text()
-    section = readme.split("## Deploying into a locked-down account", 1)[1].split("\n## ", 1)[0]
+def test_the_docs_table_lists_each_default_finding_with_the_option_that_removes_it() -> None:
+    page = (scanners.REPO_ROOT / "docs" / "locked-down.md").read_text()
+    section = page.split("## What the scanners say", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
     listed = {rule for line in rows for rule in re.findall(r"(CKV_AWS_\d+|CT\.[A-Z]+\.PR\.\d+|WS\d{4})", line)}
     assert {rule for _, rule, _ in DEFAULT_FINDINGS} <= listed
