@@ -195,7 +195,7 @@ class ExecutionProvider(Construct):
         :param scope: the parent construct (any construct in the stack).
         :param id: the construct id.
         :param vpc: the VPC to run the function in. Its subnets must reach the AppIntegrations endpoint and
-            Amazon S3 (the CloudFormation response URL).
+            Amazon S3 (the CloudFormation response URL): see the docs' Locked-down accounts page, Network.
         :param vpc_subnets: which of the VPC's subnets (only with ``vpc``).
         :param security_groups: the function's security groups (only with ``vpc``).
         :param role: the function's execution role, e.g. one the platform team created. A role the construct

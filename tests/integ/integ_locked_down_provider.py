@@ -3,7 +3,7 @@
 The provider runs in a VPC of its own with no route to the internet: isolated subnets, an
 interface endpoint for AppIntegrations (``com.amazonaws.<region>.app-integrations``, private
 DNS) and a gateway endpoint for Amazon S3 (the CloudFormation response URL), exactly the
-routes the README's "Deploying into a locked-down account" names. Its log group is encrypted
+routes the docs' "Locked-down accounts" page names (Network). Its log group is encrypted
 with a customer-managed key (whose policy lets CloudWatch Logs of the account and Region use
 it), as is its environment; failed invocations go to a KMS-encrypted dead-letter queue, and it
 is traced (``app.hardened_provider``, as in the locked-down example). No reservation: accounts with a reduced Lambda quota refuse any. If the provider could not reach

@@ -249,7 +249,7 @@ def build_integ_test(
         test_cases=[built.stack],
         regions=list(Q_IN_CONNECT_REGIONS),
         diff_assets=True,  # a handler change is a snapshot change too, so it shows up in review
-        stack_update_workflow=False,  # see README: the update is a test case of its own
+        stack_update_workflow=False,  # see CONTRIBUTING.md: the update is a test case of its own
     )
     add_assertions(test, built, case)
     return test

