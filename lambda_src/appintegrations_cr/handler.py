@@ -42,8 +42,10 @@ def _appintegrations() -> AppIntegrationsClient:
 
 
 def _fields(event: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The request's fields for a log record; ``outcome`` first, where a reader of the text format looks."""
     properties = event.get("ResourceProperties") or {}
     return {
+        "outcome": extra.pop("outcome", None),
         "request_type": event.get("RequestType"),
         "logical_resource_id": event.get("LogicalResourceId"),
         "stack_id": event.get("StackId"),
