@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .appintegrations import new_client, update_association
 from .contract import AssociationRequest, ContractError, parse_properties
-from .errors import ProviderError
-from .logs import configured_level, log
+from .logs import configure, log
 from .lookup import resolve
 from .resource import FAILED_CREATE_PREFIX, ExecutionResource
 from .target import Target, association_of, from_request
@@ -30,7 +29,8 @@ from .target import Target, association_of, from_request
 if TYPE_CHECKING:
     from mypy_boto3_appintegrations import AppIntegrationsServiceClient as AppIntegrationsClient
 
-helper = ExecutionResource(log_level=configured_level(os.environ))
+configure(os.environ)  # before crhelper's constructor, whose records then follow the same levels
+helper = ExecutionResource()
 _client: AppIntegrationsClient | None = None
 
 
@@ -42,11 +42,14 @@ def _appintegrations() -> AppIntegrationsClient:
 
 
 def _fields(event: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The request's fields for a log record; ``outcome`` first, where a reader of the text format looks."""
     properties = event.get("ResourceProperties") or {}
     return {
+        "outcome": extra.pop("outcome", None),
         "request_type": event.get("RequestType"),
         "logical_resource_id": event.get("LogicalResourceId"),
-        "request_id": event.get("RequestId"),
+        "stack_id": event.get("StackId"),
+        "cfn_request_id": event.get("RequestId"),
         "data_integration_identifier": properties.get("DataIntegrationIdentifier"),
         "data_integration_association_identifier": properties.get("DataIntegrationAssociationIdentifier"),
         "destination_uri": properties.get("DestinationURI"),
@@ -71,12 +74,8 @@ class LifecycleRequest:
 
 
 def _parse(event: dict[str, Any]) -> LifecycleRequest:
-    """The request, or a ContractError listing every problem of the new properties (logged)."""
-    try:
-        properties = parse_properties(event["ResourceProperties"])
-    except ContractError as error:
-        log(logging.ERROR, "invalid properties", **_fields(event, outcome="FAILED", problems=error.problems))
-        raise
+    """The request, or a ContractError listing every problem of the new properties (``resource`` logs the FAILED)."""
+    properties = parse_properties(event["ResourceProperties"])
     old: AssociationRequest | None = None
     if event["RequestType"] == "Update":
         try:
@@ -105,11 +104,7 @@ def _target(event: dict[str, Any], context: Any, request: LifecycleRequest) -> T
     if not request.properties.is_lookup:
         return from_request(request.properties, request.stack_id)
     started = time.monotonic()
-    try:
-        found = resolve(_appintegrations(), request.properties, lambda: _remaining_s(context))
-    except ProviderError as error:
-        log(logging.ERROR, "lookup failed", **_fields(event, outcome="FAILED", reason=str(error)))
-        raise
+    found = resolve(_appintegrations(), request.properties, lambda: _remaining_s(context))
     log(
         logging.INFO,
         "association resolved",
@@ -128,11 +123,7 @@ def _target(event: dict[str, Any], context: Any, request: LifecycleRequest) -> T
 def _apply(event: dict[str, Any], context: Any, request: LifecycleRequest, target: Target, why: str) -> None:
     started = time.monotonic()
     resolved = request.properties.with_association(target.association_identifier)
-    try:
-        outcome = update_association(_appintegrations(), resolved, lambda: _remaining_s(context))
-    except ProviderError as error:
-        log(logging.ERROR, "update failed", **_fields(event, outcome="FAILED", reason=str(error), why=why))
-        raise
+    outcome = update_association(_appintegrations(), resolved, lambda: _remaining_s(context))
     log(
         logging.INFO,
         "execution configuration applied",

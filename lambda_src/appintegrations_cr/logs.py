@@ -1,119 +1,246 @@
-"""Structured, redacted logging for the provider.
+"""How the provider logs: through the Lambda runtime's own handler and formatter, with secrets removed at the source.
 
-The ResponseURL is a pre-signed S3 URL: anyone holding it can answer for the stack.
-crhelper logs it (and the whole event) at DEBUG, its default level, so every log
-record that passes through here is scrubbed of URL query strings before it is
-written, whatever level the operator picks.
+Lambda's Python runtime (``awslambdaric``) puts one handler on the root logger before it
+imports the function's code. With Lambda's JSON log format (``LoggingConfig.LogFormat:
+JSON``, seen here as ``AWS_LAMBDA_LOG_FORMAT=JSON``) its formatter writes each record as
+one JSON object: ``timestamp``, ``level``, ``message``, ``logger``, ``requestId``, the
+exception as ``errorType``/``errorMessage``/``stackTrace``, and every ``extra`` attribute
+as a top-level key; ``AWS_LAMBDA_LOG_LEVEL`` sets the root level. With the text format it
+writes ``[LEVEL]<tab>time<tab>request id<tab>message``. So the provider adds no handler or
+formatter of its own (CloudWatch Logs Insights and the Lambda console then read one shape):
+
+* :func:`log` passes the fields as ``extra``: under JSON they are top-level keys, so a query
+  can ``filter outcome = "FAILED"``. The text formatter writes the message only, so there
+  they are also appended to the message as one compact JSON object, on the same line; and
+  :class:`OneLineFilter` keeps every record, a traceback included, on one line.
+* The level is the runtime's when it sets one. Lambda sets none with the text format
+  (it filters by level only in JSON); then the provider's and crhelper's loggers get
+  :data:`DEFAULT_LEVEL`, INFO, the documented default. The root logger's level and the
+  runtime's formatter are never changed (crhelper's ``log_helper.setup`` would change
+  both; ``resource.ExecutionResource`` keeps it from doing so).
+* The AWS SDK's loggers stay at :data:`SDK_LEVEL`: at DEBUG, botocore logs every request's
+  headers, the session token and the signature included.
+
+Redaction: the ResponseURL is a pre-signed S3 URL, and anyone holding it can answer for
+the stack; crhelper logs the whole event at DEBUG. :class:`RedactingFilter` sits on every
+logger that can write it (a logger's filter sees the record before any handler does,
+whichever handler the runtime installed) and on the runtime's root handler (which sees
+the records of every logger, a library's too). It scrubs all that a formatter may write:
+the message (a ``dict`` message stays a ``dict``: the JSON formatter writes it as an
+object), every ``extra`` attribute, the exception's message (the JSON formatter writes
+``str()`` of the exception itself, not the traceback text) and the traceback text.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
-import sys
 from collections.abc import Mapping
 from typing import Any
 
-LOGGER_NAME = "cdk_appintegrations.provider"
+#: The provider's loggers all sit under this one, so one level setting covers them.
+ROOT_LOGGER = "cdk_appintegrations"
+LOGGER_NAME = f"{ROOT_LOGGER}.provider"
 # The response sender's DEBUG line ("CFN response URL: ...") goes through this one.
-DELIVERY_LOGGER = "cdk_appintegrations.delivery"
+DELIVERY_LOGGER = f"{ROOT_LOGGER}.delivery"
+CRHELPER_LOGGER = "crhelper"
+#: The level of the provider's and crhelper's records when the runtime sets none.
+DEFAULT_LEVEL = logging.INFO
+#: boto3, botocore and urllib3: only their errors (as crhelper's default ``boto_level``).
+SDK_LEVEL = logging.ERROR
+SDK_LOGGERS = ("boto", "boto3", "botocore", "urllib3")
+# crhelper's own loggers, and the provider's: a logger's filter applies to the records
+# created at that logger only, not to those of its children, hence every module's.
+REDACTED_LOGGERS = (
+    CRHELPER_LOGGER,
+    "crhelper.resource_helper",
+    "crhelper.utils",
+    "crhelper.log_helper",
+    LOGGER_NAME,
+    DELIVERY_LOGGER,
+)
+
 # A URL with a query string: for S3 pre-signed URLs the query carries the signature
 # and the credential scope. Scheme, host and path stay, so the log still says where.
 _SIGNED_URL = re.compile(r"(https?://[^\s'\"?]+)\?[^\s'\"]*")
 _CREDENTIAL_MARKERS = re.compile(
-    r"(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+",
+    r"(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken|x-amz-security-token|Signature)"
+    r"(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+",
     re.IGNORECASE,
 )
-#: The level crhelper and the root logger get when LOG_LEVEL is unset or not a level name.
-DEFAULT_LEVEL = "INFO"
-LEVEL_NAMES = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-# crhelper's own loggers, and the response sender's: records they create are filtered
-# at the source, before any handler (the Lambda runtime's included) sees them.
-REDACTED_LOGGERS = ("crhelper", "crhelper.resource_helper", "crhelper.utils", "crhelper.log_helper", DELIVERY_LOGGER)
+# Attributes every LogRecord has (and the ones formatters add): not ``extra`` fields.
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+# Keys the runtime's JSON formatter writes itself; an ``extra`` field of that name would be dropped.
+_RUNTIME_KEYS = frozenset(
+    {"timestamp", "level", "logger", "requestId", "location", "stackTrace", "errorType", "errorMessage", "tenantId"}
+)
 
 
-def configured_level(environment: Mapping[str, str]) -> str:
-    """``LOG_LEVEL`` if it names a level (any case), else INFO.
+def json_format(environment: Mapping[str, str]) -> bool:
+    """Whether the runtime writes JSON records (its own test: ``AWS_LAMBDA_LOG_FORMAT`` is ``JSON``, any case)."""
+    return environment.get("AWS_LAMBDA_LOG_FORMAT", "").strip().upper() == "JSON"
 
-    The provider sets no environment variable by default (checkov's CKV_AWS_173 asks
-    for a KMS key as soon as there is one), so INFO must not depend on it. An unknown
-    name would make crhelper fail its set-up, and with it every later request, so it
-    falls back to INFO rather than break the provider over a log setting.
+
+def default_level(environment: Mapping[str, str]) -> int | None:
+    """The level the provider sets on its loggers and crhelper's: none when the runtime sets the root's.
+
+    The runtime applies ``AWS_LAMBDA_LOG_LEVEL`` to the root logger when it names a level
+    (``TRACE`` is DEBUG there); the loggers then inherit it. Lambda sets the variable only
+    with the JSON format, so with the text format, or a name the runtime does not know,
+    the root stays at Python's WARNING and INFO records (what the deployer needs to see)
+    would vanish: :data:`DEFAULT_LEVEL` then applies.
     """
-    level = environment.get("LOG_LEVEL", "").strip().upper()
-    return level if level in LEVEL_NAMES else DEFAULT_LEVEL
+    raw = environment.get("AWS_LAMBDA_LOG_LEVEL") or ""
+    name = {"TRACE": "DEBUG"}.get(raw, raw).upper()  # the runtime's own reading of the variable
+    return None if name and isinstance(logging.getLevelName(name), int) else DEFAULT_LEVEL
+
+
+def configure(environment: Mapping[str, str]) -> None:
+    """Set the levels described in the module docstring and the redaction filter; nothing else."""
+    level = default_level(environment)
+    for name in (ROOT_LOGGER, CRHELPER_LOGGER):
+        logging.getLogger(name).setLevel(logging.NOTSET if level is None else level)
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(SDK_LEVEL)
+    install_filters()
 
 
 def redact(text: str) -> str:
+    """``text`` without URL query strings and credential values."""
     text = _SIGNED_URL.sub(r"\1?<redacted>", text)
     return _CREDENTIAL_MARKERS.sub(r"\1\2<redacted>", text)
 
 
+def redact_value(value: Any) -> Any:
+    """``value`` with every string in it redacted: containers keep their shape, other objects become strings.
+
+    An object is written by the JSON formatter as ``str(object)``, which may hold the URL.
+    """
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, bool | int | float | bytes):
+        return value
+    if isinstance(value, Mapping):
+        return {key: redact_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact_value(item) for item in value]
+    return redact(str(value))
+
+
+class RedactedError(Exception):
+    """Stands in for a logged exception whose message held a secret.
+
+    The record keeps the original type first in ``exc_info`` (the JSON formatter's
+    ``errorType``) and the original traceback (its ``stackTrace``); only the message,
+    ``str()`` of this, is the redacted one.
+    """
+
+
 class RedactingFilter(logging.Filter):
-    """Rewrite the formatted message (and traceback text) with secrets removed."""
+    """Rewrites a record so that no formatter can write a secret from it (see the module docstring)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        """Redact in place; never drops a record."""
+        self._message(record)
+        self._exception(record)
+        for key, value in list(record.__dict__.items()):
+            if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
+                record.__dict__[key] = redact_value(value)
+        return True
+
+    @staticmethod
+    def _message(record: logging.LogRecord) -> None:
+        if isinstance(record.msg, Mapping) and not record.args:
+            record.msg = redact_value(record.msg)
+            return
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = f"{record.msg} {record.args}"
         cleaned = redact(message)
-        if cleaned != message:
+        if cleaned != message or not isinstance(record.msg, str):
             record.msg, record.args = cleaned, ()
+
+    @staticmethod
+    def _exception(record: logging.LogRecord) -> None:
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.exc_info and record.exc_info[1] is not None:
+            kind, error, trace = record.exc_info
+            try:
+                message = str(error)
+            except Exception:
+                message = f"<{type(error).__name__} with an unprintable message>"
+            cleaned = redact(message)
+            if cleaned != message:
+                record.exc_info = (kind, RedactedError(cleaned), trace)
+
+
+class OneLineFilter(logging.Filter):
+    """Under the text format, folds a record's traceback and line breaks into its one line.
+
+    The runtime's text formatter writes a traceback on lines of its own after the message,
+    and with no final newline, so on stdout the next record starts on its last line. Here
+    the lines of a record are joined with a carriage return instead, as the runtime does for
+    its own error reports on stdout (CloudWatch shows them as line breaks within one event).
+    Installed after :class:`RedactingFilter`, so it folds the redacted traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Fold in place; never drops a record."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format call: leave it to the formatter's own error report
+            return True
+        extra = [record.exc_text or "", record.stack_info or ""]
+        if record.exc_info and not record.exc_text:
+            extra[0] = logging.Formatter().formatException(record.exc_info)
+        text = "\n".join([message, *(part for part in extra if part)])
+        if text != message or "\n" in message:
+            record.msg, record.args = text.replace("\r\n", "\r").replace("\n", "\r"), ()
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, so CloudWatch Logs Insights can query the fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {"level": record.levelname, "message": record.getMessage()}
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info or record.exc_text:
-            entry["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
-        return redact(json.dumps(entry, default=str, sort_keys=True))
+_REDACTING = RedactingFilter()
+_ONE_LINE = OneLineFilter()
 
 
-_FILTER = RedactingFilter()
+def install_filters() -> None:
+    """Attach the filters to the loggers that can write secrets and to every root handler present now.
+
+    :class:`OneLineFilter` only under the text format (read now, from ``AWS_LAMBDA_LOG_FORMAT``):
+    the JSON formatter writes a record, traceback included, as one object on one line already.
+    """
+    wanted = [_REDACTING] if json_format(os.environ) else [_REDACTING, _ONE_LINE]
+    targets: list[logging.Filterer] = [logging.getLogger(name) for name in REDACTED_LOGGERS]
+    targets.extend(logging.getLogger().handlers)
+    for target in targets:
+        for unwanted in (_REDACTING, _ONE_LINE):
+            target.removeFilter(unwanted)
+        for wanted_filter in wanted:
+            target.addFilter(wanted_filter)
 
 
-class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stdout is at the time, not the one seen at import."""
+def _field_name(name: str) -> str:
+    """``name``, unless a LogRecord attribute or a key the runtime writes has it: then ``name_``.
 
-    @property
-    def stream(self) -> Any:
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
+    ``extra`` may not overwrite a LogRecord attribute (``logging`` raises), and the runtime's
+    JSON formatter drops a field named like one of its own keys.
+    """
+    return f"{name}_" if name in _RECORD_ATTRIBUTES or name in _RUNTIME_KEYS else name
 
 
-def install_redaction() -> None:
-    """Attach the filter to the loggers that log the URL and to every root handler present now."""
-    for name in REDACTED_LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
-    for handler in logging.getLogger().handlers:
-        if _FILTER not in handler.filters:
-            handler.addFilter(_FILTER)
-
-
-def provider_logger() -> logging.Logger:
-    """Our own logger writes JSON to stdout (Lambda ships stdout to CloudWatch)."""
+def log(level: int, message: str, /, **fields: Any) -> None:
+    """One record of the provider, with ``fields`` (``None`` ones left out) as described in the module docstring."""
+    present = {_field_name(name): value for name, value in fields.items() if value is not None}
     logger = logging.getLogger(LOGGER_NAME)
-    if not logger.handlers:
-        handler = StdoutHandler()
-        handler.setFormatter(JsonFormatter())
-        handler.addFilter(_FILTER)
-        logger.addHandler(handler)
-        logger.propagate = False
-        logger.setLevel(logging.INFO)
-    return logger
-
-
-def log(level: int, message: str, **fields: Any) -> None:
-    provider_logger().log(level, message, extra={"fields": fields})
+    if present and not json_format(os.environ):
+        compact = json.dumps(present, default=str, ensure_ascii=False, separators=(", ", ": "))
+        logger.log(level, "%s %s", message, compact, extra=present)
+    else:
+        logger.log(level, message, extra=present)

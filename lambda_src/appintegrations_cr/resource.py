@@ -9,8 +9,9 @@ crhelper drives the lifecycle; this subclass closes the gaps that matter at 2 a.
 - a non-empty PhysicalResourceId on every response, and a recognisable one for a
   failed Create, so the rollback Delete is visibly a no-op;
 - malformed events answered FAILED instead of crashing before a response;
-- log lines that survive any envelope value: crhelper %-formats the event's ids into
-  every record, so a '%' in one would turn each later log call into a logging error;
+- the Lambda runtime's logging left as it is: crhelper's log set-up would replace the
+  runtime's formatter and set the root level (see ``logs``); and one FAILED record, with
+  the reason CloudFormation shows, for every FAILED answer, whatever its cause;
 - no boto3 clients built at cold start for crhelper's polling mode, which is unused;
 - a response sent in bounded time (see ``delivery``): crhelper's sender retries until
   the function dies when the ResponseURL cannot be reached, and never says why.
@@ -26,10 +27,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from crhelper import CfnResource, log_helper
+from crhelper import CfnResource
 
 from .delivery import deliver
-from .logs import install_redaction
+from .logs import SDK_LEVEL, install_filters, log
 
 FAILED_CREATE_PREFIX = "cdk-appintegrations:CREATE_FAILED:"
 MAX_BODY_BYTES = 4096
@@ -55,17 +56,6 @@ def _without_polling_clients() -> Iterator[None]:
             del os.environ["AWS_SAM_LOCAL"]
         else:
             os.environ["AWS_SAM_LOCAL"] = previous
-
-
-def log_field(value: object) -> str:
-    """An envelope value as crhelper's JSON formatter must receive it.
-
-    That formatter runs ``template % record`` over every value it is given, so a '%'
-    in a StackId or LogicalResourceId would raise on each log line. CloudFormation never
-    sends one, but a hand-made or fuzzed event can, and the provider must still answer
-    it and keep its log readable; doubling the '%' makes it print as itself.
-    """
-    return str(value).replace("%", "%%")
 
 
 def failed_create_id(logical_resource_id: str) -> str:
@@ -134,20 +124,29 @@ class ExecutionResource(CfnResource):
     _response_url: str
     _ssl_verify: Any
     _sam_local: str | None
-    _log_level: str
-    _boto_level: str
     _sleep_on_delete: int
     _context: Any
 
-    def __init__(self, *, log_level: str, transport: Transport | None = None) -> None:
-        """``transport`` sends a body to the ResponseURL; by default ``delivery.deliver``, bounded by the deadline."""
+    def __init__(self, *, transport: Transport | None = None) -> None:
+        """``transport`` sends a body to the ResponseURL; by default ``delivery.deliver``, bounded by the deadline.
+
+        crhelper's constructor runs its log set-up once, whatever it is given: without
+        ``json_logging`` it leaves the handlers' formatters alone, and it sets the root
+        level to ``log_level``, so it gets the root's own level, which it cannot change.
+        """
         with _without_polling_clients():
-            super().__init__(json_logging=True, log_level=log_level, boto_level="ERROR", sleep_on_delete=0)
+            super().__init__(
+                json_logging=False,
+                # crhelper hands it to Logger.setLevel, which takes a number too (its stubs say str only).
+                log_level=logging.getLogger().level,  # type: ignore[arg-type]
+                boto_level=logging.getLevelName(SDK_LEVEL),
+                sleep_on_delete=0,
+            )
         self._sam_local = None
         self._answer_lock = threading.Lock()
         self._answered = False
         self._transport: Transport = transport or self._deliver
-        install_redaction()
+        install_filters()
 
     def __call__(self, event: Any, context: Any) -> None:
         with self._answer_lock:
@@ -155,18 +154,18 @@ class ExecutionResource(CfnResource):
             # Never answer one request at the URL of the one before (crhelper keeps it).
             self._response_url = ""
         self._context = context  # crhelper sets it too, but not for the malformed events answered below
-        install_redaction()  # again: the Lambda runtime may have replaced root handlers
+        install_filters()  # again: the Lambda runtime may have replaced root handlers
         url = response_url(event)
         if url is None:
             # Nothing to answer to: CloudFormation never sends such an event.
-            logging.getLogger("crhelper").error("Unanswerable event: no https ResponseURL")
+            log(logging.ERROR, "unanswerable event: no https ResponseURL", outcome="UNANSWERED")
             return
         problem = envelope_problem(event)
         if problem is None:
             super().__call__(event, context)
             return
         ev: dict[str, Any] = event
-        self._log_setup(ev, context)  # else the log lines still carry the previous request's ids
+        self._event = ev  # not the previous request's, which crhelper would still hold
         self._response_url = url
         self.StackId = str(ev.get("StackId") or "")
         self.RequestId = str(ev.get("RequestId") or "")
@@ -184,14 +183,11 @@ class ExecutionResource(CfnResource):
         deliver(url, body, ssl_verify, remaining_s=self._remaining_s)
 
     def _log_setup(self, event: Any, context: Any) -> None:
-        """crhelper's own setup, with every envelope value escaped (see :func:`log_field`)."""
-        ev: dict[str, Any] = event if isinstance(event, dict) else {}
-        log_helper.setup(
-            self._log_level,
-            boto_level=self._boto_level,
-            **{field: log_field(ev.get(field, "")) for field in ENVELOPE_FIELDS},
-            aws_request_id=log_field(getattr(context, "aws_request_id", "")),
-        )
+        """Nothing: crhelper's would set the root level and replace the runtime's formatter on every event.
+
+        The runtime's formatter already writes Lambda's request id on each record, and the
+        provider's records carry the request's fields themselves (see ``logs``).
+        """
 
     def generate_physical_id(self, event: Any) -> str:
         """Only reached when Create did not produce an id, i.e. it failed."""
@@ -215,4 +211,26 @@ class ExecutionResource(CfnResource):
         }
         if body["Status"] == "FAILED" and not body["Reason"]:
             body["Reason"] = "The provider failed without a reason; see its CloudWatch log."
-        (send_response or self._transport)(self._response_url, fit_body(body), self._ssl_verify)
+        fitted = fit_body(body)
+        if fitted["Status"] == "FAILED":
+            self._log_failed(fitted)
+        (send_response or self._transport)(self._response_url, fitted, self._ssl_verify)
+
+    def _log_failed(self, body: dict[str, Any]) -> None:
+        """The one record a FAILED answer gets, whatever caused it: bad properties, the service, a timeout, a bug.
+
+        One place, so that a single query (``filter outcome = "FAILED"``) finds every
+        failure with the reason exactly as CloudFormation shows it.
+        """
+        event = self._event if isinstance(self._event, dict) else {}
+        log(
+            logging.ERROR,
+            "answering CloudFormation FAILED",
+            outcome="FAILED",
+            reason=body["Reason"],
+            request_type=event.get("RequestType"),
+            logical_resource_id=body["LogicalResourceId"],
+            stack_id=body["StackId"],
+            cfn_request_id=body["RequestId"],
+            physical_resource_id=body["PhysicalResourceId"],
+        )

@@ -65,7 +65,8 @@ def answer(event, status, physical_id, reason=None, data=None):
 def handler(event, context):
     log = Path(os.environ["EVENT_LOG"])
     with log.open("a") as out:
-        out.write(json.dumps({**event, "pid": os.getpid(), "at": time.time()}) + "\\n")
+        seen = {name: os.environ.get(name) for name in ("AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL")}
+        out.write(json.dumps({**event, "pid": os.getpid(), "at": time.time(), "env": seen}) + "\\n")
     kind = event["RequestType"]
     props = event["ResourceProperties"]
     physical = event.get("PhysicalResourceId") if kind == "Delete" else props.get("Id", event["LogicalResourceId"] + "-id")
@@ -102,7 +103,13 @@ def custom(properties: dict[str, Any] | None = None, *, depends_on: list[str] | 
 
 
 def write_assembly(
-    root: Path, name: str, customs: dict[str, dict[str, Any]], *, timeout_s: int = 10, function_name: str | None = None
+    root: Path,
+    name: str,
+    customs: dict[str, dict[str, Any]],
+    *,
+    timeout_s: int = 10,
+    function_name: str | None = None,
+    logging_config: dict[str, str] | None = None,
 ) -> Path:
     """A cloud assembly as the CDK writes one: manifest, template, asset manifest, staged asset."""
     outdir = root / name
@@ -125,6 +132,7 @@ def write_assembly(
                     "Role": {"Fn::GetAtt": ["ProviderRole", "Arn"]},
                     "Environment": {"Variables": {"FROM_TEMPLATE": "yes"}},
                     **({"FunctionName": function_name} if function_name else {}),
+                    **({"LoggingConfig": logging_config} if logging_config else {}),
                 },
             },
             **customs,
@@ -167,10 +175,19 @@ def new_assembly(tmp_path: Path) -> Callable[..., CloudAssembly]:
     versions = itertools.count(1)
 
     def write(
-        customs: dict[str, dict[str, Any]], *, timeout_s: int = 10, function_name: str | None = None
+        customs: dict[str, dict[str, Any]],
+        *,
+        timeout_s: int = 10,
+        function_name: str | None = None,
+        logging_config: dict[str, str] | None = None,
     ) -> CloudAssembly:
         outdir = write_assembly(
-            tmp_path, f"v{next(versions)}", customs, timeout_s=timeout_s, function_name=function_name
+            tmp_path,
+            f"v{next(versions)}",
+            customs,
+            timeout_s=timeout_s,
+            function_name=function_name,
+            logging_config=logging_config,
         )
         return CloudAssembly(outdir)
 
@@ -258,6 +275,32 @@ def test_sequential_events_reuse_a_warm_container(
     assert report.final_state == "CREATE_COMPLETE", report.summary()
     assert report.pool.containers_started == 1
     assert len({e["pid"] for e in events(event_log)}) == 1
+
+
+@pytest.mark.parametrize(
+    ("logging_config", "seen"),
+    [
+        (None, {"AWS_LAMBDA_LOG_FORMAT": "Text", "AWS_LAMBDA_LOG_LEVEL": None}),
+        ({"LogFormat": "Text"}, {"AWS_LAMBDA_LOG_FORMAT": "Text", "AWS_LAMBDA_LOG_LEVEL": None}),
+        ({"LogFormat": "JSON"}, {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}),
+        (
+            {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "SystemLogLevel": "WARN"},
+            {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN"},
+        ),
+    ],
+)
+def test_the_functions_logging_config_reaches_the_runtime_as_lambda_sets_it(
+    driver: CloudFormationDriver,
+    new_assembly: Callable[..., CloudAssembly],
+    event_log: Path,
+    logging_config: dict[str, str] | None,
+    seen: dict[str, str | None],
+) -> None:
+    """Lambda filters by level only with the JSON format, and then INFO unless the function says otherwise."""
+    report = driver.create(new_assembly({"A": custom()}, logging_config=logging_config))
+    assert report.final_state == "CREATE_COMPLETE", report.summary()
+    [sent] = events(event_log)
+    assert sent["env"] == seen
 
 
 def test_a_failed_create_cancels_the_rest_and_deletes_in_reverse_order(

@@ -50,12 +50,20 @@ def event(
     }
 
 
+#: The provider function's LoggingConfig by default: Lambda's JSON format at INFO.
+PROVIDER_LOGGING: dict[str, Any] = {"log_format": "JSON", "log_level": "INFO"}
+
+
 def invoke_create(
     receiver: CfnResponseReceiver, props: dict[str, Any], request_id: str, env: dict[str, str], **options: Any
 ) -> InvocationResult:
     """One Create event to the handler in a fresh Lambda-like process, with crhelper bundled as the asset has it."""
     return invoke(
-        CODE_DIR, event(receiver, "Create", props, request_id), env=env, extra_packages=["crhelper"], **options
+        CODE_DIR,
+        event(receiver, "Create", props, request_id),
+        env=env,
+        extra_packages=["crhelper"],
+        **{**PROVIDER_LOGGING, **options},
     )
 
 
@@ -76,7 +84,8 @@ def assert_no_secrets(receiver: CfnResponseReceiver, request_id: str, result: In
 
 
 def log_records(result: InvocationResult) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    """The JSON records of a run under Lambda's JSON log format (every line of stdout must be one)."""
+    return [json.loads(line) for line in result.stdout.split("\n") if line]
 
 
 def test_create_applies_once_and_answers_success(
@@ -125,7 +134,7 @@ def test_warm_container_lifecycle_calls_only_when_something_changed(
         event(fresh_receiver, "Update", scheduled, "w4", OldResourceProperties=rerun, PhysicalResourceId=physical),
         event(fresh_receiver, "Delete", scheduled, "w5", PhysicalResourceId=physical),
     ]
-    results = invoke_many(CODE_DIR, events, env=lambda_env, extra_packages=["crhelper"])
+    results = invoke_many(CODE_DIR, events, env=lambda_env, extra_packages=["crhelper"], **PROVIDER_LOGGING)
     assert [r.cold_start for r in results] == [True, False, False, False, False]
     bodies = [answer(fresh_receiver, f"w{i}", settle=0) for i in range(1, 6)]
     assert [b["Status"] for b in bodies] == ["SUCCESS"] * 5
@@ -232,7 +241,7 @@ def test_debug_logging_never_shows_the_response_url_signature(
 ) -> None:
     """crhelper logs the event and the URL at DEBUG; the provider must scrub both."""
     fresh_emulator.add_association(DI, ASSOC)
-    result = invoke_create(fresh_receiver, properties(), "dbg", {**lambda_env, "LOG_LEVEL": "DEBUG"})
+    result = invoke_create(fresh_receiver, properties(), "dbg", lambda_env, log_level="DEBUG")
     assert answer(fresh_receiver, "dbg")["Status"] == "SUCCESS"
     assert "CFN response URL" in result.output  # the DEBUG lines really were written
     assert "<redacted>" in result.output

@@ -9,8 +9,9 @@ refused. Both are simulated on 127.0.0.1 only:
   connection that is never accepted; the kernel then drops every further SYN, and the
   client's connect runs into its timeout as it would against a black hole.
 
-The handler runs in a Lambda-like process (tests.support.lambda_process) and its own
-timeouts, retries and messages are what is measured.
+The handler runs under AWS's runtime interface client in a Lambda-like process
+(tests.support.lambda_process), and its own timeouts, retries and messages are what is
+measured.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from appintegrations_cr.delivery import connect_within
 
 from tests.integration.test_handler_roundtrip import (
     CODE_DIR,
+    PROVIDER_LOGGING,
     answer,
     assert_no_secrets,
     event,
@@ -131,7 +133,7 @@ def test_an_unreachable_response_url_is_logged_with_the_route_and_the_invocation
     create = event(fresh_receiver, "Create", properties(), "noroute")
     with refusing_port() as port:
         create["ResponseURL"] = at_port(create["ResponseURL"], port)
-        result = invoke(CODE_DIR, create, env=lambda_env, extra_packages=["crhelper"])
+        result = invoke(CODE_DIR, create, env=lambda_env, extra_packages=["crhelper"], **PROVIDER_LOGGING)
     assert result.ok, result.output
     assert not result.timed_out
     assert result.duration_s < 6.0  # three refusals, two pauses of 1 s
@@ -157,7 +159,9 @@ def test_a_response_url_that_never_answers_ends_the_invocation_within_bounds(
     create = event(fresh_receiver, "Create", {**properties(), "Bogus": "x"}, "silent")  # FAILED, no service call
     with black_hole_port() as port:
         create["ResponseURL"] = at_port(create["ResponseURL"], port)
-        result = invoke(CODE_DIR, create, env=lambda_env, extra_packages=["crhelper"], timeout_ms=120_000)
+        result = invoke(
+            CODE_DIR, create, env=lambda_env, extra_packages=["crhelper"], timeout_ms=120_000, **PROVIDER_LOGGING
+        )
     assert result.ok, result.output
     assert not result.timed_out
     assert 15.0 <= result.duration_s < 25.0, result.duration_s
@@ -167,28 +171,30 @@ def test_a_response_url_that_never_answers_ends_the_invocation_within_bounds(
     print(f"response URL black hole: handler {result.duration_s:.1f} s")
 
 
-def test_without_log_level_the_handler_logs_at_info(
+def test_without_a_runtime_level_the_handler_logs_at_info(
     fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
-    """The construct sets no LOG_LEVEL; crhelper's INFO lines must show, its DEBUG lines must not."""
-    assert "LOG_LEVEL" not in lambda_env
-    assert "LOG_LEVEL" not in lambda_environment(CODE_DIR, handler="index.handler")
-    result = invoke_create(fresh_receiver, {**properties(), "Bogus": "x"}, "info", lambda_env)
+    """Lambda's text format sets no level (the root stays at WARNING); crhelper's INFO lines must show, not DEBUG."""
+    assert "AWS_LAMBDA_LOG_LEVEL" not in lambda_environment(CODE_DIR, handler="index.handler")
+    result = invoke_create(
+        fresh_receiver, {**properties(), "Bogus": "x"}, "info", lambda_env, log_format="Text", log_level=None
+    )
     assert answer(fresh_receiver, "info", result=result)["Status"] == "FAILED"
     assert "No physical resource id returned, generating one" in result.output  # crhelper, at INFO
     assert "enabling send_response" not in result.output  # crhelper, at DEBUG
     assert "CFN response URL" not in result.output  # the sender, at DEBUG
 
 
-def test_an_unknown_log_level_does_not_break_the_provider(
+def test_a_level_the_runtime_does_not_know_does_not_break_the_provider(
     fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
-    """crhelper fails its set-up on an unknown level name, and then every request; INFO is used instead."""
+    """The runtime ignores an unknown AWS_LAMBDA_LOG_LEVEL; the provider then logs at INFO, and still answers."""
     fresh_emulator.add_association(
         *(properties()[key] for key in ("DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier"))
     )
-    result = invoke_create(fresh_receiver, properties(), "verbose", {**lambda_env, "LOG_LEVEL": "verbose"})
+    result = invoke_create(fresh_receiver, properties(), "verbose", lambda_env, log_level="verbose")
     assert answer(fresh_receiver, "verbose", result=result)["Status"] == "SUCCESS"
+    assert [r["outcome"] for r in log_records(result) if "outcome" in r] == ["APPLIED"]
 
 
 def test_the_delivery_connect_timeout_covers_every_address_of_the_name_together(

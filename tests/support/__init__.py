@@ -4,9 +4,12 @@
   real boto3 client (and therefore the real handler) can be exercised end to end.
 * :mod:`tests.support.cfn_receiver` - an HTTPS endpoint standing in for CloudFormation's
   pre-signed S3 ResponseURL, so crhelper's own TLS ``PUT`` is what gets tested.
-* :mod:`tests.support.lambda_process` - runs a handler in a separate, Lambda-like Python
-  process (clean environment, real deadline, warm and cold containers); ``WarmContainer``
-  keeps one alive and feeds it one event at a time.
+* :mod:`tests.support.lambda_process` - runs a handler under AWS's runtime interface client
+  (``awslambdaric``) in a separate, Lambda-like Python process (clean environment, real
+  deadline, warm and cold containers); ``WarmContainer`` keeps one alive and feeds it one
+  event at a time.
+* :mod:`tests.support.runtime_api` - the Lambda Runtime API that client polls, one per
+  execution environment, speaking the protocol of AWS's runtime interface emulator.
 * :mod:`tests.support.lambda_pool` - Lambda's concurrency model over those containers (an
   idle one takes the event, else a new one starts; no cap), with a memory guard.
 * :mod:`tests.support.token_bucket` - the rate limit the emulator can enforce (rate, burst).
@@ -29,6 +32,6 @@
   template as a deploy would (what an ARN built with ``Fn::Select``/``Fn::Split`` becomes).
 
 This package must stay free of import-time side effects: the pytest fixtures import from
-it. ``_lambda_bootstrap.py`` is the exception that imports nothing from here: it runs as a
-script inside the sandbox, where the test suite must not be importable.
+it. Nothing of it runs inside the Lambda-like processes, where the test suite must not be
+importable.
 """

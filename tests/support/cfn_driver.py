@@ -22,9 +22,10 @@ a time never meets that. This driver plays CloudFormation faithfully, not kindly
 * **Custom resources** (``Custom::*``, ``AWS::CloudFormation::CustomResource``) get the
   event CloudFormation sends (properties resolved and stringified, ``OldResourceProperties``
   and ``PhysicalResourceId`` on Update and Delete), delivered to the function their
-  ``ServiceToken`` names. The function runs its synthesized asset in a Lambda-like process
-  from a :class:`~tests.support.lambda_pool.LambdaPool` (warm containers reused, no cap),
-  with the function's ``Timeout``, ``MemorySize``, ``Handler`` and environment. The
+  ``ServiceToken`` names. The function runs its synthesized asset under AWS's runtime
+  interface client in a Lambda-like process from a
+  :class:`~tests.support.lambda_pool.LambdaPool` (warm containers reused, no cap), with the
+  function's ``Timeout``, ``MemorySize``, ``Handler``, ``LoggingConfig`` and environment. The
   invocation is asynchronous, as CloudFormation's is: a function error, crash or timeout
   is retried by "Lambda" after ``async_retry_delays_s`` (Lambda's defaults: 1 and 2 minutes),
   whatever the handler already answered.
@@ -721,6 +722,8 @@ class CloudFormationDriver:
                 f"{resource.logical_id}: only S3 code assets are modelled, not {properties.get('Code')}"
             )
         variables = properties.get("Environment", {}).get("Variables", {})
+        logging_config = properties.get("LoggingConfig") or {}
+        log_format = str(logging_config.get("LogFormat") or "Text")
         return FunctionSpec(
             arn=arn,
             name=name,
@@ -733,6 +736,8 @@ class CloudFormationDriver:
             reserved_concurrency=int(reserved)
             if (reserved := properties.get("ReservedConcurrentExecutions"))
             else None,
+            log_format=log_format,
+            log_level=str(logging_config.get("ApplicationLogLevel") or "INFO") if log_format == "JSON" else None,
         )
 
     def _request(

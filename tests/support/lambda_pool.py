@@ -63,6 +63,10 @@ class FunctionSpec:
     """The function's ``Environment.Variables`` (sorted pairs, so that the spec is hashable)."""
     reserved_concurrency: int | None = None
     """``ReservedConcurrentExecutions``: Lambda runs at most this many of its invocations at once."""
+    log_format: str = "Text"
+    """``LoggingConfig.LogFormat`` (Lambda's default is Text)."""
+    log_level: str | None = None
+    """``LoggingConfig.ApplicationLogLevel`` as Lambda applies it: only with the JSON format (INFO by default)."""
 
 
 class Container(Protocol):
@@ -116,6 +120,8 @@ def python_container(spec: FunctionSpec, env: Mapping[str, str]) -> Container:
         handler=spec.handler,
         function_name=spec.name,
         memory_mb=spec.memory_mb,
+        log_format=spec.log_format,
+        log_level=spec.log_level,
         init_timeout_s=INIT_TIMEOUT_S,
         nice=CONTAINER_NICE,
     )

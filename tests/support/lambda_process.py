@@ -1,35 +1,47 @@
-"""Run a Lambda handler for real, in a separate Lambda-like Python process.
+"""Run a Lambda handler for real: AWS's own runtime interface client in a Lambda-like process.
 
 Why a process and not a function call: the behaviours worth testing in a custom-resource
 handler are the ones a direct call hides - what is importable in the asset (and what only
 happened to be installed in the test virtualenv), what the environment holds, how the
-handler logs through the runtime's root handler, what happens at the deadline (crhelper
-arms a timer at ``get_remaining_time_in_millis() - 0.5 s``), and what survives from one
-event to the next in a warm container. So each call starts ``python -S`` on
-``_lambda_bootstrap.py`` with:
+handler logs through the runtime's root handler and formatter, what happens at the
+deadline (crhelper arms a timer at ``get_remaining_time_in_millis() - 0.5 s``), and what
+survives from one event to the next in a warm container.
 
-* a clean environment: ``PATH`` plus Lambda's variables (``AWS_REGION``,
-  ``AWS_LAMBDA_FUNCTION_NAME``, ``LAMBDA_TASK_ROOT``, dummy session credentials, ...)
-  merged with the caller's ``env`` (``AWS_ENDPOINT_URL_APPINTEGRATIONS``,
-  ``SSL_CERT_FILE``...). ``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE`` point at
-  ``os.devnull`` so a developer's ``~/.aws`` cannot leak in;
+So each execution environment is ``python -S -m awslambdaric <handler>``, the runtime
+interface client that Lambda's Python runtimes run, polling a
+:class:`~tests.support.runtime_api.RuntimeApi` of its own for events. The client does what
+it does in Lambda: imports the handler once (init; an import failure is posted to
+``/init/error`` and ends the process), installs its log handler and formatter on the root
+logger (``AWS_LAMBDA_LOG_FORMAT``, ``AWS_LAMBDA_LOG_LEVEL``), builds ``context`` from the
+Runtime API's headers, reports a handler exception and posts each outcome. The process has:
+
+* a clean environment: ``PATH`` plus Lambda's variables (``AWS_LAMBDA_RUNTIME_API``,
+  ``_HANDLER``, ``LAMBDA_TASK_ROOT``, ``AWS_REGION``, ``AWS_EXECUTION_ENV``, the log format
+  and level, dummy session credentials, ...) merged with the caller's ``env``
+  (``AWS_ENDPOINT_URL_APPINTEGRATIONS``, ``SSL_CERT_FILE``...).
+  ``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE`` point at ``os.devnull`` so a
+  developer's ``~/.aws`` cannot leak in;
 * ``sys.path`` = ``code_dir``, then ``extra_paths``, then ``extra_packages`` (venv
   distributions by name, e.g. ``("crhelper",)`` when ``code_dir`` is ``lambda_src/``),
-  then boto3 and its dependencies, like Lambda's ``/var/task``, ``/opt/python``,
-  ``/var/runtime``. ``-S`` keeps the virtualenv's site-packages out: the venv packages are
-  exposed through per-distribution "shim" directories of symlinks, so a dependency the
-  asset forgot to ship fails here as it would in Lambda;
+  then the runtime's own packages (:data:`RUNTIME_PACKAGES`: boto3, awslambdaric and their
+  dependencies), like Lambda's ``/var/task``, ``/opt/python``, ``/var/runtime``. ``-S``
+  keeps the virtualenv's site-packages out: the venv packages are exposed through
+  per-distribution "shim" directories of symlinks, so a dependency the asset forgot to
+  ship fails here as it would in Lambda;
 * ``cwd`` = ``code_dir`` (Lambda's working directory is ``LAMBDA_TASK_ROOT``), and
   ``PYTHONDONTWRITEBYTECODE=1`` so running a handler never adds ``__pycache__`` to the
   asset directory (which would change a CDK asset hash).
 
-Deadlines: the bootstrap itself kills the sandbox at ``timeout_ms`` (printing Lambda's
-"Task timed out" line); the parent additionally SIGKILLs the process group at
-``timeout_ms + kill_grace_s`` (10 s by default) or when init takes longer than
-``init_timeout_s``, and reports ``timed_out=True``. Lambda's own init limit is 10 s, but
-the default here is ``DEFAULT_INIT_TIMEOUT_S`` (60 s): on a shared 2-core machine under
-load, starting Python and importing boto3 has taken over 10 s, and a test must not fail
-for the machine's speed. How long init takes is measured by ``benchmarks.cold_start``.
+What the client cannot show stays here, in the runner, because in Lambda the platform
+does it, not the runtime: the end of an invocation at its deadline (the runner SIGKILLs
+the process group at ``timeout_ms`` and writes Lambda's "Task timed out" line), the
+limit on init (``init_timeout_s``), and what a new environment is (a new process, a cold
+start). Warm reuse is the client's own loop: it asks for the next event in the same process.
+
+Lambda's own init limit is 10 s, but the default here is ``DEFAULT_INIT_TIMEOUT_S`` (60 s):
+on a shared 2-core machine under load, starting Python and importing boto3 has taken over
+10 s, and a test must not fail for the machine's speed. How long init takes is measured by
+``benchmarks.cold_start``.
 """
 
 from __future__ import annotations
@@ -38,7 +50,6 @@ import atexit
 import contextlib
 import datetime as dt
 import importlib.metadata
-import json
 import os
 import re
 import secrets
@@ -54,15 +65,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import IO, Any, TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
-from tests.support._lambda_bootstrap import TIMEOUT_EXIT_CODE
 from tests.support.account import ACCOUNT
+from tests.support.runtime_api import Invocation, RuntimeApi
 
 __all__ = [
     "DUMMY_CREDENTIALS",
     "REPO_ROOT",
-    "TIMEOUT_EXIT_CODE",
     "ContainerDiedError",
     "InvocationResult",
     "MemoryUse",
@@ -76,13 +86,13 @@ __all__ = [
     "yield_cpu",
 ]
 
-BOOTSTRAP = Path(__file__).with_name("_lambda_bootstrap.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FUNCTION_NAME = "cdk-appintegrations-cr"
-RUNTIME_PACKAGES = ("boto3",)
-DEFAULT_INIT_TIMEOUT_S = 60.0
-"""The parent's limit on init; generous on purpose (see the module docstring)."""
+RUNTIME_PACKAGES = ("boto3", "awslambdaric")
 """What the Lambda python runtime provides besides the standard library (with dependencies)."""
+DEFAULT_INIT_TIMEOUT_S = 60.0
+"""The runner's limit on init; generous on purpose (see the module docstring)."""
+EXECUTION_ENV = "AWS_Lambda_python3.14"
 
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
@@ -96,13 +106,14 @@ DUMMY_CREDENTIALS = {
 class InvocationResult:
     """What one invocation produced.
 
-    ``returncode`` is 0 when the handler returned, 1 when it raised (or init failed),
-    ``TIMEOUT_EXIT_CODE`` when the in-sandbox deadline fired, ``-SIGKILL`` when the parent
-    had to kill the process, and the process's own status if the handler made it exit. For
-    :func:`invoke` this is the exit status of the process.
+    ``returncode`` is 0 when the handler returned, 1 when it raised or init failed,
+    ``-SIGKILL`` when the runner ended the process (the deadline, the init limit), and the
+    process's own status if the handler made it exit.
     ``stdout``/``stderr`` hold this invocation's output only; init output (module import)
     is attached to the first invocation of each process, as Lambda does.
-    ``duration_s`` is the handler's own run time (Lambda's "Duration"), not process start-up.
+    ``duration_s`` is the handler's own run time (Lambda's "Duration"), not process start-up;
+    ``init_duration_s`` (first invocation only) is from the process's start to its first
+    poll of the Runtime API, as Lambda's "Init Duration" (interpreter and runtime start included).
     """
 
     returncode: int | None
@@ -114,8 +125,9 @@ class InvocationResult:
     """``ok``, ``error``, ``timeout``, ``init_error`` or ``crashed``."""
     request_id: str | None = None
     response: Any = None
-    """The handler's return value after a JSON round trip (``None`` unless ``status == "ok"``)."""
+    """The handler's return value as the runtime posted it (``None`` unless ``status == "ok"``)."""
     error_type: str | None = None
+    """``errorType`` of the runtime's error report (e.g. ``Runtime.ImportModuleError`` for an init failure)."""
     error_message: str | None = None
     cold_start: bool = True
     init_duration_s: float | None = None
@@ -223,22 +235,30 @@ def lambda_environment(
     memory_mb: int = 128,
     region: str = "us-east-1",
     python_path: Sequence[Path] = (),
+    log_format: str = "Text",
+    log_level: str | None = None,
 ) -> dict[str, str]:
-    """The variables a Lambda python function sees (before the caller's additions)."""
+    """The variables a Lambda python function sees (before the caller's additions and the Runtime API's address).
+
+    ``log_format`` and ``log_level`` are the function's ``LoggingConfig`` (``LogFormat``,
+    ``ApplicationLogLevel``); Lambda filters by level only with the JSON format, and sets
+    ``AWS_LAMBDA_LOG_LEVEL`` only when a level is given here.
+    """
     today = dt.datetime.now(dt.timezone.utc)
-    return {
+    env = {
         "PATH": os.environ.get("PATH", os.defpath),
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_EXECUTION_ENV": EXECUTION_ENV,
         "AWS_LAMBDA_FUNCTION_NAME": function_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": f"{today:%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}",
+        "AWS_LAMBDA_LOG_FORMAT": log_format,
         "LAMBDA_TASK_ROOT": str(code_dir),
         "_HANDLER": handler,
         **DUMMY_CREDENTIALS,
@@ -248,9 +268,12 @@ def lambda_environment(
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
     }
+    if log_level is not None:
+        env["AWS_LAMBDA_LOG_LEVEL"] = log_level
+    return env
 
 
-# -- running --------------------------------------------------------------------------------
+# -- options --------------------------------------------------------------------------------
 
 
 class SandboxOptions(TypedDict, total=False):
@@ -269,40 +292,27 @@ class SandboxOptions(TypedDict, total=False):
     """``AWS_LAMBDA_FUNCTION_NAME`` and the ARN's last part (default ``cdk-appintegrations-cr``)."""
     memory_mb: int
     """``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` (default 128); informational, nothing enforces it."""
-    enforce_deadline: bool
-    """Whether the sandbox's own watchdog ends an invocation at ``timeout_ms`` (default true)."""
-    kill_grace_s: float
-    """How long past ``timeout_ms`` the parent waits before it SIGKILLs the sandbox (default 10)."""
+    log_format: str
+    """``LoggingConfig.LogFormat``: ``Text`` (Lambda's default) or ``JSON``."""
+    log_level: str | None
+    """``LoggingConfig.ApplicationLogLevel`` (``AWS_LAMBDA_LOG_LEVEL``), e.g. ``INFO``; default none."""
     init_timeout_s: float
-    """How long init may take before the parent kills it (default :data:`DEFAULT_INIT_TIMEOUT_S`)."""
+    """How long init may take before the runner kills it (default :data:`DEFAULT_INIT_TIMEOUT_S`)."""
 
 
-def invoke(
-    code_dir: Path, event: Mapping[str, Any], *, env: Mapping[str, str], **options: Unpack[SandboxOptions]
-) -> InvocationResult:
-    """Cold-start a sandbox, run ``event`` through the handler, and return what happened."""
-    [result] = invoke_many(code_dir, [event], env=env, **options)
-    return result
+@dataclass(frozen=True)
+class _Settings:
+    code_dir: Path
+    handler: str
+    env: dict[str, str]
+    timeout_ms: int
+    function_arn: str
+    init_timeout_s: float
 
-
-def invoke_many(
-    code_dir: Path,
-    events: Sequence[Mapping[str, Any]],
-    *,
-    env: Mapping[str, str],
-    **options: Unpack[SandboxOptions],
-) -> list[InvocationResult]:
-    """Run ``events`` one after another in one warm sandbox; one result per event.
-
-    Module state survives between events, as in a warm Lambda container. When the sandbox
-    dies (timeout, init failure, crash), the remaining events go to a fresh one - a new
-    cold start, which is what Lambda would do.
-    """
-    settings = _settings(code_dir, env, options)
-    results: list[InvocationResult] = []
-    while len(results) < len(events):
-        results.extend(_run_sandbox(settings, list(events[len(results) :])))
-    return results
+    @property
+    def timeout_s(self) -> float:
+        """The timeout in seconds, for deadline arithmetic."""
+        return self.timeout_ms / 1000.0
 
 
 def _settings(code_dir: Path, env: Mapping[str, str], options: SandboxOptions) -> _Settings:
@@ -311,7 +321,6 @@ def _settings(code_dir: Path, env: Mapping[str, str], options: SandboxOptions) -
         raise ValueError("pass extra_paths / extra_packages instead of PYTHONPATH")
     handler = options.get("handler", "index.handler")
     function_name = options.get("function_name", DEFAULT_FUNCTION_NAME)
-    timeout_ms = options.get("timeout_ms", 60000)
     code_dir = Path(code_dir).resolve()
     python_path = [code_dir, *(Path(p).resolve() for p in options.get("extra_paths", ()))]
     extra_packages = options.get("extra_packages", ())
@@ -324,244 +333,57 @@ def _settings(code_dir: Path, env: Mapping[str, str], options: SandboxOptions) -
         function_name=function_name,
         memory_mb=options.get("memory_mb", 128),
         python_path=python_path,
+        log_format=options.get("log_format", "Text"),
+        log_level=options.get("log_level"),
     )
     full_env.update(env)
     return _Settings(
         code_dir=code_dir,
         handler=handler,
         env=full_env,
-        timeout_ms=timeout_ms,
+        timeout_ms=options.get("timeout_ms", 60000),
         function_arn=f"arn:aws:lambda:{full_env['AWS_REGION']}:{ACCOUNT}:function:{function_name}",
-        enforce_deadline=options.get("enforce_deadline", True),
-        kill_grace_s=options.get("kill_grace_s", 10.0),
         init_timeout_s=options.get("init_timeout_s", DEFAULT_INIT_TIMEOUT_S),
     )
 
 
-@dataclass(frozen=True)
-class _Settings:
-    code_dir: Path
-    handler: str
-    env: dict[str, str]
-    timeout_ms: int
-    function_arn: str
-    enforce_deadline: bool
-    kill_grace_s: float
-    init_timeout_s: float
-
-    @property
-    def timeout_s(self) -> float:
-        """The timeout in seconds, for deadline arithmetic."""
-        return self.timeout_ms / 1000.0
+# -- one-off runs ---------------------------------------------------------------------------
 
 
-class _Output:
-    """Collects one pipe's lines and notes when each invocation started (from the markers)."""
-
-    def __init__(
-        self, stream: IO[bytes], marker: str, starts: dict[int, tuple[float, str]], lock: threading.Lock
-    ) -> None:
-        self.lines: list[str] = []
-        self._stream = stream
-        self._marker = marker
-        self._starts = starts
-        self._lock = lock
-        self.thread = threading.Thread(target=self._pump, daemon=True)
-        self.thread.start()
-
-    def _pump(self) -> None:
-        for raw in iter(self._stream.readline, b""):
-            line = raw.decode("utf-8", errors="replace")
-            position = line.find(self._marker)
-            if position >= 0:
-                fields = line[position:].split()
-                if fields[1] == "START":
-                    with self._lock:
-                        self._starts.setdefault(int(fields[2]), (time.monotonic(), fields[3]))
-            self.lines.append(line)
-        self._stream.close()
-
-    def split(self, count: int) -> list[str]:
-        """This pipe's text for invocations ``0..count-1`` of the sandbox, markers removed."""
-        buffers = [""] * max(count, 1)
-        current = 0
-        for line in self.lines:
-            position = line.find(self._marker)
-            if position < 0:
-                buffers[min(current, len(buffers) - 1)] += line
-                continue
-            if position > 0:  # output without a trailing newline, then the marker
-                buffers[min(current, len(buffers) - 1)] += line[:position] + "\n"
-            fields = line[position:].split()
-            if fields[1] == "START":
-                current = int(fields[2])
-        return buffers
-
-
-def _run_sandbox(settings: _Settings, events: list[Mapping[str, Any]]) -> list[InvocationResult]:
-    """One process: run as many of ``events`` as it survives; at least one result."""
-    marker = f"@@lambda-bootstrap-{secrets.token_hex(8)}@@"
-    with tempfile.TemporaryDirectory(prefix="lambda-run-") as scratch:
-        results_file = Path(scratch) / "results.jsonl"
-        command = _command(settings, marker, results_file)
-        spawned = time.monotonic()
-        process = subprocess.Popen(
-            command,
-            cwd=settings.code_dir,
-            env=settings.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # so a kill takes the handler's children with it
-        )
-        if process.stdin is None or process.stdout is None or process.stderr is None:  # pragma: no cover
-            raise RuntimeError("pipes were not created")
-        starts: dict[int, tuple[float, str]] = {}  # index -> (monotonic start, request id)
-        lock = threading.Lock()
-        stdout = _Output(process.stdout, marker, starts, lock)
-        stderr = _Output(process.stderr, marker, starts, lock)
-        with contextlib.suppress(BrokenPipeError):  # the process may die before reading it
-            process.stdin.write(json.dumps({"events": events}).encode())
-            process.stdin.close()
-        killed_at = _supervise(process, settings, starts, lock, spawned)
-        stdout.thread.join(timeout=5)
-        stderr.thread.join(timeout=5)
-        records = {}
-        if results_file.exists():
-            for line in results_file.read_text(encoding="utf-8").splitlines():
-                record = json.loads(line)
-                records[int(record["index"])] = record
-    return _assemble(process, len(events), records, starts, killed_at=killed_at, pipes=(stdout, stderr))
-
-
-def _command(settings: _Settings, marker: str, results_file: Path, *, serve: bool = False) -> list[str]:
-    command = [
-        sys.executable,
-        "-S",  # no site: the venv's site-packages stay out of the sandbox
-        str(BOOTSTRAP),
-        "--handler",
-        settings.handler,
-        "--timeout-ms",
-        str(settings.timeout_ms),
-        "--results",
-        str(results_file),
-        "--marker",
-        marker,
-        "--function-arn",
-        settings.function_arn,
-    ]
-    if not settings.enforce_deadline:
-        command.append("--no-deadline")
-    if serve:
-        command.append("--serve")
-    return command
-
-
-def _supervise(
-    process: subprocess.Popen[bytes],
-    settings: _Settings,
-    starts: dict[int, tuple[float, str]],
-    lock: threading.Lock,
-    spawned: float,
-) -> float | None:
-    """Wait for the process, SIGKILL its group past the hard deadline; return the kill time.
-
-    Whatever happens, the whole process group is killed before the process is reaped: a
-    finished sandbox takes its stray children with it (Lambda freezes them), and killing
-    while the exited leader is still a zombie means its id cannot have been reused yet.
-    """
-    killed_at = None
-    while not _has_exited(process):
-        with lock:
-            latest = max(starts) if starts else None
-            started = starts[latest][0] if latest is not None else None
-        if started is None:
-            deadline = spawned + settings.init_timeout_s
-        else:
-            deadline = started + settings.timeout_s + settings.kill_grace_s
-        if time.monotonic() > deadline:
-            killed_at = time.monotonic()
-            break
-        time.sleep(0.02)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    return killed_at
-
-
-def _has_exited(process: subprocess.Popen[bytes]) -> bool:
-    """Whether the process has exited, *without* reaping it (so its pid stays reserved)."""
-    if not hasattr(os, "waitid"):  # pragma: no cover - Linux and macOS have waitid
-        return process.poll() is not None
-    state = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    return state is not None
-
-
-def _assemble(
-    process: subprocess.Popen[bytes],
-    event_count: int,
-    records: dict[int, dict[str, Any]],
-    starts: dict[int, tuple[float, str]],
-    *,
-    killed_at: float | None,
-    pipes: tuple[_Output, _Output],
-) -> list[InvocationResult]:
-    """One result per event the sandbox reached (at least one), from its reports and its stdout/stderr."""
-    reached = max([*records, *starts, 0]) + 1
-    count = min(reached, event_count)
-    stdout, stderr = pipes
-    outputs = zip(stdout.split(count), stderr.split(count), strict=True)
-    return [
-        _invocation_result(records.get(i), i, starts.get(i), killed_at=killed_at, process=process, output=output)
-        for i, output in enumerate(outputs)
-    ]
-
-
-_RETURN_CODES: dict[str, int] = {"ok": 0, "error": 1, "init_error": 1}
-
-
-def _invocation_result(
-    record: Mapping[str, Any] | None,
-    index: int,
-    begun: tuple[float, str] | None,
-    *,
-    killed_at: float | None,
-    process: subprocess.Popen[bytes],
-    output: tuple[str, str],
+def invoke(
+    code_dir: Path, event: Mapping[str, Any], *, env: Mapping[str, str], **options: Unpack[SandboxOptions]
 ) -> InvocationResult:
-    """One invocation's outcome: the sandbox's own report, else (none) how its process ended.
+    """Cold-start an environment, run ``event`` through the handler, and return what happened."""
+    [result] = invoke_many(code_dir, [event], env=env, **options)
+    return result
 
-    ``begun`` is when the invocation started and its request id, from the ``START`` marker;
-    ``killed_at`` is when the parent killed the sandbox past its hard deadline, if it did;
-    ``output`` is the invocation's stdout and stderr.
+
+def invoke_many(
+    code_dir: Path,
+    events: Sequence[Mapping[str, Any]],
+    *,
+    env: Mapping[str, str],
+    **options: Unpack[SandboxOptions],
+) -> list[InvocationResult]:
+    """Run ``events`` one after another in one warm environment; one result per event.
+
+    Module state survives between events, as in a warm Lambda container. When the
+    environment dies (timeout, init failure, crash), the remaining events go to a fresh
+    one - a new cold start, which is what Lambda would do.
     """
-    if record is not None:
-        status = str(record["status"])
-        returncode = _RETURN_CODES.get(status, process.returncode)
-        duration = float(record.get("duration_s", 0.0))
-        init_duration = record.get("init_duration_s")
-    else:  # the parent killed it (hard deadline) or the process died on its own
-        status = "timeout" if killed_at is not None else "crashed"
-        returncode = process.returncode
-        end = killed_at if killed_at is not None else time.monotonic()
-        duration = end - begun[0] if begun is not None else 0.0
-        init_duration = None
-    reported = record or {}
-    return InvocationResult(
-        returncode=returncode,
-        stdout=output[0],
-        stderr=output[1],
-        duration_s=duration,
-        timed_out=status == "timeout",
-        status=status,
-        request_id=reported.get("request_id", begun[1] if begun is not None else None),
-        response=reported.get("response"),
-        error_type=reported.get("errorType"),
-        error_message=reported.get("errorMessage"),
-        cold_start=index == 0,
-        init_duration_s=float(init_duration) if init_duration is not None else None,
-        pid=process.pid,
-    )
+    results: list[InvocationResult] = []
+    container: WarmContainer | None = None
+    try:
+        for event in events:
+            if container is None or not container.alive:
+                if container is not None:
+                    container.close()
+                container = WarmContainer(code_dir, env=env, **options)
+            results.append(container.invoke(event))
+    finally:
+        if container is not None:
+            container.close()
+    return results
 
 
 # -- warm containers ------------------------------------------------------------------------
@@ -616,17 +438,18 @@ def yield_cpu(pid: int, nice: int) -> None:
 
 
 class WarmContainer:
-    """One Lambda-like sandbox that stays up between invocations and is fed one event at a time.
+    """One execution environment: ``awslambdaric`` polling its own Runtime API, fed one event at a time.
 
-    Why, next to :func:`invoke_many`: that needs every event up front, whereas a
-    CloudFormation-like driver learns of an event only when a resource becomes ready, and
-    Lambda's concurrency model (an idle warm container takes the next event; with none idle
-    a new one starts) needs a process that waits for work. The process is the same
-    ``python -S`` sandbox as :func:`invoke` (same environment, ``sys.path`` and deadline);
-    it initialises at once (the cold start, reported on its first invocation) and then runs
-    each event as it arrives. Like a Lambda execution environment it runs one event at a
-    time, and it dies with the invocation that times out, crashes or fails init: then
-    :attr:`alive` turns false and :meth:`invoke` raises :class:`ContainerDiedError`.
+    It starts at once (init begins: the cold start, reported on its first invocation) and
+    then runs each event as it arrives, one at a time, like a Lambda execution environment.
+    It dies with the invocation that times out, crashes or fails init: then :attr:`alive`
+    turns false and :meth:`invoke` raises :class:`ContainerDiedError`.
+
+    Output: the process writes to pipes whose write ends the runner keeps too, and the
+    Runtime API's hooks write a marker line into them when an event is handed out and when
+    its outcome arrives. Everything the client wrote before asking for the event or posting
+    its outcome is in the pipe before the marker, so each invocation gets exactly its own
+    output, and what comes between invocations goes with the next, as in Lambda.
 
     Memory: each container is a Python process holding boto3 (see :func:`memory_use`);
     whoever starts many must keep an eye on the machine.
@@ -635,45 +458,48 @@ class WarmContainer:
     def __init__(
         self, code_dir: Path, *, env: Mapping[str, str], nice: int = 0, **options: Unpack[SandboxOptions]
     ) -> None:
-        """Start the sandbox; init (importing the handler) begins at once, in the background.
+        """Start the environment; init (importing the handler) begins at once, in the background.
 
-        ``nice`` (non-zero) lowers the sandbox's CPU priority, see :func:`yield_cpu`: a driver
-        running hundreds of sandboxes next to the local AppIntegrations and S3 stand-ins must not
-        starve them, since the real services do not share the function's CPU.
+        ``nice`` (non-zero) lowers the process's CPU priority, see :func:`yield_cpu`: a driver
+        running hundreds of environments next to the local AppIntegrations and S3 stand-ins must
+        not starve them, since the real services do not share the function's CPU.
         """
         self._settings = _settings(code_dir, env, options)
-        self._marker = f"@@lambda-bootstrap-{secrets.token_hex(8)}@@"
-        self._scratch = Path(tempfile.mkdtemp(prefix="lambda-warm-"))
-        self._results_file = self._scratch / "results.jsonl"
-        self._results_file.touch()
-        self._results_offset = 0
-        self._records: dict[int, dict[str, Any]] = {}
+        self._marker = f"@@lambda-runner-{secrets.token_hex(8)}@@"
         self._cond = threading.Condition()
         self._buffers: dict[tuple[str, int], list[str]] = {}
         self._ended: dict[str, set[int]] = {"stdout": set(), "stderr": set()}
-        self._starts: dict[int, tuple[float, str]] = {}
-        self._eof = 0
+        self._index_of: dict[str, int] = {}
         self._next_index = 0
         self._busy = False
         self._dead = False
         self._closed = False
+        self._api = RuntimeApi(self._settings.function_arn, on_start=self._started, on_end=self._ended_marker)
+        read_out, self._write_out = os.pipe()
+        read_err, self._write_err = os.pipe()
+        self._pipe_lock = threading.Lock()
+        self._pipes_open = True
         self._spawned = time.monotonic()
-        self._process = subprocess.Popen(
-            _command(self._settings, self._marker, self._results_file, serve=True),
-            cwd=self._settings.code_dir,
-            env=self._settings.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # so a kill takes the handler's children with it
-        )
-        if self._process.stdin is None or self._process.stdout is None or self._process.stderr is None:
-            raise RuntimeError("pipes were not created")  # pragma: no cover
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-S", "-m", "awslambdaric", self._settings.handler],
+                cwd=self._settings.code_dir,
+                env={**self._settings.env, "AWS_LAMBDA_RUNTIME_API": self._api.address},
+                stdin=subprocess.DEVNULL,
+                stdout=self._write_out,
+                stderr=self._write_err,
+                start_new_session=True,  # so a kill takes the handler's children with it
+            )
+        except OSError:
+            for fd in (read_out, read_err, self._write_out, self._write_err):
+                os.close(fd)
+            self._api.close()
+            raise
         if nice:
             yield_cpu(self._process.pid, nice)
         self._pumps = [
-            threading.Thread(target=self._pump, args=(stream, name), daemon=True, name=f"warm-{name}")
-            for stream, name in ((self._process.stdout, "stdout"), (self._process.stderr, "stderr"))
+            threading.Thread(target=self._pump, args=(fd, name), daemon=True, name=f"warm-{name}")
+            for fd, name in ((read_out, "stdout"), (read_err, "stderr"))
         ]
         for pump in self._pumps:
             pump.start()
@@ -682,12 +508,12 @@ class WarmContainer:
 
     @property
     def pid(self) -> int:
-        """The sandbox's process id (also its process group)."""
+        """The process id (also its process group)."""
         return self._process.pid
 
     @property
     def alive(self) -> bool:
-        """Whether the sandbox can take another event."""
+        """Whether the environment can take another event."""
         with self._cond:
             if self._dead:
                 return False
@@ -702,7 +528,7 @@ class WarmContainer:
         return self._next_index
 
     def memory(self) -> MemoryUse | None:
-        """The sandbox's memory now (``None`` once it is gone)."""
+        """The process's memory now (``None`` once it is gone)."""
         return None if self._dead else memory_use(self.pid)
 
     # -- running -------------------------------------------------------------------------
@@ -724,81 +550,133 @@ class WarmContainer:
                 self._busy = False
 
     def _invoke(self, index: int, event: Mapping[str, Any]) -> InvocationResult:
+        request_id = str(uuid.uuid4())
+        with self._cond:  # before the event can be handed out: the hooks look its index up
+            self._index_of[request_id] = index
+        invocation = self._api.submit(event, timeout_ms=self._settings.timeout_ms, request_id=request_id)
         sent = time.monotonic()
-        stdin = self._process.stdin
-        assert stdin is not None
-        with contextlib.suppress(OSError):  # a sandbox that died on its own is handled below
-            stdin.write(json.dumps(event).encode() + b"\n")
-            stdin.flush()
-        killed_at = None
-        with self._cond:
-            while not all(index in ended for ended in self._ended.values()) and self._eof < len(self._pumps):
-                started = self._starts.get(index)
-                if started is not None:
-                    deadline = started[0] + self._settings.timeout_s + self._settings.kill_grace_s
-                else:  # init (the first event) or the sandbox not reading its stdin
-                    deadline = (self._spawned if index == 0 else sent) + self._settings.init_timeout_s
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    killed_at = time.monotonic()
-                    break
-                self._cond.wait(min(remaining, 0.5))
-        record = self._record(index)
-        if killed_at is None and record is not None and record["status"] in ("timeout", "init_error"):
-            self._await_exit(2.0)  # the sandbox is exiting on its own (watchdog, failed init): let it
-        if killed_at is not None or record is None or _has_exited(self._process):
+        killed = False
+        while not invocation.done.is_set():
+            if _has_exited(self._process) or self._dead:
+                break
+            if invocation.started is not None:
+                deadline = invocation.started + self._settings.timeout_s
+            else:  # init (the first event) or a client that does not poll
+                deadline = (self._spawned if index == 0 else sent) + self._settings.init_timeout_s
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                killed = True
+                self._kill(invocation)
+                break
+            # Waking every half second is what notices a process that died on its own.
+            self._api.wait(invocation.done.is_set, min(remaining, 0.5))
+        if not invocation.done.is_set():
+            self._await_exit(2.0)  # e.g. after an init error the client is exiting on its own
             self._bury()
-        return self._result(index, record, killed_at)
+            self._mark("END", index, invocation.request_id)  # its output is all in the pipes now
+        self._await_markers(index)
+        return self._result(index, invocation, killed=killed)
+
+    def _kill(self, invocation: Invocation) -> None:
+        """Lambda's platform ends an invocation at its deadline: the whole environment goes, then its line is written."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        if invocation.started is not None:
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            line = f"{stamp} {invocation.request_id} Task timed out after {self._settings.timeout_s:.2f} seconds\n"
+            self._write(self._write_out, line)
+
+    def _started(self, invocation: Invocation) -> None:
+        with self._cond:
+            index = self._index_of.get(invocation.request_id, -1)
+        self._mark("START", index, invocation.request_id)
+
+    def _ended_marker(self, invocation: Invocation) -> None:
+        with self._cond:
+            index = self._index_of.get(invocation.request_id, -1)
+        self._mark("END", index, invocation.request_id)
+
+    def _mark(self, kind: str, index: int, request_id: str) -> None:
+        line = f"{self._marker} {kind} {index} {request_id}\n"
+        for fd in (self._write_out, self._write_err):
+            self._write(fd, line)
+
+    def _write(self, fd: int, text: str) -> None:
+        """Append to an output pipe (one write of under PIPE_BUF bytes: never split by another writer).
+
+        Under its own lock, which :meth:`close` takes to close the pipes: a Runtime API hook
+        still running then must not write to a descriptor number the process reuses. Not
+        under ``_cond``, which the pumps need to drain a full pipe.
+        """
+        with self._pipe_lock:
+            if not self._pipes_open:
+                return
+            with contextlib.suppress(OSError):
+                os.write(fd, text.encode())
+
+    def _await_markers(self, index: int) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: all(index in ended for ended in self._ended.values()), timeout=10)
 
     def _await_exit(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while not _has_exited(self._process) and time.monotonic() < deadline:
             time.sleep(0.01)
 
-    def _record(self, index: int) -> dict[str, Any] | None:
-        with self._results_file.open("rb") as results:
-            results.seek(self._results_offset)
-            chunk = results.read()
-        complete = chunk[: chunk.rfind(b"\n") + 1]
-        self._results_offset += len(complete)
-        for line in complete.decode("utf-8").splitlines():
-            record = json.loads(line)
-            self._records[int(record["index"])] = record
-        return self._records.pop(index, None)
-
-    def _result(self, index: int, record: dict[str, Any] | None, killed_at: float | None) -> InvocationResult:
+    def _result(self, index: int, invocation: Invocation, *, killed: bool) -> InvocationResult:
         with self._cond:
             stdout = "".join(self._buffers.pop(("stdout", index), []))
             stderr = "".join(self._buffers.pop(("stderr", index), []))
-            begun = self._starts.pop(index, None)
-        return _invocation_result(
-            record, index, begun, killed_at=killed_at, process=self._process, output=(stdout, stderr)
+        init_error = self._api.init_error if index == 0 else None
+        payload = invocation.payload()
+        if invocation.outcome == "response":
+            status, returncode = "ok", 0
+        elif invocation.outcome == "error":
+            status, returncode = "error", 1
+        elif killed:
+            status, returncode = "timeout", self._process.returncode
+        elif init_error is not None and invocation.started is None:
+            status, returncode, payload = "init_error", 1, init_error
+        else:
+            status, returncode = "crashed", self._process.returncode
+        started = invocation.started
+        end = invocation.finished or time.monotonic()
+        first_poll = self._api.first_poll
+        return InvocationResult(
+            returncode=returncode,
+            stdout=stdout,
+            stderr=stderr,
+            duration_s=end - started if started is not None else 0.0,
+            timed_out=status == "timeout",
+            status=status,
+            request_id=invocation.request_id,
+            response=payload if status == "ok" else None,
+            error_type=payload.get("errorType") if status != "ok" and isinstance(payload, dict) else None,
+            error_message=payload.get("errorMessage") if status != "ok" and isinstance(payload, dict) else None,
+            cold_start=index == 0,
+            init_duration_s=first_poll - self._spawned if index == 0 and first_poll is not None else None,
+            pid=self._process.pid,
         )
 
-    def _pump(self, stream: IO[bytes], name: str) -> None:
+    def _pump(self, fd: int, name: str) -> None:
         current = 0
-        for raw in iter(stream.readline, b""):
-            line = raw.decode("utf-8", errors="replace")
-            position = line.find(self._marker)
-            with self._cond:
-                if position < 0:
-                    self._buffers.setdefault((name, current), []).append(line)
-                    continue
-                if position > 0:  # output without a trailing newline, then the marker
-                    self._buffers.setdefault((name, current), []).append(line[:position] + "\n")
-                fields = line[position:].split()
-                index = int(fields[2])
-                if fields[1] == "START":
-                    current = index
-                    self._starts.setdefault(index, (time.monotonic(), fields[3]))
-                else:
-                    self._ended[name].add(index)
-                    current = index + 1  # output between invocations shows up with the next one
-                    self._cond.notify_all()
-        stream.close()
-        with self._cond:
-            self._eof += 1
-            self._cond.notify_all()
+        with open(fd, "rb") as stream:
+            for raw in iter(stream.readline, b""):
+                line = raw.decode("utf-8", errors="replace")
+                position = line.find(self._marker)
+                with self._cond:
+                    if position < 0:
+                        self._buffers.setdefault((name, current), []).append(line)
+                        continue
+                    if position > 0:  # output without a trailing newline, then the marker
+                        self._buffers.setdefault((name, current), []).append(line[:position] + "\n")
+                    _marker, kind, index, _request_id = line[position:].split()
+                    if kind == "START":
+                        current = int(index)
+                    else:
+                        self._ended[name].add(int(index))
+                        current = int(index) + 1  # output between invocations shows up with the next one
+                        self._cond.notify_all()
 
     # -- ending --------------------------------------------------------------------------
 
@@ -811,17 +689,27 @@ class WarmContainer:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._process.pid, signal.SIGKILL)
         self._process.wait()
-        for pump in self._pumps:
-            pump.join(timeout=5)
-        with self._cond:
-            self._cond.notify_all()
+        self._api.changed()
 
     def close(self) -> None:
-        """Kill the sandbox (Lambda reclaims idle environments without warning) and remove its files. Idempotent."""
+        """Kill the environment (Lambda reclaims idle ones without warning) and release its pipes. Idempotent."""
         with self._cond:
+            if self._closed:
+                return
             self._closed = True
-        if self._process.stdin is not None:
-            with contextlib.suppress(OSError):
-                self._process.stdin.close()
         self._bury()
-        shutil.rmtree(self._scratch, ignore_errors=True)
+        self._api.close()
+        with self._pipe_lock:
+            self._pipes_open = False
+            for fd in (self._write_out, self._write_err):  # the pumps then reach the end of their pipes
+                os.close(fd)
+        for pump in self._pumps:
+            pump.join(timeout=5)
+
+
+def _has_exited(process: subprocess.Popen[bytes]) -> bool:
+    """Whether the process has exited, *without* reaping it (so its pid stays reserved)."""
+    if not hasattr(os, "waitid"):  # pragma: no cover - Linux and macOS have waitid
+        return process.poll() is not None
+    state = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    return state is not None

@@ -1,14 +1,21 @@
-"""Fixtures shared by the unit tier's request-shape tests (Stubber on a real client)."""
+"""Fixtures shared by the unit tier: a real client under Stubber, and the Lambda runtime's logging."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
+from appintegrations_cr import logs
 from appintegrations_cr.appintegrations import CLIENT_CONFIG
 from botocore.stub import Stubber
+
+from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID
 
 
 @pytest.fixture
@@ -23,3 +30,63 @@ def stubber(client: Any) -> Iterator[Stubber]:
     with Stubber(client) as stub:
         yield stub
         stub.assert_no_pending_responses()
+
+
+@dataclass
+class RuntimeLog:
+    """What the Lambda runtime wrote to stdout through its root handler, one record per line."""
+
+    capsys: pytest.CaptureFixture[str]
+
+    def lines(self) -> list[str]:
+        """The lines written since the last call (split at line feeds only: a carriage return is within a line)."""
+        out = self.capsys.readouterr().out
+        return out.removesuffix("\n").split("\n") if out else []
+
+    def records(self) -> list[dict[str, Any]]:
+        """The lines since the last call, each parsed as the one JSON object it must be (JSON format)."""
+        return [json.loads(line) for line in self.lines()]
+
+
+RuntimeLogFactory = Callable[..., RuntimeLog]
+
+
+@pytest.fixture
+def runtime_log(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[RuntimeLogFactory]:
+    """Logging as ``awslambdaric`` sets it up in Lambda, then the provider's own configuration over it.
+
+    ``runtime_log("JSON", "WARN")`` calls the runtime's own set-up (its handler, its JSON or
+    text formatter, the root level from ``AWS_LAMBDA_LOG_LEVEL``), writing to stdout, and
+    then ``logs.configure`` as the handler module does at import. Everything is put back
+    afterwards: the root's handlers and level, the loggers' levels and filters.
+    """
+    from awslambdaric import bootstrap
+    from awslambdaric.lambda_runtime_log_utils import LogFormat, _get_log_level_from_env_var
+
+    root = logging.getLogger()
+    saved_handlers, saved_level, saved_converter = list(root.handlers), root.level, logging.Formatter.converter
+    names = (logs.ROOT_LOGGER, logs.CRHELPER_LOGGER, *logs.SDK_LOGGERS, *logs.REDACTED_LOGGERS)
+    saved = {name: (logging.getLogger(name).level, list(logging.getLogger(name).filters)) for name in names}
+
+    def install(log_format: str = "JSON", level: str | None = None) -> RuntimeLog:
+        root.handlers[:] = saved_handlers  # a second call replaces the first's set-up
+        root.setLevel(logging.WARNING)  # as in a fresh process: Python's default, before the runtime's set-up
+        monkeypatch.setenv("AWS_LAMBDA_LOG_FORMAT", log_format)
+        if level is None:
+            monkeypatch.delenv("AWS_LAMBDA_LOG_LEVEL", raising=False)
+        else:
+            monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", level)
+        monkeypatch.setattr(bootstrap, "_GLOBAL_AWS_REQUEST_ID", LAMBDA_REQUEST_ID)
+        bootstrap._setup_logging(  # the runtime's own set-up: what the handler module finds at import
+            LogFormat.from_str(log_format), _get_log_level_from_env_var(level), bootstrap.StandardLogSink()
+        )
+        logs.configure(os.environ)
+        return RuntimeLog(capsys)
+
+    yield install
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+    logging.Formatter.converter = saved_converter
+    for name, (level, filters) in saved.items():
+        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).filters[:] = filters

@@ -20,12 +20,15 @@ RESPONSE_URL = (
 )
 
 
+LAMBDA_REQUEST_ID = "lambda-request-1"
+
+
 class LambdaContext:
     """Like Lambda's: the remaining time really shrinks."""
 
     def __init__(self, timeout_ms: int = 120_000) -> None:
         self._deadline = time.monotonic() + timeout_ms / 1000
-        self.aws_request_id = "lambda-request-1"
+        self.aws_request_id = LAMBDA_REQUEST_ID
         self.function_name = "provider"
         self.log_group_name = "/aws/lambda/provider"
         self.log_stream_name = "2025/01/01/[$LATEST]abc"

@@ -11,6 +11,7 @@ from appintegrations_cr import constants, delivery
 from appintegrations_cr.delivery import LOG_MARGIN_S, deliver, host_of
 from appintegrations_cr.resource import ExecutionResource
 
+from tests.unit.conftest import RuntimeLogFactory
 from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, FakeClock, LambdaContext, cfn_event
 from tests.unit.test_contract import ON_DEMAND
 
@@ -58,8 +59,9 @@ def test_only_the_host_of_the_response_url_is_ever_named(url: str, host: str) ->
 
 
 def test_an_unreachable_response_url_ends_after_a_few_tries_with_a_line_that_says_why(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    runtime_log: RuntimeLogFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    log = runtime_log("JSON", "INFO")
     monkeypatch.setenv("AWS_REGION", "eu-west-2")
     clock = FakeClock(600.0)
     puts = Puts(clock, [TimeoutError("timed out")] * 10)
@@ -69,7 +71,7 @@ def test_an_unreachable_response_url_ends_after_a_few_tries_with_a_line_that_say
     assert clock.sleeps == [constants.DELIVERY_PAUSE_S] * (constants.DELIVERY_ATTEMPTS - 1)
     # The worst case for a response URL that never answers, stated in the docs (docs/locked-down.md, Network).
     assert 600.0 - clock.remaining_s == pytest.approx(17.0)
-    out = capsys.readouterr().out
+    out = "\n".join(log.lines())
     final = records(out)[-1]
     assert final["level"] == "ERROR"
     assert final["message"] == (
@@ -84,39 +86,42 @@ def test_an_unreachable_response_url_ends_after_a_few_tries_with_a_line_that_say
     assert "X-Amz-Credential" not in out
 
 
-def test_a_try_that_gets_through_ends_the_delivery(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_try_that_gets_through_ends_the_delivery(runtime_log: RuntimeLogFactory) -> None:
+    log = runtime_log("JSON", "INFO")
     clock = FakeClock(600.0)
     puts = Puts(clock, [ConnectionRefusedError(111, "Connection refused"), None])
     assert deliver(RESPONSE_URL, BODY, remaining_s=clock.remaining, sleep=clock.sleep, put=puts) is True
     assert len(puts.timeouts) == 2
     assert json.loads(puts.payloads[-1]) == BODY
-    delivered = records(capsys.readouterr().out)[-1]
+    delivered = log.records()[-1]
     assert (delivered["message"], delivered["attempts"], delivered["status"]) == ("response delivered", 2, 200)
 
 
 def test_an_http_error_status_is_delivered_and_not_retried_but_logged_as_an_error(
-    capsys: pytest.CaptureFixture[str],
+    runtime_log: RuntimeLogFactory,
 ) -> None:
     """S3 answers 403 to an expired URL; crhelper counts any status as delivered, and so do we."""
+    log = runtime_log("JSON", "INFO")
     clock = FakeClock(600.0)
     puts = Puts(clock, [], status=403)
     assert deliver(RESPONSE_URL, BODY, remaining_s=clock.remaining, sleep=clock.sleep, put=puts) is True
     assert len(puts.timeouts) == 1
-    line = records(capsys.readouterr().out)[-1]
+    line = log.records()[-1]
     assert (line["level"], line["message"]) == ("ERROR", f"response refused by {HOST}: 403 Forbidden")
 
 
 @pytest.mark.parametrize("remaining", [0.05, 0.6, 3.0, 6.5, 12.0])
 def test_delivery_never_runs_past_the_deadline_and_still_logs_its_line(
-    capsys: pytest.CaptureFixture[str], remaining: float
+    runtime_log: RuntimeLogFactory, remaining: float
 ) -> None:
+    log = runtime_log("JSON", "INFO")
     clock = FakeClock(remaining)
     puts = Puts(clock, [TimeoutError("timed out")] * 10)
     assert deliver(RESPONSE_URL, BODY, remaining_s=clock.remaining, sleep=clock.sleep, put=puts) is False
     assert clock.remaining_s >= min(remaining, LOG_MARGIN_S) - 1e-9  # the line is written before the sandbox ends
     assert all(timeout <= constants.DELIVERY_TIMEOUT_S for timeout in puts.timeouts)
     assert len(puts.timeouts) <= constants.DELIVERY_ATTEMPTS
-    final = records(capsys.readouterr().out)[-1]
+    final = log.records()[-1]
     assert final["message"].startswith(f"Could not deliver the response to CloudFormation: no answer from {HOST}")
     if remaining < 0.2:
         assert puts.timeouts == []
@@ -134,7 +139,7 @@ def test_the_provider_sends_through_the_bounded_sender_with_the_context_deadline
         return True
 
     monkeypatch.setattr("appintegrations_cr.resource.deliver", fake_deliver)
-    resource = ExecutionResource(log_level="INFO")
+    resource = ExecutionResource()
 
     @resource.create
     def create(_event: dict[str, Any], _context: Any) -> str:
@@ -153,7 +158,7 @@ def test_malformed_events_are_answered_within_their_own_deadline(monkeypatch: py
     monkeypatch.setattr(
         "appintegrations_cr.resource.deliver", lambda *_a, remaining_s, **_k: seen.append(remaining_s())
     )
-    resource = ExecutionResource(log_level="INFO")
+    resource = ExecutionResource()
     resource({**cfn_event("Create", ON_DEMAND), "RequestType": "Bogus"}, LambdaContext(timeout_ms=4_000))
     assert len(seen) == 1
     assert 0 < seen[0] <= 4.0

@@ -20,7 +20,8 @@ from botocore.exceptions import ConnectTimeoutError
 from botocore.stub import Stubber
 from crhelper import CfnResource
 
-from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
+from tests.unit.conftest import RuntimeLogFactory
+from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
 from tests.unit.test_contract import ON_DEMAND, SCHEDULED, changed
 
 pytestmark = pytest.mark.unit
@@ -339,26 +340,44 @@ def test_a_response_url_that_is_not_https_is_never_answered(
 
 
 def test_logs_are_json_with_the_outcome_and_never_the_response_url(
-    stubber: Stubber, sent: Recorder, capsys: pytest.CaptureFixture[str]
+    stubber: Stubber, sent: Recorder, runtime_log: RuntimeLogFactory
 ) -> None:
-    logging.getLogger().setLevel(logging.DEBUG)
+    log = runtime_log("JSON", "DEBUG")
     expect_update(stubber, ON_DEMAND)
     run(cfn_event("Create", ON_DEMAND))
-    out = capsys.readouterr().out
-    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    applied = [r for r in records if r.get("outcome") == "APPLIED"]
-    assert applied
-    assert applied[0]["data_integration_identifier"] == "di-1"
-    assert applied[0]["data_integration_association_identifier"] == "assoc-1"
-    assert applied[0]["request_type"] == "Create"
-    assert applied[0]["logical_resource_id"] == "Sync"
-    assert SIGNATURE not in out
+    lines = log.lines()
+    records = [json.loads(line) for line in lines]  # every line is one object
+    assert any(r["logger"].startswith("crhelper") and r["level"] == "DEBUG" for r in records)
+    [applied] = [r for r in records if r.get("outcome") == "APPLIED"]
+    assert applied["requestId"] == LAMBDA_REQUEST_ID
+    assert applied["data_integration_identifier"] == "di-1"
+    assert applied["data_integration_association_identifier"] == "assoc-1"
+    assert applied["request_type"] == "Create"
+    assert applied["logical_resource_id"] == "Sync"
+    assert applied["cfn_request_id"] == "req-create"
+    assert not any(SIGNATURE in line for line in lines)
+
+
+def test_every_failed_answer_has_one_record_with_the_reason_cloudformation_shows(
+    stubber: Stubber, sent: Recorder, runtime_log: RuntimeLogFactory
+) -> None:
+    log = runtime_log("JSON", "INFO")
+    bad = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1")
+    run(cfn_event("Create", bad))
+    run({**cfn_event("Create", ON_DEMAND), "RequestType": "Bogus"})
+    bodies = sent.bodies
+    failed = [r for r in log.records() if r.get("outcome") == "FAILED"]
+    assert [r["reason"] for r in failed] == [b["Reason"] for b in bodies]
+    assert [r["level"] for r in failed] == ["ERROR", "ERROR"]
+    assert [r["physical_resource_id"] for r in failed] == [f"{FAILED_CREATE_PREFIX}Sync"] * 2
+    assert [r.get("request_type") for r in failed] == ["Create", "Bogus"]
 
 
 def test_an_unreachable_endpoint_answers_failed_naming_it_and_logs_the_failure(
-    sent: Recorder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sent: Recorder, monkeypatch: pytest.MonkeyPatch, runtime_log: RuntimeLogFactory
 ) -> None:
     """No route from the subnets: FAILED in seconds with the endpoint and the route to check, not a timeout."""
+    log = runtime_log("JSON", "INFO")
     client = boto3.client("appintegrations", region_name="us-east-1", config=CLIENT_CONFIG)
 
     def no_connection(request: Any, **_kwargs: Any) -> None:
@@ -374,5 +393,5 @@ def test_an_unreachable_endpoint_answers_failed_naming_it_and_logs_the_failure(
         "Could not reach the AppIntegrations endpoint https://app-integrations.us-east-1.amazonaws.com "
         "(no connection within the 3 s connect timeout; 2 attempt(s)). If the provider runs in a VPC"
     )
-    [failed] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"update failed"' in line]
-    assert (failed["outcome"], failed["reason"]) == ("FAILED", body["Reason"])
+    [failed] = [r for r in log.records() if r.get("outcome") == "FAILED"]
+    assert (failed["message"], failed["reason"]) == ("answering CloudFormation FAILED", body["Reason"])
