@@ -27,6 +27,8 @@ MAX_RESOURCES: Final = 500
 MAX_TEMPLATE_BYTES_S3: Final = 1_000_000
 MAX_TEMPLATE_BYTES_INLINE: Final = 51_200
 MAX_ROLE_INLINE_POLICY_BYTES: Final = 10_240
+#: IAM's limit for one customer-managed policy (our provider's statements are in one).
+MAX_MANAGED_POLICY_BYTES: Final = 6_144
 
 
 def data_integration_id(i: int) -> str:
@@ -203,6 +205,22 @@ def _refs_role(roles: object, role_id: str) -> bool:
     return isinstance(roles, list) and any(isinstance(r, dict) and r.get("Ref") == role_id for r in roles)
 
 
+def _managed_policy_documents(resources: Mapping[str, Any], role_ids: list[str]) -> list[object]:
+    """Customer-managed policy documents attached to ``role_ids``: by their ``Roles``, or a role's ManagedPolicyArns."""
+    attached = {
+        ref
+        for rid in role_ids
+        for arn in resources[rid].get("Properties", {}).get("ManagedPolicyArns", [])
+        if isinstance(arn, dict) and isinstance(ref := arn.get("Ref"), str)
+    }
+    return [
+        res.get("Properties", {}).get("PolicyDocument", {})
+        for lid, res in resources.items()
+        if res.get("Type") == "AWS::IAM::ManagedPolicy"
+        and (lid in attached or any(_refs_role(res.get("Properties", {}).get("Roles"), rid) for rid in role_ids))
+    ]
+
+
 def measure_template(
     template: Mapping[str, Any], written_bytes: int | None = None, stack_name: str = STACK_NAME
 ) -> dict[str, Any]:
@@ -211,7 +229,8 @@ def measure_template(
     ``written_bytes`` is the size of the file CDK wrote, if the caller has it.
     Returns resource count, minified template bytes, the bytes of every inline
     policy on the provider role (as written in the template, and resolved as
-    IAM counts them), and one flag per limit.
+    IAM counts them), of the customer-managed policies attached to it (each has a
+    limit of its own), and one flag per limit.
     """
     resources: Mapping[str, Any] = template.get("Resources", {})
     role_ids = provider_role_ids(resources)
@@ -219,6 +238,7 @@ def measure_template(
     policy_bytes = sum(minified_bytes(doc) for doc in docs)
     stand_ins = attribute_stand_ins(resources, stack_name)
     resolved_bytes = sum(minified_bytes(resolve_pseudo(doc, stand_ins)) for doc in docs)
+    managed = [minified_bytes(resolve_pseudo(doc, stand_ins)) for doc in _managed_policy_documents(resources, role_ids)]
     policy_count = len(docs)
     template_bytes = minified_bytes(template)
     return {
@@ -229,6 +249,11 @@ def measure_template(
         "provider_role_policies": policy_count,
         "provider_role_inline_policy_bytes": policy_bytes,
         "provider_role_inline_policy_bytes_resolved": resolved_bytes,
+        "provider_role_managed_policies": len(managed),
+        "provider_role_managed_policy_bytes_resolved": max(managed, default=0),
+        # What the role's permissions take in all, inline and customer-managed: the figure to compare.
+        "provider_role_policy_bytes_resolved": resolved_bytes + sum(managed),
+        "over_managed_policy_limit": any(size > MAX_MANAGED_POLICY_BYTES for size in managed),
         "over_resource_limit": len(resources) > MAX_RESOURCES,
         "over_template_limit": template_bytes > MAX_TEMPLATE_BYTES_S3,
         "needs_s3_template_upload": template_bytes > MAX_TEMPLATE_BYTES_INLINE,
@@ -241,5 +266,8 @@ def measure_template(
 def deployable(measure: Mapping[str, Any]) -> bool:
     """Whether a measured template would pass the hard deploy limits (the S3 upload is not one)."""
     return not (
-        measure["over_resource_limit"] or measure["over_template_limit"] or measure["over_role_inline_policy_limit"]
+        measure["over_resource_limit"]
+        or measure["over_template_limit"]
+        or measure["over_role_inline_policy_limit"]
+        or measure["over_managed_policy_limit"]
     )

@@ -6,10 +6,11 @@ distribution installed next to this library. boto3 and botocore come from the
 Lambda runtime.
 
 crhelper must be exactly :data:`CRHELPER_VERSION`, the version the handler was tested
-with: the handler overrides crhelper internals (``CfnResource._send``, its
-``_response_url``, the default ``crhelper.utils._send_response``), and another version
-that moved them would ship a provider that fails only at deploy. So any other installed
-version stops the synth, saying why.
+with: the handler relies on crhelper internals (its constructor's behaviour, ``__call__``,
+``_send``, ``_log_setup``, ``generate_physical_id`` and private state; the handler's
+``resource`` module lists them), and another version that moved them would ship a
+provider that fails only at deploy. So any other installed version stops the synth,
+saying why.
 
 Files are copied by content with fixed permissions, so the asset (and its hash, which
 is taken from this output) is the same on every machine and in every checkout, and
@@ -68,8 +69,9 @@ def crhelper_files() -> dict[str, Path]:
         raise RuntimeError(
             f"cdk-appintegrations bundles the installed crhelper into its provider's Lambda asset, and the installed "
             f"crhelper is {distribution.version}, but the provider was tested with crhelper {CRHELPER_VERSION} only: "
-            f"its handler overrides crhelper internals (CfnResource._send and _response_url, "
-            f"crhelper.utils._send_response) that another version may have changed, which would fail only at deploy. "
+            f"its handler relies on crhelper internals (CfnResource.__init__, __call__, _send, _log_setup, "
+            f"generate_physical_id and its private state) that another version may have changed, which would fail "
+            f"only at deploy. "
             f"Install the tested version: pip install 'crhelper=={CRHELPER_VERSION}'"
         )
     files: dict[str, Path] = {}

@@ -17,6 +17,13 @@ only its host is ever named; the request line is never logged.
 It sends what crhelper sends: a PUT of the JSON body with an empty content type. Any HTTP
 status counts as delivered, as in crhelper: S3 answers 403 to an expired URL, and no
 retry changes that.
+
+Why its own loop rather than ``retries.call_with_retries``: that engine retries an
+AppIntegrations call by kind of failure (throttling until the deadline with a remembered,
+jittered backoff; server errors a few times; no connection twice) and words each failure
+for a CloudFormation reason. Here every failure is of one kind, the pause is fixed, each
+attempt's timeout shrinks to the time left, and a failure ends in a log line, not a
+reason: a shared helper would need a parameter for each of those differences.
 """
 
 from __future__ import annotations

@@ -15,6 +15,16 @@ crhelper drives the lifecycle; this subclass closes the gaps that matter at 2 a.
 - no boto3 clients built at cold start for crhelper's polling mode, which is unused;
 - a response sent in bounded time (see ``delivery``): crhelper's sender retries until
   the function dies when the ResponseURL cannot be reached, and never says why.
+
+What of crhelper 2.0.12 this relies on, beyond its public decorators (which is why
+``bundling`` ships that version only): ``CfnResource.__init__`` (its keywords, and
+building no clients when ``AWS_SAM_LOCAL`` is set), ``__call__`` (wrapped),
+``_send(status, reason, send_response)`` (replaced; crhelper's timeout timer calls it
+too), ``_log_setup`` and ``generate_physical_id`` (replaced), the private state
+``_event``, ``_response_url``, ``_ssl_verify``, ``_sam_local``, ``_context`` and
+``_sleep_on_delete``, and the response attributes ``Status``, ``Reason``,
+``PhysicalResourceId``, ``Data``, ``NoEcho``, ``StackId``, ``RequestId`` and
+``LogicalResourceId``.
 """
 
 from __future__ import annotations
@@ -114,7 +124,8 @@ def fit_body(body: dict[str, Any]) -> dict[str, Any]:
     return fit_reason({**body, "Status": "FAILED", "Reason": f"{reason} of {MAX_BODY_BYTES} bytes", "Data": {}})
 
 
-#: Sends one response body to the ResponseURL: ``(url, body, ssl_verify)``.
+#: Sends one response body to the ResponseURL: ``(url, body, ssl_verify)``. ``_transport`` is
+#: the one seam: a test replaces it on an instance (the handler's module-level one included).
 Transport = Callable[[str, dict[str, Any], Any], None]
 
 
@@ -127,8 +138,8 @@ class ExecutionResource(CfnResource):
     _sleep_on_delete: int
     _context: Any
 
-    def __init__(self, *, transport: Transport | None = None) -> None:
-        """``transport`` sends a body to the ResponseURL; by default ``delivery.deliver``, bounded by the deadline.
+    def __init__(self) -> None:
+        """The response goes out through ``delivery.deliver``, bounded by the deadline (``_transport``).
 
         crhelper's constructor runs its log set-up once, whatever it is given: without
         ``json_logging`` it leaves the handlers' formatters alone, and it sets the root
@@ -145,7 +156,7 @@ class ExecutionResource(CfnResource):
         self._sam_local = None
         self._answer_lock = threading.Lock()
         self._answered = False
-        self._transport: Transport = transport or self._deliver
+        self._transport: Transport = self._deliver
         install_filters()
 
     def __call__(self, event: Any, context: Any) -> None:

@@ -1,4 +1,4 @@
-"""The benchmark's deploy verdicts: how it counts resources and a provider role's inline policies."""
+"""The benchmark's deploy verdicts: how it counts resources and a provider role's inline and managed policies."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from benchmarks.peer.peer_stack import (
+    MAX_MANAGED_POLICY_BYTES,
     MAX_ROLE_INLINE_POLICY_BYTES,
     deployable,
     measure_template,
@@ -73,3 +74,22 @@ def test_more_than_500_resources_is_not_deployable() -> None:
 def test_resolve_pseudo_leaves_unknown_intrinsics_alone() -> None:
     assert resolve_pseudo({"Fn::Sub": "arn:${AWS::Partition}:x:${AWS::Region}"}) == "arn:aws:x:us-east-1"
     assert resolve_pseudo({"Fn::ImportValue": "x"}) == {"Fn::ImportValue": "x"}
+
+
+def test_a_customer_managed_policy_counts_against_its_own_limit_and_in_the_total() -> None:
+    """Our provider's statements are in one customer-managed policy: 6,144 characters, not the role's 10,240."""
+    measured = template(["a"])
+    measured["Resources"]["Managed"] = {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {"Roles": [{"Ref": "Role"}], "PolicyDocument": {"Statement": [statement("m" * 7_000)]}},
+    }
+    result = measure_template(measured)
+    managed = minified_bytes({"Statement": [statement("m" * 7_000)]})
+    assert result["provider_role_managed_policies"] == 1
+    assert result["provider_role_managed_policy_bytes_resolved"] == managed > MAX_MANAGED_POLICY_BYTES
+    assert (
+        result["provider_role_policy_bytes_resolved"] == result["provider_role_inline_policy_bytes_resolved"] + managed
+    )
+    assert result["over_managed_policy_limit"]
+    assert not result["over_role_inline_policy_limit"]  # the managed policy is not inline
+    assert not deployable(result)

@@ -206,7 +206,8 @@ def test_crhelper_keeps_the_runtimes_formatter_and_root_level(runtime_log: Runti
     out = runtime_log("JSON", "WARN")
     root = logging.getLogger()
     formatters = [handler.formatter for handler in root.handlers]
-    resource = ExecutionResource(transport=Recorder())
+    resource = ExecutionResource()
+    resource._transport = Recorder()
 
     @resource.create
     def create(_event: dict[str, Any], _context: Any) -> str:
