@@ -109,9 +109,27 @@ def ours_process(
         raise AssertionError(f"emulator saw {updates} update calls, expected {expected}")
     init_s = results[0].init_duration_s or 0.0
     return ProcessTimings(
-        import_ms=init_s * 1000,
+        # Lambda's Init Duration, less the runtime client's own start: the handler's import, as the peer's.
+        import_ms=max(0.0, init_s - _runtime_client_init_s()) * 1000,
         events=[(e["RequestType"], r.duration_s * 1000) for e, r in zip(events, results, strict=True)],
     )
+
+
+def _runtime_client_init_s() -> float:
+    """Init of an empty handler under the same runtime client: Python's and ``awslambdaric``'s own start.
+
+    The sandbox runs the handler as Lambda does (``python -m awslambdaric``), so its Init
+    Duration counts the interpreter and the runtime client too; the peer's figure is its
+    handler's import alone, so ours is taken net of this.
+    """
+    import tempfile
+
+    from tests.support.lambda_process import invoke_many
+
+    with tempfile.TemporaryDirectory(prefix="empty-handler-") as folder:
+        (Path(folder) / "index.py").write_text("def handler(event, context):\n    return None\n")
+        [result] = invoke_many(Path(folder), [{}], env={})
+    return result.init_duration_s or 0.0
 
 
 # -- the peer --------------------------------------------------------------------------------
