@@ -1,4 +1,4 @@
-"""Fixtures shared by the unit tier: a real client under Stubber, and the Lambda runtime's logging."""
+"""Fixtures shared by the unit tier: the AppIntegrations stand-in, and the Lambda runtime's logging."""
 
 from __future__ import annotations
 
@@ -9,27 +9,25 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from appintegrations_cr import logs
-from appintegrations_cr.appintegrations import CLIENT_CONFIG
-from botocore.stub import Stubber
 
+from tests.support.appintegrations_stub import AppIntegrationsStub
 from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID
 
 
 @pytest.fixture
-def client() -> Any:
-    """A real AppIntegrations client with the provider's own config (no retries, bounded timeouts)."""
-    return boto3.client("appintegrations", region_name="us-east-1", config=CLIENT_CONFIG)
+def stubber() -> Iterator[AppIntegrationsStub]:
+    """The unit tier's AppIntegrations (see its module); every answer a test scripts must be asked for."""
+    with AppIntegrationsStub() as stub:
+        yield stub
+        stub.assert_no_pending_responses()
 
 
 @pytest.fixture
-def stubber(client: Any) -> Iterator[Stubber]:
-    """Stubs ``client``; every queued response must be used."""
-    with Stubber(client) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
+def client(stubber: AppIntegrationsStub) -> Any:
+    """The real client ``stubber`` answers for: the provider's own config (no retries, bounded timeouts)."""
+    return stubber.client
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""In-process doubles for the unit tier: a Lambda context, a clock that sleeps without waiting, a response recorder."""
+"""In-process doubles for the unit tier: a Lambda context, a response recorder, a CloudFormation event."""
 
 from __future__ import annotations
 
@@ -36,25 +36,6 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-class FakeClock:
-    """Remaining time that shrinks by every sleep, as the Lambda context's does, without waiting.
-
-    The retry engine and the response sender both take ``remaining`` and ``sleep``; one
-    clock for both keeps their deadline arithmetic tested against the same model.
-    """
-
-    def __init__(self, remaining_s: float) -> None:
-        self.remaining_s = remaining_s
-        self.sleeps: list[float] = []
-
-    def remaining(self) -> float:
-        return self.remaining_s
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.remaining_s -= seconds
 
 
 @dataclass
