@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_handler_roundtrip import CODE_DIR, DI, answer, event, invoke_create, properties
+from tests.integration.handler_runs import CODE_DIR, DI, answer, event, invoke_create, properties
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
 from tests.support.lambda_process import invoke_many

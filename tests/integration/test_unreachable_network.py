@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from appintegrations_cr.delivery import connect_within
 
-from tests.integration.test_handler_roundtrip import (
+from tests.integration.handler_runs import (
     CODE_DIR,
     PROVIDER_LOGGING,
     answer,

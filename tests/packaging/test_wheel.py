@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from appintegrations_cr.constants import RESOURCE_TYPE
 
-from tests.packaging.conftest import REPO_ROOT, Consumer, run
+from tests.packaging.consumer import REPO_ROOT, Consumer, run
 
 pytestmark = pytest.mark.packaging
 

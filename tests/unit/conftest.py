@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from appintegrations_cr import logs
 
 from tests.support.appintegrations_stub import AppIntegrationsStub
-from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID
+from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RuntimeLog, RuntimeLogFactory
 
 
 @pytest.fixture
@@ -28,25 +26,6 @@ def stubber() -> Iterator[AppIntegrationsStub]:
 def client(stubber: AppIntegrationsStub) -> Any:
     """The real client ``stubber`` answers for: the provider's own config (no retries, bounded timeouts)."""
     return stubber.client
-
-
-@dataclass
-class RuntimeLog:
-    """What the Lambda runtime wrote to stdout through its root handler, one record per line."""
-
-    capsys: pytest.CaptureFixture[str]
-
-    def lines(self) -> list[str]:
-        """The lines written since the last call (split at line feeds only: a carriage return is within a line)."""
-        out = self.capsys.readouterr().out
-        return out.removesuffix("\n").split("\n") if out else []
-
-    def records(self) -> list[dict[str, Any]]:
-        """The lines since the last call, each parsed as the one JSON object it must be (JSON format)."""
-        return [json.loads(line) for line in self.lines()]
-
-
-RuntimeLogFactory = Callable[..., RuntimeLog]
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from appintegrations_cr.lookup import resolve
 from appintegrations_cr.retries import Backoff
 
 from tests.support.appintegrations_stub import AppIntegrationsStub, connect_timeout, connection_failed
+from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
 from tests.support.clock import FakeClock
-from tests.unit.test_contract import ON_DEMAND, SCHEDULED, changed
 
 pytestmark = pytest.mark.unit
 

@@ -21,49 +21,15 @@ from appintegrations_cr.contract import (
     show,
 )
 
-pytestmark = pytest.mark.unit
+from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
 
-ON_DEMAND: dict[str, Any] = {
-    "ServiceToken": "arn:aws:lambda:us-east-1:111122223333:function:provider",
-    "DataIntegrationIdentifier": "di-1",
-    "DataIntegrationAssociationIdentifier": "assoc-1",
-    "ExecutionConfiguration": {
-        "ExecutionMode": "ON_DEMAND",
-        "OnDemandConfiguration": {"StartTime": "1735689600000", "EndTime": "1735776000000"},
-    },
-}
-SCHEDULED: dict[str, Any] = {
-    "DataIntegrationIdentifier": "di-1",
-    "DataIntegrationAssociationIdentifier": "assoc-1",
-    "ExecutionConfiguration": {
-        "ExecutionMode": "SCHEDULED",
-        "ScheduleConfiguration": {
-            "ScheduleExpression": "rate(1 hour)",
-            "Object": "Account",
-            "FirstExecutionFrom": "2025-01-01T00:00:00Z",
-        },
-    },
-}
+pytestmark = pytest.mark.unit
 
 
 def problems(properties: Any) -> list[str]:
     with pytest.raises(ContractError) as caught:
         parse_properties(properties)
     return caught.value.problems
-
-
-def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """Copy of base with the dotted path set (or removed when value is ...)."""
-    result = copy.deepcopy(base)
-    *parents, leaf = path.split(".")
-    node = result
-    for key in parents:
-        node = node[key]
-    if value is ...:
-        del node[leaf]
-    else:
-        node[leaf] = value
-    return result
 
 
 def test_valid_on_demand_builds_the_exact_api_request() -> None:

@@ -11,10 +11,9 @@ from appintegrations_cr import constants, delivery
 from appintegrations_cr.delivery import LOG_MARGIN_S, deliver, host_of
 from appintegrations_cr.resource import ExecutionResource
 
+from tests.support.association_properties import ON_DEMAND
 from tests.support.clock import FakeClock
-from tests.unit.conftest import RuntimeLogFactory
-from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
-from tests.unit.test_contract import ON_DEMAND
+from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, RuntimeLogFactory, cfn_event
 
 pytestmark = pytest.mark.unit
 

@@ -10,9 +10,8 @@ import pytest
 from appintegrations_cr import import_failure, resource
 from appintegrations_cr.import_failure import FAILED_CREATE_PREFIX, answer_for, answering_handler, reason_for
 
-from tests.unit.conftest import RuntimeLogFactory
-from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
-from tests.unit.test_contract import ON_DEMAND
+from tests.support.association_properties import ON_DEMAND
+from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, RuntimeLogFactory, cfn_event
 
 pytestmark = pytest.mark.unit
 

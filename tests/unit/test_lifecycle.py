@@ -17,10 +17,17 @@ from appintegrations_cr.retries import Outcome
 from crhelper import CfnResource
 
 from tests.support.appintegrations_stub import AppIntegrationsStub, connect_timeout
+from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
 from tests.support.clock import FakeClock
-from tests.unit.conftest import RuntimeLogFactory
-from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
-from tests.unit.test_contract import ON_DEMAND, SCHEDULED, changed
+from tests.unit.lambda_doubles import (
+    LAMBDA_REQUEST_ID,
+    RESPONSE_URL,
+    SIGNATURE,
+    LambdaContext,
+    Recorder,
+    RuntimeLogFactory,
+    cfn_event,
+)
 
 pytestmark = pytest.mark.unit
 OLD_ID = "di-1|assoc-1"

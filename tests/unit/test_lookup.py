@@ -11,8 +11,8 @@ from appintegrations_cr.errors import DeadlineError, ResolutionError, ServiceErr
 from appintegrations_cr.lookup import Candidate, choose, resolve
 
 from tests.support.appintegrations_stub import AppIntegrationsStub
+from tests.support.association_properties import ON_DEMAND, changed
 from tests.support.clock import FakeClock
-from tests.unit.test_contract import ON_DEMAND, changed
 
 pytestmark = pytest.mark.unit
 

@@ -21,8 +21,8 @@ from appintegrations_cr.retries import Backoff, fits_before_deadline
 from botocore.exceptions import NoCredentialsError, ReadTimeoutError
 
 from tests.support.appintegrations_stub import AppIntegrationsStub, connect_timeout, connection_failed
+from tests.support.association_properties import ON_DEMAND
 from tests.support.clock import FakeClock
-from tests.unit.test_contract import ON_DEMAND
 
 pytestmark = pytest.mark.unit
 

@@ -11,7 +11,7 @@ from appintegrations_cr.errors import TargetError
 from appintegrations_cr.resource import MAX_BODY_BYTES, fit_body
 from appintegrations_cr.target import environment_of_stack, from_lookup, from_request
 
-from tests.unit.test_contract import ON_DEMAND, changed
+from tests.support.association_properties import ON_DEMAND, changed
 
 pytestmark = pytest.mark.unit
 
