@@ -65,7 +65,7 @@ def test_only_real_wildcards_are_acknowledged(main_app: Synthesized) -> None:
         },
         stacks.OBJECTS: {
             LIST_ANY,
-            "AwsSolutions-IAM5[Resource::arn:aws:app-integrations:us-east-1:111122223333:"
+            f"AwsSolutions-IAM5[Resource::arn:aws:app-integrations:{stacks.REGION}:{stacks.ACCOUNT}:"
             "data-integration-association/<Documents.Id>/*]",
         },
     }  # the literal, env-agnostic and token stacks need no acknowledgement at all

@@ -8,22 +8,24 @@ lookup, network and logging tests share.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from appintegrations_cr.constants import RESOURCE_TYPE
 
+from tests.support.account import arn
 from tests.support.association_properties import ON_DEMAND, changed
 from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.lambda_process import REPO_ROOT, InvocationResult, invoke
+from tests.support.lambda_process import REPO_ROOT, InvocationResult, invoke_many
 
 CODE_DIR = REPO_ROOT / "lambda_src"
-STACK_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/roundtrip/11111111-2222-4333-8444-555555555555"
+STACK_ID = arn("cloudformation", "stack/roundtrip/11111111-2222-4333-8444-555555555555")
 DI, ASSOC = "8f0e9a57-0000-4000-8000-00000000d1d1", "3c1b2a69-0000-4000-8000-0000000a5500"
 
 
 def properties(base: dict[str, Any] = ON_DEMAND, **overrides: Any) -> dict[str, Any]:
     result = changed(changed(base, "DataIntegrationIdentifier", DI), "DataIntegrationAssociationIdentifier", ASSOC)
-    result["ServiceToken"] = "arn:aws:lambda:us-east-1:111122223333:function:provider"
+    result["ServiceToken"] = arn("lambda", "function:provider")
     result.update(overrides)
     return result
 
@@ -48,17 +50,21 @@ def event(
 PROVIDER_LOGGING: dict[str, Any] = {"log_format": "JSON", "log_level": "INFO"}
 
 
+def run_handler(events: Sequence[Mapping[str, Any]], env: Mapping[str, str], **options: Any) -> list[InvocationResult]:
+    """``events`` through the handler in one warm Lambda-like container, as the provider's function runs it.
+
+    crhelper is bundled, as in the asset, and the runtime logs as the function's
+    ``LoggingConfig`` says (:data:`PROVIDER_LOGGING`) unless ``options`` say otherwise.
+    """
+    return invoke_many(CODE_DIR, events, env=env, extra_packages=["crhelper"], **{**PROVIDER_LOGGING, **options})
+
+
 def invoke_create(
     receiver: CfnResponseReceiver, props: dict[str, Any], request_id: str, env: dict[str, str], **options: Any
 ) -> InvocationResult:
-    """One Create event to the handler in a fresh Lambda-like process, with crhelper bundled as the asset has it."""
-    return invoke(
-        CODE_DIR,
-        event(receiver, "Create", props, request_id),
-        env=env,
-        extra_packages=["crhelper"],
-        **{**PROVIDER_LOGGING, **options},
-    )
+    """One Create event to the handler in a fresh Lambda-like process."""
+    [result] = run_handler([event(receiver, "Create", props, request_id)], env, **options)
+    return result
 
 
 def answer(

@@ -14,20 +14,20 @@ import pytest
 
 from tests.integration.handler_runs import (
     ASSOC,
-    CODE_DIR,
     DI,
-    PROVIDER_LOGGING,
     answer,
     assert_no_secrets,
     event,
     invoke_create,
     log_records,
     properties,
+    run_handler,
 )
+from tests.support.account import arn
 from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import DUMMY_CREDENTIALS, invoke_many
+from tests.support.lambda_process import DUMMY_CREDENTIALS
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,7 @@ def test_warm_container_lifecycle_calls_only_when_something_changed(
 ) -> None:
     fresh_emulator.add_association(DI, ASSOC)
     created = properties()
-    new_token = properties(ServiceToken="arn:aws:lambda:us-east-1:111122223333:function:provider-v2")
+    new_token = properties(ServiceToken=arn("lambda", "function:provider-v2"))
     rerun = properties(ServiceToken=new_token["ServiceToken"], RerunToken="2025-06-01")
     scheduled = properties(SCHEDULED, ServiceToken=new_token["ServiceToken"], RerunToken="2025-06-01")
     physical = f"{DI}|{ASSOC}"
@@ -78,7 +78,7 @@ def test_warm_container_lifecycle_calls_only_when_something_changed(
         event(fresh_receiver, "Update", scheduled, "w4", OldResourceProperties=rerun, PhysicalResourceId=physical),
         event(fresh_receiver, "Delete", scheduled, "w5", PhysicalResourceId=physical),
     ]
-    results = invoke_many(CODE_DIR, events, env=lambda_env, extra_packages=["crhelper"], **PROVIDER_LOGGING)
+    results = run_handler(events, lambda_env)
     assert [r.cold_start for r in results] == [True, False, False, False, False]
     bodies = [answer(fresh_receiver, f"w{i}", settle=0) for i in range(1, 6)]
     assert [b["Status"] for b in bodies] == ["SUCCESS"] * 5

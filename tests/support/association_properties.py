@@ -9,8 +9,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from tests.support.account import arn
+
 ON_DEMAND: dict[str, Any] = {
-    "ServiceToken": "arn:aws:lambda:us-east-1:111122223333:function:provider",
+    "ServiceToken": arn("lambda", "function:provider"),
     "DataIntegrationIdentifier": "di-1",
     "DataIntegrationAssociationIdentifier": "assoc-1",
     "ExecutionConfiguration": {

@@ -11,7 +11,8 @@ import pytest
 from appintegrations_cr import logs
 
 from tests.support.appintegrations_stub import AppIntegrationsStub
-from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RuntimeLog, RuntimeLogFactory
+from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID
+from tests.unit.runtime_log import RuntimeLog, RuntimeLogFactory
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""In-process doubles for the unit tier: Lambda's context and log output, a response recorder, an event."""
+"""In-process doubles for the unit tier: a Lambda context, a response recorder, a CloudFormation event."""
 
 from __future__ import annotations
 
@@ -6,18 +6,18 @@ import copy
 import json
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from appintegrations_cr.constants import RESOURCE_TYPE
 
-STACK_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/0f5d6a40-0000-4000-8000-000000000000"
+from tests.support.account import ACCOUNT, REGION, arn
+
+STACK_ID = arn("cloudformation", "stack/demo/0f5d6a40-0000-4000-8000-000000000000")
 SIGNATURE = "f" * 64
 RESPONSE_URL = (
     "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/"
-    "arn%3Aaws%3Acloudformation%3Aus-east-1%3A111122223333%3Astack/demo/0f5d|Sync|req-1"
+    f"arn%3Aaws%3Acloudformation%3A{REGION}%3A{ACCOUNT}%3Astack/demo/0f5d|Sync|req-1"
     f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20250101&X-Amz-Signature={SIGNATURE}"
 )
 
@@ -65,22 +65,3 @@ def cfn_event(request_type: str, properties: dict[str, Any], **extra: Any) -> di
     }
     event.update(extra)
     return event
-
-
-@dataclass
-class RuntimeLog:
-    """What the Lambda runtime wrote to stdout through its root handler, one record per line."""
-
-    capsys: pytest.CaptureFixture[str]
-
-    def lines(self) -> list[str]:
-        """The lines written since the last call (split at line feeds only: a carriage return is within a line)."""
-        out = self.capsys.readouterr().out
-        return out.removesuffix("\n").split("\n") if out else []
-
-    def records(self) -> list[dict[str, Any]]:
-        """The lines since the last call, each parsed as the one JSON object it must be (JSON format)."""
-        return [json.loads(line) for line in self.lines()]
-
-
-RuntimeLogFactory = Callable[..., RuntimeLog]

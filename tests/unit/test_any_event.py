@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -153,13 +154,6 @@ ERROR_STATUS = {
 ERROR_CODES = list(ERROR_STATUS)
 
 
-@pytest.fixture
-def appintegrations() -> Iterator[AppIntegrationsStub]:
-    """One stub (and client) for every example of a property: each example scripts it afresh."""
-    with AppIntegrationsStub() as stub:
-        yield stub
-
-
 def valid(props: Any) -> bool:
     try:
         parse_properties(props)
@@ -217,19 +211,36 @@ def strict_root_handler() -> Iterator[StrictHandler]:
     root.removeHandler(handler)
 
 
-def wire(monkeypatch: pytest.MonkeyPatch, appintegrations: AppIntegrationsStub, outcomes: list[str | None]) -> Recorder:
-    """The handler answering into a recorder, its calls answered from ``outcomes`` (None: success), then success."""
-    appintegrations.reset()
-    for code in [*outcomes, None]:
-        if code is None:
-            appintegrations.add_response(UPDATE, {})
-        else:
-            appintegrations.add_client_errors(UPDATE, code, ERROR_STATUS[code], message="m" * 500)
-    sent = Recorder()
-    monkeypatch.setattr(provider.helper, "_transport", sent)
-    monkeypatch.setattr(provider, "_client", appintegrations.client)
-    monkeypatch.setattr(provider, "update_association", functools.partial(update_association, sleep=FakeClock().sleep))
-    return sent
+@dataclass
+class WiredHandler:
+    """The handler module answering into a recorder, its AppIntegrations calls answered by the stub."""
+
+    appintegrations: AppIntegrationsStub
+    monkeypatch: pytest.MonkeyPatch
+
+    def run(self, event: Any, outcomes: list[str | None]) -> Recorder:
+        """``event`` through the handler, its calls answered from ``outcomes`` (None: success), then success."""
+        self.appintegrations.reset()
+        for code in [*outcomes, None]:
+            if code is None:
+                self.appintegrations.add_response(UPDATE, {})
+            else:
+                self.appintegrations.add_client_errors(UPDATE, code, ERROR_STATUS[code], message="m" * 500)
+        sent = Recorder()
+        self.monkeypatch.setattr(provider.helper, "_transport", sent)
+        self.monkeypatch.setattr(provider, "_client", self.appintegrations.client)
+        self.monkeypatch.setattr(
+            provider, "update_association", functools.partial(update_association, sleep=FakeClock().sleep)
+        )
+        provider.handler(event, LambdaContext())
+        return sent
+
+
+@pytest.fixture
+def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[WiredHandler]:
+    """One stub (and client) for every example of a property: each example scripts it afresh."""
+    with AppIntegrationsStub() as stub:
+        yield WiredHandler(stub, monkeypatch)
 
 
 outcome_scripts = st.lists(st.one_of(st.none(), st.sampled_from(ERROR_CODES)), max_size=5)
@@ -237,37 +248,26 @@ outcome_scripts = st.lists(st.one_of(st.none(), st.sampled_from(ERROR_CODES)), m
 
 @given(event=events(), outcomes=outcome_scripts)
 def test_exactly_one_well_formed_answer(
-    monkeypatch: pytest.MonkeyPatch,
-    strict_root_handler: StrictHandler,
-    appintegrations: AppIntegrationsStub,
-    event: Any,
-    outcomes: list[str | None],
+    handler: WiredHandler, strict_root_handler: StrictHandler, event: Any, outcomes: list[str | None]
 ) -> None:
-    sent = wire(monkeypatch, appintegrations, outcomes)
+    sent = handler.run(event, outcomes)
 
-    provider.handler(event, LambdaContext())
-
-    answer_checks(event, sent, appintegrations)
+    answer_checks(event, sent, handler.appintegrations)
 
 
 @given(event=events(envelope=hostile_envelopes()), outcomes=outcome_scripts)
 def test_hostile_envelopes_get_one_answer_and_no_logging_error(
-    monkeypatch: pytest.MonkeyPatch,
-    strict_root_handler: StrictHandler,
-    appintegrations: AppIntegrationsStub,
-    event: Any,
-    outcomes: list[str | None],
+    handler: WiredHandler, strict_root_handler: StrictHandler, event: Any, outcomes: list[str | None]
 ) -> None:
-    sent = wire(monkeypatch, appintegrations, outcomes)
     strict_root_handler.lines.clear()
 
-    provider.handler(event, LambdaContext())  # a logging error would raise through StrictHandler
+    sent = handler.run(event, outcomes)  # a logging error would raise through StrictHandler
 
     if not (isinstance(event["ResponseURL"], str) and event["ResponseURL"].startswith("https://")):
         assert sent.bodies == []  # nowhere safe to answer: CloudFormation never sends such an event
-        assert appintegrations.calls == []
+        assert handler.appintegrations.calls == []
         return
-    answer_checks(event, sent, appintegrations)
+    answer_checks(event, sent, handler.appintegrations)
     # A FAILED answer has one record, which shows each envelope value as it came ('%' and all).
     records = [json.loads(line) for line in strict_root_handler.lines]
     failed = [record for record in records if record.get("outcome") == "FAILED"]

@@ -13,7 +13,8 @@ from appintegrations_cr.resource import ExecutionResource
 
 from tests.support.association_properties import ON_DEMAND
 from tests.support.clock import FakeClock
-from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, RuntimeLogFactory, cfn_event
+from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
+from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit
 

@@ -16,22 +16,16 @@ from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES
 from appintegrations_cr.retries import Outcome
 from crhelper import CfnResource
 
+from tests.support.account import ACCOUNT, REGION, arn
 from tests.support.appintegrations_stub import AppIntegrationsStub, connect_timeout
 from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
 from tests.support.clock import FakeClock
-from tests.unit.lambda_doubles import (
-    LAMBDA_REQUEST_ID,
-    RESPONSE_URL,
-    SIGNATURE,
-    LambdaContext,
-    Recorder,
-    RuntimeLogFactory,
-    cfn_event,
-)
+from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
+from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit
 OLD_ID = "di-1|assoc-1"
-ARN = "arn:aws:app-integrations:us-east-1:111122223333"  # the environment of lambda_doubles.STACK_ID
+ARN = f"arn:aws:app-integrations:{REGION}:{ACCOUNT}"  # the environment of lambda_doubles.STACK_ID
 ATTRIBUTES = {
     "DataIntegrationArn": f"{ARN}:data-integration/di-1",
     "DataIntegrationAssociationArn": f"{ARN}:data-integration-association/di-1/assoc-1",
@@ -114,7 +108,7 @@ def test_a_lookup_create_lists_then_applies_to_the_association_found(
 def test_update_with_only_a_new_service_token_makes_no_call_and_still_answers_the_attributes(
     stubber: AppIntegrationsStub, sent: Recorder
 ) -> None:
-    run(update_event(changed(ON_DEMAND, "ServiceToken", "arn:aws:lambda:us-east-1:111122223333:function:v2")))
+    run(update_event(changed(ON_DEMAND, "ServiceToken", arn("lambda", "function:v2"))))
     body = only(sent)
     assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
     assert body["Data"] == ATTRIBUTES  # CloudFormation keeps only the latest response's Data
@@ -158,8 +152,8 @@ def test_a_new_target_is_applied_and_gets_a_new_id(stubber: AppIntegrationsStub,
     assert only(sent)["PhysicalResourceId"] == "di-1|assoc-2"
 
 
-DI_ARN = "arn:aws:app-integrations:us-east-1:111122223333:data-integration/di-1"
-ASSOCIATION_ARN = "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1"
+DI_ARN = f"{ARN}:data-integration/di-1"
+ASSOCIATION_ARN = f"{ARN}:data-integration-association/di-1/assoc-1"
 
 
 @pytest.mark.parametrize(
@@ -193,7 +187,9 @@ def test_another_notation_with_a_new_configuration_applies_and_keeps_the_id(
 
 
 def test_the_same_ids_in_another_account_are_a_new_target(stubber: AppIntegrationsStub, sent: Recorder) -> None:
-    new = changed(ON_DEMAND, "DataIntegrationIdentifier", DI_ARN.replace("111122223333", "444455556666"))
+    new = changed(
+        ON_DEMAND, "DataIntegrationIdentifier", arn("app-integrations", "data-integration/di-1", account="444455556666")
+    )
     expect_update(stubber, new)
     run(update_event(new))
     assert only(sent)["PhysicalResourceId"] == f"{new['DataIntegrationIdentifier']}|assoc-1"

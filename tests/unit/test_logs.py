@@ -16,15 +16,8 @@ from appintegrations_cr.logs import DEFAULT_LEVEL, default_level, log, redact
 from appintegrations_cr.resource import ExecutionResource
 
 from tests.support.association_properties import ON_DEMAND
-from tests.unit.lambda_doubles import (
-    LAMBDA_REQUEST_ID,
-    RESPONSE_URL,
-    SIGNATURE,
-    LambdaContext,
-    Recorder,
-    RuntimeLogFactory,
-    cfn_event,
-)
+from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
+from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit
 

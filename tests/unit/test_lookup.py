@@ -10,14 +10,15 @@ from appintegrations_cr.contract import parse_properties
 from appintegrations_cr.errors import DeadlineError, ResolutionError, ServiceError
 from appintegrations_cr.lookup import Candidate, choose, resolve
 
+from tests.support.account import ACCOUNT, REGION, arn
 from tests.support.appintegrations_stub import AppIntegrationsStub
 from tests.support.association_properties import ON_DEMAND, changed
 from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.unit
 
-ARN = "arn:aws:app-integrations:us-east-1:111122223333"
-KB = "arn:aws:wisdom:us-east-1:111122223333:knowledge-base/kb-1"
+ARN = f"arn:aws:app-integrations:{REGION}:{ACCOUNT}"
+KB = arn("wisdom", "knowledge-base/kb-1")
 LOOKUP = changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...)
 
 

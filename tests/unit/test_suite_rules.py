@@ -1,10 +1,14 @@
-"""No module of the test suite imports a test module or a conftest.
+"""Rules the test suite keeps about itself: what it imports, and where the test account is written.
 
-What tests share lives in ``tests/support`` (for every tier) or in a tier's helper module
-(``tests/construct/stacks.py``, ``tests/integration/handler_runs.py``, ...), and fixtures in
-a ``conftest.py``. Importing a test module runs its collection-time code again under
-another name and ties one test file's edits to another's; importing a conftest gives a
-second copy of a module pytest loads by its own rules.
+No module of the suite imports a test module or a conftest. What tests share lives in
+``tests/support`` (for every tier) or in a tier's helper module (``tests/construct/stacks.py``,
+``tests/integration/handler_runs.py``, ...), and fixtures in a ``conftest.py``. Importing a
+test module runs its collection-time code again under another name and ties one test
+file's edits to another's; importing a conftest gives a second copy of a module pytest
+loads by its own rules.
+
+The test account's digits are written once, in :mod:`tests.support.account`: an ARN a double
+builds and the one a test expects then cannot drift apart.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import ast
 from pathlib import Path
 
 import pytest
+
+from tests.support.account import ACCOUNT
 
 pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
@@ -59,7 +65,7 @@ def suite_modules() -> dict[str, str]:
 
 def test_no_module_of_the_suite_imports_a_test_module_or_a_conftest() -> None:
     modules = suite_modules()
-    assert "tests.unit.test_suite_imports" in modules  # the walk found the suite
+    assert "tests.unit.test_suite_rules" in modules  # the walk found the suite
     offending = {
         name: sorted(imported for imported in imported_modules(source, name) if imported.startswith("tests."))
         for name, source in modules.items()
@@ -85,3 +91,9 @@ def test_no_module_of_the_suite_imports_a_test_module_or_a_conftest() -> None:
 def test_every_form_of_import_is_seen(source: str, caught: list[str]) -> None:
     imports = imported_modules(source, "tests.construct.test_example")
     assert sorted(name for name in imports if is_test_module(name)) == caught
+
+
+def test_the_test_account_is_written_in_one_place() -> None:
+    modules = suite_modules()
+    assert ACCOUNT in modules["tests.support.account"]
+    assert [name for name, source in modules.items() if ACCOUNT in source] == ["tests.support.account"]
