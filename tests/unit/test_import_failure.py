@@ -11,6 +11,7 @@ from appintegrations_cr import import_failure, resource
 from appintegrations_cr.import_failure import FAILED_CREATE_PREFIX, answer_for, answering_handler, reason_for
 
 from tests.support.association_properties import ON_DEMAND
+from tests.support.clock import FakeClock
 from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
 from tests.unit.runtime_log import RuntimeLogFactory
 
@@ -135,6 +136,7 @@ def test_the_records_never_carry_the_event_or_its_signature(runtime_log: Runtime
 
 def test_the_put_gives_up_after_a_few_bounded_tries(monkeypatch: pytest.MonkeyPatch) -> None:
     timeouts: list[float] = []
+    clock = FakeClock(100.0)
 
     class Unreachable:
         def __init__(self, _host: str, *, timeout: float, context: Any) -> None:
@@ -147,9 +149,10 @@ def test_the_put_gives_up_after_a_few_bounded_tries(monkeypatch: pytest.MonkeyPa
             pass
 
     monkeypatch.setattr(import_failure, "HTTPSConnection", Unreachable)
-    monkeypatch.setattr(time, "sleep", lambda _s: None)
-    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, lambda: 100.0) is False
+    monkeypatch.setattr(time, "sleep", clock.sleep)
+    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, clock.remaining) is False
     assert timeouts == [import_failure.ATTEMPT_TIMEOUT_S] * import_failure.ATTEMPTS
+    assert clock.sleeps == [import_failure.PAUSE_S] * (import_failure.ATTEMPTS - 1)
     timeouts.clear()
-    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, lambda: 0.4) is False
+    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, FakeClock(0.4).remaining) is False
     assert timeouts == []  # no time left before the deadline: no try
