@@ -152,3 +152,13 @@ def cdk_nag(report: dict[str, Any], template: dict[str, Any], stack: str) -> lis
         for construct in violation["violatingConstructs"]
         if construct["constructPath"].split("/")[0] == stack
     )
+
+
+def unacknowledged(report: dict[str, Any]) -> list[Any]:
+    """cdk-nag's findings in a validation report that no acknowledgement covers."""
+    return [v for plugin in report["pluginReports"] for v in plugin["violations"]]
+
+
+def lint(template: Path) -> list[str]:
+    """cfn-lint's findings on a template with its default rules, one line each."""
+    return [f"{match.rule.id} {match.message} ({match.path})" for match in lint_file(template)]

@@ -59,6 +59,8 @@ TOKEN_ASSOCIATION = "TokenAssociation"
 TOKENS = "Tokens"
 OBJECTS = "Objects"
 KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+#: A role a platform team made: the provider may use it, and may or may not change it.
+PLATFORM_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/platform/appintegrations-provider"
 
 
 # What the CDK CLI adds to the context when it runs app.py.

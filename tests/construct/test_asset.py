@@ -15,8 +15,8 @@ import crhelper
 import pytest
 
 from tests.construct import stacks
-from tests.construct.conftest import FIGURES, Synthesized
 from tests.construct.fresh_python import run_fresh_python
+from tests.construct.synthesized import FIGURES, Synthesized
 from tests.construct.templates import only
 
 pytestmark = pytest.mark.construct

@@ -9,15 +9,14 @@ where a wildcard exists. The other four packs are run by ``test_guardrails``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cdk_appintegrations.permissions import LIST_REASON
-from cfnlint.api import lint_file  # type: ignore[import-untyped]
 
 from tests.construct import stacks
-from tests.construct.conftest import Synthesized
+from tests.construct.scanners import lint, unacknowledged
+from tests.construct.synthesized import Synthesized
 
 pytestmark = pytest.mark.construct
 
@@ -28,10 +27,6 @@ ACCOUNT_WILDCARD = {
 LIST_ANY = "AwsSolutions-IAM5[Resource::*]"
 #: The provider's customer-managed policy, where its statements (and their acknowledgements) live.
 POLICY_PATH = "AppIntegrationsExecutionProvider/Permissions/Policy"
-
-
-def unacknowledged(report: dict[str, Any]) -> list[Any]:
-    return [v for plugin in report["pluginReports"] for v in plugin["violations"]]
 
 
 def acknowledged(report: dict[str, Any]) -> dict[str, set[str]]:
@@ -70,7 +65,7 @@ def test_only_real_wildcards_are_acknowledged(main_app: Synthesized) -> None:
         },
         stacks.OBJECTS: {
             LIST_ANY,
-            "AwsSolutions-IAM5[Resource::arn:aws:app-integrations:us-east-1:111122223333:"
+            f"AwsSolutions-IAM5[Resource::arn:aws:app-integrations:{stacks.REGION}:{stacks.ACCOUNT}:"
             "data-integration-association/<Documents.Id>/*]",
         },
     }  # the literal, env-agnostic and token stacks need no acknowledgement at all
@@ -84,10 +79,6 @@ def test_no_unacknowledged_nag_findings_at_scale(scale_apps: dict[str, Synthesiz
     assert acknowledged(scale_apps["Scale490Distinct"].validation_report()) == {"Scale490Distinct": ACCOUNT_WILDCARD}
     assert len(acknowledged(scale_apps["Scale490"].validation_report())["Scale490"]) == 10
     assert acknowledged(scale_apps["Scale1"].validation_report()) == {}
-
-
-def lint(template: Path) -> list[str]:
-    return [f"{match.rule.id} {match.message} ({match.path})" for match in lint_file(template)]
 
 
 def test_cfn_lint_is_clean(main_app: Synthesized, scale_apps: dict[str, Synthesized]) -> None:

@@ -77,7 +77,7 @@ def test_the_report_lists_every_statement_with_real_resources(
     assert role["managedPolicyArns"] == []
     text = json.dumps(role["identityPolicyStatements"])
     assert "Token[" not in text
-    assert ":app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1" in text
+    assert f":app-integrations:{stacks.REGION}:{stacks.ACCOUNT}:data-integration-association/di-1/assoc-1" in text
     assert "data-integration-association/di-2/*" in text
     assert "app-integrations:ListDataIntegrationAssociations" in text
     assert "logs:PutLogEvents" in text
@@ -94,7 +94,7 @@ def test_the_template_holds_a_role_only_when_synthesis_is_not_prevented(
         assert roles == []
         [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
         if MODES[stack]["use_precreated_roles"]:
-            assert function["Properties"]["Role"] == f"arn:aws:iam::111122223333:role/{ROLE_NAME}"
+            assert function["Properties"]["Role"] == f"arn:aws:iam::{stacks.ACCOUNT}:role/{ROLE_NAME}"
     else:
         [(role_id, role)] = [(k, r) for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
         [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.construct import scanners, stacks
-from tests.construct.conftest import Synthesized
+from tests.construct.synthesized import Synthesized
 
 pytestmark = pytest.mark.construct
 

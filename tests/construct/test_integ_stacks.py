@@ -19,8 +19,8 @@ import aws_cdk as cdk
 import pytest
 
 from tests.construct import stacks
-from tests.construct.conftest import Synthesized, synthesize
-from tests.construct.test_compliance import lint, unacknowledged
+from tests.construct.scanners import lint, unacknowledged
+from tests.construct.synthesized import Synthesized, synthesize
 from tests.integ.knowledge_base_stack import TEST_STACK_ID, build_stack
 
 pytestmark = pytest.mark.construct

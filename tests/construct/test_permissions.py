@@ -156,14 +156,14 @@ def test_template_bytes_are_what_the_template_holds_and_bound_what_iam_counts() 
     for resource in (
         PolicyResource(AGNOSTIC, "data-integration-association/di/assoc"),
         PolicyResource(PINNED, "data-integration-association/di/assoc"),
-        PolicyResource(Environment(PSEUDO_PARTITION, "us-east-1", "111122223333"), "data-integration-association/*"),
+        PolicyResource(Environment(PSEUDO_PARTITION, stacks.REGION, stacks.ACCOUNT), "data-integration-association/*"),
     ):
         rendered = STACK.resolve(resource.render())
         assert resource.template_bytes == len(json.dumps(rendered, separators=(",", ":")))
         deployed = (
             resource.text.replace(PSEUDO_PARTITION, "aws-us-gov")  # the longest partition names
             .replace(PSEUDO_REGION, "ap-southeast-5")  # and Region names
-            .replace(PSEUDO_ACCOUNT, "111122223333")
+            .replace(PSEUDO_ACCOUNT, stacks.ACCOUNT)
         )
         assert len(json.dumps(deployed)) <= resource.template_bytes
 
@@ -201,7 +201,7 @@ def test_nag_findings_are_named_as_cdk_nag_flattens_them() -> None:
         "Resource::arn:<AWS::Partition>:app-integrations:<AWS::Region>:<AWS::AccountId>:data-integration-association/*"
     )
     assert sizes.nag_finding(PolicyResource(PINNED, "data-integration-association/*")) == (
-        "Resource::arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/*"
+        f"Resource::arn:aws:app-integrations:{stacks.REGION}:{stacks.ACCOUNT}:data-integration-association/*"
     )
     [lookup] = plan_resources([scope(TOKEN, None, is_id=True)], BUDGET, sizes=sizes).resources
     assert sizes.nag_finding(lookup) == (

@@ -34,7 +34,6 @@ from tests.construct.templates import inline_policy_documents, provider_policy, 
 
 pytestmark = pytest.mark.construct
 
-PLATFORM_ROLE_ARN = "arn:aws:iam::111122223333:role/platform/appintegrations-provider"
 #: One statement per grant path, told apart by their actions.
 PATHS: dict[str, str] = {
     "provider.add_to_role_policy": "sns:Publish",
@@ -45,8 +44,10 @@ PATHS: dict[str, str] = {
 }
 ROLES: dict[str, Callable[[cdk.Stack], iam.IRole | None]] = {
     "CreatedRole": lambda _stack: None,
-    "MutablePlatformRole": lambda stack: iam.Role.from_role_arn(stack, "Platform", PLATFORM_ROLE_ARN),
-    "ImmutablePlatformRole": lambda stack: iam.Role.from_role_arn(stack, "Platform", PLATFORM_ROLE_ARN, mutable=False),
+    "MutablePlatformRole": lambda stack: iam.Role.from_role_arn(stack, "Platform", stacks.PLATFORM_ROLE_ARN),
+    "ImmutablePlatformRole": lambda stack: iam.Role.from_role_arn(
+        stack, "Platform", stacks.PLATFORM_ROLE_ARN, mutable=False
+    ),
 }
 CUSTOMIZED = "CustomizedRole"
 GRANTS_AT_SCALE = "GrantsAtScale"
@@ -73,7 +74,8 @@ def _grant_every_way(
 ) -> None:
     def statement(action: str) -> iam.PolicyStatement:
         return iam.PolicyStatement(
-            actions=[action], resources=[f"arn:aws:{action.split(':', maxsplit=1)[0]}:us-east-1:111122223333:x"]
+            actions=[action],
+            resources=[f"arn:aws:{action.split(':', maxsplit=1)[0]}:{stacks.REGION}:{stacks.ACCOUNT}:x"],
         )
 
     provider.add_to_role_policy(statement(PATHS["provider.add_to_role_policy"]))

@@ -40,8 +40,9 @@ OWN_LOGS = "OwnLogGroup"
 IMPORTED_KEY = "ImportedKey"
 TWO = "TwoProviders"
 BOUNDARY_CONTEXT = "BoundaryContext"
-PLATFORM_ROLE_ARN = "arn:aws:iam::111122223333:role/platform/appintegrations-provider"
-ASSOCIATION_ARN = ":app-integrations:us-east-1:111122223333:data-integration-association/di-1/a-0"
+#: Where an ARN of the stack's Region and account follows its service, whatever the partition.
+HERE = f":{stacks.REGION}:{stacks.ACCOUNT}:"
+ASSOCIATION_ARN = f":app-integrations{HERE}data-integration-association/di-1/a-0"
 SUBNETS = PLACEHOLDER_NETWORK["privateSubnetIds"].split(",")
 
 
@@ -67,11 +68,11 @@ def _build(outdir: Path) -> cdk.App:
     LockedDownExampleStack(app, HARDENED, env=stacks.ENV)
 
     mutable = cdk.Stack(app, MUTABLE, env=stacks.ENV)
-    ExecutionProvider(mutable, "Provider", role=iam.Role.from_role_arn(mutable, "Platform", PLATFORM_ROLE_ARN))
+    ExecutionProvider(mutable, "Provider", role=iam.Role.from_role_arn(mutable, "Platform", stacks.PLATFORM_ROLE_ARN))
     _execute(mutable)
 
     immutable = cdk.Stack(app, IMMUTABLE, env=stacks.ENV)
-    role = iam.Role.from_role_arn(immutable, "Platform", PLATFORM_ROLE_ARN, mutable=False)
+    role = iam.Role.from_role_arn(immutable, "Platform", stacks.PLATFORM_ROLE_ARN, mutable=False)
     vpc = ec2.Vpc.from_vpc_attributes(
         immutable,
         "Vpc",
@@ -202,10 +203,10 @@ def test_network_interface_grants_are_scoped_and_no_aws_managed_policy_is_attach
     ]
     rendered = json.dumps(manage["Resource"])
     assert '"*"' not in rendered  # checkov CKV_AWS_111: no write action on every resource
-    assert ":ec2:us-east-1:111122223333:network-interface/*" in rendered
+    assert f":ec2{HERE}network-interface/*" in rendered
     for subnet in SUBNETS:
-        assert f":ec2:us-east-1:111122223333:subnet/{subnet}" in rendered
-    assert ":ec2:us-east-1:111122223333:security-group/" in rendered
+        assert f":ec2{HERE}subnet/{subnet}" in rendered
+    assert f":ec2{HERE}security-group/" in rendered
     describe = statements["DescribeNetworkInterfaces"]
     assert sorted(describe["Action"]) == ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
     assert describe["Resource"] == "*"  # no resource type for these in IAM
@@ -230,7 +231,7 @@ def test_the_log_key_lets_cloudwatch_logs_of_this_account_and_region_use_it(
     ]
     # a pattern, not the group's own ARN: naming the group would make a cycle (group -> key -> group)
     assert json.dumps(statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]).endswith(
-        ':logs:us-east-1:111122223333:log-group:*"'
+        f':logs{HERE}log-group:*"'
     )
 
 
@@ -240,7 +241,7 @@ def test_an_imported_log_key_is_named_in_a_warning_with_the_statement_it_needs(
     [warning] = [w for path, w in warnings_of(assembly, IMPORTED_KEY).items() if path.endswith("/Provider")]
     assert "log_encryption_key is an imported key" in warning
     assert "logs.us-east-1.amazonaws.com" in warning
-    assert ":logs:us-east-1:111122223333:log-group:*" in warning
+    assert f":logs{HERE}log-group:*" in warning
 
 
 def test_a_mutable_platform_role_gets_the_managed_policy_that_the_function_waits_for(
@@ -257,7 +258,7 @@ def test_a_mutable_platform_role_gets_the_managed_policy_that_the_function_waits
     }
     [function] = template.find_resources("AWS::Lambda::Function").values()
     assert policy_id in function["DependsOn"]
-    assert function["Properties"]["Role"] == PLATFORM_ROLE_ARN
+    assert function["Properties"]["Role"] == stacks.PLATFORM_ROLE_ARN
 
 
 def test_an_immutable_role_gets_nothing_and_a_warning_with_real_arns(assembly: cdk.cx_api.CloudAssembly) -> None:
@@ -265,9 +266,9 @@ def test_an_immutable_role_gets_nothing_and_a_warning_with_real_arns(assembly: c
     template.resource_count_is("AWS::IAM::Role", 0)
     template.resource_count_is("AWS::IAM::Policy", 0)
     template.resource_count_is("AWS::IAM::ManagedPolicy", 0)
-    template.has_resource_properties("AWS::Lambda::Function", {"Role": PLATFORM_ROLE_ARN})
+    template.has_resource_properties("AWS::Lambda::Function", {"Role": stacks.PLATFORM_ROLE_ARN})
     [warning] = [w for path, w in warnings_of(assembly, IMMUTABLE).items() if path.endswith("/Provider")]
-    assert f"the role {PLATFORM_ROLE_ARN!r} is not this construct's to change" in warning
+    assert f"the role {stacks.PLATFORM_ROLE_ARN!r} is not this construct's to change" in warning
     for needed in (
         UPDATE_ACTION,
         ASSOCIATION_ARN,

@@ -11,7 +11,7 @@ from cdk_appintegrations._lambda.appintegrations_cr import contract
 from cdk_appintegrations._lambda.appintegrations_cr.constants import LIST_ACTION, UPDATE_ACTION
 
 from tests.construct import stacks
-from tests.construct.conftest import Synthesized
+from tests.construct.synthesized import Synthesized
 from tests.construct.templates import (
     RESOURCE_TYPE,
     agnostic_arn,

@@ -10,7 +10,7 @@ import pytest
 from cdk_appintegrations.intrinsics import deployed_bound_characters
 from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS
 
-from tests.construct.conftest import FIGURES, SCALE_CASES, Synthesized
+from tests.construct.synthesized import FIGURES, SCALE_CASES, Synthesized
 from tests.construct.templates import (
     executions,
     inline_policy_documents,

@@ -29,7 +29,9 @@ _counter = itertools.count()
 
 DI = stacks.DI
 ASSOC = "b2c3d4e5-6789-01ab-cdef-EXAMPLE22222"
-ASSOC_ARN = f"arn:aws:app-integrations:{stacks.REGION}:{stacks.ACCOUNT}:data-integration-association/{DI}/{ASSOC}"
+LOCAL = f"arn:aws:app-integrations:{stacks.REGION}:{stacks.ACCOUNT}"  # where the test stacks are
+ASSOC_ARN = f"{LOCAL}:data-integration-association/{DI}/{ASSOC}"
+PLACEHOLDER_ARN = f"{LOCAL}:data-integration/..."
 JAN_2 = datetime(2025, 1, 2, tzinfo=timezone.utc)
 DI_ALLOWED = (
     "the data integration's id (e.g. 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111') or ARN "
@@ -248,15 +250,15 @@ def test_each_rule_names_the_keyword_and_the_value_as_written_then_the_api_field
         ),
         pytest.param(
             {
-                "data_integration_identifier": f"arn:aws:app-integrations:us-east-1:111122223333:data-integration/{DI}",
+                "data_integration_identifier": stacks.DI_ARN,
                 "data_integration_association_identifier": (
                     f"arn:aws:app-integrations:eu-west-1:444455556666:data-integration-association/{DI}/{ASSOC}"
                 ),
             },
             "data_integration_association_identifier='arn:aws:app-integrations:eu-west-1:444455556666:"
             f"data-integration-association/{DI}/{ASSOC}' has partition, Region and account (aws, eu-west-1, "
-            "444455556666), which differ from those of data_integration_identifier (aws, us-east-1, 111122223333) "
-            "[DataIntegrationAssociationIdentifier]",
+            "444455556666), which differ from those of data_integration_identifier "
+            f"(aws, {stacks.REGION}, {stacks.ACCOUNT}) [DataIntegrationAssociationIdentifier]",
             id="association-in-another-account",
         ),
         pytest.param(
@@ -495,11 +497,11 @@ def test_an_identifier_iam_would_misread_is_refused_without_a_chained_exception(
         ),
         pytest.param(
             {
-                "data_integration_identifier": "arn:aws:app-integrations:us-east-1:111122223333:data-integration/...",
+                "data_integration_identifier": PLACEHOLDER_ARN,
                 "data_integration_association_identifier": "...",
             },
             [
-                "data_integration_identifier='arn:aws:app-integrations:us-east-1:111122223333:data-integration/...' "
+                f"data_integration_identifier='{PLACEHOLDER_ARN}' "
                 f"holds '...', which {NOT_AN_ID}{DI_ALLOWED} [DataIntegrationIdentifier]",
                 f"data_integration_association_identifier='...' {NOT_AN_ID}{ASSOC_ALLOWED} "
                 "[DataIntegrationAssociationIdentifier]",
@@ -514,12 +516,10 @@ def test_an_identifier_iam_would_misread_is_refused_without_a_chained_exception(
         pytest.param(
             {
                 "data_integration_identifier": DI,
-                "data_integration_association_identifier": (
-                    f"arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/{DI}/assoc-1"
-                ),
+                "data_integration_association_identifier": (f"{LOCAL}:data-integration-association/{DI}/assoc-1"),
             },
             [
-                "data_integration_association_identifier='arn:aws:app-integrations:us-east-1:111122223333:"
+                f"data_integration_association_identifier='{LOCAL}:"
                 f"data-integration-association/{DI}/assoc-1' holds 'assoc-1', which {NOT_AN_ID}{ASSOC_ALLOWED} "
                 "[DataIntegrationAssociationIdentifier]"
             ],
@@ -569,7 +569,7 @@ def test_ids_arns_and_tokens_get_no_identifier_warning(stack: cdk.Stack) -> None
         DataIntegrationAssociationExecution(
             stack,
             "TokenInsideArn",
-            data_integration_identifier=f"arn:aws:app-integrations:us-east-1:111122223333:data-integration/{parameter}",
+            data_integration_identifier=f"{LOCAL}:data-integration/{parameter}",
             execution_configuration=scheduled(),
         ),
         DataIntegrationAssociationExecution(
@@ -611,7 +611,7 @@ def test_tokens_skip_validation(stack: cdk.Stack) -> None:
 
 
 def test_a_token_inside_a_string_is_a_token(stack: cdk.Stack) -> None:
-    partly = f"arn:aws:app-integrations:us-east-1:111122223333:data-integration/{cdk.Aws.ACCOUNT_ID}"
+    partly = f"{LOCAL}:data-integration/{cdk.Aws.ACCOUNT_ID}"
     create(stack, data_integration_identifier=partly)
 
 

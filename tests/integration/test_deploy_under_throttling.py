@@ -1,4 +1,4 @@
-"""Issue 7: a stack of N executions deploys, updates and rolls back under AppIntegrations' rate limit.
+"""A stack of N executions deploys, updates and rolls back under AppIntegrations' rate limit.
 
 CloudFormation starts every ready resource at once, so N executions mean N provider
 invocations at once, all calling AppIntegrations. With the account throttled at 2 requests/s
@@ -13,9 +13,9 @@ number of API attempts per execution.
 
 The attempt bound here is 4 per execution and phase, at CloudFormation latency 0 (the
 harshest case: each chain's next execution calls at once). It is what the design holds
-with margin (measured about 2.5 at N = 30); the issue's 2 per execution is met at
+with margin (measured about 2.5 at N = 30); the target of 2 per execution is met at
 realistic latencies and measured, with wall times, by the benchmark. (The 0.1.0 provider,
-with no limit on executions at once and 4 attempts, got 11 of 20 executions through, as issue 7 measured.)
+with no limit on executions at once and 4 attempts, got 11 of 20 executions through.)
 
 The update tests create the stack without the throttle first, so that each test measures
 one thing. Large N belongs in the benchmark (``python -m benchmarks.rate_limit``).

@@ -7,85 +7,29 @@ model and the SigV4 header), and crhelper PUTs its answer to the local HTTPS rec
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from typing import Any
 
 import pytest
-from appintegrations_cr.constants import RESOURCE_TYPE
 
+from tests.integration.handler_runs import (
+    ASSOC,
+    DI,
+    answer,
+    assert_no_secrets,
+    event,
+    invoke_create,
+    log_records,
+    properties,
+    run_handler,
+)
+from tests.support.account import arn
+from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import DUMMY_CREDENTIALS, REPO_ROOT, InvocationResult, invoke, invoke_many
-from tests.unit.test_contract import ON_DEMAND, SCHEDULED, changed
+from tests.support.lambda_process import DUMMY_CREDENTIALS
 
 pytestmark = pytest.mark.integration
-
-CODE_DIR = REPO_ROOT / "lambda_src"
-STACK_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/roundtrip/11111111-2222-4333-8444-555555555555"
-DI, ASSOC = "8f0e9a57-0000-4000-8000-00000000d1d1", "3c1b2a69-0000-4000-8000-0000000a5500"
-
-
-def properties(base: dict[str, Any] = ON_DEMAND, **overrides: Any) -> dict[str, Any]:
-    result = changed(changed(base, "DataIntegrationIdentifier", DI), "DataIntegrationAssociationIdentifier", ASSOC)
-    result["ServiceToken"] = "arn:aws:lambda:us-east-1:111122223333:function:provider"
-    result.update(overrides)
-    return result
-
-
-def event(
-    receiver: CfnResponseReceiver, request_type: str, props: dict[str, Any], request_id: str, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "RequestType": request_type,
-        "ServiceToken": props["ServiceToken"],
-        "ResponseURL": receiver.response_url(request_id),
-        "StackId": STACK_ID,
-        "RequestId": request_id,
-        "LogicalResourceId": "Sync",
-        "ResourceType": RESOURCE_TYPE,
-        "ResourceProperties": props,
-        **extra,
-    }
-
-
-#: The provider function's LoggingConfig by default: Lambda's JSON format at INFO.
-PROVIDER_LOGGING: dict[str, Any] = {"log_format": "JSON", "log_level": "INFO"}
-
-
-def invoke_create(
-    receiver: CfnResponseReceiver, props: dict[str, Any], request_id: str, env: dict[str, str], **options: Any
-) -> InvocationResult:
-    """One Create event to the handler in a fresh Lambda-like process, with crhelper bundled as the asset has it."""
-    return invoke(
-        CODE_DIR,
-        event(receiver, "Create", props, request_id),
-        env=env,
-        extra_packages=["crhelper"],
-        **{**PROVIDER_LOGGING, **options},
-    )
-
-
-def answer(
-    receiver: CfnResponseReceiver, request_id: str, settle: float = 0.5, result: InvocationResult | None = None
-) -> dict[str, Any]:
-    responses = receiver.wait_for(request_id, timeout=20, settle=settle)
-    assert len(responses) == 1, ([r.body for r in responses], result)
-    assert responses[0].problems == [], responses[0].problems
-    body: dict[str, Any] = responses[0].body
-    return body
-
-
-def assert_no_secrets(receiver: CfnResponseReceiver, request_id: str, result: InvocationResult) -> None:
-    signature, token = receiver.secrets_for(request_id)
-    assert signature not in result.output
-    assert token not in result.output
-
-
-def log_records(result: InvocationResult) -> list[dict[str, Any]]:
-    """The JSON records of a run under Lambda's JSON log format (every line of stdout must be one)."""
-    return [json.loads(line) for line in result.stdout.split("\n") if line]
 
 
 def test_create_applies_once_and_answers_success(
@@ -123,7 +67,7 @@ def test_warm_container_lifecycle_calls_only_when_something_changed(
 ) -> None:
     fresh_emulator.add_association(DI, ASSOC)
     created = properties()
-    new_token = properties(ServiceToken="arn:aws:lambda:us-east-1:111122223333:function:provider-v2")
+    new_token = properties(ServiceToken=arn("lambda", "function:provider-v2"))
     rerun = properties(ServiceToken=new_token["ServiceToken"], RerunToken="2025-06-01")
     scheduled = properties(SCHEDULED, ServiceToken=new_token["ServiceToken"], RerunToken="2025-06-01")
     physical = f"{DI}|{ASSOC}"
@@ -134,7 +78,7 @@ def test_warm_container_lifecycle_calls_only_when_something_changed(
         event(fresh_receiver, "Update", scheduled, "w4", OldResourceProperties=rerun, PhysicalResourceId=physical),
         event(fresh_receiver, "Delete", scheduled, "w5", PhysicalResourceId=physical),
     ]
-    results = invoke_many(CODE_DIR, events, env=lambda_env, extra_packages=["crhelper"], **PROVIDER_LOGGING)
+    results = run_handler(events, lambda_env)
     assert [r.cold_start for r in results] == [True, False, False, False, False]
     bodies = [answer(fresh_receiver, f"w{i}", settle=0) for i in range(1, 6)]
     assert [b["Status"] for b in bodies] == ["SUCCESS"] * 5

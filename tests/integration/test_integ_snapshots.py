@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.account import ACCOUNT, REGION
 from tests.support.assertion_handler import run_assertion
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
@@ -40,7 +41,6 @@ UPDATE = INTEG_DIR / "integ_knowledge_base_sync_update.py.snapshot"
 LOCKED_DOWN = INTEG_DIR / "integ_locked_down_provider.py.snapshot"
 TEST_STACK = "KnowledgeBaseSync"  # knowledge_base_stack.TEST_STACK_ID, the same in both snapshots
 EXECUTION_TYPE = "Custom::DataIntegrationAssociationExecution"
-REGION, ACCOUNT = "us-east-1", "111122223333"
 
 
 class SnapshotAssembly(CloudAssembly):

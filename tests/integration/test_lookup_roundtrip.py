@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_handler_roundtrip import CODE_DIR, DI, answer, event, invoke_create, properties
+from tests.integration.handler_runs import DI, answer, event, invoke_create, properties, run_handler
+from tests.support.account import ACCOUNT, REGION, arn
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import invoke_many
 
 pytestmark = pytest.mark.integration
 
-ARN = "arn:aws:app-integrations:us-east-1:111122223333"  # the StackId's environment
-KB = "arn:aws:wisdom:us-east-1:111122223333:knowledge-base/11111111-2222-4333-8444-555555555555"
+ARN = f"arn:aws:app-integrations:{REGION}:{ACCOUNT}"  # the StackId's environment
+KB = arn("wisdom", "knowledge-base/11111111-2222-4333-8444-555555555555")
 
 
 def lookup(**overrides: Any) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def test_zero_one_and_several_associations(
         event(fresh_receiver, "Create", lookup(DataIntegrationIdentifier=di), di)
         for di in ("di-none", "di-one", "di-two")
     ]
-    invoke_many(CODE_DIR, events, env=lambda_env, extra_packages=["crhelper"])
+    run_handler(events, lambda_env)
     none, one, several = (answer(fresh_receiver, di, settle=0) for di in ("di-none", "di-one", "di-two"))
 
     assert none["Status"] == "FAILED"
@@ -98,7 +98,7 @@ def test_the_filter_finds_its_association_on_a_later_page_and_a_filter_matching_
         event(fresh_receiver, "Create", lookup(DestinationURI=KB), "match"),
         event(fresh_receiver, "Create", lookup(DestinationURI="s3://nowhere"), "none"),
     ]
-    invoke_many(CODE_DIR, events, env=lambda_env, extra_packages=["crhelper"])
+    run_handler(events, lambda_env)
     match, none = answer(fresh_receiver, "match", settle=0), answer(fresh_receiver, "none", settle=0)
 
     assert (match["Status"], match["PhysicalResourceId"]) == ("SUCCESS", f"{DI}|kb-assoc")
@@ -135,7 +135,7 @@ def test_an_association_recreated_since_is_a_new_target(
         # CloudFormation then deletes the old physical resource: nothing to undo, no call.
         event(fresh_receiver, "Delete", props, "delete", PhysicalResourceId=f"{DI}|before"),
     ]
-    invoke_many(CODE_DIR, events, env=lambda_env, extra_packages=["crhelper"])
+    run_handler(events, lambda_env)
     updated, deleted = answer(fresh_receiver, "update"), answer(fresh_receiver, "delete", settle=0)
 
     assert (updated["Status"], updated["PhysicalResourceId"]) == ("SUCCESS", f"{DI}|after")
@@ -153,7 +153,7 @@ def test_the_attributes_come_with_create_a_no_op_update_and_a_rerun(
     fresh_emulator.add_association(DI, "kb-assoc", destination_uri=KB)
     fresh_emulator.add_association("di-given", "assoc-given")
     given = properties(DataIntegrationIdentifier="di-given", DataIntegrationAssociationIdentifier="assoc-given")
-    upgraded = {"ServiceToken": "arn:aws:lambda:us-east-1:111122223333:function:provider-v2"}
+    upgraded = {"ServiceToken": arn("lambda", "function:provider-v2")}
     events: list[dict[str, Any]] = []
     for name, created, physical in (("lookup", lookup(), f"{DI}|kb-assoc"), ("given", given, "di-given|assoc-given")):
         no_op = {**created, **upgraded}
@@ -177,7 +177,7 @@ def test_the_attributes_come_with_create_a_no_op_update_and_a_rerun(
                 PhysicalResourceId=physical,
             ),
         ]
-    results = invoke_many(CODE_DIR, events, env=lambda_env, extra_packages=["crhelper"])
+    results = run_handler(events, lambda_env)
     assert all(result.ok for result in results)
 
     for name, expected in (("lookup", attributes(DI, "kb-assoc")), ("given", attributes("di-given", "assoc-given"))):

@@ -17,6 +17,7 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
+from tests.support.clock import FakeClock
 from tests.support.emulator import (
     LIST_OPERATION,
     THROTTLE_MESSAGE,
@@ -29,14 +30,6 @@ from tests.support.emulator import (
 pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
 ON_DEMAND = {"ExecutionMode": "ON_DEMAND", "OnDemandConfiguration": {"StartTime": "1700000000000"}}
-
-
-class SteppedClock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def client(endpoint_url: str) -> Any:
@@ -61,7 +54,7 @@ def update(api: Any, association: str = "assoc-1") -> dict[str, Any]:
 
 def test_burst_then_throttling_exception_with_aws_shaped_answer(fresh_emulator: AppIntegrationsEmulator) -> None:
     fresh_emulator.add_association("di-1", "assoc-1")
-    clock = SteppedClock()
+    clock = FakeClock()
     fresh_emulator.set_rate_limit(rate=2.0, burst=3, clock=clock)
     api = client(fresh_emulator.endpoint_url)
 
@@ -83,7 +76,7 @@ def test_burst_then_throttling_exception_with_aws_shaped_answer(fresh_emulator: 
     assert fresh_emulator.get_association("di-1", "assoc-1").update_count == 3
     assert fresh_emulator.counters() == ApiCounters(attempts=4, throttled=1, update_attempts=4, update_throttled=1)
 
-    clock.now += 0.5  # one token at 2/s
+    clock.advance(0.5)  # one token at 2/s
     update(api)
     with pytest.raises(botocore.exceptions.ClientError):
         update(api)
@@ -107,7 +100,7 @@ def test_every_answer_carries_the_request_id_botocore_reports(fresh_emulator: Ap
 
 def test_the_limit_is_account_wide_across_operations_and_clients(fresh_emulator: AppIntegrationsEmulator) -> None:
     fresh_emulator.add_association("di-1", "assoc-1")
-    fresh_emulator.set_rate_limit(rate=1.0, burst=2, clock=SteppedClock())
+    fresh_emulator.set_rate_limit(rate=1.0, burst=2, clock=FakeClock())
     first, second = client(fresh_emulator.endpoint_url), client(fresh_emulator.endpoint_url)
 
     first.list_data_integration_associations(DataIntegrationIdentifier="di-1")
@@ -125,7 +118,7 @@ def test_the_limit_is_account_wide_across_operations_and_clients(fresh_emulator:
 
 def test_throttling_comes_before_faults_and_validation(fresh_emulator: AppIntegrationsEmulator) -> None:
     fresh_emulator.add_association("di-1", "assoc-1")
-    fresh_emulator.set_rate_limit(rate=1.0, burst=1, clock=SteppedClock())
+    fresh_emulator.set_rate_limit(rate=1.0, burst=1, clock=FakeClock())
     fresh_emulator.inject("internal")
     api = client(fresh_emulator.endpoint_url)
 
@@ -138,7 +131,7 @@ def test_throttling_comes_before_faults_and_validation(fresh_emulator: AppIntegr
 
 def test_none_disables_and_reset_clears(fresh_emulator: AppIntegrationsEmulator) -> None:
     fresh_emulator.add_association("di-1", "assoc-1")
-    fresh_emulator.set_rate_limit(rate=1.0, burst=1, clock=SteppedClock())
+    fresh_emulator.set_rate_limit(rate=1.0, burst=1, clock=FakeClock())
     assert fresh_emulator.rate_limit == RateLimit(1.0, 1)
     api = client(fresh_emulator.endpoint_url)
     update(api)

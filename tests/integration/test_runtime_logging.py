@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from cdk_appintegrations.bundling import write_bundle
 
-from tests.integration.test_handler_roundtrip import ASSOC, DI, STACK_ID, event, properties
+from tests.integration.handler_runs import ASSOC, DI, STACK_ID, event, properties
+from tests.support.association_properties import changed
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
 from tests.support.lambda_process import DUMMY_CREDENTIALS, InvocationResult, invoke_many
-from tests.unit.test_contract import changed
 
 pytestmark = pytest.mark.integration
 

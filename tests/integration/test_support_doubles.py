@@ -36,6 +36,7 @@ from botocore.credentials import Credentials
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.support.account import arn
 from tests.support.cfn_receiver import CFN_RESPONSE_LIMIT_BYTES, CfnResponseReceiver
 from tests.support.emulator import LIST_OPERATION, UPDATE_OPERATION, AppIntegrationsEmulator
 from tests.support.lambda_process import DUMMY_CREDENTIALS, EXECUTION_ENV, invoke, invoke_many
@@ -489,7 +490,7 @@ def cfn_body(request_id: str, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "Status": "SUCCESS",
         "PhysicalResourceId": "physical-1",
-        "StackId": "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/guid",
+        "StackId": arn("cloudformation", "stack/demo/guid"),
         "RequestId": request_id,
         "LogicalResourceId": "Execution",
         "Reason": "",
@@ -843,7 +844,7 @@ def test_crhelper_handler_round_trip_through_all_doubles(
     event = {
         "RequestType": "Create",
         "ResponseURL": fresh_receiver.response_url(request_id),
-        "StackId": "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/0f1e2d3c",
+        "StackId": arn("cloudformation", "stack/demo/0f1e2d3c"),
         "RequestId": request_id,
         "ResourceType": "Custom::Probe",
         "LogicalResourceId": "Probe",

@@ -25,19 +25,19 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from appintegrations_cr.delivery import connect_within
 
-from tests.integration.test_handler_roundtrip import (
+from tests.integration.handler_runs import (
     CODE_DIR,
-    PROVIDER_LOGGING,
     answer,
     assert_no_secrets,
     event,
     invoke_create,
     log_records,
     properties,
+    run_handler,
 )
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import InvocationResult, invoke, lambda_environment
+from tests.support.lambda_process import InvocationResult, lambda_environment
 
 pytestmark = pytest.mark.integration
 
@@ -133,7 +133,7 @@ def test_an_unreachable_response_url_is_logged_with_the_route_and_the_invocation
     create = event(fresh_receiver, "Create", properties(), "noroute")
     with refusing_port() as port:
         create["ResponseURL"] = at_port(create["ResponseURL"], port)
-        result = invoke(CODE_DIR, create, env=lambda_env, extra_packages=["crhelper"], **PROVIDER_LOGGING)
+        [result] = run_handler([create], lambda_env)
     assert result.ok, result.output
     assert not result.timed_out
     assert result.duration_s < 6.0  # three refusals, two pauses of 1 s
@@ -159,9 +159,7 @@ def test_a_response_url_that_never_answers_ends_the_invocation_within_bounds(
     create = event(fresh_receiver, "Create", {**properties(), "Bogus": "x"}, "silent")  # FAILED, no service call
     with black_hole_port() as port:
         create["ResponseURL"] = at_port(create["ResponseURL"], port)
-        result = invoke(
-            CODE_DIR, create, env=lambda_env, extra_packages=["crhelper"], timeout_ms=120_000, **PROVIDER_LOGGING
-        )
+        [result] = run_handler([create], lambda_env, timeout_ms=120_000)
     assert result.ok, result.output
     assert not result.timed_out
     assert 15.0 <= result.duration_s < 25.0, result.duration_s

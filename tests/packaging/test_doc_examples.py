@@ -24,7 +24,7 @@ import pytest
 from appintegrations_cr.constants import RESOURCE_TYPE
 
 from tests.docs.markdown_blocks import Block, all_blocks, imports_the_library
-from tests.packaging.conftest import REPO_ROOT, Consumer
+from tests.packaging.consumer import REPO_ROOT, Consumer
 
 pytestmark = [pytest.mark.packaging, pytest.mark.slow]
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from appintegrations_cr.constants import RESOURCE_TYPE
 
-from tests.packaging.conftest import REPO_ROOT, Consumer, run
+from tests.packaging.consumer import REPO_ROOT, Consumer, run
+from tests.support.account import arn
 
 pytestmark = pytest.mark.packaging
 
@@ -34,7 +35,7 @@ MUST_SHIP = (
 )
 
 APP = textwrap.dedent(
-    """
+    f"""
     import importlib.metadata
     from datetime import datetime, timezone
 
@@ -49,7 +50,7 @@ APP = textwrap.dedent(
     DataIntegrationAssociationExecution(
         stack,
         "Sync",
-        data_integration_identifier="arn:aws:app-integrations:us-east-1:111122223333:data-integration/di-1",
+        data_integration_identifier="{arn("app-integrations", "data-integration/di-1")}",
         data_integration_association_identifier="assoc-1",
         execution_configuration=ExecutionConfiguration.on_demand(start_time=datetime(2025, 1, 1, tzinfo=timezone.utc)),
     )

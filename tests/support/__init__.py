@@ -2,6 +2,11 @@
 
 * :mod:`tests.support.emulator` - an AppIntegrations REST-JSON endpoint on 127.0.0.1, so a
   real boto3 client (and therefore the real handler) can be exercised end to end.
+* :mod:`tests.support.appintegrations_stub` - the unit tier's AppIntegrations: a real client
+  answered in process from a script (botocore's ``Stubber``, plus calls that get no answer).
+* :mod:`tests.support.clock` - the one fake clock: time that passes only when told to.
+* :mod:`tests.support.association_properties` - the custom resource's properties, one per
+  execution mode, and ``changed`` to vary one field.
 * :mod:`tests.support.cfn_receiver` - an HTTPS endpoint standing in for CloudFormation's
   pre-signed S3 ResponseURL, so crhelper's own TLS ``PUT`` is what gets tested.
 * :mod:`tests.support.lambda_process` - runs a handler under AWS's runtime interface client
@@ -28,6 +33,10 @@
 * :mod:`tests.support.releases` - the released versions (``releases.csv``), a release's code taken
   from its commit, and synthesized by :mod:`tests.support.release_synth` (a script run in a
   fresh interpreter with the release's tree first on the path) for the upgrade test.
+* :mod:`tests.support.local_server` - what the emulator and the receiver share (threads, lifecycle).
+* :mod:`tests.support.execution_stacks` - the one builder of a stack of N executions.
+* :mod:`tests.support.synth_env` - what a synth needs from this machine (Node 24, npm, cdk.json's context).
+* :mod:`tests.support.account` - the account and Region every double and test pretends to run in.
 * :mod:`tests.support.intrinsics` - evaluates the CloudFormation intrinsics of a synthesized
   template as a deploy would (what an ARN built with ``Fn::Select``/``Fn::Split`` becomes).
 

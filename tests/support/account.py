@@ -1,8 +1,9 @@
-"""The AWS account and Region that every test double, test and benchmark pretends to run in.
+"""The AWS account and Region that the test suite's doubles and tests pretend to run in.
 
 One place, so that an ARN a double builds (a function's, a stack's, an association's) and
-the ARN a test or benchmark expects agree. The account is the one AWS documentation uses
-for examples; nothing here is ever sent to AWS.
+the ARN a test expects agree: tests write an ARN of this account with :func:`arn` or from
+these constants, never the digits. The account is the one AWS documentation uses for
+examples; nothing here is ever sent to AWS.
 """
 
 from __future__ import annotations
@@ -11,3 +12,8 @@ from typing import Final
 
 ACCOUNT: Final = "111122223333"
 REGION: Final = "us-east-1"
+
+
+def arn(service: str, resource: str, *, region: str = REGION, account: str = ACCOUNT, partition: str = "aws") -> str:
+    """``arn:aws:<service>:us-east-1:111122223333:<resource>``, or in another Region, account or partition."""
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"

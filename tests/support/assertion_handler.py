@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.account import arn
 from tests.support.cfn_receiver import CfnResponseReceiver
 
 __all__ = ["PORT_SHIM", "AssertionOutcome", "run_assertion"]
@@ -70,7 +71,7 @@ def run_assertion(
         "RequestType": "Create",
         "ServiceToken": "local",
         "ResponseURL": receiver.response_url(request_id),
-        "StackId": "arn:aws:cloudformation:us-east-1:111122223333:stack/Assertions/local",
+        "StackId": arn("cloudformation", "stack/Assertions/local"),
         "RequestId": request_id,
         "LogicalResourceId": "Assertion",
         "ResourceType": ASSERT_EQUALS_TYPE,

@@ -184,7 +184,7 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-# -- the three deploys of issue 7 --------------------------------------------------------------
+# -- the three deploys of a rate-limited stack: create, update, failing update ---------------
 
 UPDATED_START_TIME_MS: Final = START_TIME_MS + 86_400_000
 """The updates' StartTime (a day later): a configuration change a rollback must undo."""

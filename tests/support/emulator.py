@@ -22,7 +22,7 @@ Supported operations (REST-JSON, service ``appintegrations``, signing name
 
 Path identifiers: the two labels are *not* greedy (``{Identifier}``, not ``{Identifier+}``),
 so botocore percent-encodes them with no safe characters: an ARN such as
-``arn:aws:app-integrations:us-east-1:111122223333:data-integration/di`` arrives as
+``arn:aws:app-integrations:<region>:<account>:data-integration/di`` arrives as
 ``arn%3Aaws%3Aapp-integrations%3A...%3Adata-integration%2Fdi``. The emulator therefore
 splits the *raw* path on ``/`` first and only then percent-decodes each segment; decoding
 first would cut an ARN in two.

@@ -1,54 +1,32 @@
-"""Fixtures shared by the unit tier: a real client under Stubber, and the Lambda runtime's logging."""
+"""Fixtures shared by the unit tier: the AppIntegrations stand-in, and the Lambda runtime's logging."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from appintegrations_cr import logs
-from appintegrations_cr.appintegrations import CLIENT_CONFIG
-from botocore.stub import Stubber
 
+from tests.support.appintegrations_stub import AppIntegrationsStub
 from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID
+from tests.unit.runtime_log import RuntimeLog, RuntimeLogFactory
 
 
 @pytest.fixture
-def client() -> Any:
-    """A real AppIntegrations client with the provider's own config (no retries, bounded timeouts)."""
-    return boto3.client("appintegrations", region_name="us-east-1", config=CLIENT_CONFIG)
-
-
-@pytest.fixture
-def stubber(client: Any) -> Iterator[Stubber]:
-    """Stubs ``client``; every queued response must be used."""
-    with Stubber(client) as stub:
+def stubber() -> Iterator[AppIntegrationsStub]:
+    """The unit tier's AppIntegrations (see its module); every answer a test scripts must be asked for."""
+    with AppIntegrationsStub() as stub:
         yield stub
         stub.assert_no_pending_responses()
 
 
-@dataclass
-class RuntimeLog:
-    """What the Lambda runtime wrote to stdout through its root handler, one record per line."""
-
-    capsys: pytest.CaptureFixture[str]
-
-    def lines(self) -> list[str]:
-        """The lines written since the last call (split at line feeds only: a carriage return is within a line)."""
-        out = self.capsys.readouterr().out
-        return out.removesuffix("\n").split("\n") if out else []
-
-    def records(self) -> list[dict[str, Any]]:
-        """The lines since the last call, each parsed as the one JSON object it must be (JSON format)."""
-        return [json.loads(line) for line in self.lines()]
-
-
-RuntimeLogFactory = Callable[..., RuntimeLog]
+@pytest.fixture
+def client(stubber: AppIntegrationsStub) -> Any:
+    """The real client ``stubber`` answers for: the provider's own config (no retries, bounded timeouts)."""
+    return stubber.client
 
 
 @pytest.fixture

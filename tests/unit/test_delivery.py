@@ -11,9 +11,10 @@ from appintegrations_cr import constants, delivery
 from appintegrations_cr.delivery import LOG_MARGIN_S, deliver, host_of
 from appintegrations_cr.resource import ExecutionResource
 
-from tests.unit.conftest import RuntimeLogFactory
-from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, FakeClock, LambdaContext, cfn_event
-from tests.unit.test_contract import ON_DEMAND
+from tests.support.association_properties import ON_DEMAND
+from tests.support.clock import FakeClock
+from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
+from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit
 
@@ -36,7 +37,7 @@ class Puts:
         self.payloads.append(payload)
         error = self.errors.pop(0) if self.errors else None
         if error is not None:
-            self.clock.remaining_s -= timeout_s
+            self.clock.advance(timeout_s)
             raise error
         return self.status, "OK" if self.status < 400 else "Forbidden"
 
@@ -70,7 +71,7 @@ def test_an_unreachable_response_url_ends_after_a_few_tries_with_a_line_that_say
     assert puts.timeouts == [constants.DELIVERY_TIMEOUT_S] * constants.DELIVERY_ATTEMPTS
     assert clock.sleeps == [constants.DELIVERY_PAUSE_S] * (constants.DELIVERY_ATTEMPTS - 1)
     # The worst case for a response URL that never answers, stated in the docs (docs/locked-down.md, Network).
-    assert 600.0 - clock.remaining_s == pytest.approx(17.0)
+    assert clock.now == pytest.approx(17.0)
     out = "\n".join(log.lines())
     final = records(out)[-1]
     assert final["level"] == "ERROR"
@@ -118,7 +119,7 @@ def test_delivery_never_runs_past_the_deadline_and_still_logs_its_line(
     clock = FakeClock(remaining)
     puts = Puts(clock, [TimeoutError("timed out")] * 10)
     assert deliver(RESPONSE_URL, BODY, remaining_s=clock.remaining, sleep=clock.sleep, put=puts) is False
-    assert clock.remaining_s >= min(remaining, LOG_MARGIN_S) - 1e-9  # the line is written before the sandbox ends
+    assert clock.remaining() >= min(remaining, LOG_MARGIN_S) - 1e-9  # the line is written before the sandbox ends
     assert all(timeout <= constants.DELIVERY_TIMEOUT_S for timeout in puts.timeouts)
     assert len(puts.timeouts) <= constants.DELIVERY_ATTEMPTS
     final = log.records()[-1]

@@ -10,9 +10,10 @@ import pytest
 from appintegrations_cr import import_failure, resource
 from appintegrations_cr.import_failure import FAILED_CREATE_PREFIX, answer_for, answering_handler, reason_for
 
-from tests.unit.conftest import RuntimeLogFactory
+from tests.support.association_properties import ON_DEMAND
+from tests.support.clock import FakeClock
 from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
-from tests.unit.test_contract import ON_DEMAND
+from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit
 
@@ -38,6 +39,14 @@ class Puts:
         self.bodies.append(body)
         self.remaining.append(remaining_s())
         return self.arrives
+
+
+@pytest.fixture
+def puts(monkeypatch: pytest.MonkeyPatch) -> Puts:
+    """Every answer the import-failure handler sends, recorded instead of PUT."""
+    recorder = Puts()
+    monkeypatch.setattr(import_failure, "_put", recorder)
+    return recorder
 
 
 def test_the_prefix_of_a_failed_create_is_the_regular_handlers() -> None:
@@ -84,11 +93,9 @@ def test_a_malformed_event_still_gets_an_answer_cloudformation_accepts() -> None
 
 
 def test_the_handler_logs_the_import_error_once_then_answers_each_event_once(
-    runtime_log: RuntimeLogFactory, monkeypatch: pytest.MonkeyPatch
+    runtime_log: RuntimeLogFactory, puts: Puts
 ) -> None:
     out = runtime_log("JSON", "INFO")
-    puts = Puts()
-    monkeypatch.setattr(import_failure, "_put", puts)
     handler = answering_handler(import_error())
     [init] = out.records()
     assert (init["level"], init["errorType"]) == ("ERROR", "ModuleNotFoundError")
@@ -106,12 +113,8 @@ def test_the_handler_logs_the_import_error_once_then_answers_each_event_once(
     assert (deleted["outcome"], deleted["level"], deleted["delivered"]) == ("DELETED", "WARNING", True)
 
 
-def test_an_event_without_an_https_url_is_logged_not_answered(
-    runtime_log: RuntimeLogFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_event_without_an_https_url_is_logged_not_answered(runtime_log: RuntimeLogFactory, puts: Puts) -> None:
     out = runtime_log("JSON", "INFO")
-    puts = Puts()
-    monkeypatch.setattr(import_failure, "_put", puts)
     handler = answering_handler(import_error())
     out.lines()
     handler({**cfn_event("Create", ON_DEMAND), "ResponseURL": "http://insecure"}, LambdaContext())
@@ -120,11 +123,9 @@ def test_an_event_without_an_https_url_is_logged_not_answered(
     assert [r["outcome"] for r in out.records()] == ["UNANSWERED", "UNANSWERED"]
 
 
-def test_the_records_never_carry_the_event_or_its_signature(
-    runtime_log: RuntimeLogFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_records_never_carry_the_event_or_its_signature(runtime_log: RuntimeLogFactory, puts: Puts) -> None:
     out = runtime_log("Text", None)
-    monkeypatch.setattr(import_failure, "_put", Puts(arrives=False))
+    puts.arrives = False
     answering_handler(import_error())(cfn_event("Update", ON_DEMAND, PhysicalResourceId="x"), LambdaContext())
     lines = out.lines()
     assert len(lines) == 2  # the import error (its traceback on its line) and the answer
@@ -135,6 +136,7 @@ def test_the_records_never_carry_the_event_or_its_signature(
 
 def test_the_put_gives_up_after_a_few_bounded_tries(monkeypatch: pytest.MonkeyPatch) -> None:
     timeouts: list[float] = []
+    clock = FakeClock(100.0)
 
     class Unreachable:
         def __init__(self, _host: str, *, timeout: float, context: Any) -> None:
@@ -147,9 +149,10 @@ def test_the_put_gives_up_after_a_few_bounded_tries(monkeypatch: pytest.MonkeyPa
             pass
 
     monkeypatch.setattr(import_failure, "HTTPSConnection", Unreachable)
-    monkeypatch.setattr(time, "sleep", lambda _s: None)
-    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, lambda: 100.0) is False
+    monkeypatch.setattr(time, "sleep", clock.sleep)
+    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, clock.remaining) is False
     assert timeouts == [import_failure.ATTEMPT_TIMEOUT_S] * import_failure.ATTEMPTS
+    assert clock.sleeps == [import_failure.PAUSE_S] * (import_failure.ATTEMPTS - 1)
     timeouts.clear()
-    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, lambda: 0.4) is False
+    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, FakeClock(0.4).remaining) is False
     assert timeouts == []  # no time left before the deadline: no try

@@ -6,27 +6,26 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from appintegrations_cr import constants
 from appintegrations_cr import handler as provider
-from appintegrations_cr.appintegrations import CLIENT_CONFIG, update_association
+from appintegrations_cr.appintegrations import update_association
 from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES
 from appintegrations_cr.retries import Outcome
-from botocore.exceptions import ConnectTimeoutError
-from botocore.stub import Stubber
 from crhelper import CfnResource
 
-from tests.unit.conftest import RuntimeLogFactory
+from tests.support.account import ACCOUNT, REGION, arn
+from tests.support.appintegrations_stub import AppIntegrationsStub, connect_timeout
+from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
+from tests.support.clock import FakeClock
 from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
-from tests.unit.test_contract import ON_DEMAND, SCHEDULED, changed
+from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit
 OLD_ID = "di-1|assoc-1"
-ARN = "arn:aws:app-integrations:us-east-1:111122223333"  # the environment of lambda_doubles.STACK_ID
+ARN = f"arn:aws:app-integrations:{REGION}:{ACCOUNT}"  # the environment of lambda_doubles.STACK_ID
 ATTRIBUTES = {
     "DataIntegrationArn": f"{ARN}:data-integration/di-1",
     "DataIntegrationAssociationArn": f"{ARN}:data-integration-association/di-1/assoc-1",
@@ -35,12 +34,10 @@ ATTRIBUTES = {
 
 
 @pytest.fixture
-def stubber(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    client = boto3.client("appintegrations", region_name="us-east-1", config=CLIENT_CONFIG)
-    monkeypatch.setattr(provider, "_client", client)
-    with Stubber(client) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
+def stubber(stubber: AppIntegrationsStub, monkeypatch: pytest.MonkeyPatch) -> AppIntegrationsStub:
+    """The unit tier's stand-in, as the client the handler module holds."""
+    monkeypatch.setattr(provider, "_client", stubber.client)
+    return stubber
 
 
 @pytest.fixture
@@ -50,7 +47,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     return recorder
 
 
-def expect_update(stubber: Stubber, properties: dict[str, Any]) -> None:
+def expect_update(stubber: AppIntegrationsStub, properties: dict[str, Any]) -> None:
     stubber.add_response(
         "update_data_integration_association",
         {},
@@ -73,7 +70,7 @@ def update_event(new: dict[str, Any], old: dict[str, Any] = ON_DEMAND) -> dict[s
 
 
 def test_create_calls_once_and_answers_success_with_an_id_from_the_identifiers(
-    stubber: Stubber, sent: Recorder
+    stubber: AppIntegrationsStub, sent: Recorder
 ) -> None:
     expect_update(stubber, ON_DEMAND)
     run(cfn_event("Create", ON_DEMAND))
@@ -88,7 +85,9 @@ def test_create_calls_once_and_answers_success_with_an_id_from_the_identifiers(
     assert body["Data"] == ATTRIBUTES
 
 
-def test_a_lookup_create_lists_then_applies_to_the_association_found(stubber: Stubber, sent: Recorder) -> None:
+def test_a_lookup_create_lists_then_applies_to_the_association_found(
+    stubber: AppIntegrationsStub, sent: Recorder
+) -> None:
     lookup = changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...)
     stubber.add_response(
         "list_data_integration_associations",
@@ -107,16 +106,16 @@ def test_a_lookup_create_lists_then_applies_to_the_association_found(stubber: St
 
 
 def test_update_with_only_a_new_service_token_makes_no_call_and_still_answers_the_attributes(
-    stubber: Stubber, sent: Recorder
+    stubber: AppIntegrationsStub, sent: Recorder
 ) -> None:
-    run(update_event(changed(ON_DEMAND, "ServiceToken", "arn:aws:lambda:us-east-1:111122223333:function:v2")))
+    run(update_event(changed(ON_DEMAND, "ServiceToken", arn("lambda", "function:v2"))))
     body = only(sent)
     assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
     assert body["Data"] == ATTRIBUTES  # CloudFormation keeps only the latest response's Data
 
 
 def test_update_that_only_rewrites_an_instant_in_another_notation_makes_no_call(
-    stubber: Stubber, sent: Recorder
+    stubber: AppIntegrationsStub, sent: Recorder
 ) -> None:
     same_instant = changed(
         SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "1735689600000"
@@ -125,7 +124,7 @@ def test_update_that_only_rewrites_an_instant_in_another_notation_makes_no_call(
     assert only(sent)["Status"] == "SUCCESS"
 
 
-def test_update_with_a_new_configuration_applies_and_keeps_the_id(stubber: Stubber, sent: Recorder) -> None:
+def test_update_with_a_new_configuration_applies_and_keeps_the_id(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     new = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735862400000")
     expect_update(stubber, new)
     run(update_event(new))
@@ -133,28 +132,28 @@ def test_update_with_a_new_configuration_applies_and_keeps_the_id(stubber: Stubb
     assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
 
 
-def test_update_switching_mode_applies(stubber: Stubber, sent: Recorder) -> None:
+def test_update_switching_mode_applies(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     expect_update(stubber, SCHEDULED)
     run(update_event(SCHEDULED))
     assert only(sent)["Status"] == "SUCCESS"
 
 
-def test_changing_only_the_rerun_token_reapplies(stubber: Stubber, sent: Recorder) -> None:
+def test_changing_only_the_rerun_token_reapplies(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     new = changed(ON_DEMAND, "RerunToken", "2")
     expect_update(stubber, new)
     run(update_event(new, old=changed(ON_DEMAND, "RerunToken", "1")))
     assert only(sent)["PhysicalResourceId"] == OLD_ID
 
 
-def test_a_new_target_is_applied_and_gets_a_new_id(stubber: Stubber, sent: Recorder) -> None:
+def test_a_new_target_is_applied_and_gets_a_new_id(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     new = changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", "assoc-2")
     expect_update(stubber, new)
     run(update_event(new))
     assert only(sent)["PhysicalResourceId"] == "di-1|assoc-2"
 
 
-DI_ARN = "arn:aws:app-integrations:us-east-1:111122223333:data-integration/di-1"
-ASSOCIATION_ARN = "arn:aws:app-integrations:us-east-1:111122223333:data-integration-association/di-1/assoc-1"
+DI_ARN = f"{ARN}:data-integration/di-1"
+ASSOCIATION_ARN = f"{ARN}:data-integration-association/di-1/assoc-1"
 
 
 @pytest.mark.parametrize(
@@ -165,7 +164,7 @@ ASSOCIATION_ARN = "arn:aws:app-integrations:us-east-1:111122223333:data-integrat
     ],
 )
 def test_naming_the_same_association_another_way_is_not_a_new_target(
-    stubber: Stubber, sent: Recorder, field: str, value: str
+    stubber: AppIntegrationsStub, sent: Recorder, field: str, value: str
 ) -> None:
     """A new id would make CloudFormation replace the resource, and the call would re-run the job."""
     run(update_event(changed(ON_DEMAND, field, value)))
@@ -174,7 +173,9 @@ def test_naming_the_same_association_another_way_is_not_a_new_target(
     assert body["Data"] == ATTRIBUTES
 
 
-def test_another_notation_with_a_new_configuration_applies_and_keeps_the_id(stubber: Stubber, sent: Recorder) -> None:
+def test_another_notation_with_a_new_configuration_applies_and_keeps_the_id(
+    stubber: AppIntegrationsStub, sent: Recorder
+) -> None:
     new = changed(
         changed(ON_DEMAND, "DataIntegrationIdentifier", DI_ARN),
         "ExecutionConfiguration.OnDemandConfiguration.EndTime",
@@ -185,14 +186,16 @@ def test_another_notation_with_a_new_configuration_applies_and_keeps_the_id(stub
     assert only(sent)["PhysicalResourceId"] == OLD_ID
 
 
-def test_the_same_ids_in_another_account_are_a_new_target(stubber: Stubber, sent: Recorder) -> None:
-    new = changed(ON_DEMAND, "DataIntegrationIdentifier", DI_ARN.replace("111122223333", "444455556666"))
+def test_the_same_ids_in_another_account_are_a_new_target(stubber: AppIntegrationsStub, sent: Recorder) -> None:
+    new = changed(
+        ON_DEMAND, "DataIntegrationIdentifier", arn("app-integrations", "data-integration/di-1", account="444455556666")
+    )
     expect_update(stubber, new)
     run(update_event(new))
     assert only(sent)["PhysicalResourceId"] == f"{new['DataIntegrationIdentifier']}|assoc-1"
 
 
-def test_no_call_starts_without_time_for_it_and_the_answer(stubber: Stubber, sent: Recorder) -> None:
+def test_no_call_starts_without_time_for_it_and_the_answer(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     """crhelper's timer would answer FAILED while the call might still land and run the job."""
     run(cfn_event("Create", ON_DEMAND), timeout_ms=int(constants.ATTEMPT_BUDGET_S * 1000) - 500)
     body = only(sent)
@@ -200,7 +203,9 @@ def test_no_call_starts_without_time_for_it_and_the_answer(stubber: Stubber, sen
     assert body["Reason"].startswith("Not calling AppIntegrations:")
 
 
-def test_rollback_update_with_the_old_properties_is_applied_like_any_update(stubber: Stubber, sent: Recorder) -> None:
+def test_rollback_update_with_the_old_properties_is_applied_like_any_update(
+    stubber: AppIntegrationsStub, sent: Recorder
+) -> None:
     failed_new = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735862400000")
     expect_update(stubber, ON_DEMAND)
     run(update_event(ON_DEMAND, old=failed_new))
@@ -208,7 +213,7 @@ def test_rollback_update_with_the_old_properties_is_applied_like_any_update(stub
 
 
 def test_delete_makes_no_call_and_does_not_sleep(
-    stubber: Stubber, sent: Recorder, monkeypatch: pytest.MonkeyPatch
+    stubber: AppIntegrationsStub, sent: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # crhelper binds time.sleep as the default of _wait_for_cwlogs; record instead of sleeping,
     # so a regression fails at once rather than after crhelper's 120 s.
@@ -228,13 +233,15 @@ def test_delete_never_waits_for_cloudwatch_logs(monkeypatch: pytest.MonkeyPatch)
     assert slept == []
 
 
-def test_delete_of_a_lookup_makes_no_call_either(stubber: Stubber, sent: Recorder) -> None:
+def test_delete_of_a_lookup_makes_no_call_either(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     lookup = changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...)
     run(cfn_event("Delete", lookup, PhysicalResourceId="di-1|kb"))
     assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", "di-1|kb")
 
 
-def test_failed_create_gets_a_recognisable_id_and_its_delete_succeeds(stubber: Stubber, sent: Recorder) -> None:
+def test_failed_create_gets_a_recognisable_id_and_its_delete_succeeds(
+    stubber: AppIntegrationsStub, sent: Recorder
+) -> None:
     stubber.add_client_error("update_data_integration_association", "ResourceNotFoundException", "gone", 404)
     run(cfn_event("Create", ON_DEMAND))
     body = only(sent)
@@ -247,12 +254,14 @@ def test_failed_create_gets_a_recognisable_id_and_its_delete_succeeds(stubber: S
     assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", body["PhysicalResourceId"])
 
 
-def test_delete_with_invalid_properties_still_succeeds(stubber: Stubber, sent: Recorder) -> None:
+def test_delete_with_invalid_properties_still_succeeds(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     run(cfn_event("Delete", {"ExecutionConfiguration": "garbage"}, PhysicalResourceId=OLD_ID))
     assert only(sent)["Status"] == "SUCCESS"
 
 
-def test_bad_input_fails_without_calling_and_names_field_and_value(stubber: Stubber, sent: Recorder) -> None:
+def test_bad_input_fails_without_calling_and_names_field_and_value(
+    stubber: AppIntegrationsStub, sent: Recorder
+) -> None:
     bad = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", "yesterday")
     run(cfn_event("Create", bad))
     body = only(sent)
@@ -260,13 +269,15 @@ def test_bad_input_fails_without_calling_and_names_field_and_value(stubber: Stub
     assert body["Reason"].startswith("ExecutionConfiguration.OnDemandConfiguration.StartTime: 'yesterday' is not epoch")
 
 
-def test_failed_update_keeps_the_old_id(stubber: Stubber, sent: Recorder) -> None:
+def test_failed_update_keeps_the_old_id(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     run(update_event(changed(ON_DEMAND, "ExecutionConfiguration.ExecutionMode", "WEEKLY")))
     body = only(sent)
     assert (body["Status"], body["PhysicalResourceId"]) == ("FAILED", OLD_ID)
 
 
-def test_a_long_reason_is_cut_at_the_end_and_the_body_fits_4096_bytes(stubber: Stubber, sent: Recorder) -> None:
+def test_a_long_reason_is_cut_at_the_end_and_the_body_fits_4096_bytes(
+    stubber: AppIntegrationsStub, sent: Recorder
+) -> None:
     bad = changed(ON_DEMAND, "ExecutionConfiguration", {f"Typo{i:03d}" + "x" * 40: 1 for i in range(200)})
     run(cfn_event("Create", bad))
     body = only(sent)
@@ -276,7 +287,7 @@ def test_a_long_reason_is_cut_at_the_end_and_the_body_fits_4096_bytes(stubber: S
 
 
 def test_the_timeout_timer_and_the_handler_answer_only_once(
-    stubber: Stubber, sent: Recorder, monkeypatch: pytest.MonkeyPatch
+    stubber: AppIntegrationsStub, sent: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """crhelper's timer fires 0.5 s before the deadline; a slow call then finishes late."""
 
@@ -301,7 +312,7 @@ def test_the_timeout_timer_and_the_handler_answer_only_once(
     ],
 )
 def test_malformed_events_get_one_failed_answer(
-    stubber: Stubber, sent: Recorder, event: dict[str, Any], problem: str
+    stubber: AppIntegrationsStub, sent: Recorder, event: dict[str, Any], problem: str
 ) -> None:
     run(event)
     body = only(sent)
@@ -330,7 +341,7 @@ def test_event_without_a_response_url_is_logged_not_answered(sent: Recorder, cap
     ],
 )
 def test_a_response_url_that_is_not_https_is_never_answered(
-    stubber: Stubber, sent: Recorder, caplog: pytest.LogCaptureFixture, url: str
+    stubber: AppIntegrationsStub, sent: Recorder, caplog: pytest.LogCaptureFixture, url: str
 ) -> None:
     """The PUT carries the outcome (and Data) in clear: only CloudFormation's https URL may get it."""
     with caplog.at_level(logging.ERROR):
@@ -340,7 +351,7 @@ def test_a_response_url_that_is_not_https_is_never_answered(
 
 
 def test_logs_are_json_with_the_outcome_and_never_the_response_url(
-    stubber: Stubber, sent: Recorder, runtime_log: RuntimeLogFactory
+    stubber: AppIntegrationsStub, sent: Recorder, runtime_log: RuntimeLogFactory
 ) -> None:
     log = runtime_log("JSON", "DEBUG")
     expect_update(stubber, ON_DEMAND)
@@ -359,7 +370,7 @@ def test_logs_are_json_with_the_outcome_and_never_the_response_url(
 
 
 def test_every_failed_answer_has_one_record_with_the_reason_cloudformation_shows(
-    stubber: Stubber, sent: Recorder, runtime_log: RuntimeLogFactory
+    stubber: AppIntegrationsStub, sent: Recorder, runtime_log: RuntimeLogFactory
 ) -> None:
     log = runtime_log("JSON", "INFO")
     bad = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1")
@@ -374,18 +385,14 @@ def test_every_failed_answer_has_one_record_with_the_reason_cloudformation_shows
 
 
 def test_an_unreachable_endpoint_answers_failed_naming_it_and_logs_the_failure(
-    sent: Recorder, monkeypatch: pytest.MonkeyPatch, runtime_log: RuntimeLogFactory
+    stubber: AppIntegrationsStub, sent: Recorder, monkeypatch: pytest.MonkeyPatch, runtime_log: RuntimeLogFactory
 ) -> None:
     """No route from the subnets: FAILED in seconds with the endpoint and the route to check, not a timeout."""
     log = runtime_log("JSON", "INFO")
-    client = boto3.client("appintegrations", region_name="us-east-1", config=CLIENT_CONFIG)
-
-    def no_connection(request: Any, **_kwargs: Any) -> None:
-        raise ConnectTimeoutError(endpoint_url=request.url)
-
-    client.meta.events.register("before-send.appintegrations", no_connection)
-    monkeypatch.setattr(provider, "_client", client)
-    monkeypatch.setattr(provider, "update_association", functools.partial(update_association, sleep=lambda _s: None))
+    stubber.add_unanswered(
+        "update_data_integration_association", connect_timeout, times=constants.MAX_UNREACHABLE_ATTEMPTS
+    )
+    monkeypatch.setattr(provider, "update_association", functools.partial(update_association, sleep=FakeClock().sleep))
     run(cfn_event("Create", ON_DEMAND))
     body = only(sent)
     assert body["Status"] == "FAILED"

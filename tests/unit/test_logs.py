@@ -15,9 +15,9 @@ from appintegrations_cr import logs
 from appintegrations_cr.logs import DEFAULT_LEVEL, default_level, log, redact
 from appintegrations_cr.resource import ExecutionResource
 
-from tests.unit.conftest import RuntimeLogFactory
+from tests.support.association_properties import ON_DEMAND
 from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
-from tests.unit.test_contract import ON_DEMAND
+from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit
 

@@ -9,14 +9,16 @@ from appintegrations_cr import constants, lookup
 from appintegrations_cr.contract import parse_properties
 from appintegrations_cr.errors import DeadlineError, ResolutionError, ServiceError
 from appintegrations_cr.lookup import Candidate, choose, resolve
-from botocore.stub import Stubber
 
-from tests.unit.test_contract import ON_DEMAND, changed
+from tests.support.account import ACCOUNT, REGION, arn
+from tests.support.appintegrations_stub import AppIntegrationsStub
+from tests.support.association_properties import ON_DEMAND, changed
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.unit
 
-ARN = "arn:aws:app-integrations:us-east-1:111122223333"
-KB = "arn:aws:wisdom:us-east-1:111122223333:knowledge-base/kb-1"
+ARN = f"arn:aws:app-integrations:{REGION}:{ACCOUNT}"
+KB = arn("wisdom", "knowledge-base/kb-1")
 LOOKUP = changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...)
 
 
@@ -34,7 +36,7 @@ def candidate(association_id: str, destination_uri: str = KB) -> Candidate:
 
 
 def expect_page(
-    stubber: Stubber, items: list[dict[str, Any]], token: str | None = None, after: str | None = None
+    stubber: AppIntegrationsStub, items: list[dict[str, Any]], token: str | None = None, after: str | None = None
 ) -> None:
     answer: dict[str, Any] = {"DataIntegrationAssociations": items}
     if token is not None:
@@ -45,7 +47,7 @@ def expect_page(
     stubber.add_response("list_data_integration_associations", answer, expected)
 
 
-def test_every_page_is_read_before_choosing(client: Any, stubber: Stubber) -> None:
+def test_every_page_is_read_before_choosing(client: Any, stubber: AppIntegrationsStub) -> None:
     expect_page(stubber, [item("other-1", "s3://a")], token="p2")
     expect_page(stubber, [item("other-2", "s3://b")], token="p3", after="p2")
     expect_page(stubber, [item("assoc-7")], after="p3")
@@ -56,15 +58,15 @@ def test_every_page_is_read_before_choosing(client: Any, stubber: Stubber) -> No
     assert found.target.association_arn == f"{ARN}:data-integration-association/di-1/assoc-7"
 
 
-def test_throttled_pages_are_retried(client: Any, stubber: Stubber) -> None:
+def test_throttled_pages_are_retried(client: Any, stubber: AppIntegrationsStub) -> None:
     stubber.add_client_error("list_data_integration_associations", "ThrottlingException", "slow down", 429)
     expect_page(stubber, [item("assoc-7")])
-    sleeps: list[float] = []
-    found = resolve(client, parse_properties(LOOKUP), lambda: 60.0, sleeps.append)
-    assert (found.attempts, len(sleeps)) == (2, 1)
+    clock = FakeClock(60.0)
+    found = resolve(client, parse_properties(LOOKUP), clock.remaining, clock.sleep)
+    assert (found.attempts, len(clock.sleeps)) == (2, 1)
 
 
-def test_access_denied_says_which_action_and_why_it_is_needed(client: Any, stubber: Stubber) -> None:
+def test_access_denied_says_which_action_and_why_it_is_needed(client: Any, stubber: AppIntegrationsStub) -> None:
     stubber.add_client_error("list_data_integration_associations", "AccessDeniedException", "no", 403)
     with pytest.raises(ServiceError) as caught:
         resolve(client, parse_properties(LOOKUP), lambda: 60.0)
@@ -73,14 +75,14 @@ def test_access_denied_says_which_action_and_why_it_is_needed(client: Any, stubb
     )
 
 
-def test_a_token_that_repeats_stops_the_paging(client: Any, stubber: Stubber) -> None:
+def test_a_token_that_repeats_stops_the_paging(client: Any, stubber: AppIntegrationsStub) -> None:
     expect_page(stubber, [item("a-1")], token="again")
     expect_page(stubber, [item("a-2")], token="again", after="again")
     with pytest.raises(ResolutionError, match="did not end after 2 page"):
         resolve(client, parse_properties(LOOKUP), lambda: 60.0)
 
 
-def test_paging_is_bounded(client: Any, stubber: Stubber, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paging_is_bounded(client: Any, stubber: AppIntegrationsStub, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lookup, "MAX_PAGES", 2)
     expect_page(stubber, [item("a-1")], token="p2")
     expect_page(stubber, [item("a-2")], token="p3", after="p2")
@@ -131,7 +133,9 @@ def test_a_long_listing_is_cut_after_ten() -> None:
     assert "; and 3 more. Give" in str(caught.value)
 
 
-def test_persistent_server_errors_on_a_page_give_up_within_the_attempt_limit(client: Any, stubber: Stubber) -> None:
+def test_persistent_server_errors_on_a_page_give_up_within_the_attempt_limit(
+    client: Any, stubber: AppIntegrationsStub
+) -> None:
     for _ in range(constants.MAX_FAILED_ATTEMPTS):
         stubber.add_client_error(
             "list_data_integration_associations",
@@ -140,37 +144,39 @@ def test_persistent_server_errors_on_a_page_give_up_within_the_attempt_limit(cli
             500,
             response_meta={"RequestId": "r-9"},
         )
-    sleeps: list[float] = []
+    clock = FakeClock(60.0)
     with pytest.raises(ServiceError) as caught:
-        resolve(client, parse_properties(LOOKUP), lambda: 60.0, sleeps.append)
+        resolve(client, parse_properties(LOOKUP), clock.remaining, clock.sleep)
     assert str(caught.value).startswith(
         f"Gave up after {constants.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures: AppIntegrations "
         "InternalServiceError listing the associations of DataIntegrationIdentifier 'di-1'"
     )
     assert str(caught.value).endswith("[InternalServiceError; request id r-9]")
-    assert len(sleeps) == constants.MAX_FAILED_ATTEMPTS - 1
+    assert len(clock.sleeps) == constants.MAX_FAILED_ATTEMPTS - 1
 
 
-def test_a_throttled_page_is_retried_until_it_gets_through(client: Any, stubber: Stubber) -> None:
+def test_a_throttled_page_is_retried_until_it_gets_through(client: Any, stubber: AppIntegrationsStub) -> None:
     for _ in range(6):
         stubber.add_client_error("list_data_integration_associations", "ThrottlingException", "slow down", 429)
     stubber.add_response(
         "list_data_integration_associations",
         {"DataIntegrationAssociations": [item("a-1")]},
     )
-    sleeps: list[float] = []
-    found = resolve(client, parse_properties(LOOKUP), lambda: 600.0, sleeps.append)
-    assert (found.pages, found.attempts, len(sleeps)) == (1, 7, 6)
+    clock = FakeClock(600.0)
+    found = resolve(client, parse_properties(LOOKUP), clock.remaining, clock.sleep)
+    assert (found.pages, found.attempts, len(clock.sleeps)) == (1, 7, 6)
 
 
-def test_no_retry_when_the_deadline_leaves_no_room(client: Any, stubber: Stubber) -> None:
-    stubber.add_client_error("list_data_integration_associations", "InternalServiceError", "oops", 500)
+def test_no_retry_when_the_deadline_leaves_no_room() -> None:
     # time for the first attempt, and then (the attempt took it) no more
-    left = iter([constants.ATTEMPT_BUDGET_S + 0.5, constants.ATTEMPT_BUDGET_S - 0.1])
-    with pytest.raises(ServiceError, match=r"^Gave up after 1 attempt\(s\)"):
-        resolve(client, parse_properties(LOOKUP), lambda: next(left), lambda _s: None)
+    clock = FakeClock(constants.ATTEMPT_BUDGET_S + 0.5)
+    with AppIntegrationsStub(clock=clock, call_s=0.6) as stub:
+        stub.add_client_error("list_data_integration_associations", "InternalServiceError", "oops", 500)
+        with pytest.raises(ServiceError, match=r"^Gave up after 1 attempt\(s\)"):
+            resolve(stub.client, parse_properties(LOOKUP), clock.remaining, clock.sleep)
+        stub.assert_no_pending_responses()
 
 
-def test_no_page_is_asked_for_without_time_for_it(client: Any, stubber: Stubber) -> None:
+def test_no_page_is_asked_for_without_time_for_it(client: Any, stubber: AppIntegrationsStub) -> None:
     with pytest.raises(DeadlineError, match=r"^Not calling AppIntegrations: 5.0 s are left"):
-        resolve(client, parse_properties(LOOKUP), lambda: 5.0, lambda _s: None)
+        resolve(client, parse_properties(LOOKUP), FakeClock(5.0).remaining)

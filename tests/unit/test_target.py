@@ -11,12 +11,13 @@ from appintegrations_cr.errors import TargetError
 from appintegrations_cr.resource import MAX_BODY_BYTES, fit_body
 from appintegrations_cr.target import environment_of_stack, from_lookup, from_request
 
-from tests.unit.test_contract import ON_DEMAND, changed
+from tests.support.account import ACCOUNT, REGION, arn
+from tests.support.association_properties import ON_DEMAND, changed
+from tests.unit.lambda_doubles import STACK_ID
 
 pytestmark = pytest.mark.unit
 
-STACK_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/0f5d6a40-0000-4000-8000-000000000000"
-LOCAL = "arn:aws:app-integrations:us-east-1:111122223333"
+LOCAL = f"arn:aws:app-integrations:{REGION}:{ACCOUNT}"
 FOREIGN = "arn:aws-cn:app-integrations:cn-north-1:444455556666"
 
 
@@ -69,7 +70,7 @@ def test_a_lookup_answer_gives_the_services_arn_and_the_id_for_the_call() -> Non
 
 
 def test_a_stack_id_that_is_not_a_stack_arn_is_refused() -> None:
-    assert environment_of_stack(STACK_ID) == Environment("aws", "us-east-1", "111122223333")
+    assert environment_of_stack(STACK_ID) == Environment("aws", REGION, ACCOUNT)
     with pytest.raises(TargetError, match="is not a CloudFormation stack ARN"):
         environment_of_stack("my-stack")
 
@@ -83,7 +84,7 @@ def test_the_largest_success_body_fits_with_its_attributes_intact() -> None:
             "a" * 255,
         )
     )
-    stack_id = f"arn:aws-iso-b:cloudformation:us-isob-east-1:111122223333:stack/{'s' * 128}/{'0' * 36}"
+    stack_id = arn("cloudformation", f"stack/{'s' * 128}/{'0' * 36}", partition="aws-iso-b", region="us-isob-east-1")
     target = from_request(longest, stack_id)
     assert len(target.physical_resource_id.encode()) <= 1024
     body = {

@@ -7,22 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.support.clock import FakeClock
 from tests.support.token_bucket import RateLimit, TokenBucket
 
 pytestmark = [pytest.mark.unit, pytest.mark.harness]
-
-
-class SteppedClock:
-    """A monotonic clock the test advances by hand."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def admitted(bucket: TokenBucket, attempts: int) -> int:
@@ -30,7 +18,7 @@ def admitted(bucket: TokenBucket, attempts: int) -> int:
 
 
 def test_a_full_bucket_admits_the_burst_then_throttles() -> None:
-    clock = SteppedClock()
+    clock = FakeClock()
     bucket = TokenBucket(RateLimit(rate=2.0, burst=5), clock)
     assert admitted(bucket, 5) == 5
     assert not bucket.try_acquire()
@@ -38,7 +26,7 @@ def test_a_full_bucket_admits_the_burst_then_throttles() -> None:
 
 
 def test_tokens_refill_at_the_rate_and_never_beyond_the_burst() -> None:
-    clock = SteppedClock()
+    clock = FakeClock()
     bucket = TokenBucket(RateLimit(rate=2.0, burst=5), clock)
     admitted(bucket, 5)
     clock.advance(0.49)
@@ -52,7 +40,7 @@ def test_tokens_refill_at_the_rate_and_never_beyond_the_burst() -> None:
 
 
 def test_sustained_load_gets_exactly_the_rate() -> None:
-    clock = SteppedClock()
+    clock = FakeClock()
     bucket = TokenBucket(RateLimit(rate=2.0, burst=5), clock)
     total = 0
     for _ in range(1000):  # 10 s of someone trying every 10 ms
@@ -62,7 +50,7 @@ def test_sustained_load_gets_exactly_the_rate() -> None:
 
 
 def test_fractional_rates_and_waiting_time() -> None:
-    clock = SteppedClock()
+    clock = FakeClock()
     bucket = TokenBucket(RateLimit(rate=0.5, burst=1), clock)
     assert bucket.try_acquire()
     assert bucket.seconds_until_available() == pytest.approx(2.0)
@@ -75,7 +63,7 @@ def test_fractional_rates_and_waiting_time() -> None:
 
 
 def test_a_clock_stepping_back_grants_nothing() -> None:
-    clock = SteppedClock()
+    clock = FakeClock()
     bucket = TokenBucket(RateLimit(rate=1.0, burst=2), clock)
     admitted(bucket, 2)
     clock.advance(-100)
@@ -87,7 +75,7 @@ def test_a_clock_stepping_back_grants_nothing() -> None:
 
 
 def test_concurrent_callers_never_get_more_than_the_tokens() -> None:
-    clock = SteppedClock()
+    clock = FakeClock()
     bucket = TokenBucket(RateLimit(rate=1.0, burst=50), clock)
     start = threading.Barrier(20)
 
