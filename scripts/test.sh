@@ -1,17 +1,36 @@
 #!/usr/bin/env bash
 # Run every check and test: lint, format, types, the integration tests' snapshot check
 # (scripts/integ.sh, no AWS account; about a minute), the construct tier on the lowest supported
-# aws-cdk-lib (.venv-integ), then pytest (all tiers).
+# aws-cdk-lib (.venv-integ), then pytest (all tiers). CI (.ci/run) runs exactly this.
 # Extra arguments go to pytest, e.g. scripts/test.sh -m unit; the two .venv-integ steps then run
 # only if INTEG_SNAPSHOTS=1 (a full run, as CI's, always runs them).
+#
+# scripts/test.sh --fast: the loop for a change (2-3 minutes on 2 cores once mypy's cache is warm).
+# Lint, format and types as above, then pytest over the product's tests (unit, integration and
+# construct tiers) without the `slow` and `harness` ones, without coverage, on 4 worker processes
+# (pytest-xdist): many tests wait on a deadline or a rate limit rather than use a core, and
+# work-stealing moves the long rate-limited deploys of one module onto idle workers. Left to the full
+# run: the integ snapshot check, the lowest-aws-cdk-lib construct tier, the packaging tier (it
+# builds the wheel and installs it with aws-cdk-lib from PyPI into a new virtualenv), and the
+# slow and harness tests. Extra arguments go to pytest here too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 . .venv/bin/activate
 
+fast=0
+if [[ "${1:-}" == "--fast" ]]; then
+  fast=1
+  shift
+fi
+
 ruff check .
 ruff format --check .
 mypy
+if [[ $fast -eq 1 ]]; then
+  python -m pytest -m "not slow and not harness and not packaging" --no-cov -n 4 --dist worksteal "$@"
+  exit
+fi
 if [[ $# -eq 0 || "${INTEG_SNAPSHOTS:-}" == "1" ]]; then
   bash scripts/integ.sh
   # The lowest supported aws-cdk-lib (2.257.0): the construct tier in .venv-integ (about 40 s).

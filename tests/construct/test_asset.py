@@ -161,7 +161,7 @@ def test_the_tested_crhelper_is_pinned_exactly_everywhere() -> None:
     from cdk_appintegrations.bundling import CRHELPER_VERSION
 
     pyproject = (stacks.REPO_ROOT / "pyproject.toml").read_text()
-    requirements = (stacks.REPO_ROOT / "requirements.txt").read_text().splitlines()
+    lock = (stacks.REPO_ROOT / "uv.lock").read_text()
     assert f'"crhelper=={CRHELPER_VERSION}"' in pyproject
-    assert f"crhelper=={CRHELPER_VERSION}" in requirements
+    assert f'[[package]]\nname = "crhelper"\nversion = "{CRHELPER_VERSION}"\n' in lock
     assert importlib.metadata.version("crhelper") == CRHELPER_VERSION
