@@ -2,7 +2,7 @@
 
 ``python -m benchmarks.rate_limit --n 10 50 --rate 2 --burst 5 --latency 0 5 [--peer] [--json FILE]``
 
-Why: issue 7. CloudFormation starts every ready resource at once, so a stack of N executions
+Why: CloudFormation starts every ready resource at once, so a stack of N executions
 invokes the provider N times at once, and every invocation calls AppIntegrations, whose
 account is throttled (here ``rate`` requests/s with ``burst``; 2/s burst 5 is Amazon
 Connect's documented default). This runs, for each N and each per-resource CloudFormation

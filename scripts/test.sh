@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every check and test: lint, format, types, the integration tests' snapshot check
+# Run every check and test: lint, format, types, the docs build, the integration tests' snapshot check
 # (scripts/integ.sh, no AWS account; about a minute), the construct tier on the lowest supported
 # aws-cdk-lib (.venv-integ), then pytest (all tiers). CI (.ci/run) runs exactly this.
 # Extra arguments go to pytest, e.g. scripts/test.sh -m unit; the two .venv-integ steps then run
@@ -27,6 +27,10 @@ fi
 ruff check .
 ruff format --check .
 mypy
+if [[ $fast -eq 0 ]]; then
+  # The docs site: a broken link, a missing page or an unresolved reference fails (writes site/).
+  NO_MKDOCS_2_WARNING=1 mkdocs build --strict --quiet
+fi
 if [[ $fast -eq 1 ]]; then
   python -m pytest -m "not slow and not harness and not packaging" --no-cov -n 4 --dist worksteal "$@"
   exit

@@ -17,16 +17,13 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from tests.support.account import arn
 from tests.support.synth_env import node_bin_dir
 
 NODE_PEER_DIR: Final = Path(__file__).resolve().parents[1] / "node_peer"
 INVOKE_MJS: Final = NODE_PEER_DIR / "invoke.mjs"
-STACK_ID: Final = (
-    "arn:aws:cloudformation:us-east-1:111122223333:stack/PeerAppIntegrationsStack/5b9c1e10-0000-4000-8000-000000000000"
-)
-SERVICE_TOKEN: Final = (
-    "arn:aws:lambda:us-east-1:111122223333:function:PeerAppIntegrationsStack-AWS679f53fac002430cb0da5b7-XXXXXXXXXXXX"
-)
+STACK_ID: Final = arn("cloudformation", "stack/PeerAppIntegrationsStack/5b9c1e10-0000-4000-8000-000000000000")
+SERVICE_TOKEN: Final = arn("lambda", "function:PeerAppIntegrationsStack-AWS679f53fac002430cb0da5b7-XXXXXXXXXXXX")
 
 
 class NodePeerError(RuntimeError):

@@ -2,7 +2,7 @@
 
 - checkov (CloudFormation framework, ``--skip-download``): its pins conflict with
   pytest's, so ``scripts/setup.sh`` installs it into a virtualenv of its own,
-  ``.venv-scan`` (``requirements-scan.txt``);
+  ``.venv-scan`` (``tools/scan/uv.lock``);
 - the AWS Control Tower proactive controls, as cfn-guard rules, with the cfn-guard
   binary, both shipped inside the ``cdklabs-cdk-validator-cfnguard`` wheel;
 - cfn-lint with the ``cfn-lint-serverless`` rules;
@@ -54,7 +54,7 @@ def provider_resources(template: dict[str, Any], provider_path: str) -> set[str]
 def checkov(template: Path) -> list[Finding]:
     if not CHECKOV.exists():
         pytest.fail(
-            f"{CHECKOV} is missing: run scripts/setup.sh (checkov lives in .venv-scan, see requirements-scan.txt)"
+            f"{CHECKOV} is missing: run scripts/setup.sh (checkov lives in .venv-scan, see tools/scan/pyproject.toml)"
         )
     result = subprocess.run(
         [str(CHECKOV), "-f", str(template), "--framework", "cloudformation", "--skip-download", "-o", "json"],

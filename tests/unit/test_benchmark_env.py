@@ -5,7 +5,7 @@
 failed at its first ``npm ci``. These tests run the very npm the benchmark resolves
 (:mod:`tests.support.synth_env`, which the construct tier and the driver's stacks use too).
 The npm on PATH is the one ``scripts/setup.sh`` links into the virtualenv: without that
-set-up (a venv from requirements-dev.txt alone) the PATH test is skipped, saying so.
+set-up (a venv from uv.lock's dev group alone) the PATH test is skipped, saying so.
 """
 
 from __future__ import annotations
