@@ -39,7 +39,17 @@ sync() {  # $1: the venv; the rest: uv sync's options (groups, project)
   shift
   UV_PROJECT_ENVIRONMENT="$venv" "$uv" sync --quiet --locked "$@"
 }
+# aws-cdk-lib and its dependency aws-cdk.cloud-assembly-schema both ship
+# aws_cdk/cloud_assembly_schema/__init__.py. pip installs the dependency first, so aws-cdk-lib's
+# copy wins; uv installs in parallel, and whichever lands last wins. With the standalone copy,
+# jsii cannot read a synthesized message's entry ("Unknown interface: aws-cdk-lib.cloud_assembly_schema.
+# MetadataEntry"). So aws-cdk-lib is installed again on its own, from the same lock, after the rest
+# (tests/unit/test_lock.py checks which copy a venv has).
+cdk_lib_last() {  # $1: the venv; the rest: the sync's options
+  sync "$@" --reinstall-package aws-cdk-lib
+}
 sync .venv  # the dev group (pyproject's default-groups) and this library
+cdk_lib_last .venv
 sync .venv-scan --project tools/scan
 echo "checkov $(.venv-scan/bin/checkov --version)"
 
@@ -70,6 +80,7 @@ echo "Example synthesized into cdk.out/"
 # aws-cdk-integ-tests-alpha to match), the library itself (editable), and integ-runner from
 # tests/integ/package-lock.json.
 sync .venv-integ --no-default-groups --group integ
+cdk_lib_last .venv-integ --no-default-groups --group integ
 link_node .venv-integ
 (cd tests/integ && npm ci --no-audit --no-fund --loglevel=error)
 echo "integ: aws-cdk-lib $(.venv-integ/bin/python -c 'import importlib.metadata as m; print(m.version("aws-cdk-lib"))'), integ-runner $(cd tests/integ && node -p 'require("./node_modules/@aws-cdk/integ-runner/package.json").version')"

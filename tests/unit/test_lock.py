@@ -108,3 +108,21 @@ def test_the_integ_environment_is_the_lowest_aws_cdk_lib_the_wheel_allows() -> N
     assert str(tested.specifier) == f"=={floor}"
     (alpha,) = (pin for pin in _group("integ") if pin.name == "aws-cdk-integ-tests-alpha")
     assert re.fullmatch(rf"=={re.escape(floor)}a0", str(alpha.specifier))
+
+
+def test_the_venv_holds_aws_cdk_libs_own_cloud_assembly_schema_module() -> None:
+    """aws-cdk-lib and aws-cdk.cloud-assembly-schema ship the same module file; aws-cdk-lib's must win.
+
+    With the standalone package's copy, jsii cannot read a synthesized message's entry
+    (``Unknown interface: aws-cdk-lib.cloud_assembly_schema.MetadataEntry``); scripts/setup.sh
+    installs aws-cdk-lib again after the rest for that reason.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("aws_cdk.cloud_assembly_schema")
+    assert spec is not None
+    assert spec.origin is not None
+    text = Path(spec.origin).read_text(encoding="utf-8")
+    assert 'jsii_type="aws-cdk-lib.cloud_assembly_schema.' in text, (
+        f"{spec.origin} is aws-cdk.cloud-assembly-schema's copy, not aws-cdk-lib's: run scripts/setup.sh"
+    )
