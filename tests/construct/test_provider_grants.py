@@ -28,7 +28,7 @@ from cdk_appintegrations import (
 from cdk_appintegrations.intrinsics import deployed_bound_characters
 from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS
 
-from app import PLACEHOLDER_NETWORK
+from app import locked_down_vpc
 from tests.construct import stacks
 from tests.construct.templates import inline_policy_documents, provider_policy, resources_of_type, update_resources
 
@@ -111,13 +111,7 @@ def _build(outdir: Path) -> cdk.App:
         )
 
     in_vpc = cdk.Stack(app, IN_VPC, env=stacks.ENV)
-    vpc = ec2.Vpc.from_vpc_attributes(
-        in_vpc,
-        "Vpc",
-        vpc_id=PLACEHOLDER_NETWORK["vpcId"],
-        availability_zones=PLACEHOLDER_NETWORK["availabilityZones"].split(","),
-        private_subnet_ids=PLACEHOLDER_NETWORK["privateSubnetIds"].split(","),
-    )
+    vpc = locked_down_vpc(in_vpc)
     provider = ExecutionProvider(in_vpc, "Provider", vpc=vpc)
     database = ec2.SecurityGroup(in_vpc, "Database", vpc=vpc, allow_all_outbound=False)
     database.connections.allow_from(provider, ec2.Port.tcp(5432), "the provider reads the catalog")

@@ -28,7 +28,7 @@ from cdk_appintegrations import (
 )
 from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE, UPDATE_ACTION
 
-from app import PLACEHOLDER_NETWORK, LockedDownExampleStack
+from app import PLACEHOLDER_NETWORK, LockedDownExampleStack, locked_down_vpc
 from tests.construct import stacks
 
 pytestmark = pytest.mark.construct
@@ -73,15 +73,7 @@ def _build(outdir: Path) -> cdk.App:
 
     immutable = cdk.Stack(app, IMMUTABLE, env=stacks.ENV)
     role = iam.Role.from_role_arn(immutable, "Platform", stacks.PLATFORM_ROLE_ARN, mutable=False)
-    vpc = ec2.Vpc.from_vpc_attributes(
-        immutable,
-        "Vpc",
-        vpc_id=PLACEHOLDER_NETWORK["vpcId"],
-        availability_zones=PLACEHOLDER_NETWORK["availabilityZones"].split(","),
-        private_subnet_ids=SUBNETS,
-        private_subnet_route_table_ids=PLACEHOLDER_NETWORK["routeTableIds"].split(","),
-    )
-    ExecutionProvider(immutable, "Provider", role=role, vpc=vpc, tracing=lambda_.Tracing.ACTIVE)
+    ExecutionProvider(immutable, "Provider", role=role, vpc=locked_down_vpc(immutable), tracing=lambda_.Tracing.ACTIVE)
     _execute(immutable)
     DataIntegrationAssociationExecution(
         immutable,
