@@ -21,7 +21,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from cdk_appintegrations import (
     DataIntegrationAssociationExecution,
-    ExecutionConfiguration,
     ExecutionProvider,
     ValidationError,
 )
@@ -59,12 +58,11 @@ USER_STATEMENTS = 12
 
 
 def _execution(stack: cdk.Stack, index: int, provider: ExecutionProvider) -> DataIntegrationAssociationExecution:
-    return DataIntegrationAssociationExecution(
+    return stacks.add_execution(
         stack,
         f"Execution{index}",
-        data_integration_identifier=stacks.data_integration_id(index % 5),
-        data_integration_association_identifier=stacks.association_id(index),
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
+        stacks.data_integration_id(index % 5),
+        stacks.association_id(index),
         provider=provider,
     )
 

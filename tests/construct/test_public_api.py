@@ -91,7 +91,7 @@ def test_each_public_class_has_exactly_its_documented_members_each_with_a_docstr
 def test_instances_expose_no_public_attribute_beyond_the_documented_ones() -> None:
     stack = cdk.Stack(cdk.App(), "Surface")
     provider = ExecutionProvider(stack, "Provider")
-    execution = stacks.add_named_execution(stack, "Execution")
+    execution = stacks.add_execution(stack, "Execution")
     configuration = ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS)
     error = ValidationError("Kind", "Surface/Execution", ["a problem"])
     for instance in (provider, execution, configuration, error):
