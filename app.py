@@ -8,8 +8,9 @@ itself and CloudFormation returns no id for it, so the execution gives none: the
 provider finds the association at deploy. The execution depends on the knowledge base,
 and the association's ARN is an output.
 
-It needs no AWS account to synthesize: the stack is environment-agnostic unless
-``account`` and ``region`` are given as context. The bucket must exist and allow
+It is a complete CDK app: run it with the CLI (``cdk.json`` says ``python3 app.py``), or as
+``python app.py``. It needs no AWS account to synthesize: the stack is environment-agnostic
+unless ``account`` and ``region`` are given as context. The bucket must exist and allow
 AppIntegrations to read it (see the Amazon Q in Connect administrator guide).
 
     npx cdk synth [-c documentsBucket=<bucket name>] [-c rerunToken=<any>] [-c account=... -c region=...]
@@ -45,16 +46,9 @@ from constructs import Construct
 DEFAULT_DOCUMENTS_BUCKET = "amzn-s3-demo-bucket"
 #: The services that read the data integration's data with the key.
 KEY_USERS = ("app-integrations.amazonaws.com", "wisdom.amazonaws.com")
-#: Placeholders for the locked-down example's network, valid in form (override with context).
-PLACEHOLDER_NETWORK = {
-    "vpcId": "vpc-0a1b2c3d4e5f60789",
-    "availabilityZones": "us-east-1a,us-east-1b",
-    "privateSubnetIds": "subnet-0a1b2c3d4e5f60781,subnet-0a1b2c3d4e5f60782",
-    "routeTableIds": "rtb-0a1b2c3d4e5f60781,rtb-0a1b2c3d4e5f60782",
-}
-DEFAULT_PERMISSIONS_BOUNDARY = "platform-application-boundary"
 
 
+# --8<-- [start:knowledge-base]
 def customer_managed_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
     """A rotating key that only AWS services may create grants on (Control Tower's CT.KMS.PR.3)."""
     key = kms.Key(scope, construct_id, description=description, enable_key_rotation=True)
@@ -83,30 +77,6 @@ def documents_on(scope: Construct, prefix: str, key_arn: str, source_uri: str) -
     )
 
 
-def encrypted_dead_letter_queue(scope: Construct, construct_id: str, key: kms.IKey) -> sqs.Queue:
-    """A KMS-encrypted, TLS-only queue for the provider's failed invocations, marked as a dead-letter queue."""
-    queue = sqs.Queue(
-        scope,
-        construct_id,
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=key,
-        enforce_ssl=True,
-        retention_period=cdk.Duration.days(14),
-        # It is a dead-letter queue: say so, which is what Control Tower's CT.SQS.PR.1 reads.
-        redrive_allow_policy=sqs.RedriveAllowPolicy(redrive_permission=sqs.RedrivePermission.ALLOW_ALL),
-    )
-    # "Needs a redrive policy" (cfn-lint-serverless ES6000, cdk-nag Serverless-SQSRedrivePolicy): not the last
-    # queue of the chain, where what failed everywhere else ends up.
-    cast("sqs.CfnQueue", queue.node.default_child).add_metadata("cfn-lint", {"config": {"ignore_checks": ["ES6000"]}})
-    cdk.Validations.of(queue).acknowledge(
-        cdk.Acknowledgment(
-            id="Serverless-SQSRedrivePolicy",  # no pack prefix: cdk-nag then finds it on every aws-cdk-lib
-            reason="This is a dead-letter queue, the end of the chain: it has no dead-letter queue of its own.",
-        )
-    )
-    return queue
-
-
 def knowledge_base_on(
     scope: Construct, documents: appintegrations.CfnDataIntegration, key_arn: str | None = None, name: str = "kb"
 ) -> wisdom.CfnKnowledgeBase:
@@ -132,9 +102,14 @@ class AppIntegrationsExampleStack(cdk.Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, env: cdk.Environment | None = None) -> None:
         super().__init__(scope, construct_id, env=env)
+        # --8<-- [start:rerun]
+        # Any new value (cdk deploy -c rerunToken=2025-07-02) pulls the same window again.
         rerun_token = self.node.try_get_context("rerunToken")
+        # --8<-- [end:rerun]
+        # The provider comes first: the executions created after it use it.
         provider = self.provider()
 
+        # The key of the data integration and the knowledge base, for these two services of this account.
         key = customer_managed_key(self, "Key", "Knowledge base documents")
         key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -145,6 +120,7 @@ class AppIntegrationsExampleStack(cdk.Stack):
                 conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
             )
         )
+        # An existing bucket that AppIntegrations may list and read: cdk deploy -c documentsBucket=<name>
         bucket = self.node.try_get_context("documentsBucket") or DEFAULT_DOCUMENTS_BUCKET
         documents = documents_on(self, construct_id, key.key_arn, f"s3://{bucket}")
         knowledge_base = knowledge_base_on(self, documents, key.key_arn, name=f"{construct_id}-knowledge-base")
@@ -159,7 +135,6 @@ class AppIntegrationsExampleStack(cdk.Stack):
                 start_time=datetime(2025, 1, 1, tzinfo=timezone.utc),
                 end_time=datetime(2025, 7, 1, tzinfo=timezone.utc),
             ),
-            # Change it (e.g. to today's date) to pull the same window again.
             rerun_token=None if rerun_token is None else str(rerun_token),
             provider=provider,
         )
@@ -191,6 +166,10 @@ class AppIntegrationsExampleStack(cdk.Stack):
         return None
 
 
+# --8<-- [end:knowledge-base]
+
+
+# --8<-- [start:provider]
 class LockedDownExampleStack(AppIntegrationsExampleStack):
     """The same knowledge base, its provider inside the platform's guardrails: every option of ExecutionProvider."""
 
@@ -198,10 +177,24 @@ class LockedDownExampleStack(AppIntegrationsExampleStack):
         return locked_down_provider(self)
 
 
-def locked_down_provider(stack: cdk.Stack, *, reserved_concurrent_executions: int = 5) -> ExecutionProvider:
-    """An ExecutionProvider with every guardrail option, in ``stack``'s (context-given or placeholder) network."""
+#: Placeholders for the locked-down example's network, valid in form: give yours as context.
+PLACEHOLDER_NETWORK = {
+    "vpcId": "vpc-0a1b2c3d4e5f60789",
+    "availabilityZones": "us-east-1a,us-east-1b",
+    "privateSubnetIds": "subnet-0a1b2c3d4e5f60781,subnet-0a1b2c3d4e5f60782",
+    "routeTableIds": "rtb-0a1b2c3d4e5f60781,rtb-0a1b2c3d4e5f60782",
+}
+DEFAULT_PERMISSIONS_BOUNDARY = "platform-application-boundary"
+
+
+def locked_down_vpc(stack: cdk.Stack) -> ec2.IVpc:
+    """Your network, from the context (or the placeholders): ``from_vpc_attributes`` needs no credentials at synth.
+
+    ``Vpc.from_lookup`` would look the VPC up in your account, which needs credentials and a
+    stack with an explicit ``env``.
+    """
     network = {key: str(stack.node.try_get_context(key) or value) for key, value in PLACEHOLDER_NETWORK.items()}
-    vpc = ec2.Vpc.from_vpc_attributes(
+    return ec2.Vpc.from_vpc_attributes(
         stack,
         "Vpc",
         vpc_id=network["vpcId"],
@@ -209,6 +202,12 @@ def locked_down_provider(stack: cdk.Stack, *, reserved_concurrent_executions: in
         private_subnet_ids=network["privateSubnetIds"].split(","),
         private_subnet_route_table_ids=network["routeTableIds"].split(","),
     )
+
+
+def locked_down_provider(stack: cdk.Stack, *, reserved_concurrent_executions: int = 5) -> ExecutionProvider:
+    """An ExecutionProvider with every guardrail option, in ``stack``'s network, under the platform's boundary."""
+    vpc = locked_down_vpc(stack)
+    # The platform's permissions boundary and tags reach the provider's role, function and log group.
     boundary = str(stack.node.try_get_context("permissionsBoundary") or DEFAULT_PERMISSIONS_BOUNDARY)
     iam.PermissionsBoundary.of(stack).apply(iam.ManagedPolicy.from_managed_policy_name(stack, "Boundary", boundary))
     cdk.Tags.of(stack).add("data-classification", "confidential")
@@ -241,6 +240,33 @@ def hardened_provider(
         tracing=lambda_.Tracing.ACTIVE,
         reserved_concurrent_executions=reserved_concurrent_executions,
     )
+
+
+def encrypted_dead_letter_queue(scope: Construct, construct_id: str, key: kms.IKey) -> sqs.Queue:
+    """A KMS-encrypted, TLS-only queue for the provider's failed invocations, marked as a dead-letter queue."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(14),
+        # It is a dead-letter queue: say so, which is what Control Tower's CT.SQS.PR.1 reads.
+        redrive_allow_policy=sqs.RedriveAllowPolicy(redrive_permission=sqs.RedrivePermission.ALLOW_ALL),
+    )
+    # "Needs a redrive policy" (cfn-lint-serverless ES6000, cdk-nag Serverless-SQSRedrivePolicy): not the last
+    # queue of the chain, where what failed everywhere else ends up.
+    cast("sqs.CfnQueue", queue.node.default_child).add_metadata("cfn-lint", {"config": {"ignore_checks": ["ES6000"]}})
+    cdk.Validations.of(queue).acknowledge(
+        cdk.Acknowledgment(
+            id="Serverless-SQSRedrivePolicy",  # no pack prefix: cdk-nag then finds it on every aws-cdk-lib
+            reason="This is a dead-letter queue, the end of the chain: it has no dead-letter queue of its own.",
+        )
+    )
+    return queue
+
+
+# --8<-- [end:provider]
 
 
 def environment(app: cdk.App) -> cdk.Environment | None:

@@ -10,10 +10,7 @@ the peer slightly and never helps it.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Mapping
@@ -21,7 +18,7 @@ from typing import Any
 
 from benchmarks.peer.node_handler import INVOKE_MJS, NODE_PEER_DIR, node_env
 from tests.support.lambda_pool import CONTAINER_NICE, Container, FunctionSpec
-from tests.support.lambda_process import InvocationResult, MemoryUse, memory_use, yield_cpu
+from tests.support.lambda_process import InvocationResult, MemoryUse, kill_group, memory_use, yield_cpu
 from tests.support.synth_env import node_bin_dir, npm_command, synth_env
 
 KILL_GRACE_S = 10.0
@@ -109,8 +106,7 @@ class NodeOneShotContainer:
     def close(self) -> None:
         """Kill the node process group if it still runs."""
         if self._process is not None and self._process.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._process.pid, signal.SIGKILL)
+            kill_group(self._process.pid)
 
 
 def ensure_peer_sdk() -> None:

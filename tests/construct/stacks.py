@@ -126,51 +126,55 @@ def nag_report(app: cdk.App, packs: tuple[type[NagPack], ...]) -> dict[str, Any]
     return {"pluginReports": reports}
 
 
-def add_named_execution(stack: cdk.Stack, construct_id: str) -> DataIntegrationAssociationExecution:
-    """An on-demand execution of association ``assoc-1`` of ``di-1`` from 2025-01-01: for tests about the provider."""
+def add_execution(
+    stack: cdk.Stack,
+    construct_id: str,
+    data_integration: str | appintegrations.CfnDataIntegration = "di-1",
+    association: str | None = "assoc-1",
+    configuration: ExecutionConfiguration | None = None,
+    **options: Any,
+) -> DataIntegrationAssociationExecution:
+    """An execution of ``association`` of ``data_integration``: on demand from 2025-01-01 unless ``configuration``."""
     return DataIntegrationAssociationExecution(
         stack,
         construct_id,
-        data_integration_identifier="di-1",
-        data_integration_association_identifier="assoc-1",
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1_MS),
+        data_integration_identifier=data_integration,
+        data_integration_association_identifier=association,
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1_MS)
+        if configuration is None
+        else configuration,
+        **options,
     )
 
 
 def add_literal_stack(app: cdk.App) -> cdk.Stack:
     """A pinned environment and every literal identifier form: plain ids, a data integration ARN, an association ARN."""
     stack = cdk.Stack(app, LITERAL, env=ENV)
-    DataIntegrationAssociationExecution(
+    add_execution(
         stack,
         "PlainIds",
-        data_integration_identifier=PLAIN_DI,
-        data_integration_association_identifier=ASSOC_PLAIN,
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=int(JAN_1_MS), end_time=JAN_2_MS),
+        PLAIN_DI,
+        ASSOC_PLAIN,
+        ExecutionConfiguration.on_demand(start_time=int(JAN_1_MS), end_time=JAN_2_MS),
     )
-    DataIntegrationAssociationExecution(
+    add_execution(
         stack,
         "DataIntegrationArn",
-        data_integration_identifier=DI_ARN,
-        data_integration_association_identifier=ASSOC_2,
-        execution_configuration=ExecutionConfiguration.scheduled(
+        DI_ARN,
+        ASSOC_2,
+        ExecutionConfiguration.scheduled(
             schedule_expression="rate(1 hour)",
             object="Account",
             first_execution_from=datetime(2025, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1))),
         ),
     )
-    DataIntegrationAssociationExecution(
-        stack,
-        "AssociationArn",
-        data_integration_identifier=OTHER_DI,
-        data_integration_association_identifier=FOREIGN_ASSOCIATION_ARN,
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
-    )
-    DataIntegrationAssociationExecution(
+    add_execution(stack, "AssociationArn", OTHER_DI, FOREIGN_ASSOCIATION_ARN)
+    add_execution(
         stack,
         "Rerun",
-        data_integration_identifier=DI_ARN,
-        data_integration_association_identifier=ASSOC_4,
-        execution_configuration=ExecutionConfiguration.scheduled(schedule_expression="rate(1 day)"),
+        DI_ARN,
+        ASSOC_4,
+        ExecutionConfiguration.scheduled(schedule_expression="rate(1 day)"),
         rerun_token="2025-06-01",
     )
     return stack
@@ -179,27 +183,14 @@ def add_literal_stack(app: cdk.App) -> cdk.Stack:
 def add_agnostic_stack(app: cdk.App) -> cdk.Stack:
     """No environment and plain ids: the ARNs must use the deploy-time partition, Region and account."""
     stack = cdk.Stack(app, AGNOSTIC)
-    DataIntegrationAssociationExecution(
-        stack,
-        "Sync",
-        data_integration_identifier=AGNOSTIC_DI,
-        data_integration_association_identifier=ASSOC_AGNOSTIC,
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
-    )
+    add_execution(stack, "Sync", AGNOSTIC_DI, ASSOC_AGNOSTIC)
     return stack
 
 
 def add_token_association_stack(app: cdk.App) -> cdk.Stack:
     """A literal data integration with an association known only at deploy."""
     stack = cdk.Stack(app, TOKEN_ASSOCIATION)
-    association = cdk.CfnParameter(stack, "AssociationId")
-    DataIntegrationAssociationExecution(
-        stack,
-        "Sync",
-        data_integration_identifier=LITERAL_DI,
-        data_integration_association_identifier=association.value_as_string,
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
-    )
+    add_execution(stack, "Sync", LITERAL_DI, cdk.CfnParameter(stack, "AssociationId").value_as_string)
     return stack
 
 
@@ -210,20 +201,20 @@ def add_tokens_stack(app: cdk.App) -> cdk.Stack:
     association = cdk.CfnParameter(stack, "AssociationId").value_as_string
     start = cdk.CfnParameter(stack, "StartTime").value_as_string
     end = cdk.CfnParameter(stack, "EndTime", type="Number").value_as_number
-    DataIntegrationAssociationExecution(
+    add_execution(
         stack,
         "OnDemand",
-        data_integration_identifier=di,
-        data_integration_association_identifier=association,
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=start, end_time=end),
+        di,
+        association,
+        ExecutionConfiguration.on_demand(start_time=start, end_time=end),
         rerun_token=cdk.Aws.STACK_ID,
     )
-    DataIntegrationAssociationExecution(
+    add_execution(
         stack,
         "Scheduled",
-        data_integration_identifier=LITERAL_DI,
-        data_integration_association_identifier=ASSOC_LITERAL,
-        execution_configuration=ExecutionConfiguration.scheduled(
+        LITERAL_DI,
+        ASSOC_LITERAL,
+        ExecutionConfiguration.scheduled(
             schedule_expression=cdk.CfnParameter(stack, "Schedule").value_as_string,
             object=cdk.CfnParameter(stack, "Object").value_as_string,
             first_execution_from=start,
@@ -245,22 +236,16 @@ def data_integration(stack: cdk.Stack, construct_id: str) -> appintegrations.Cfn
 def add_objects_stack(app: cdk.App) -> cdk.Stack:
     """CDK objects as inputs, pinned: one association given by id, one found by lookup with a token filter."""
     stack = cdk.Stack(app, OBJECTS, env=ENV)
-    known = data_integration(stack, "Known")
-    DataIntegrationAssociationExecution(
-        stack,
-        "GivenAssociation",
-        data_integration_identifier=known,
-        data_integration_association_identifier=ASSOC_KNOWN,
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=JAN_1),
-    )
+    add_execution(stack, "GivenAssociation", data_integration(stack, "Known"), ASSOC_KNOWN)
     documents = data_integration(stack, "Documents")
     knowledge_base = knowledge_base_on(stack, documents)
-    found = DataIntegrationAssociationExecution(
+    found = add_execution(
         stack,
         "FoundAssociation",
-        data_integration_identifier=documents,
+        documents,
+        None,
+        ExecutionConfiguration.scheduled(schedule_expression="rate(1 day)"),
         destination_uri=knowledge_base.attr_knowledge_base_arn,
-        execution_configuration=ExecutionConfiguration.scheduled(schedule_expression="rate(1 day)"),
     )
     # The GetAtt in DestinationURI already orders it after the knowledge base: no add_dependency needed.
     cdk.CfnOutput(stack, "DataIntegrationArn", value=found.attr_data_integration_arn)

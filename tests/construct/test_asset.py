@@ -147,7 +147,7 @@ def test_another_crhelper_version_stops_the_synth_saying_why(monkeypatch: pytest
     stack = cdk.Stack(app, "OtherCrhelper")
     # CDK bundles when the provider's code is created, i.e. while app.py builds the stack.
     with pytest.raises(RuntimeError) as caught:
-        stacks.add_named_execution(stack, "Sync")
+        stacks.add_execution(stack, "Sync")
     message = str(caught.value)
     assert "the installed crhelper is 2.0.13, but the provider was tested with crhelper 2.0.12 only" in message
     assert (

@@ -12,7 +12,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration, ExecutionProvider
+from cdk_appintegrations import ExecutionProvider
 from cdk_appintegrations.stack_executions import (
     DEFAULT_MAX_CONCURRENT_EXECUTIONS,
     MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY,
@@ -41,12 +41,11 @@ def _add(
     association: str | None = None,
     provider: ExecutionProvider | None = None,
 ) -> Any:
-    return DataIntegrationAssociationExecution(
+    return stacks.add_execution(
         stack,
         f"Execution{index}",
-        data_integration_identifier=di or stacks.data_integration_id(index // 10),
-        data_integration_association_identifier=association or stacks.association_id(index),
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
+        di or stacks.data_integration_id(index // 10),
+        association or stacks.association_id(index),
         provider=provider,
     )
 

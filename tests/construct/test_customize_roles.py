@@ -14,7 +14,6 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
-from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
 
 from tests.construct import stacks
 
@@ -41,13 +40,8 @@ def _build(outdir: Path, modes: dict[str, dict[str, Any]]) -> cdk.App:
             if mode["use_precreated_roles"]
             else None,
         )
-        stacks.add_named_execution(stack, "Known")
-        DataIntegrationAssociationExecution(
-            stack,
-            "Lookup",
-            data_integration_identifier="di-2",
-            execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
-        )
+        stacks.add_execution(stack, "Known")
+        stacks.add_execution(stack, "Lookup", "di-2", None)
     return app
 
 

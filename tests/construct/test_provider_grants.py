@@ -21,14 +21,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from cdk_appintegrations import (
     DataIntegrationAssociationExecution,
-    ExecutionConfiguration,
     ExecutionProvider,
     ValidationError,
 )
 from cdk_appintegrations.intrinsics import deployed_bound_characters
 from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS
 
-from app import PLACEHOLDER_NETWORK
+from app import locked_down_vpc
 from tests.construct import stacks
 from tests.construct.templates import inline_policy_documents, provider_policy, resources_of_type, update_resources
 
@@ -59,12 +58,11 @@ USER_STATEMENTS = 12
 
 
 def _execution(stack: cdk.Stack, index: int, provider: ExecutionProvider) -> DataIntegrationAssociationExecution:
-    return DataIntegrationAssociationExecution(
+    return stacks.add_execution(
         stack,
         f"Execution{index}",
-        data_integration_identifier=stacks.data_integration_id(index % 5),
-        data_integration_association_identifier=stacks.association_id(index),
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
+        stacks.data_integration_id(index % 5),
+        stacks.association_id(index),
         provider=provider,
     )
 
@@ -111,13 +109,7 @@ def _build(outdir: Path) -> cdk.App:
         )
 
     in_vpc = cdk.Stack(app, IN_VPC, env=stacks.ENV)
-    vpc = ec2.Vpc.from_vpc_attributes(
-        in_vpc,
-        "Vpc",
-        vpc_id=PLACEHOLDER_NETWORK["vpcId"],
-        availability_zones=PLACEHOLDER_NETWORK["availabilityZones"].split(","),
-        private_subnet_ids=PLACEHOLDER_NETWORK["privateSubnetIds"].split(","),
-    )
+    vpc = locked_down_vpc(in_vpc)
     provider = ExecutionProvider(in_vpc, "Provider", vpc=vpc)
     database = ec2.SecurityGroup(in_vpc, "Database", vpc=vpc, allow_all_outbound=False)
     database.connections.allow_from(provider, ec2.Port.tcp(5432), "the provider reads the catalog")

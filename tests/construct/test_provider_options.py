@@ -28,7 +28,7 @@ from cdk_appintegrations import (
 )
 from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE, UPDATE_ACTION
 
-from app import PLACEHOLDER_NETWORK, LockedDownExampleStack
+from app import PLACEHOLDER_NETWORK, LockedDownExampleStack, locked_down_vpc
 from tests.construct import stacks
 
 pytestmark = pytest.mark.construct
@@ -51,14 +51,7 @@ def _execute(
 ) -> list[DataIntegrationAssociationExecution]:
     """``count`` executions of distinct associations; the i-th names ``providers[i % len(providers)]``."""
     return [
-        DataIntegrationAssociationExecution(
-            stack,
-            f"Execution{i}",
-            data_integration_identifier="di-1",
-            data_integration_association_identifier=f"a-{i}",
-            execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
-            provider=providers[i % len(providers)],
-        )
+        stacks.add_execution(stack, f"Execution{i}", "di-1", f"a-{i}", provider=providers[i % len(providers)])
         for i in range(count)
     ]
 
@@ -73,22 +66,9 @@ def _build(outdir: Path) -> cdk.App:
 
     immutable = cdk.Stack(app, IMMUTABLE, env=stacks.ENV)
     role = iam.Role.from_role_arn(immutable, "Platform", stacks.PLATFORM_ROLE_ARN, mutable=False)
-    vpc = ec2.Vpc.from_vpc_attributes(
-        immutable,
-        "Vpc",
-        vpc_id=PLACEHOLDER_NETWORK["vpcId"],
-        availability_zones=PLACEHOLDER_NETWORK["availabilityZones"].split(","),
-        private_subnet_ids=SUBNETS,
-        private_subnet_route_table_ids=PLACEHOLDER_NETWORK["routeTableIds"].split(","),
-    )
-    ExecutionProvider(immutable, "Provider", role=role, vpc=vpc, tracing=lambda_.Tracing.ACTIVE)
+    ExecutionProvider(immutable, "Provider", role=role, vpc=locked_down_vpc(immutable), tracing=lambda_.Tracing.ACTIVE)
     _execute(immutable)
-    DataIntegrationAssociationExecution(
-        immutable,
-        "Lookup",
-        data_integration_identifier="di-2",
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
-    )
+    stacks.add_execution(immutable, "Lookup", "di-2", None)
 
     own_logs = cdk.Stack(app, OWN_LOGS, env=stacks.ENV)
     group = logs.LogGroup.from_log_group_name(own_logs, "Central", "/platform/appintegrations")

@@ -1,13 +1,16 @@
-"""The public API is exactly the documented one: this list, each member with a docstring.
+"""The public API is exactly the documented one: the API reference's names, each member with a docstring.
 
 What a user can reach without an underscore is a promise: every refactor of it breaks
-somebody. So the surface is written down here; a new public name fails this test until
-it is added on purpose, with a docstring that the API reference then shows.
+somebody. So the surface is written down: the package's names on the API page
+(``docs/api.md``, one ``::: cdk_appintegrations.<name>`` entry each), each class's members
+here. A new public name fails this test until it is added on purpose, with a docstring
+that the API reference then shows.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -26,15 +29,9 @@ from tests.construct import stacks
 
 pytestmark = pytest.mark.construct
 
-PACKAGE = {
-    "DataIntegrationAssociationExecution",
-    "DataIntegrationReference",
-    "ExecutionConfiguration",
-    "ExecutionProvider",
-    "Instant",
-    "ValidationError",
-    "__version__",
-}
+#: The API page's entries, in its order: what the reference documents.
+API_PAGE_ENTRIES = re.findall(r"^::: (\S+)$", (stacks.REPO_ROOT / "docs" / "api.md").read_text(), flags=re.M)
+PACKAGE = {entry.removeprefix("cdk_appintegrations.") for entry in API_PAGE_ENTRIES}
 #: Each public class's own public members (what its bases, e.g. Construct or ValueError, give is theirs).
 MEMBERS: dict[type, set[str]] = {
     ExecutionProvider: {
@@ -71,7 +68,8 @@ def _own_public_members(cls: type) -> set[str]:
     } - {"_abc_impl"}
 
 
-def test_the_package_exports_exactly_the_documented_names() -> None:
+def test_the_package_exports_exactly_the_names_the_api_page_documents() -> None:
+    assert len(PACKAGE) == len(API_PAGE_ENTRIES), f"an entry twice on the API page: {API_PAGE_ENTRIES}"
     assert set(cdk_appintegrations.__all__) == PACKAGE
     public = {name for name in vars(cdk_appintegrations) if not name.startswith("_")}
     modules = {name for name in public if inspect.ismodule(getattr(cdk_appintegrations, name))}
@@ -93,7 +91,7 @@ def test_each_public_class_has_exactly_its_documented_members_each_with_a_docstr
 def test_instances_expose_no_public_attribute_beyond_the_documented_ones() -> None:
     stack = cdk.Stack(cdk.App(), "Surface")
     provider = ExecutionProvider(stack, "Provider")
-    execution = stacks.add_named_execution(stack, "Execution")
+    execution = stacks.add_execution(stack, "Execution")
     configuration = ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS)
     error = ValidationError("Kind", "Surface/Execution", ["a problem"])
     for instance in (provider, execution, configuration, error):

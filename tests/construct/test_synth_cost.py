@@ -20,7 +20,6 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
 from jsii._kernel.providers import process
 
 from tests.construct import stacks
@@ -59,13 +58,7 @@ def _round_trips(counter: _Counter, outdir: Path, n: int) -> int:
     stack = cdk.Stack(app, f"SynthCost{n}", env=stacks.ENV)
     before = counter.requests
     for i in range(n):
-        DataIntegrationAssociationExecution(
-            stack,
-            f"Execution{i}",
-            data_integration_identifier=stacks.data_integration_id(i // 10),
-            data_integration_association_identifier=stacks.association_id(i),
-            execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
-        )
+        stacks.add_execution(stack, f"Execution{i}", stacks.data_integration_id(i // 10), stacks.association_id(i))
     app.synth()
     return counter.requests - before
 

@@ -102,265 +102,253 @@ def warnings_of(construct: DataIntegrationAssociationExecution) -> list[str]:
     return [str(entry.data) for entry in construct.node.metadata if entry.type == "aws:cdk:warning"]
 
 
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        pytest.param(
-            {"execution_configuration": on_demand(start_time=JAN_2, end_time=stacks.JAN_1)},
-            "end_time=datetime.datetime(2025, 1, 1, 0, 0, tzinfo=datetime.timezone.utc) is not after "
-            "start_time=datetime.datetime(2025, 1, 2, 0, 0, tzinfo=datetime.timezone.utc); the window must be "
-            f"non-empty [{ON_DEMAND}.EndTime]",
-            id="end-before-start",
-        ),
-        pytest.param(
-            {"execution_configuration": on_demand(start_time=stacks.JAN_1_MS, end_time=int(stacks.JAN_1_MS))},
-            f"end_time=1735689600000 is not after start_time='1735689600000'; the window must be non-empty "
-            f"[{ON_DEMAND}.EndTime]",
-            id="end-equals-start",
-        ),
-        pytest.param(
-            {"execution_configuration": on_demand(start_time="2025-01-01")},
-            f"start_time='2025-01-01' is not epoch milliseconds; use {INSTANT_ALLOWED} [{ON_DEMAND}.StartTime]",
-            id="start-not-epoch-ms",
-        ),
-        pytest.param(
-            {"execution_configuration": on_demand(start_time=-5)},
-            f"start_time=-5 is not epoch milliseconds; use {INSTANT_ALLOWED} [{ON_DEMAND}.StartTime]",
-            id="start-negative",
-        ),
-        pytest.param(
-            {"execution_configuration": on_demand(start_time=1735689600)},
-            "start_time=1735689600 looks like epoch seconds, not milliseconds (it is before 1973); multiply by 1000, "
-            f"e.g. 1735689600000 [{ON_DEMAND}.StartTime]",
-            id="seconds-as-int-get-an-int",
-        ),
-        pytest.param(
-            {"execution_configuration": on_demand(start_time="1735689600")},
-            "start_time='1735689600' looks like epoch seconds, not milliseconds (it is before 1973); multiply by "
-            f"1000, e.g. '1735689600000' [{ON_DEMAND}.StartTime]",
-            id="seconds-as-str-get-a-str",
-        ),
-        pytest.param(
-            {"execution_configuration": on_demand(start_time=None)},
-            f"start_time is required, but it is None; give {INSTANT_ALLOWED} [{ON_DEMAND}.StartTime]",
-            id="start-none",
-        ),
-        pytest.param(
-            {"execution_configuration": scheduled(object="Account Name")},
-            "object='Account Name' does not match ^[a-zA-Z0-9/._-]+$ (letters, digits, '/', '.', '_', '-') "
-            f"[{SCHEDULE}.Object]",
-            id="object-pattern",
-        ),
-        pytest.param(
-            {"execution_configuration": scheduled(schedule_expression="x" * 256)},
-            f"schedule_expression='{'x' * 97}...{'x' * 97}' (256 characters) is 256 characters; at most 255 are "
-            f"allowed [{SCHEDULE}.ScheduleExpression]",
-            id="expression-too-long",
-        ),
-        pytest.param(
-            {"execution_configuration": scheduled(schedule_expression="   ")},
-            "schedule_expression='   ' is blank; expected a non-blank str of at most 255 characters, e.g. "
-            f"'rate(1 hour)' [{SCHEDULE}.ScheduleExpression]",
-            id="expression-blank",
-        ),
-        pytest.param(
-            {"execution_configuration": scheduled(first_execution_from="yesterday")},
-            "first_execution_from='yesterday' is neither epoch milliseconds nor ISO-8601 with a UTC offset; use a "
-            "timezone-aware datetime (e.g. datetime(2025, 1, 1, tzinfo=timezone.utc)), epoch milliseconds as an int "
-            "or a digits-only str (e.g. 1735689600000), or an ISO-8601 str with a UTC offset (e.g. "
-            f"'2025-01-01T00:00:00Z') [{SCHEDULE}.FirstExecutionFrom]",
-            id="first-execution-unparseable",
-        ),
-        pytest.param(
-            {"execution_configuration": scheduled(first_execution_from="2025-01-01T00:00:00")},
-            "first_execution_from='2025-01-01T00:00:00' is ISO-8601 without a UTC offset, so its instant would depend "
-            "on the time zone of whoever reads it; add the offset, e.g. '2025-01-01T00:00:00+00:00' for UTC "
-            f"[{SCHEDULE}.FirstExecutionFrom]",
-            id="first-execution-iso-without-offset",
-        ),
-        pytest.param(
-            {"data_integration_identifier": ""},
-            f"data_integration_identifier='' is empty; expected {DI_ALLOWED} [DataIntegrationIdentifier]",
-            id="data-integration-empty",
-        ),
-        pytest.param(
-            {"data_integration_identifier": "  "},
-            f"data_integration_identifier='  ' is blank; expected {DI_ALLOWED} [DataIntegrationIdentifier]",
-            id="data-integration-blank",
-        ),
-        pytest.param(
-            {"data_integration_association_identifier": ""},
-            f"data_integration_association_identifier='' is empty; expected {ASSOC_ALLOWED} "
-            "[DataIntegrationAssociationIdentifier]",
-            id="association-empty",
-        ),
-        pytest.param(
-            {"data_integration_association_identifier": "a" * 256},
-            f"data_integration_association_identifier='{'a' * 97}...{'a' * 97}' (256 characters) is 256 characters; "
-            "at most 255 are allowed "
-            "[DataIntegrationAssociationIdentifier]",
-            id="association-too-long",
-        ),
-        pytest.param(
-            {"rerun_token": " "},
-            "rerun_token=' ' is blank; expected a non-blank str of at most 255 characters [RerunToken]",
-            id="rerun-token-blank",
-        ),
-        pytest.param(
-            {"data_integration_association_identifier": None, "destination_uri": "u" * 1001},
-            f"destination_uri='{'u' * 97}...{'u' * 97}' (1001 characters) is 1001 characters; at most 1000 are "
-            "allowed [DestinationURI]",
-            id="destination-too-long-shown-shortened",
-        ),
-        pytest.param(
-            {"destination_uri": "s3://amzn-s3-demo-bucket"},
-            "destination_uri='s3://amzn-s3-demo-bucket' filters the lookup of the association, which happens only "
-            "without data_integration_association_identifier; give one or the other, not both [DestinationURI]",
-            id="destination-with-association",
-        ),
-    ],
-)
-def test_each_rule_names_the_keyword_and_the_value_as_written_then_the_api_field(
-    stack: cdk.Stack, overrides: dict[str, Any], expected: str
-) -> None:
-    assert refused(stack, **overrides) == [expected]
+#: The handler's rules (windows, instants, patterns, lengths, what goes with what), as the construct refuses them.
+RULES = [
+    pytest.param(
+        {"execution_configuration": on_demand(start_time=JAN_2, end_time=stacks.JAN_1)},
+        "end_time=datetime.datetime(2025, 1, 1, 0, 0, tzinfo=datetime.timezone.utc) is not after "
+        "start_time=datetime.datetime(2025, 1, 2, 0, 0, tzinfo=datetime.timezone.utc); the window must be "
+        f"non-empty [{ON_DEMAND}.EndTime]",
+        id="end-before-start",
+    ),
+    pytest.param(
+        {"execution_configuration": on_demand(start_time=stacks.JAN_1_MS, end_time=int(stacks.JAN_1_MS))},
+        f"end_time=1735689600000 is not after start_time='1735689600000'; the window must be non-empty "
+        f"[{ON_DEMAND}.EndTime]",
+        id="end-equals-start",
+    ),
+    pytest.param(
+        {"execution_configuration": on_demand(start_time="2025-01-01")},
+        f"start_time='2025-01-01' is not epoch milliseconds; use {INSTANT_ALLOWED} [{ON_DEMAND}.StartTime]",
+        id="start-not-epoch-ms",
+    ),
+    pytest.param(
+        {"execution_configuration": on_demand(start_time=-5)},
+        f"start_time=-5 is not epoch milliseconds; use {INSTANT_ALLOWED} [{ON_DEMAND}.StartTime]",
+        id="start-negative",
+    ),
+    pytest.param(
+        {"execution_configuration": on_demand(start_time=1735689600)},
+        "start_time=1735689600 looks like epoch seconds, not milliseconds (it is before 1973); multiply by 1000, "
+        f"e.g. 1735689600000 [{ON_DEMAND}.StartTime]",
+        id="seconds-as-int-get-an-int",
+    ),
+    pytest.param(
+        {"execution_configuration": on_demand(start_time="1735689600")},
+        "start_time='1735689600' looks like epoch seconds, not milliseconds (it is before 1973); multiply by "
+        f"1000, e.g. '1735689600000' [{ON_DEMAND}.StartTime]",
+        id="seconds-as-str-get-a-str",
+    ),
+    pytest.param(
+        {"execution_configuration": on_demand(start_time=None)},
+        f"start_time is required, but it is None; give {INSTANT_ALLOWED} [{ON_DEMAND}.StartTime]",
+        id="start-none",
+    ),
+    pytest.param(
+        {"execution_configuration": scheduled(object="Account Name")},
+        "object='Account Name' does not match ^[a-zA-Z0-9/._-]+$ (letters, digits, '/', '.', '_', '-') "
+        f"[{SCHEDULE}.Object]",
+        id="object-pattern",
+    ),
+    pytest.param(
+        {"execution_configuration": scheduled(schedule_expression="x" * 256)},
+        f"schedule_expression='{'x' * 97}...{'x' * 97}' (256 characters) is 256 characters; at most 255 are "
+        f"allowed [{SCHEDULE}.ScheduleExpression]",
+        id="expression-too-long",
+    ),
+    pytest.param(
+        {"execution_configuration": scheduled(schedule_expression="   ")},
+        "schedule_expression='   ' is blank; expected a non-blank str of at most 255 characters, e.g. "
+        f"'rate(1 hour)' [{SCHEDULE}.ScheduleExpression]",
+        id="expression-blank",
+    ),
+    pytest.param(
+        {"execution_configuration": scheduled(first_execution_from="yesterday")},
+        "first_execution_from='yesterday' is neither epoch milliseconds nor ISO-8601 with a UTC offset; use a "
+        "timezone-aware datetime (e.g. datetime(2025, 1, 1, tzinfo=timezone.utc)), epoch milliseconds as an int "
+        "or a digits-only str (e.g. 1735689600000), or an ISO-8601 str with a UTC offset (e.g. "
+        f"'2025-01-01T00:00:00Z') [{SCHEDULE}.FirstExecutionFrom]",
+        id="first-execution-unparseable",
+    ),
+    pytest.param(
+        {"execution_configuration": scheduled(first_execution_from="2025-01-01T00:00:00")},
+        "first_execution_from='2025-01-01T00:00:00' is ISO-8601 without a UTC offset, so its instant would depend "
+        "on the time zone of whoever reads it; add the offset, e.g. '2025-01-01T00:00:00+00:00' for UTC "
+        f"[{SCHEDULE}.FirstExecutionFrom]",
+        id="first-execution-iso-without-offset",
+    ),
+    pytest.param(
+        {"data_integration_identifier": ""},
+        f"data_integration_identifier='' is empty; expected {DI_ALLOWED} [DataIntegrationIdentifier]",
+        id="data-integration-empty",
+    ),
+    pytest.param(
+        {"data_integration_identifier": "  "},
+        f"data_integration_identifier='  ' is blank; expected {DI_ALLOWED} [DataIntegrationIdentifier]",
+        id="data-integration-blank",
+    ),
+    pytest.param(
+        {"data_integration_association_identifier": ""},
+        f"data_integration_association_identifier='' is empty; expected {ASSOC_ALLOWED} "
+        "[DataIntegrationAssociationIdentifier]",
+        id="association-empty",
+    ),
+    pytest.param(
+        {"data_integration_association_identifier": "a" * 256},
+        f"data_integration_association_identifier='{'a' * 97}...{'a' * 97}' (256 characters) is 256 characters; "
+        "at most 255 are allowed "
+        "[DataIntegrationAssociationIdentifier]",
+        id="association-too-long",
+    ),
+    pytest.param(
+        {"rerun_token": " "},
+        "rerun_token=' ' is blank; expected a non-blank str of at most 255 characters [RerunToken]",
+        id="rerun-token-blank",
+    ),
+    pytest.param(
+        {"data_integration_association_identifier": None, "destination_uri": "u" * 1001},
+        f"destination_uri='{'u' * 97}...{'u' * 97}' (1001 characters) is 1001 characters; at most 1000 are "
+        "allowed [DestinationURI]",
+        id="destination-too-long-shown-shortened",
+    ),
+    pytest.param(
+        {"destination_uri": "s3://amzn-s3-demo-bucket"},
+        "destination_uri='s3://amzn-s3-demo-bucket' filters the lookup of the association, which happens only "
+        "without data_integration_association_identifier; give one or the other, not both [DestinationURI]",
+        id="destination-with-association",
+    ),
+]
+
+#: Identifiers the least-privilege policy cannot be derived from: another service's ARN, an association of
+#: another data integration or account, an IAM wildcard.
+UNDERIVABLE_IDENTIFIERS = [
+    pytest.param(
+        {"data_integration_identifier": "arn:aws:s3:::amzn-s3-demo-bucket"},
+        "data_integration_identifier='arn:aws:s3:::amzn-s3-demo-bucket' is an ARN, but not of a data integration; "
+        f"expected {DI_ALLOWED} [DataIntegrationIdentifier]",
+        id="not-a-data-integration-arn",
+    ),
+    pytest.param(
+        {"data_integration_association_identifier": stacks.DI_ARN},
+        f"data_integration_association_identifier='{stacks.DI_ARN}' is an ARN, but not of a data integration "
+        f"association; expected {ASSOC_ALLOWED} [DataIntegrationAssociationIdentifier]",
+        id="data-integration-arn-as-association",
+    ),
+    pytest.param(
+        {"data_integration_association_identifier": stacks.FOREIGN_ASSOCIATION_ARN},
+        f"data_integration_association_identifier='{stacks.FOREIGN_ASSOCIATION_ARN}' is an association of data "
+        f"integration '{stacks.OTHER_DI}', but data_integration_identifier is data integration '{DI}' "
+        "[DataIntegrationAssociationIdentifier]",
+        id="association-of-another-data-integration",
+    ),
+    pytest.param(
+        {
+            "data_integration_identifier": stacks.DI_ARN,
+            "data_integration_association_identifier": (
+                f"arn:aws:app-integrations:eu-west-1:444455556666:data-integration-association/{DI}/{ASSOC}"
+            ),
+        },
+        "data_integration_association_identifier='arn:aws:app-integrations:eu-west-1:444455556666:"
+        f"data-integration-association/{DI}/{ASSOC}' has partition, Region and account (aws, eu-west-1, "
+        "444455556666), which differ from those of data_integration_identifier "
+        f"(aws, {stacks.REGION}, {stacks.ACCOUNT}) [DataIntegrationAssociationIdentifier]",
+        id="association-in-another-account",
+    ),
+    pytest.param(
+        {"data_integration_identifier": stacks.DI_ARN, "data_integration_association_identifier": "*"},
+        "data_integration_association_identifier='*' holds '*', which contains '*': IAM would read it as a "
+        "wildcard or a policy variable; AppIntegrations ids never contain them [DataIntegrationAssociationIdentifier]",
+        id="iam-wildcard-in-id",
+    ),
+]
+
+#: Values of the wrong type: the type is named in plain English.
+WRONG_TYPES = [
+    pytest.param(
+        {"execution_configuration": on_demand(start_time=datetime(2025, 1, 1))},
+        "start_time=datetime.datetime(2025, 1, 1, 0, 0) is a naive datetime; give it a time zone, e.g. "
+        "datetime(2025, 1, 1, tzinfo=timezone.utc), so the instant does not depend on the clock of the machine "
+        f"that synthesizes [{ON_DEMAND}.StartTime]",
+        id="naive-start",
+    ),
+    pytest.param(
+        {"execution_configuration": on_demand(start_time=stacks.JAN_1, end_time=datetime(2025, 2, 1))},
+        "end_time=datetime.datetime(2025, 2, 1, 0, 0) is a naive datetime; give it a time zone, e.g. "
+        "datetime(2025, 2, 1, tzinfo=timezone.utc), so the instant does not depend on the clock of the machine "
+        f"that synthesizes [{ON_DEMAND}.EndTime]",
+        id="naive-end",
+    ),
+    pytest.param(
+        {"execution_configuration": on_demand(start_time=1735689600000.0)},
+        f"start_time=1735689600000.0 is a float; expected {INSTANT_ALLOWED} [{ON_DEMAND}.StartTime]",
+        id="float-start",
+    ),
+    pytest.param(
+        {"execution_configuration": on_demand(start_time=True)},
+        f"start_time=True is a bool; expected {INSTANT_ALLOWED} [{ON_DEMAND}.StartTime]",
+        id="bool-start",
+    ),
+    pytest.param(
+        {"execution_configuration": scheduled(object=7)},
+        "object=7 is an int; expected a str of at most 255 letters, digits, '/', '.', '_' and '-', e.g. "
+        f"'Account' [{SCHEDULE}.Object]",
+        id="int-object",
+    ),
+    pytest.param(
+        {"execution_configuration": scheduled(schedule_expression=stacks.JAN_1)},
+        "schedule_expression=datetime.datetime(2025, 1, 1, 0, 0, tzinfo=datetime.timezone.utc) is a datetime; "
+        f"expected a non-blank str of at most 255 characters, e.g. 'rate(1 hour)' [{SCHEDULE}.ScheduleExpression]",
+        id="datetime-expression",
+    ),
+    pytest.param(
+        {"data_integration_identifier": 42},
+        f"data_integration_identifier=42 is an int; expected {DI_ALLOWED} [DataIntegrationIdentifier]",
+        id="int-identifier",
+    ),
+    pytest.param(
+        {"data_integration_identifier": None},
+        f"data_integration_identifier is None; expected {DI_ALLOWED} [DataIntegrationIdentifier]",
+        id="none-identifier",
+    ),
+    pytest.param(
+        {"data_integration_association_identifier": 5},
+        f"data_integration_association_identifier=5 is an int; expected {ASSOC_ALLOWED} "
+        "[DataIntegrationAssociationIdentifier]",
+        id="int-association",
+    ),
+    pytest.param(
+        {"data_integration_identifier": SimpleNamespace(attr_id="x")},
+        f"data_integration_identifier=namespace(attr_id='x') is a SimpleNamespace; expected {DI_ALLOWED} "
+        "[DataIntegrationIdentifier]",
+        id="object-without-arn",
+    ),
+    pytest.param(
+        {"data_integration_association_identifier": None, "destination_uri": {"uri": "s3://b"}},
+        "destination_uri={'uri': 's3://b'} is a dict; expected a non-blank str of at most 1000 characters (the "
+        "DestinationURI of the association to find, e.g. a knowledge base's ARN), or None [DestinationURI]",
+        id="dict-destination",
+    ),
+    pytest.param(
+        {"rerun_token": 5},
+        "rerun_token=5 is an int; expected a non-blank str of at most 255 characters [RerunToken]",
+        id="int-rerun",
+    ),
+    pytest.param(
+        {"execution_configuration": "ON_DEMAND"},
+        "execution_configuration='ON_DEMAND' is a str; expected an ExecutionConfiguration: build it with "
+        "ExecutionConfiguration.on_demand(...) or ExecutionConfiguration.scheduled(...) [ExecutionConfiguration]",
+        id="mode-as-string",
+    ),
+    pytest.param(
+        {"provider": "Provider"},
+        "provider='Provider' is a str; expected an ExecutionProvider of this stack, or None",
+        id="provider-name",
+    ),
+]
 
 
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        pytest.param(
-            {"data_integration_identifier": "arn:aws:s3:::amzn-s3-demo-bucket"},
-            "data_integration_identifier='arn:aws:s3:::amzn-s3-demo-bucket' is an ARN, but not of a data integration; "
-            f"expected {DI_ALLOWED} [DataIntegrationIdentifier]",
-            id="not-a-data-integration-arn",
-        ),
-        pytest.param(
-            {"data_integration_association_identifier": stacks.DI_ARN},
-            f"data_integration_association_identifier='{stacks.DI_ARN}' is an ARN, but not of a data integration "
-            f"association; expected {ASSOC_ALLOWED} [DataIntegrationAssociationIdentifier]",
-            id="data-integration-arn-as-association",
-        ),
-        pytest.param(
-            {"data_integration_association_identifier": stacks.FOREIGN_ASSOCIATION_ARN},
-            f"data_integration_association_identifier='{stacks.FOREIGN_ASSOCIATION_ARN}' is an association of data "
-            f"integration '{stacks.OTHER_DI}', but data_integration_identifier is data integration '{DI}' "
-            "[DataIntegrationAssociationIdentifier]",
-            id="association-of-another-data-integration",
-        ),
-        pytest.param(
-            {
-                "data_integration_identifier": stacks.DI_ARN,
-                "data_integration_association_identifier": (
-                    f"arn:aws:app-integrations:eu-west-1:444455556666:data-integration-association/{DI}/{ASSOC}"
-                ),
-            },
-            "data_integration_association_identifier='arn:aws:app-integrations:eu-west-1:444455556666:"
-            f"data-integration-association/{DI}/{ASSOC}' has partition, Region and account (aws, eu-west-1, "
-            "444455556666), which differ from those of data_integration_identifier "
-            f"(aws, {stacks.REGION}, {stacks.ACCOUNT}) [DataIntegrationAssociationIdentifier]",
-            id="association-in-another-account",
-        ),
-        pytest.param(
-            {"data_integration_identifier": stacks.DI_ARN, "data_integration_association_identifier": "*"},
-            "data_integration_association_identifier='*' holds '*', which contains '*': IAM would read it as a "
-            "wildcard or a policy variable; AppIntegrations ids never contain them [DataIntegrationAssociationIdentifier]",
-            id="iam-wildcard-in-id",
-        ),
-    ],
-)
-def test_identifiers_the_policy_cannot_be_derived_from_are_refused_in_the_users_terms(
-    stack: cdk.Stack, overrides: dict[str, Any], expected: str
-) -> None:
-    assert refused(stack, **overrides) == [expected]
-
-
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        pytest.param(
-            {"execution_configuration": on_demand(start_time=datetime(2025, 1, 1))},
-            "start_time=datetime.datetime(2025, 1, 1, 0, 0) is a naive datetime; give it a time zone, e.g. "
-            "datetime(2025, 1, 1, tzinfo=timezone.utc), so the instant does not depend on the clock of the machine "
-            f"that synthesizes [{ON_DEMAND}.StartTime]",
-            id="naive-start",
-        ),
-        pytest.param(
-            {"execution_configuration": on_demand(start_time=stacks.JAN_1, end_time=datetime(2025, 2, 1))},
-            "end_time=datetime.datetime(2025, 2, 1, 0, 0) is a naive datetime; give it a time zone, e.g. "
-            "datetime(2025, 2, 1, tzinfo=timezone.utc), so the instant does not depend on the clock of the machine "
-            f"that synthesizes [{ON_DEMAND}.EndTime]",
-            id="naive-end",
-        ),
-        pytest.param(
-            {"execution_configuration": on_demand(start_time=1735689600000.0)},
-            f"start_time=1735689600000.0 is a float; expected {INSTANT_ALLOWED} [{ON_DEMAND}.StartTime]",
-            id="float-start",
-        ),
-        pytest.param(
-            {"execution_configuration": on_demand(start_time=True)},
-            f"start_time=True is a bool; expected {INSTANT_ALLOWED} [{ON_DEMAND}.StartTime]",
-            id="bool-start",
-        ),
-        pytest.param(
-            {"execution_configuration": scheduled(object=7)},
-            "object=7 is an int; expected a str of at most 255 letters, digits, '/', '.', '_' and '-', e.g. "
-            f"'Account' [{SCHEDULE}.Object]",
-            id="int-object",
-        ),
-        pytest.param(
-            {"execution_configuration": scheduled(schedule_expression=stacks.JAN_1)},
-            "schedule_expression=datetime.datetime(2025, 1, 1, 0, 0, tzinfo=datetime.timezone.utc) is a datetime; "
-            f"expected a non-blank str of at most 255 characters, e.g. 'rate(1 hour)' [{SCHEDULE}.ScheduleExpression]",
-            id="datetime-expression",
-        ),
-        pytest.param(
-            {"data_integration_identifier": 42},
-            f"data_integration_identifier=42 is an int; expected {DI_ALLOWED} [DataIntegrationIdentifier]",
-            id="int-identifier",
-        ),
-        pytest.param(
-            {"data_integration_identifier": None},
-            f"data_integration_identifier is None; expected {DI_ALLOWED} [DataIntegrationIdentifier]",
-            id="none-identifier",
-        ),
-        pytest.param(
-            {"data_integration_association_identifier": 5},
-            f"data_integration_association_identifier=5 is an int; expected {ASSOC_ALLOWED} "
-            "[DataIntegrationAssociationIdentifier]",
-            id="int-association",
-        ),
-        pytest.param(
-            {"data_integration_identifier": SimpleNamespace(attr_id="x")},
-            f"data_integration_identifier=namespace(attr_id='x') is a SimpleNamespace; expected {DI_ALLOWED} "
-            "[DataIntegrationIdentifier]",
-            id="object-without-arn",
-        ),
-        pytest.param(
-            {"data_integration_association_identifier": None, "destination_uri": {"uri": "s3://b"}},
-            "destination_uri={'uri': 's3://b'} is a dict; expected a non-blank str of at most 1000 characters (the "
-            "DestinationURI of the association to find, e.g. a knowledge base's ARN), or None [DestinationURI]",
-            id="dict-destination",
-        ),
-        pytest.param(
-            {"rerun_token": 5},
-            "rerun_token=5 is an int; expected a non-blank str of at most 255 characters [RerunToken]",
-            id="int-rerun",
-        ),
-        pytest.param(
-            {"execution_configuration": "ON_DEMAND"},
-            "execution_configuration='ON_DEMAND' is a str; expected an ExecutionConfiguration: build it with "
-            "ExecutionConfiguration.on_demand(...) or ExecutionConfiguration.scheduled(...) [ExecutionConfiguration]",
-            id="mode-as-string",
-        ),
-        pytest.param(
-            {"provider": "Provider"},
-            "provider='Provider' is a str; expected an ExecutionProvider of this stack, or None",
-            id="provider-name",
-        ),
-    ],
-)
-def test_types_are_named_in_plain_english_with_the_keyword(
+@pytest.mark.parametrize(("overrides", "expected"), [*RULES, *UNDERIVABLE_IDENTIFIERS, *WRONG_TYPES])
+def test_each_refusal_names_the_keyword_and_the_value_as_written_then_the_api_field(
     stack: cdk.Stack, overrides: dict[str, Any], expected: str
 ) -> None:
     assert refused(stack, **overrides) == [expected]

@@ -11,7 +11,6 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
 
 from tests.construct import stacks
 from tests.construct.templates import only, update_resources
@@ -22,25 +21,15 @@ FIRST = "assoc-before-first-plan"
 LATER = "assoc-after-first-plan"
 
 
-def _execution(stack: cdk.Stack, construct_id: str, association: str) -> DataIntegrationAssociationExecution:
-    return DataIntegrationAssociationExecution(
-        stack,
-        construct_id,
-        data_integration_identifier="di-late",
-        data_integration_association_identifier=association,
-        execution_configuration=ExecutionConfiguration.on_demand(start_time=stacks.JAN_1_MS),
-    )
-
-
 @pytest.fixture(scope="module")
 def late_grant_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], dict[str, Any]]:
     """An execution added after the provider has already planned its policy once."""
     outdir: Path = tmp_path_factory.mktemp("late-grant")
     app = stacks.new_app(outdir, nag=False)
     stack = cdk.Stack(app, "LateGrant", env=stacks.ENV)
-    provider = _execution(stack, "First", FIRST).provider
+    provider = stacks.add_execution(stack, "First", "di-late", FIRST).provider
     planned_first = [resource.text for resource in provider._plan().resources]
-    _execution(stack, "Later", LATER)
+    stacks.add_execution(stack, "Later", "di-late", LATER)
     template = app.synth().get_stack_by_name("LateGrant").template
     return planned_first, template
 

@@ -1,14 +1,16 @@
 """The code blocks of the README and the docs pages, as a reader sees them.
 
 A page either writes a block out or includes a file with pymdownx.snippets
-(``--8<-- "examples/x.py"``, or a section of it: ``"examples/x.py:name"``, or lines:
-``"CHANGELOG.md:3:"``); this module resolves the includes the way the docs build does, so
+(``--8<-- "examples/x.py"``, or a section of it: ``"app.py:name"``, or lines:
+``"CHANGELOG.md:3:"``); this module resolves the includes the way the docs build does
+(a section or a range of lines dedented, as ``dedent_subsections`` in mkdocs.yml asks), so
 that the tests check the text that is shown, not the text that is typed.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS = REPO_ROOT / "docs"
 #: The Markdown a reader reads: the README (also the PyPI page) and every page of the site.
 PAGES = (REPO_ROOT / "README.md", *sorted(DOCS.glob("*.md")))
+#: The programs the pages show, each a file: the example app and the examples, as ``--8<--`` names them.
+EXAMPLE_FILES = frozenset(
+    {"app.py", *(path.relative_to(REPO_ROOT).as_posix() for path in (REPO_ROOT / "examples").glob("*.py"))}
+)
 
 _FENCE = re.compile(
     r"^(?P<indent>[ \t]*)(?P<fence>```+)(?P<language>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
@@ -49,13 +55,13 @@ def include(target: str) -> str:
     if re.fullmatch(r"\d*:\d*", selector):
         start, end = (int(part) if part else None for part in selector.split(":"))
         lines = text.splitlines(keepends=True)
-        return "".join(lines[(start or 1) - 1 : end])
+        return textwrap.dedent("".join(lines[(start or 1) - 1 : end]))
     section = re.search(
         rf"# --8<-- \[start:{selector}\][ \t]*\n(.*?)^[ \t]*# --8<-- \[end:{selector}\]", text, re.S | re.M
     )
     if section is None:
         raise LookupError(f"{path} has no section {selector!r}")
-    return _SECTION_MARKER.sub("", section.group(1))
+    return textwrap.dedent(_SECTION_MARKER.sub("", section.group(1)))
 
 
 def blocks(page: Path) -> list[Block]:

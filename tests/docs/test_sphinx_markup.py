@@ -35,11 +35,12 @@ def load(package: str, search_path: Path, filters: list[str] | None = None) -> g
     return loaded
 
 
-def write_package(root: Path, source: str) -> Path:
+def load_toy(root: Path, thing: str, filters: list[str] | None = None) -> griffe.Module:
+    """A package ``toy`` whose one public name is ``Thing``, the class in ``thing``, loaded as the docs build loads it."""
     package = root / "toy"
     package.mkdir()
-    (package / "__init__.py").write_text(textwrap.dedent(source))
-    return root
+    (package / "__init__.py").write_text('__all__ = ["Thing"]\n\n' + textwrap.dedent(thing))
+    return load("toy", root, filters)
 
 
 def docstring(obj: Any) -> str:
@@ -66,11 +67,9 @@ def test_the_packages_markup_becomes_links_lists_and_fences() -> None:
 
 
 def test_a_public_member_without_a_docstring_fails_the_build(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    root = write_package(
+    load_toy(
         tmp_path,
         '''
-        __all__ = ["Thing"]
-
         class Thing:
             """A thing."""
 
@@ -84,7 +83,6 @@ def test_a_public_member_without_a_docstring_fails_the_build(tmp_path: Path, cap
                 return 1
         ''',
     )
-    load("toy", root)
     assert sorted(warnings(caplog)) == [
         "toy.Thing.colour is public but has no docstring: the API reference would show it unexplained",
         "toy.Thing.weigh is public but has no docstring: the API reference would show it unexplained",
@@ -92,28 +90,24 @@ def test_a_public_member_without_a_docstring_fails_the_build(tmp_path: Path, cap
 
 
 def test_a_member_the_filters_hide_needs_no_docstring(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    root = write_package(
+    load_toy(
         tmp_path,
         '''
-        __all__ = ["Thing"]
-
         class Thing:
             """A thing."""
 
             def plumbing(self) -> int:
                 return 1
         ''',
+        filters=["!^_", "!^plumbing$"],
     )
-    load("toy", root, filters=["!^_", "!^plumbing$"])
     assert warnings(caplog) == []
 
 
 def test_a_role_naming_no_public_object_fails_the_build(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    root = write_package(
+    package = load_toy(
         tmp_path,
         '''
-        __all__ = ["Thing"]
-
         class Thing:
             """Made by :func:`_factory`; see :meth:`weigh`."""
 
@@ -122,6 +116,5 @@ def test_a_role_naming_no_public_object_fails_the_build(tmp_path: Path, caplog: 
                 return 1
         ''',
     )
-    package = load("toy", root)
     assert warnings(caplog) == ["toy.Thing: the docstring points at '_factory', which is not in the public API"]
     assert "see [`weigh`][toy.Thing.weigh]" in docstring(package["Thing"])

@@ -25,16 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from appintegrations_cr.delivery import connect_within
 
-from tests.integration.handler_runs import (
-    CODE_DIR,
-    answer,
-    assert_no_secrets,
-    event,
-    invoke_create,
-    log_records,
-    properties,
-    run_handler,
-)
+from tests.integration import handler_runs as runs
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
 from tests.support.lambda_process import InvocationResult, lambda_environment
@@ -92,7 +83,7 @@ def assert_failed_unreachable(
     receiver: CfnResponseReceiver, request_id: str, result: InvocationResult, port: int, what: str
 ) -> None:
     """One FAILED answer naming the endpoint, what went wrong after 2 attempts and the route to check; no crash."""
-    body = answer(receiver, request_id, result=result)
+    body = runs.answer(receiver, request_id, result=result)
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith(
         f"Could not reach the AppIntegrations endpoint http://{LOOPBACK}:{port} ({what}; 2 attempt(s)). "
@@ -105,7 +96,7 @@ def test_a_refused_appintegrations_endpoint_fails_in_seconds_naming_it(
     fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
     with refusing_port() as port:
-        result = invoke_create(fresh_receiver, properties(), "refused", appintegrations_at(lambda_env, port))
+        result = runs.invoke_create(fresh_receiver, runs.properties(), "refused", appintegrations_at(lambda_env, port))
     assert_failed_unreachable(fresh_receiver, "refused", result, port, "connection failed: Connection refused")
     assert result.duration_s < 5.0  # two refusals and one pause of at most 1 s
 
@@ -117,7 +108,7 @@ def test_an_appintegrations_connect_timeout_fails_well_before_the_deadline(
     with black_hole_port() as port:
         env = appintegrations_at(lambda_env, port)
         started = time.monotonic()
-        result = invoke_create(fresh_receiver, properties(), "blackhole", env, timeout_ms=600_000)
+        result = runs.invoke_create(fresh_receiver, runs.properties(), "blackhole", env, timeout_ms=600_000)
         elapsed = time.monotonic() - started
     assert_failed_unreachable(fresh_receiver, "blackhole", result, port, "no connection within the 3 s connect timeout")
     assert 6.0 <= result.duration_s < 12.0, result.duration_s
@@ -127,18 +118,16 @@ def test_an_appintegrations_connect_timeout_fails_well_before_the_deadline(
 def test_an_unreachable_response_url_is_logged_with_the_route_and_the_invocation_returns(
     fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
-    fresh_emulator.add_association(
-        *(properties()[key] for key in ("DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier"))
-    )
-    create = event(fresh_receiver, "Create", properties(), "noroute")
+    fresh_emulator.add_association(runs.DI, runs.ASSOC)  # the association runs.properties() names
+    create = runs.event(fresh_receiver, "Create", runs.properties(), "noroute")
     with refusing_port() as port:
         create["ResponseURL"] = at_port(create["ResponseURL"], port)
-        [result] = run_handler([create], lambda_env)
+        [result] = runs.run_handler([create], lambda_env)
     assert result.ok, result.output
     assert not result.timed_out
     assert result.duration_s < 6.0  # three refusals, two pauses of 1 s
     assert len(fresh_emulator.update_calls()) == 1  # the work was done; only the answer is lost
-    [line] = [r for r in log_records(result) if r["message"].startswith("Could not deliver the response")]
+    [line] = [r for r in runs.log_records(result) if r["message"].startswith("Could not deliver the response")]
     assert line["level"] == "ERROR"
     assert line["message"].startswith(
         f"Could not deliver the response to CloudFormation: no answer from {LOOPBACK}:{port} after 3 attempt(s) "
@@ -148,7 +137,7 @@ def test_an_unreachable_response_url_is_logged_with_the_route_and_the_invocation
         "If the provider runs in a VPC, its subnets need a route to Amazon S3, where the response URL points: "
         "a NAT gateway or an S3 gateway endpoint (com.amazonaws.us-east-1.s3)."
     )
-    assert_no_secrets(fresh_receiver, "noroute", result)
+    runs.assert_no_secrets(fresh_receiver, "noroute", result)
     assert fresh_receiver.responses_for("noroute") == []
 
 
@@ -156,14 +145,16 @@ def test_a_response_url_that_never_answers_ends_the_invocation_within_bounds(
     fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
     """Three tries of 5 s and two pauses of 1 s: 17 s, then the line, instead of running to the timeout."""
-    create = event(fresh_receiver, "Create", {**properties(), "Bogus": "x"}, "silent")  # FAILED, no service call
+    create = runs.event(
+        fresh_receiver, "Create", {**runs.properties(), "Bogus": "x"}, "silent"
+    )  # FAILED, no service call
     with black_hole_port() as port:
         create["ResponseURL"] = at_port(create["ResponseURL"], port)
-        [result] = run_handler([create], lambda_env, timeout_ms=120_000)
+        [result] = runs.run_handler([create], lambda_env, timeout_ms=120_000)
     assert result.ok, result.output
     assert not result.timed_out
     assert 15.0 <= result.duration_s < 25.0, result.duration_s
-    [line] = [r for r in log_records(result) if r["message"].startswith("Could not deliver the response")]
+    [line] = [r for r in runs.log_records(result) if r["message"].startswith("Could not deliver the response")]
     assert "after 3 attempt(s) (TimeoutError: " in line["message"]
     assert line["sent"] == "FAILED"
     print(f"response URL black hole: handler {result.duration_s:.1f} s")
@@ -173,11 +164,11 @@ def test_without_a_runtime_level_the_handler_logs_at_info(
     fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
     """Lambda's text format sets no level (the root stays at WARNING); crhelper's INFO lines must show, not DEBUG."""
-    assert "AWS_LAMBDA_LOG_LEVEL" not in lambda_environment(CODE_DIR, handler="index.handler")
-    result = invoke_create(
-        fresh_receiver, {**properties(), "Bogus": "x"}, "info", lambda_env, log_format="Text", log_level=None
+    assert "AWS_LAMBDA_LOG_LEVEL" not in lambda_environment(runs.CODE_DIR, handler="index.handler")
+    result = runs.invoke_create(
+        fresh_receiver, {**runs.properties(), "Bogus": "x"}, "info", lambda_env, log_format="Text", log_level=None
     )
-    assert answer(fresh_receiver, "info", result=result)["Status"] == "FAILED"
+    assert runs.answer(fresh_receiver, "info", result=result)["Status"] == "FAILED"
     assert "No physical resource id returned, generating one" in result.output  # crhelper, at INFO
     assert "enabling send_response" not in result.output  # crhelper, at DEBUG
     assert "CFN response URL" not in result.output  # the sender, at DEBUG
@@ -187,12 +178,10 @@ def test_a_level_the_runtime_does_not_know_does_not_break_the_provider(
     fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
     """The runtime ignores an unknown AWS_LAMBDA_LOG_LEVEL; the provider then logs at INFO, and still answers."""
-    fresh_emulator.add_association(
-        *(properties()[key] for key in ("DataIntegrationIdentifier", "DataIntegrationAssociationIdentifier"))
-    )
-    result = invoke_create(fresh_receiver, properties(), "verbose", lambda_env, log_level="verbose")
-    assert answer(fresh_receiver, "verbose", result=result)["Status"] == "SUCCESS"
-    assert [r["outcome"] for r in log_records(result) if "outcome" in r] == ["APPLIED"]
+    fresh_emulator.add_association(runs.DI, runs.ASSOC)  # the association runs.properties() names
+    result = runs.invoke_create(fresh_receiver, runs.properties(), "verbose", lambda_env, log_level="verbose")
+    assert runs.answer(fresh_receiver, "verbose", result=result)["Status"] == "SUCCESS"
+    assert [r["outcome"] for r in runs.log_records(result) if "outcome" in r] == ["APPLIED"]
 
 
 def test_the_delivery_connect_timeout_covers_every_address_of_the_name_together(

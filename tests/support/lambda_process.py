@@ -80,6 +80,7 @@ __all__ = [
     "WarmContainer",
     "invoke",
     "invoke_many",
+    "kill_group",
     "lambda_environment",
     "memory_use",
     "package_shim",
@@ -422,6 +423,12 @@ def memory_use(pid: int) -> MemoryUse | None:
     return MemoryUse(rss, pss)
 
 
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group that ``pid`` leads (started in a new session: its children go too); a gone one is fine."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 def yield_cpu(pid: int, nice: int) -> None:
     """Lower ``pid``'s CPU priority: ``SCHED_IDLE`` where the platform has it, else ``nice`` more than ours.
 
@@ -579,8 +586,7 @@ class WarmContainer:
 
     def _kill(self, invocation: Invocation) -> None:
         """Lambda's platform ends an invocation at its deadline: the whole environment goes, then its line is written."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, signal.SIGKILL)
+        kill_group(self._process.pid)
         if invocation.started is not None:
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
             line = f"{stamp} {invocation.request_id} Task timed out after {self._settings.timeout_s:.2f} seconds\n"
@@ -686,8 +692,7 @@ class WarmContainer:
             if self._dead:
                 return
             self._dead = True
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, signal.SIGKILL)
+        kill_group(self._process.pid)
         self._process.wait()
         self._api.changed()
 

@@ -87,97 +87,108 @@ def test_destination_uri_with_an_association_identifier_is_refused() -> None:
     ]
 
 
+def at(base: dict[str, Any], path: str, value: Any, problem: str) -> tuple[dict[str, Any], str]:
+    """A row: ``base`` with ``path`` set to ``value`` (``...`` removes it), and the problem said after that path."""
+    return changed(base, path, value), f"{path}: {problem}"
+
+
+ON_DEMAND_AT = "ExecutionConfiguration.OnDemandConfiguration"
+SCHEDULE_AT = "ExecutionConfiguration.ScheduleConfiguration"
+
+
 @pytest.mark.parametrize(
     ("properties", "expected"),
     [
-        (changed(ON_DEMAND, "DataIntegrationIdentifier", ...), "DataIntegrationIdentifier: is required and missing"),
-        (
-            changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", "   "),
-            "DataIntegrationAssociationIdentifier: '   ' is blank; expected the association's id (e.g. "
-            "'b2c3d4e5-6789-01ab-cdef-EXAMPLE22222') or ARN (arn:<partition>:app-integrations:<region>:<account>:"
-            "data-integration-association/<data-integration-id>/<id>)",
+        at(ON_DEMAND, "DataIntegrationIdentifier", ..., "is required and missing"),
+        at(
+            ON_DEMAND,
+            "DataIntegrationAssociationIdentifier",
+            "   ",
+            "'   ' is blank; expected the association's id (e.g. 'b2c3d4e5-6789-01ab-cdef-EXAMPLE22222') or ARN "
+            "(arn:<partition>:app-integrations:<region>:<account>:data-integration-association/<data-integration-id>"
+            "/<id>)",
         ),
-        (
-            changed(ON_DEMAND, "ExecutionConfiguration", "ON_DEMAND"),
-            "ExecutionConfiguration: 'ON_DEMAND' is not an object",
+        at(ON_DEMAND, "ExecutionConfiguration", "ON_DEMAND", "'ON_DEMAND' is not an object"),
+        at(ON_DEMAND, "ExecutionConfiguration", ..., "is required and missing"),
+        at(
+            ON_DEMAND,
+            "ExecutionConfiguration.ExecutionMode",
+            "HOURLY",
+            "'HOURLY' is not allowed; allowed: ON_DEMAND, SCHEDULED",
         ),
-        (changed(ON_DEMAND, "ExecutionConfiguration", ...), "ExecutionConfiguration: is required and missing"),
-        (
-            changed(ON_DEMAND, "ExecutionConfiguration.ExecutionMode", "HOURLY"),
-            "ExecutionConfiguration.ExecutionMode: 'HOURLY' is not allowed; allowed: ON_DEMAND, SCHEDULED",
+        at(ON_DEMAND, ON_DEMAND_AT, ..., "is required when ExecutionMode is ON_DEMAND"),
+        at(
+            ON_DEMAND,
+            SCHEDULE_AT,
+            {"ScheduleExpression": "rate(1 hour)"},
+            "is only allowed with ExecutionMode SCHEDULED, not ON_DEMAND",
         ),
-        (
-            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration", ...),
-            "ExecutionConfiguration.OnDemandConfiguration: is required when ExecutionMode is ON_DEMAND",
+        at(
+            ON_DEMAND,
+            f"{ON_DEMAND_AT}.StartTime",
+            "2025-01-01",
+            "'2025-01-01' is not epoch milliseconds; use a whole number of milliseconds since 1970-01-01T00:00:00Z, "
+            "e.g. '1735689600000'",
         ),
-        (
-            changed(ON_DEMAND, "ExecutionConfiguration.ScheduleConfiguration", {"ScheduleExpression": "rate(1 hour)"}),
-            "ExecutionConfiguration.ScheduleConfiguration: is only allowed with ExecutionMode SCHEDULED, not ON_DEMAND",
+        at(ON_DEMAND, f"{ON_DEMAND_AT}.EndTime", "-5", "'-5' is not epoch milliseconds"),
+        at(
+            ON_DEMAND,
+            f"{ON_DEMAND_AT}.StartTime",
+            "1735689600",
+            "'1735689600' looks like epoch seconds, not milliseconds (it is before 1973); multiply by 1000, "
+            "e.g. '1735689600000'",
         ),
-        (
-            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", "2025-01-01"),
-            "ExecutionConfiguration.OnDemandConfiguration.StartTime: '2025-01-01' is not epoch milliseconds; use a whole"
-            " number of milliseconds since 1970-01-01T00:00:00Z, e.g. '1735689600000'",
+        at(
+            ON_DEMAND,
+            f"{ON_DEMAND_AT}.EndTime",
+            "1735600000000",
+            "'1735600000000' is not after StartTime '1735689600000'",
         ),
-        (
-            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "-5"),
-            "ExecutionConfiguration.OnDemandConfiguration.EndTime: '-5' is not epoch milliseconds",
+        at(ON_DEMAND, f"{ON_DEMAND_AT}.EndTime", "1735689600000", "'1735689600000' is not after StartTime"),
+        at(
+            SCHEDULED,
+            f"{SCHEDULE_AT}.FirstExecutionFrom",
+            "next tuesday",
+            "'next tuesday' is neither epoch milliseconds nor ISO-8601 with a UTC offset",
         ),
-        (
-            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", "1735689600"),
-            "StartTime: '1735689600' looks like epoch seconds, not milliseconds (it is before 1973); multiply by 1000,"
-            " e.g. '1735689600000'",
+        at(
+            SCHEDULED,
+            f"{SCHEDULE_AT}.FirstExecutionFrom",
+            "2025-01-01T00:00:00",
+            "'2025-01-01T00:00:00' is ISO-8601 without a UTC offset, so its instant would depend on the time zone of "
+            "whoever reads it; add the offset, e.g. '2025-01-01T00:00:00+00:00' for UTC",
         ),
-        (
-            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735600000000"),
-            "ExecutionConfiguration.OnDemandConfiguration.EndTime: '1735600000000' is not after StartTime '1735689600000'",
+        at(SCHEDULED, f"{SCHEDULE_AT}.Object", "Account Name", r"'Account Name' does not match ^[a-zA-Z0-9/._-]+$"),
+        at(
+            SCHEDULED,
+            f"{SCHEDULE_AT}.ScheduleExpression",
+            "",
+            "'' is empty; expected a non-blank string of at most 255 characters",
         ),
-        (
-            changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735689600000"),
-            "is not after StartTime",
+        at(
+            SCHEDULED,
+            f"{SCHEDULE_AT}.ScheduleExpression",
+            "r" * 256,
+            f"{show('r' * 256)} is 256 characters; at most 255 are allowed",
         ),
-        (
-            changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "next tuesday"),
-            "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom: 'next tuesday' is neither epoch milliseconds"
-            " nor ISO-8601 with a UTC offset",
-        ),
-        (
-            changed(
-                SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "2025-01-01T00:00:00"
-            ),
-            "FirstExecutionFrom: '2025-01-01T00:00:00' is ISO-8601 without a UTC offset, so its instant would depend "
-            "on the time zone of whoever reads it; add the offset, e.g. '2025-01-01T00:00:00+00:00' for UTC",
-        ),
-        (
-            changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.Object", "Account Name"),
-            r"ExecutionConfiguration.ScheduleConfiguration.Object: 'Account Name' does not match ^[a-zA-Z0-9/._-]+$",
-        ),
-        (
-            changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", ""),
-            "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression: '' is empty; expected a non-blank "
-            "string of at most 255 characters",
-        ),
-        (
-            changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", "r" * 256),
-            "is 256 characters; at most 255 are allowed",
-        ),
-        (changed(ON_DEMAND, "RerunToken", "x" * 300), "RerunToken: "),
-        (changed(ON_DEMAND, "DataIntegrationIdentifier", True), "DataIntegrationIdentifier: true is not a string"),
-        (changed(ON_DEMAND, "DataIntegrationIdentifier", ["di"]), 'DataIntegrationIdentifier: ["di"] is not a string'),
+        at(ON_DEMAND, "RerunToken", "x" * 300, f"{show('x' * 300)} is 300 characters; at most 255 are allowed"),
+        at(ON_DEMAND, "DataIntegrationIdentifier", True, "true is not a string"),
+        at(ON_DEMAND, "DataIntegrationIdentifier", ["di"], '["di"] is not a string'),
         ([], "ResourceProperties: [] is not an object"),
-        (
-            changed(ON_DEMAND, "DataIntegrationIdentifier", "arn:aws:s3:::bucket"),
-            "DataIntegrationIdentifier: 'arn:aws:s3:::bucket' is an ARN, but not of a data integration; expected "
-            "the data integration's id (e.g. 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111') or ARN "
+        at(
+            ON_DEMAND,
+            "DataIntegrationIdentifier",
+            "arn:aws:s3:::bucket",
+            "'arn:aws:s3:::bucket' is an ARN, but not of a data integration; expected the data integration's id "
+            "(e.g. 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111') or ARN "
             "(arn:<partition>:app-integrations:<region>:<account>:data-integration/<id>)",
         ),
-        (
-            changed(
-                ON_DEMAND,
-                "DataIntegrationAssociationIdentifier",
-                arn("app-integrations", "data-integration-association/di-2/assoc-1"),
-            ),
-            "is an association of data integration 'di-2', but DataIntegrationIdentifier is data integration 'di-1'",
+        at(
+            ON_DEMAND,
+            "DataIntegrationAssociationIdentifier",
+            arn("app-integrations", "data-integration-association/di-2/assoc-1"),
+            f"{show(arn('app-integrations', 'data-integration-association/di-2/assoc-1'))} is an association of "
+            "data integration 'di-2', but DataIntegrationIdentifier is data integration 'di-1'",
         ),
         (
             changed(
