@@ -3,7 +3,10 @@
 ``DataIntegrationAssociationExecution`` is a ``Custom::DataIntegrationAssociationExecution``
 served by a crhelper-based Lambda provider (bundled locally, no Docker) whose IAM policy
 names only the associations it touches. ``ExecutionProvider`` configures that provider
-for locked-down accounts (VPC, KMS, a platform-owned role, DLQ, tracing, reservation).
+for locked-down accounts (VPC, KMS, a platform-owned role, DLQ, tracing, reservation, logging).
+
+The names this package exports (``__all__``) are its API, the one the docs' API reference
+documents; its modules are internal and may change in any release.
 """
 
 from .errors import ValidationError
