@@ -43,6 +43,7 @@ from benchmarks.peer import search as limit_search
 from benchmarks.peer.asset import find_provider_asset, measure_asset
 from benchmarks.peer.node_handler import NODE_PEER_DIR
 from benchmarks.peer.synth_runner import synth_in_subprocess
+from benchmarks.rate_limit import log  # one progress format for the whole run
 from tests.support.synth_env import REPO_ROOT, npm_command, synth_env
 
 SHAPE_GRID: Final = (1, 10, 100, 250, 490)
@@ -57,29 +58,37 @@ OURS_PROVIDER_PREFIX: Final = "AppIntegrationsExecutionProvider/"
 
 @dataclass(frozen=True)
 class Plan:
-    """How much to measure: the full run or the smoke run."""
+    """How much to measure: ``Plan()`` is the full run, :data:`QUICK` the smoke run."""
 
-    mode: str
-    """``full`` or ``quick`` (the rate-limit part follows it)."""
-    shape_grid: tuple[int, ...]
+    quick: bool = False
+    """The smoke run: no search for each approach's largest deployable and synthesizable N, and
+    the rate-limit part's quick runs."""
+    shape_grid: tuple[int, ...] = SHAPE_GRID
     """The N always measured (the limits found by the search are added)."""
-    search: bool
-    """Whether to search each approach's largest deployable and synthesizable N."""
-    synth_runs: int
+    synth_runs: int = 5
     """Synths timed per N and approach (medians reported)."""
-    synth_runs_large: int
+    synth_runs_large: int = 3
     """The same from ``large_n`` up, where one synth takes long."""
-    large_n: int
-    handler_processes: int
+    large_n: int = 400
+    """Where ``synth_runs_large`` takes over."""
+    handler_processes: int = 7
     """Fresh handler processes per approach (the first event of each is a cold start)."""
-    handler_resources: int
+    handler_resources: int = 5
     """Resources (events) per handler process."""
-    cold_init_runs: int
+    cold_init_runs: int = 41
     """Runs of each cold-init probe (``benchmarks.cold_start``)."""
 
 
-FULL: Final = Plan("full", SHAPE_GRID, True, 5, 3, 400, 7, 5, 41)
-QUICK: Final = Plan("quick", QUICK_GRID, False, 1, 1, 400, 1, 2, 3)
+FULL: Final = Plan()
+QUICK: Final = Plan(
+    quick=True,
+    shape_grid=QUICK_GRID,
+    synth_runs=1,
+    synth_runs_large=1,
+    handler_processes=1,
+    handler_resources=2,
+    cold_init_runs=3,
+)
 
 
 # -- set-up ----------------------------------------------------------------------------------
@@ -105,11 +114,6 @@ def ensure_ready() -> None:
             env=synth_env(),
             check=True,
         )
-
-
-def log(message: str) -> None:
-    """Progress on stderr, timestamped."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # -- shape, limits and synth time ------------------------------------------------------------
@@ -402,8 +406,8 @@ def metadata(plan: Plan, started: float, load_at_start: float, handler_data: Map
     }
     versions["client-appintegrations"] = handler_data["peer"].get("sdk_version")
     return {
-        "command": "python -m benchmarks.run" + (" --quick" if plan.mode == "quick" else ""),
-        "mode": plan.mode,
+        "command": "python -m benchmarks.run" + (" --quick" if plan.quick else ""),
+        "mode": "quick" if plan.quick else "full",
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "wall_s": time.perf_counter() - started,
         "git": _git_describe(),
@@ -491,7 +495,7 @@ def run(plan: Plan, workdir: Path, *, with_rate_limit: bool = True) -> dict[str,
     started = time.perf_counter()
     load_at_start = os.getloadavg()[0]
     data: dict[str, Any] = {}
-    if plan.search:
+    if not plan.quick:
         data["search_grid"] = list(SEARCH_GRID)
         data["search"] = search_limits(SEARCH_GRID)
     ns = points_to_time(plan, data.get("search", {}))
@@ -516,7 +520,7 @@ def run(plan: Plan, workdir: Path, *, with_rate_limit: bool = True) -> dict[str,
     )
     if with_rate_limit:
         log("deploy under a rate limit (benchmarks.rate_limit)")
-        data["rate_limit"] = rate_limit.measure_for_report(quick=plan.mode == "quick")
+        data["rate_limit"] = rate_limit.measure_for_report(quick=plan.quick)
     data["meta"] = metadata(plan, started, load_at_start, data["handlers"])
     data["targets"] = evaluate_targets(data)
     data["target_notes"] = target_notes(data, data["targets"])

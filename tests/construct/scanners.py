@@ -21,9 +21,8 @@ import re
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
@@ -33,8 +32,7 @@ CHECKOV = REPO_ROOT / ".venv-scan" / "bin" / "checkov"
 SERVERLESS_RULES = "cfn_lint_serverless.rules"
 
 
-@dataclass(frozen=True, order=True)
-class Finding:
+class Finding(NamedTuple):
     """One failed check: which scanner, which rule, on which resource (a logical id)."""
 
     scanner: str

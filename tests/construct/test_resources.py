@@ -62,20 +62,30 @@ def test_on_demand_properties_are_the_api_request_as_strings(main_app: Synthesiz
 
 def test_datetimes_become_epoch_milliseconds_whatever_their_zone(main_app: Synthesized) -> None:
     # 01:00 at UTC+1 is 2025-01-01T00:00:00Z
-    assert contract_properties(main_app, stacks.LITERAL, "DataIntegrationArn") == {
-        "DataIntegrationIdentifier": stacks.DI_ARN,
-        "DataIntegrationAssociationIdentifier": stacks.ASSOC_2,
-        "ExecutionConfiguration": {
-            "ExecutionMode": "SCHEDULED",
-            "ScheduleConfiguration": {
-                "ScheduleExpression": "rate(1 hour)",
-                "Object": "Account",
-                "FirstExecutionFrom": stacks.JAN_1_MS,
-            },
+    scheduled = contract_properties(main_app, stacks.LITERAL, "DataIntegrationArn")["ExecutionConfiguration"]
+    assert scheduled == {
+        "ExecutionMode": "SCHEDULED",
+        "ScheduleConfiguration": {
+            "ScheduleExpression": "rate(1 hour)",
+            "Object": "Account",
+            "FirstExecutionFrom": stacks.JAN_1_MS,
         },
     }
     configuration = contract_properties(main_app, stacks.LITERAL, "AssociationArn")["ExecutionConfiguration"]
     assert configuration == {"ExecutionMode": "ON_DEMAND", "OnDemandConfiguration": {"StartTime": stacks.JAN_1_MS}}
+
+
+def test_identifiers_are_sent_as_written_ids_or_arns(main_app: Synthesized) -> None:
+    sent = {
+        construct_id: (props["DataIntegrationIdentifier"], props["DataIntegrationAssociationIdentifier"])
+        for construct_id in ("PlainIds", "DataIntegrationArn", "AssociationArn")
+        for props in [contract_properties(main_app, stacks.LITERAL, construct_id)]
+    }
+    assert sent == {
+        "PlainIds": (stacks.PLAIN_DI, stacks.ASSOC_PLAIN),
+        "DataIntegrationArn": (stacks.DI_ARN, stacks.ASSOC_2),
+        "AssociationArn": (stacks.OTHER_DI, stacks.FOREIGN_ASSOCIATION_ARN),
+    }
 
 
 def test_absent_optionals_are_omitted_not_null(main_app: Synthesized) -> None:

@@ -16,7 +16,7 @@ from appintegrations_cr.constants import RESOURCE_TYPE
 from tests.support.account import arn
 from tests.support.association_properties import ON_DEMAND, changed
 from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.lambda_process import REPO_ROOT, InvocationResult, invoke_many
+from tests.support.lambda_process import REPO_ROOT, InvocationResult, LoggingConfig, invoke_many
 
 CODE_DIR = REPO_ROOT / "lambda_src"
 STACK_ID = arn("cloudformation", "stack/roundtrip/11111111-2222-4333-8444-555555555555")
@@ -47,7 +47,7 @@ def event(
 
 
 #: The provider function's LoggingConfig by default: Lambda's JSON format at INFO.
-PROVIDER_LOGGING: dict[str, Any] = {"log_format": "JSON", "log_level": "INFO"}
+PROVIDER_LOGGING = LoggingConfig("JSON", "INFO")
 
 
 def run_handler(events: Sequence[Mapping[str, Any]], env: Mapping[str, str], **options: Any) -> list[InvocationResult]:
@@ -56,7 +56,9 @@ def run_handler(events: Sequence[Mapping[str, Any]], env: Mapping[str, str], **o
     crhelper is bundled, as in the asset, and the runtime logs as the function's
     ``LoggingConfig`` says (:data:`PROVIDER_LOGGING`) unless ``options`` say otherwise.
     """
-    return invoke_many(CODE_DIR, events, env=env, extra_packages=["crhelper"], **{**PROVIDER_LOGGING, **options})
+    return invoke_many(
+        CODE_DIR, events, env=env, extra_packages=["crhelper"], **{"logging_config": PROVIDER_LOGGING, **options}
+    )
 
 
 def invoke_create(

@@ -97,7 +97,7 @@ def most_in_flight(report: DeployReport) -> int:
 def assert_attempts_within_bound(report: DeployReport) -> None:
     assert most_in_flight(report) <= MAX_CONCURRENT_EXECUTIONS, report.summary()
     for phase in report.phases:
-        assert phase.api_attempts <= ATTEMPTS_PER_EXECUTION * phase.executions, f"{phase.name}: {report.summary()}"
+        assert phase.api.attempts <= ATTEMPTS_PER_EXECUTION * phase.executions, f"{phase.name}: {report.summary()}"
 
 
 def assert_every_execution_succeeded_once(report: DeployReport, final_state: str) -> None:

@@ -27,7 +27,7 @@ from tests.support.account import arn
 from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import DUMMY_CREDENTIALS
+from tests.support.lambda_process import DUMMY_CREDENTIALS, LoggingConfig
 
 pytestmark = pytest.mark.integration
 
@@ -185,7 +185,9 @@ def test_debug_logging_never_shows_the_response_url_signature(
 ) -> None:
     """crhelper logs the event and the URL at DEBUG; the provider must scrub both."""
     fresh_emulator.add_association(DI, ASSOC)
-    result = invoke_create(fresh_receiver, properties(), "dbg", lambda_env, log_level="DEBUG")
+    result = invoke_create(
+        fresh_receiver, properties(), "dbg", lambda_env, logging_config=LoggingConfig("JSON", "DEBUG")
+    )
     assert answer(fresh_receiver, "dbg")["Status"] == "SUCCESS"
     assert "CFN response URL" in result.output  # the DEBUG lines really were written
     assert "<redacted>" in result.output

@@ -22,7 +22,7 @@ from tests.integration.handler_runs import ASSOC, DI, STACK_ID, event, propertie
 from tests.support.association_properties import changed
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import DUMMY_CREDENTIALS, InvocationResult, invoke_many
+from tests.support.lambda_process import DUMMY_CREDENTIALS, InvocationResult, LoggingConfig, invoke_many
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +97,9 @@ def run(
     def go(log_format: str, level: str | None) -> tuple[list[dict[str, Any]], list[InvocationResult]]:
         fresh_emulator.add_association(DI, ASSOC)
         events = lifecycle(fresh_receiver, f"{log_format}-{level}")
-        results = invoke_many(asset, events, env=lambda_env, log_format=log_format, log_level=level, timeout_ms=30_000)
+        results = invoke_many(
+            asset, events, env=lambda_env, logging_config=LoggingConfig(log_format, level), timeout_ms=30_000
+        )
         return events, results
 
     return go
@@ -199,7 +201,11 @@ def test_a_handler_that_cannot_be_imported_answers_at_once_and_never_blocks_the_
         ),
     ]
     results = invoke_many(
-        asset_without_crhelper, events, env=lambda_env, log_format=log_format, log_level="INFO", timeout_ms=30_000
+        asset_without_crhelper,
+        events,
+        env=lambda_env,
+        logging_config=LoggingConfig(log_format, "INFO"),
+        timeout_ms=30_000,
     )
     assert [r.status for r in results] == ["ok"] * 3  # no init error, so no Lambda retry answers again
     assert [r.cold_start for r in results] == [True, False, False]

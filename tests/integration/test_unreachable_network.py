@@ -28,7 +28,7 @@ from appintegrations_cr.delivery import connect_within
 from tests.integration import handler_runs as runs
 from tests.support.cfn_receiver import CfnResponseReceiver
 from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import InvocationResult, lambda_environment
+from tests.support.lambda_process import InvocationResult, LoggingConfig, lambda_environment
 
 pytestmark = pytest.mark.integration
 
@@ -166,7 +166,7 @@ def test_without_a_runtime_level_the_handler_logs_at_info(
     """Lambda's text format sets no level (the root stays at WARNING); crhelper's INFO lines must show, not DEBUG."""
     assert "AWS_LAMBDA_LOG_LEVEL" not in lambda_environment(runs.CODE_DIR, handler="index.handler")
     result = runs.invoke_create(
-        fresh_receiver, {**runs.properties(), "Bogus": "x"}, "info", lambda_env, log_format="Text", log_level=None
+        fresh_receiver, {**runs.properties(), "Bogus": "x"}, "info", lambda_env, logging_config=LoggingConfig("Text")
     )
     assert runs.answer(fresh_receiver, "info", result=result)["Status"] == "FAILED"
     assert "No physical resource id returned, generating one" in result.output  # crhelper, at INFO
@@ -179,7 +179,9 @@ def test_a_level_the_runtime_does_not_know_does_not_break_the_provider(
 ) -> None:
     """The runtime ignores an unknown AWS_LAMBDA_LOG_LEVEL; the provider then logs at INFO, and still answers."""
     fresh_emulator.add_association(runs.DI, runs.ASSOC)  # the association runs.properties() names
-    result = runs.invoke_create(fresh_receiver, runs.properties(), "verbose", lambda_env, log_level="verbose")
+    result = runs.invoke_create(
+        fresh_receiver, runs.properties(), "verbose", lambda_env, logging_config=LoggingConfig("JSON", "verbose")
+    )
     assert runs.answer(fresh_receiver, "verbose", result=result)["Status"] == "SUCCESS"
     assert [r["outcome"] for r in runs.log_records(result) if "outcome" in r] == ["APPLIED"]
 

@@ -89,7 +89,7 @@ from tests.support.lambda_pool import (
     MemoryGuardError,
     PoolStats,
 )
-from tests.support.lambda_process import InvocationResult
+from tests.support.lambda_process import InvocationResult, LoggingConfig
 
 __all__ = [
     "DEFAULT_SERVICE_TIMEOUT_S",
@@ -184,16 +184,6 @@ class PhaseReport:
         """Custom resource operations in the phase (started or cancelled)."""
         return sum(op.custom for op in self.operations)
 
-    @property
-    def api_attempts(self) -> int:
-        """AppIntegrations requests during the phase."""
-        return self.api.attempts
-
-    @property
-    def throttled(self) -> int:
-        """Of which refused by the rate limit."""
-        return self.api.throttled
-
     def failed(self) -> list[Operation]:
         """Every failed operation (custom or not)."""
         return [op for op in self.operations if op.status == "FAILED"]
@@ -231,12 +221,12 @@ class DeployReport:
     @property
     def api_attempts(self) -> int:
         """AppIntegrations requests over every phase."""
-        return sum(p.api_attempts for p in self.phases)
+        return sum(p.api.attempts for p in self.phases)
 
     @property
     def throttled(self) -> int:
         """Throttled answers over every phase."""
-        return sum(p.throttled for p in self.phases)
+        return sum(p.api.throttled for p in self.phases)
 
     @property
     def not_answered_once(self) -> dict[str, int]:
@@ -255,7 +245,7 @@ class DeployReport:
             reasons = p.failure_reasons()
             lines.append(
                 f"  {p.name}: {p.successes} SUCCESS, {p.failures} FAILED, {p.cancelled} cancelled of"
-                f" {p.executions}; {p.wall_s:.1f} s; {p.api_attempts} API attempts, {p.throttled} throttled"
+                f" {p.executions}; {p.wall_s:.1f} s; {p.api.attempts} API attempts, {p.api.throttled} throttled"
                 + (f"; e.g. {reasons}" if reasons else "")
             )
         if self.not_answered_once:
@@ -722,8 +712,6 @@ class CloudFormationDriver:
                 f"{resource.logical_id}: only S3 code assets are modelled, not {properties.get('Code')}"
             )
         variables = properties.get("Environment", {}).get("Variables", {})
-        logging_config = properties.get("LoggingConfig") or {}
-        log_format = str(logging_config.get("LogFormat") or "Text")
         return FunctionSpec(
             arn=arn,
             name=name,
@@ -736,8 +724,7 @@ class CloudFormationDriver:
             reserved_concurrency=int(reserved)
             if (reserved := properties.get("ReservedConcurrentExecutions"))
             else None,
-            log_format=log_format,
-            log_level=str(logging_config.get("ApplicationLogLevel") or "INFO") if log_format == "JSON" else None,
+            logging_config=LoggingConfig.of_function(properties),
         )
 
     def _request(

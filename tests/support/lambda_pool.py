@@ -27,7 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tests.support.lambda_process import ContainerDiedError, InvocationResult, MemoryUse, WarmContainer
+from tests.support.lambda_process import (
+    ContainerDiedError,
+    InvocationResult,
+    LoggingConfig,
+    MemoryUse,
+    WarmContainer,
+)
 
 __all__ = [
     "Container",
@@ -63,10 +69,7 @@ class FunctionSpec:
     """The function's ``Environment.Variables`` (sorted pairs, so that the spec is hashable)."""
     reserved_concurrency: int | None = None
     """``ReservedConcurrentExecutions``: Lambda runs at most this many of its invocations at once."""
-    log_format: str = "Text"
-    """``LoggingConfig.LogFormat`` (Lambda's default is Text)."""
-    log_level: str | None = None
-    """``LoggingConfig.ApplicationLogLevel`` as Lambda applies it: only with the JSON format (INFO by default)."""
+    logging_config: LoggingConfig = field(default_factory=LoggingConfig)
 
 
 class Container(Protocol):
@@ -120,8 +123,7 @@ def python_container(spec: FunctionSpec, env: Mapping[str, str]) -> Container:
         handler=spec.handler,
         function_name=spec.name,
         memory_mb=spec.memory_mb,
-        log_format=spec.log_format,
-        log_level=spec.log_level,
+        logging_config=spec.logging_config,
         init_timeout_s=INIT_TIMEOUT_S,
         nice=CONTAINER_NICE,
     )

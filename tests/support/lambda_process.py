@@ -75,6 +75,7 @@ __all__ = [
     "REPO_ROOT",
     "ContainerDiedError",
     "InvocationResult",
+    "LoggingConfig",
     "MemoryUse",
     "SandboxOptions",
     "WarmContainer",
@@ -228,6 +229,29 @@ def _package_shim(names: tuple[str, ...], exclude: tuple[str, ...]) -> Path:
 # -- environment ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LoggingConfig:
+    """A function's ``LoggingConfig`` as its runtime sees it: ``AWS_LAMBDA_LOG_FORMAT``, and
+    ``AWS_LAMBDA_LOG_LEVEL`` only when a level is given.
+
+    Lambda passes ``ApplicationLogLevel`` only with the JSON format (INFO when unset);
+    :meth:`of_function` applies that rule to a template's function. A level given here with
+    the Text format still reaches the runtime: tests use it to turn the handler's DEBUG on.
+    """
+
+    log_format: str = "Text"
+    log_level: str | None = None
+
+    @classmethod
+    def of_function(cls, properties: Mapping[str, Any]) -> LoggingConfig:
+        """What Lambda applies for an ``AWS::Lambda::Function``'s properties."""
+        config = properties.get("LoggingConfig") or {}
+        log_format = str(config.get("LogFormat") or "Text")
+        if log_format != "JSON":
+            return cls(log_format)
+        return cls(log_format, str(config.get("ApplicationLogLevel") or "INFO"))
+
+
 def lambda_environment(
     code_dir: Path,
     *,
@@ -236,15 +260,9 @@ def lambda_environment(
     memory_mb: int = 128,
     region: str = "us-east-1",
     python_path: Sequence[Path] = (),
-    log_format: str = "Text",
-    log_level: str | None = None,
+    logging_config: LoggingConfig = LoggingConfig(),
 ) -> dict[str, str]:
-    """The variables a Lambda python function sees (before the caller's additions and the Runtime API's address).
-
-    ``log_format`` and ``log_level`` are the function's ``LoggingConfig`` (``LogFormat``,
-    ``ApplicationLogLevel``); Lambda filters by level only with the JSON format, and sets
-    ``AWS_LAMBDA_LOG_LEVEL`` only when a level is given here.
-    """
+    """The variables a Lambda python function sees (before the caller's additions and the Runtime API's address)."""
     today = dt.datetime.now(dt.timezone.utc)
     env = {
         "PATH": os.environ.get("PATH", os.defpath),
@@ -259,7 +277,7 @@ def lambda_environment(
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": f"{today:%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}",
-        "AWS_LAMBDA_LOG_FORMAT": log_format,
+        "AWS_LAMBDA_LOG_FORMAT": logging_config.log_format,
         "LAMBDA_TASK_ROOT": str(code_dir),
         "_HANDLER": handler,
         **DUMMY_CREDENTIALS,
@@ -269,8 +287,8 @@ def lambda_environment(
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    if log_level is not None:
-        env["AWS_LAMBDA_LOG_LEVEL"] = log_level
+    if logging_config.log_level is not None:
+        env["AWS_LAMBDA_LOG_LEVEL"] = logging_config.log_level
     return env
 
 
@@ -293,10 +311,8 @@ class SandboxOptions(TypedDict, total=False):
     """``AWS_LAMBDA_FUNCTION_NAME`` and the ARN's last part (default ``cdk-appintegrations-cr``)."""
     memory_mb: int
     """``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` (default 128); informational, nothing enforces it."""
-    log_format: str
-    """``LoggingConfig.LogFormat``: ``Text`` (Lambda's default) or ``JSON``."""
-    log_level: str | None
-    """``LoggingConfig.ApplicationLogLevel`` (``AWS_LAMBDA_LOG_LEVEL``), e.g. ``INFO``; default none."""
+    logging_config: LoggingConfig
+    """The function's ``LoggingConfig`` (default: Lambda's, the Text format and no level)."""
     init_timeout_s: float
     """How long init may take before the runner kills it (default :data:`DEFAULT_INIT_TIMEOUT_S`)."""
 
@@ -334,8 +350,7 @@ def _settings(code_dir: Path, env: Mapping[str, str], options: SandboxOptions) -
         function_name=function_name,
         memory_mb=options.get("memory_mb", 128),
         python_path=python_path,
-        log_format=options.get("log_format", "Text"),
-        log_level=options.get("log_level"),
+        logging_config=options.get("logging_config", LoggingConfig()),
     )
     full_env.update(env)
     return _Settings(
@@ -480,7 +495,6 @@ class WarmContainer:
         self._next_index = 0
         self._busy = False
         self._dead = False
-        self._closed = False
         self._api = RuntimeApi(self._settings.function_arn, on_start=self._started, on_end=self._ended_marker)
         read_out, self._write_out = os.pipe()
         read_err, self._write_err = os.pipe()
@@ -543,7 +557,7 @@ class WarmContainer:
     def invoke(self, event: Mapping[str, Any]) -> InvocationResult:
         """Run ``event`` now and wait for its outcome (one event at a time per container)."""
         with self._cond:
-            if self._dead or self._closed:
+            if self._dead:
                 raise ContainerDiedError(f"container {self.pid} is gone")
             if self._busy:
                 raise RuntimeError(f"container {self.pid} is busy: a Lambda environment runs one event at a time")
@@ -698,13 +712,11 @@ class WarmContainer:
 
     def close(self) -> None:
         """Kill the environment (Lambda reclaims idle ones without warning) and release its pipes. Idempotent."""
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-        self._bury()
+        self._bury()  # first: no event is taken from here on
         self._api.close()
         with self._pipe_lock:
+            if not self._pipes_open:
+                return
             self._pipes_open = False
             for fd in (self._write_out, self._write_err):  # the pumps then reach the end of their pipes
                 os.close(fd)

@@ -134,10 +134,8 @@ class RuntimeApi:
             self._cond.notify_all()
 
     def close(self) -> None:
-        """Stop listening and release every waiting poll. Idempotent."""
+        """Stop listening and release every waiting poll. Idempotent: each step is."""
         with self._cond:
-            if self._closed:
-                return
             self._closed = True
             self._cond.notify_all()
         with contextlib.suppress(OSError):
