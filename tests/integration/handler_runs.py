@@ -25,7 +25,7 @@ DI, ASSOC = "8f0e9a57-0000-4000-8000-00000000d1d1", "3c1b2a69-0000-4000-8000-000
 
 def properties(base: dict[str, Any] = ON_DEMAND, **overrides: Any) -> dict[str, Any]:
     result = changed(changed(base, "DataIntegrationIdentifier", DI), "DataIntegrationAssociationIdentifier", ASSOC)
-    result["ServiceToken"] = arn("lambda", "function:provider")
+    result["ServiceToken"] = ON_DEMAND["ServiceToken"]  # SCHEDULED has none
     result.update(overrides)
     return result
 

@@ -67,13 +67,9 @@ def test_no_module_of_the_suite_imports_a_test_module_or_a_conftest() -> None:
     modules = suite_modules()
     assert "tests.unit.test_suite_rules" in modules  # the walk found the suite
     offending = {
-        name: sorted(imported for imported in imported_modules(source, name) if imported.startswith("tests."))
+        name: found
         for name, source in modules.items()
-    }
-    offending = {
-        name: [imported for imported in imports if is_test_module(imported)]
-        for name, imports in offending.items()
-        if any(is_test_module(imported) for imported in imports)
+        if (found := sorted(m for m in imported_modules(source, name) if m.startswith("tests.") and is_test_module(m)))
     }
     assert offending == {}
 
