@@ -10,6 +10,7 @@ endpoint involved, and ending with the code and request id a support case needs.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import time
@@ -20,10 +21,12 @@ from urllib.parse import urlsplit
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, ConnectTimeoutError
 
+from .attempt_bound import track_connections
 from .constants import CONNECT_TIMEOUT_S, LIST_ACTION, READ_TIMEOUT_S, UPDATE_ACTION
 from .contract import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, AssociationRequest
 from .errors import error_code, service_message, support_tag
-from .retries import WARM_BACKOFF, Backoff, Outcome, call_with_retries
+from .logs import log
+from .retries import WARM_BACKOFF, Backoff, CallPolicy, Outcome, call_with_retries
 
 if TYPE_CHECKING:
     from mypy_boto3_appintegrations import AppIntegrationsServiceClient as AppIntegrationsClient
@@ -43,10 +46,23 @@ _OS_ERROR = re.compile(r"\[Errno -?\d+\] ([^'\"\n]+)")
 
 
 def new_client() -> AppIntegrationsClient:
-    """Created on first use: a Delete, the common rollback path, never needs one."""
-    import boto3
+    """Created on first use: a Delete, the common rollback path, never needs one.
 
-    return boto3.client("appintegrations", config=CLIENT_CONFIG)
+    Its connections are tracked, so that an attempt can be abandoned when its wall-clock
+    bound passes (see ``attempt_bound``).
+    """
+    import boto3
+    import botocore
+
+    client = boto3.client("appintegrations", config=CLIENT_CONFIG)
+    if not track_connections(client):
+        log(
+            logging.WARNING,
+            "AppIntegrations attempts are bounded by botocore's timeouts only: this botocore's HTTP session "
+            "cannot be tracked, so a slow answer is not abandoned at its wall-clock bound",
+            botocore_version=botocore.__version__,
+        )
+    return client
 
 
 def explain_update_error(error: ClientError, request: AssociationRequest) -> str:
@@ -75,6 +91,16 @@ def explain_update_error(error: ClientError, request: AssociationRequest) -> str
     else:
         advice = f"AppIntegrations {code} for association {assoc!r} under {di!r}: {said}"
     return f"{advice} {support_tag(error)}"
+
+
+def explain_unknown_update(request: AssociationRequest) -> str:
+    """What to check when an Update may have landed without an answer, naming the identifiers."""
+    di, assoc = request.data_integration_identifier, request.association_identifier
+    return (
+        f"The update of association {assoc!r} may have been applied, and its job may be running: check the "
+        f"association's ExecutionConfiguration and LastExecutionStatus (aws appintegrations "
+        f"list-data-integration-associations --data-integration-identifier {di!r}) before deploying again."
+    )
 
 
 def explain_list_error(error: ClientError, data_integration: str) -> str:
@@ -135,18 +161,17 @@ def _retried(
     explain_error: Callable[[ClientError], str],
     remaining_s: Callable[[], float],
     pacing: _Pacing,
+    *,
+    explain_unknown_outcome: Callable[[], str] | None = None,
 ) -> tuple[_T, Outcome]:
     """One AppIntegrations call through the retry engine, a failed connection worded for the client's Region."""
     sleep, backoff, rng = pacing
-    return call_with_retries(
-        call,
-        explain_error,
-        remaining_s,
+    policy = CallPolicy(
+        explain_error=explain_error,
         explain_unreachable=lambda error, attempts: explain_unreachable(error, attempts, client.meta.region_name),
-        sleep=sleep,
-        backoff=backoff,
-        rng=rng,
+        explain_unknown_outcome=explain_unknown_outcome,
     )
+    return call_with_retries(call, remaining_s, policy, sleep=sleep, backoff=backoff, rng=rng)
 
 
 def update_association(
@@ -165,6 +190,7 @@ def update_association(
         lambda error: explain_update_error(error, request),
         remaining_s,
         (sleep, backoff, rng),
+        explain_unknown_outcome=lambda: explain_unknown_update(request),
     )
     return outcome
 

@@ -25,13 +25,16 @@ BASE_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 20.0
 # Time kept back to PUT the response (up to a few seconds over TLS).
 RESPONSE_RESERVE_S = 5.0
-# Delivering the response (see delivery.py): a few bounded tries, then a log line that
-# says why, instead of crhelper's retrying until the function dies.
-DELIVERY_ATTEMPTS = 3
+# Delivering the response (see delivery.py): a few bounded tries, pausing 1, 2, then 4 s, then a
+# log line that says why, instead of crhelper's retrying until the function dies.
+DELIVERY_ATTEMPTS = 4
 DELIVERY_TIMEOUT_S = 5.0
 DELIVERY_PAUSE_S = 1.0
+# What one attempt may take, wall clock (``attempt_bound``): a connect and a read. botocore's
+# timeouts bound each socket operation only, so a slow answer could otherwise last for ever.
+ATTEMPT_TIMEOUT_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
 # What one attempt may take, response included: no attempt starts with less time left.
-ATTEMPT_BUDGET_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S + RESPONSE_RESERVE_S
+ATTEMPT_BUDGET_S = ATTEMPT_TIMEOUT_S + RESPONSE_RESERVE_S
 # The function's timeout. A stack of hundreds of executions, CloudFormation starting as
 # many at once as maxConcurrentExecutions allows, waits for the account's request rate: ten minutes lets
 # an execution wait its turn through a long queue, yet a hung call still fails on its

@@ -1,29 +1,36 @@
 """Delivering the answer to CloudFormation's ResponseURL, in bounded time.
 
 crhelper's own sender (``crhelper.utils._send_response``) opens its HTTPS connection
-with no timeout, tries 5 times 2 s apart, then starts over until the function dies. In a
-VPC whose subnets have no route to Amazon S3 (where the pre-signed ResponseURL points)
-that means no answer, no line in the log that says why, and an invocation that runs
-until the function's timeout. This sender makes ``DELIVERY_ATTEMPTS`` tries, each
-bounded by ``DELIVERY_TIMEOUT_S`` (the connect across every address the name resolves
-to, then each read and write), never past the function's deadline. When every try fails
-it writes one ERROR line naming the host and the route the subnets need, and returns:
-nothing else can reach CloudFormation, which then waits for the resource's
+with no timeout, tries 5 times 2 s apart, then starts over until the function dies, and
+counts any HTTP status as delivered. In a VPC whose subnets have no route to Amazon S3
+(where the pre-signed ResponseURL points) that means no answer, no line in the log that
+says why, and an invocation that runs until the function's timeout; and a 500 from S3
+means an answer never stored, for which CloudFormation waits the resource's whole
 ServiceTimeout.
 
-The URL's query string is a credential (anyone holding it can answer for the stack), so
-only its host is ever named; the request line is never logged.
+This sender makes at most ``DELIVERY_ATTEMPTS`` tries, each bounded by
+``DELIVERY_TIMEOUT_S`` (the connect across every address the name resolves to, then each
+read and write), never past the function's deadline, pausing ``DELIVERY_PAUSE_S`` and then
+twice as long each time. What it retries is what Amazon S3 asks clients to retry: a
+network failure, a 5xx (500 InternalError, 503 SlowDown) and a 429. Any other 4xx is
+final: a 403 means the URL expired or was altered, and no retry changes that. Its last
+line says how many tries were made and what each got; when the answer did not get
+through, that line is an ERROR naming the host and, for a network failure, the route the
+subnets need.
 
-It sends what crhelper sends: a PUT of the JSON body with an empty content type. Any HTTP
-status counts as delivered, as in crhelper: S3 answers 403 to an expired URL, and no
-retry changes that.
+The URL's query string is a credential (anyone holding it can answer for the stack), so
+only its host is ever named; the request line is never logged, and the text of an
+exception is stripped of the URL and its parts before it is logged (``http.client``
+quotes the whole URL, query included, when it refuses one).
+
+It sends what crhelper sends: a PUT of the JSON body with an empty content type.
 
 Why its own loop rather than ``retries.call_with_retries``: that engine retries an
 AppIntegrations call by kind of failure (throttling until the deadline with a remembered,
-jittered backoff; server errors a few times; no connection twice) and words each failure
-for a CloudFormation reason. Here every failure is of one kind, the pause is fixed, each
-attempt's timeout shrinks to the time left, and a failure ends in a log line, not a
-reason: a shared helper would need a parameter for each of those differences.
+jittered backoff; a bound per kind; an Update that may have landed) and words each failure
+for a CloudFormation reason. Here every retryable failure is of one kind, each attempt's
+timeout shrinks to the time left, and a failure ends in a log line, not a reason: a shared
+helper would need a parameter for each of those differences.
 """
 
 from __future__ import annotations
@@ -119,6 +126,37 @@ def _put_once(url: str, payload: bytes, context: ssl.SSLContext, timeout_s: floa
         connection.close()
 
 
+def url_problem(url: str) -> str | None:
+    """Why no PUT to ``url`` can work, if none can: the answer is then logged as undeliverable at once.
+
+    CloudFormation never sends such a URL; ``http.client`` would refuse it with an error
+    that quotes it whole, credential included.
+    """
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return "it has no host"
+    if any(ord(character) <= 0x20 or ord(character) == 0x7F for character in url):
+        return "it holds spaces or control characters"
+    if not url.isascii():
+        return "it holds characters that are not ASCII"
+    return None
+
+
+def scrubbed(error: BaseException, url: str) -> str:
+    """``error`` as text for the log: the URL, its path and its query cut out, then redacted."""
+    text = f"{type(error).__name__}: {error}"
+    parts = urlsplit(url)
+    for piece in (url, urlunsplit(("", "", parts.path, parts.query, parts.fragment)), parts.query):
+        if piece:
+            text = text.replace(piece, "<the response URL>")
+    return redact(text)
+
+
+def retryable(status: int) -> bool:
+    """What Amazon S3 asks clients to retry: a server error, or a request to slow down."""
+    return status >= 500 or status == 429
+
+
 def unreachable_line(host: str, attempts: int, error: str) -> str:
     """The ERROR line for an answer that never left: the host, what happened, the route the subnets need."""
     region = os.environ.get("AWS_REGION") or "<region>"
@@ -127,6 +165,16 @@ def unreachable_line(host: str, attempts: int, error: str) -> str:
         f"({error}). CloudFormation waits for this resource until its ServiceTimeout. If the provider runs in a "
         f"VPC, its subnets need a route to Amazon S3, where the response URL points: a NAT gateway or an S3 "
         f"gateway endpoint (com.amazonaws.{region}.s3)."
+    )
+
+
+def refused_line(host: str, attempts: int, tries: list[str], final: bool) -> str:
+    """The ERROR line for an answer S3 did not store: a final 4xx, or server errors until the tries ran out."""
+    what = "refused it" if final else "kept failing"
+    return (
+        f"Could not deliver the response to CloudFormation: {host} {what} after {attempts} attempt(s) "
+        f"({'; '.join(tries)}). CloudFormation waits for this resource until its ServiceTimeout."
+        + (" A 403 means the response URL expired or was altered." if final and tries[-1].startswith("403") else "")
     )
 
 
@@ -142,41 +190,65 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
     put: Callable[[str, bytes, ssl.SSLContext, float], tuple[int, str]] = _put_once,
 ) -> bool:
-    """PUT ``body`` to ``url``, at most ``attempts`` times and within ``remaining_s()``; whether it arrived."""
+    """PUT ``body`` to ``url``, at most ``attempts`` times and within ``remaining_s()``; whether S3 stored it."""
     host = host_of(url)
-    payload = json.dumps(body).encode()
+    sent = body.get("Status")
     logging.getLogger(DELIVERY_LOGGER).debug("CFN response URL: %s", url)  # redacted at that logger
+    problem = url_problem(url)
+    if problem is not None:
+        log(
+            logging.ERROR,
+            f"Could not deliver the response to CloudFormation: the response URL is malformed ({problem}; it is not "
+            f"logged, as its query is a credential). CloudFormation never sends such a URL: check what invoked "
+            f"the function.",
+            host=host,
+            attempts=0,
+            sent=sent,
+        )
+        return False
+    payload = json.dumps(body).encode()
     context = _context(ssl_verify)
-    tried, last = 0, "no attempt fitted before the function's deadline"
-    while tried < attempts:
-        if tried:
-            pause = min(pause_s, remaining_s() - LOG_MARGIN_S - SHORTEST_ATTEMPT_S)
+    tries: list[str] = []  # what each try got: a status, or a network error
+    unanswered = 0  # tries that got no HTTP answer at all
+    while len(tries) < attempts:
+        if tries:
+            pause = min(pause_s * 2 ** (len(tries) - 1), remaining_s() - LOG_MARGIN_S - SHORTEST_ATTEMPT_S)
             if pause < 0:
                 break
             sleep(pause)
         left = remaining_s() - LOG_MARGIN_S
         if left < SHORTEST_ATTEMPT_S:
             break
-        tried += 1
         started = time.monotonic()
         try:
             status, reason = put(url, payload, context, min(timeout_s, left))
         except (OSError, HTTPException, ValueError) as error:  # TLS errors and socket timeouts are OSErrors
-            last = redact(f"{type(error).__name__}: {error}")
+            tries.append(scrubbed(error, url))
+            unanswered += 1
             took_ms = round((time.monotonic() - started) * 1000)
-            log(logging.WARNING, "response not delivered", host=host, attempt=tried, error=last, duration_ms=took_ms)
-            continue
-        if status < 400:
-            log(logging.INFO, "response delivered", host=host, status=status, attempts=tried, sent=body.get("Status"))
-        else:  # e.g. 403 for a URL that expired: CloudFormation will not see this answer, and no retry helps
             log(
-                logging.ERROR,
-                f"response refused by {host}: {status} {reason}",
+                logging.WARNING,
+                "response not delivered",
                 host=host,
-                status=status,
-                attempts=tried,
-                sent=body.get("Status"),
+                attempt=len(tries),
+                error=tries[-1],
+                duration_ms=took_ms,
             )
-        return True
-    log(logging.ERROR, unreachable_line(host, tried, last), host=host, attempts=tried, sent=body.get("Status"))
+            continue
+        tries.append(f"{status} {reason}".strip())
+        fields = {"host": host, "status": status, "attempts": len(tries), "tries": tries, "sent": sent}
+        if status < 400:
+            log(logging.INFO, "response delivered", **fields)
+            return True
+        if not retryable(status):
+            log(logging.ERROR, refused_line(host, len(tries), tries, final=True), **fields)
+            return False
+        log(logging.WARNING, "response not delivered", host=host, attempt=len(tries), status=status)
+    if tries and not unanswered:  # every try got an HTTP answer: S3 is reachable, and kept failing
+        line = refused_line(host, len(tries), tries, final=False)
+    else:
+        line = unreachable_line(
+            host, len(tries), "; ".join(tries) or "no attempt fitted before the function's deadline"
+        )
+    log(logging.ERROR, line, host=host, attempts=len(tries), tries=tries, sent=sent)
     return False

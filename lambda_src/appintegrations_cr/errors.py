@@ -29,8 +29,12 @@ class EndpointUnreachableError(ServiceError):
     """No connection to the AppIntegrations endpoint: refused, unreachable, or the connect timed out."""
 
 
+class OutcomeUnknownError(ServiceError):
+    """An Update was sent and no answer came in time: it may have been applied, and its job may be running."""
+
+
 class SdkError(ProviderError):
-    """botocore failed before any service answered: no credentials, a parameter its model refuses."""
+    """botocore failed before any request was sent: no credentials, a parameter its model refuses."""
 
 
 class DeadlineError(ProviderError):

@@ -124,6 +124,13 @@ def _apply(event: dict[str, Any], context: Any, request: LifecycleRequest, targe
     started = time.monotonic()
     resolved = request.properties.with_association(target.association_identifier)
     outcome = update_association(_appintegrations(), resolved, lambda: _remaining_s(context))
+    if helper.answered:  # crhelper's timer answered FAILED while the call was finishing: say so, not "applied"
+        log(
+            logging.WARNING,
+            "AppIntegrations accepted the update after CloudFormation was answered FAILED; its job runs",
+            **_fields(event, outcome="LATE", attempts=outcome.attempts, association_arn=target.association_arn),
+        )
+        return
     log(
         logging.INFO,
         "execution configuration applied",

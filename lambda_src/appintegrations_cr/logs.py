@@ -33,10 +33,12 @@ object), every ``extra`` attribute, the exception's message (the JSON formatter 
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
 import re
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,14 +64,29 @@ REDACTED_LOGGERS = (
     DELIVERY_LOGGER,
 )
 
-# A URL with a query string: for S3 pre-signed URLs the query carries the signature
-# and the credential scope. Scheme, host and path stay, so the log still says where.
-_SIGNED_URL = re.compile(r"(https?://[^\s'\"?]+)\?[^\s'\"]*")
+# What one log record may carry of a value, whatever the event held: a string is cut in the
+# middle past MAX_LOGGED_CHARACTERS, containers are walked no deeper than MAX_LOGGED_DEPTH and
+# no further than MAX_LOGGED_ITEMS entries in all (MAX_LOGGED_ENTRIES of one container).
+# Cut *before* it is scanned, so that neither redaction nor the formatter's json.dumps can take
+# long, or recurse past Python's limit, on a Delete whose old properties hold a value nested
+# hundreds deep or tens of thousands of characters long.
+MAX_LOGGED_CHARACTERS = 16_384
+MAX_LOGGED_DEPTH = 16
+MAX_LOGGED_ITEMS = 512
+MAX_LOGGED_ENTRIES = 100  # of one container, so that one wide value leaves entries for its siblings
+# Redaction runs in linear time: a run of characters that are not white space or quotes
+# (a URL in any log text) is found with one simple class, then searched with str methods;
+# the credential markers' pattern has no unbounded part before its value, so nothing in
+# these patterns can backtrack over the text.
+_TOKEN = re.compile(r"[^\s'\"]+")
 _CREDENTIAL_MARKERS = re.compile(
-    r"(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken|x-amz-security-token|Signature)"
-    r"(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+",
+    r"(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken|x-amz-security-token|Signature|Credential)"
+    r"(['\"]?[ \t]{0,8}[:=][ \t]{0,8}['\"]?)[^\s'\",}&]+",
     re.IGNORECASE,
 )
+# An access key id on its own (AKIA… long-term, ASIA… temporary).
+_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
+REDACTED = "<redacted>"
 # Attributes every LogRecord has (and the ones formatters add): not ``extra`` fields.
 _RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 # Keys the runtime's JSON formatter writes itself; an ``extra`` field of that name would be dropped.
@@ -107,26 +124,72 @@ def configure(environment: Mapping[str, str]) -> None:
     install_filters()
 
 
+def cut(text: str, limit: int = MAX_LOGGED_CHARACTERS) -> str:
+    """``text``, its middle replaced by a note of its length when it is over ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]} ... ({len(text)} characters; cut for the log) ... {text[-keep:]}"
+
+
+def _drop_query(match: re.Match[str]) -> str:
+    """A URL's query, or anything after '?' that looks like one (``a=b``), replaced: scheme, host and path stay."""
+    token = match.group()
+    mark = token.find("?")
+    if mark < 0 or ("://" not in token[:mark] and "=" not in token[mark:]):
+        return token
+    return f"{token[: mark + 1]}{REDACTED}"
+
+
 def redact(text: str) -> str:
-    """``text`` without URL query strings and credential values."""
-    text = _SIGNED_URL.sub(r"\1?<redacted>", text)
-    return _CREDENTIAL_MARKERS.sub(r"\1\2<redacted>", text)
+    """``text``, cut to :data:`MAX_LOGGED_CHARACTERS`, without URL query strings, credential values or key ids."""
+    text = _TOKEN.sub(_drop_query, cut(text))
+    text = _CREDENTIAL_MARKERS.sub(rf"\1\2{REDACTED}", text)
+    return _ACCESS_KEY_ID.sub(REDACTED, text)
+
+
+_SCALARS = (bool, int, float)
 
 
 def redact_value(value: Any) -> Any:
-    """``value`` with every string in it redacted: containers keep their shape, other objects become strings.
+    """``value`` bounded (see :data:`MAX_LOGGED_DEPTH`) and with every string redacted, walked without recursion.
 
-    An object is written by the JSON formatter as ``str(object)``, which may hold the URL.
+    Containers keep their shape (a tuple or set becomes a list); other objects become their
+    text: the JSON formatter writes an object as ``str(object)``, which may hold the URL.
     """
-    if isinstance(value, str):
-        return redact(value)
-    if value is None or isinstance(value, bool | int | float | bytes):
-        return value
-    if isinstance(value, Mapping):
-        return {key: redact_value(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [redact_value(item) for item in value]
-    return redact(str(value))
+    items_left = MAX_LOGGED_ITEMS
+    holder: list[Any] = [None]
+    # Breadth first, so that the budget of entries goes to the upper levels before the deep ones.
+    pending: deque[tuple[Any, Any, Any, int]] = deque([(value, holder, 0, 0)])  # value, its place, key, depth
+    while pending:
+        item, parent, key, depth = pending.popleft()
+        if item is None or isinstance(item, _SCALARS):
+            parent[key] = item
+        elif isinstance(item, str):
+            parent[key] = redact(item)
+        elif isinstance(item, Mapping | list | tuple | set | frozenset):
+            if depth >= MAX_LOGGED_DEPTH:
+                parent[key] = f"<{type(item).__name__} nested deeper than {MAX_LOGGED_DEPTH} levels; not logged>"
+                continue
+            members = item.items() if isinstance(item, Mapping) else enumerate(item)
+            entries = list(itertools.islice(members, min(items_left, MAX_LOGGED_ENTRIES)))
+            items_left -= len(entries)
+            copied: Any = {} if isinstance(item, Mapping) else [None] * len(entries)
+            for index, (name, member) in enumerate(entries):
+                slot = redact(str(name)) if isinstance(item, Mapping) else index
+                if isinstance(item, Mapping):
+                    copied[slot] = None
+                pending.append((member, copied, slot, depth + 1))
+            if len(entries) < len(item):
+                note = f"<{len(item) - len(entries)} more entries; not logged>"
+                if isinstance(item, Mapping):
+                    copied["..."] = note
+                else:
+                    copied.append(note)
+            parent[key] = copied
+        else:
+            parent[key] = redact(str(item))
+    return holder[0]
 
 
 class RedactedError(Exception):
@@ -237,7 +300,7 @@ def _field_name(name: str) -> str:
 
 def log(level: int, message: str, /, **fields: Any) -> None:
     """One record of the provider, with ``fields`` (``None`` ones left out) as described in the module docstring."""
-    present = {_field_name(name): value for name, value in fields.items() if value is not None}
+    present = {_field_name(name): redact_value(value) for name, value in fields.items() if value is not None}
     logger = logging.getLogger(LOGGER_NAME)
     if present and not json_format(os.environ):
         compact = json.dumps(present, default=str, ensure_ascii=False, separators=(", ", ": "))

@@ -14,13 +14,19 @@ crhelper drives the lifecycle; this subclass closes the gaps that matter at 2 a.
   the reason CloudFormation shows, for every FAILED answer, whatever its cause;
 - no boto3 clients built at cold start for crhelper's polling mode, which is unused;
 - a response sent in bounded time (see ``delivery``): crhelper's sender retries until
-  the function dies when the ResponseURL cannot be reached, and never says why.
+  the function dies when the ResponseURL cannot be reached, and never says why;
+- no answer while an AppIntegrations attempt may still change the association: when
+  crhelper's timer fires, the attempt under way is abandoned first (see ``attempt_bound``),
+  and the answer says that the outcome is unknown;
+- only CloudFormation's fields drive the lifecycle: the keys crhelper's polling mode adds
+  to an event of its own (``CrHelperPoll``, ...) are dropped from an incoming event, so
+  nobody who can invoke the function can make it skip its work and answer SUCCESS.
 
 What of crhelper 2.0.12 this relies on, beyond its public decorators (which is why
 ``bundling`` ships that version only): ``CfnResource.__init__`` (its keywords, and
 building no clients when ``AWS_SAM_LOCAL`` is set), ``__call__`` (wrapped),
 ``_send(status, reason, send_response)`` (replaced; crhelper's timeout timer calls it
-too), ``_log_setup`` and ``generate_physical_id`` (replaced), the private state
+too), ``_timeout`` (replaced), ``_log_setup`` and ``generate_physical_id`` (replaced), the private state
 ``_event``, ``_response_url``, ``_ssl_verify``, ``_sam_local``, ``_context`` and
 ``_sleep_on_delete``, and the response attributes ``Status``, ``Reason``,
 ``PhysicalResourceId``, ``Data``, ``NoEcho``, ``StackId``, ``RequestId`` and
@@ -39,6 +45,7 @@ from typing import Any
 
 from crhelper import CfnResource
 
+from .attempt_bound import abandon_current
 from .delivery import deliver
 from .logs import SDK_LEVEL, install_filters, log
 
@@ -48,6 +55,15 @@ MAX_PHYSICAL_ID_BYTES = 1024
 REQUEST_TYPES = ("Create", "Update", "Delete")
 ENVELOPE_FIELDS = ("RequestType", "StackId", "RequestId", "LogicalResourceId")
 TRUNCATION_NOTE = " ... (truncated; the full reason is in the provider's CloudWatch log)"
+#: The keys crhelper's polling mode puts into the events it sends itself; CloudFormation sends none of them.
+CRHELPER_KEYS = ("CrHelperPoll", "CrHelperPermission", "CrHelperRule", "CrHelperData")
+TIMED_OUT = "The function's time ran out before the provider could answer; see its CloudWatch log."
+TIMED_OUT_UNKNOWN = (
+    "The function's time ran out while an AppIntegrations call was under way, so it was abandoned (its connection "
+    "closed) before this answer. The update may have been applied and its job may be running: check the "
+    "association's ExecutionConfiguration and LastExecutionStatus (aws appintegrations "
+    "list-data-integration-associations) before deploying again."
+)
 
 
 @contextmanager
@@ -166,6 +182,10 @@ class ExecutionResource(CfnResource):
             self._response_url = ""
         self._context = context  # crhelper sets it too, but not for the malformed events answered below
         install_filters()  # again: the Lambda runtime may have replaced root handlers
+        if isinstance(event, dict) and any(key in event for key in CRHELPER_KEYS):
+            dropped = [key for key in CRHELPER_KEYS if key in event]
+            log(logging.WARNING, "ignoring keys CloudFormation never sends", ignored_keys=dropped)
+            event = {key: value for key, value in event.items() if key not in CRHELPER_KEYS}
         url = response_url(event)
         if url is None:
             # Nothing to answer to: CloudFormation never sends such an event.
@@ -199,6 +219,16 @@ class ExecutionResource(CfnResource):
         The runtime's formatter already writes Lambda's request id on each record, and the
         provider's records carry the request's fields themselves (see ``logs``).
         """
+
+    def _timeout(self) -> None:
+        """crhelper's timer, half a second before the deadline: abandon the call under way, then answer FAILED."""
+        self._send("FAILED", TIMED_OUT_UNKNOWN if abandon_current() else TIMED_OUT)
+
+    @property
+    def answered(self) -> bool:
+        """Whether this request has been answered (a late result must then not be reported as applied)."""
+        with self._answer_lock:
+            return self._answered
 
     def generate_physical_id(self, event: Any) -> str:
         """Only reached when Create did not produce an id, i.e. it failed."""

@@ -3,17 +3,31 @@
 botocore's own retries are switched off (see ``appintegrations.CLIENT_CONFIG``): they do
 not know how long the function has left, and a provider that is killed mid-retry leaves
 CloudFormation waiting for its ServiceTimeout. Here every attempt first checks that it
-can finish, and answer, before the function's deadline.
+can finish, and answer, before the function's deadline, and runs within a wall-clock
+bound (``attempt_bound``): botocore's timeouts bound each read, not the call.
 
-What is retried, and how often:
-- throttling: until the deadline, with capped exponential backoff and full jitter,
+What heals is what botocore's *standard* retry mode retries (``botocore.retries.standard``;
+``tests/unit/test_retries.py`` holds these lists against botocore's own), sorted by what a
+failure says about the request:
+
+- throttled (``THROTTLING_CODES``, or HTTP 429): the service asks for a slower pace.
+  Retried until the deadline, with capped exponential backoff and full jitter,
   remembered across the executions a warm container serves (``Backoff``);
-- server errors, read timeouts and other network failures: ``MAX_FAILED_ATTEMPTS``;
-- no connection at all (refused, unreachable, connect timeout):
-  ``MAX_UNREACHABLE_ATTEMPTS``, after a short pause. A missing route (a VPC without NAT
-  or endpoint) is not fixed by waiting, so the deployer hears about it in seconds;
-- anything else fails at once.
-How each failure is worded is the caller's (``appintegrations``).
+- not sent (``ConnectTimeoutError``, ``EndpointConnectionError``: refused, no route, a
+  name that does not resolve): ``MAX_UNREACHABLE_ATTEMPTS``, after a short pause. A missing
+  route (a VPC without NAT or endpoint) is not fixed by waiting, so the deployer hears
+  about it in seconds;
+- sent, and no answer in time (``ReadTimeoutError``, or the attempt's wall-clock bound
+  passed): the service may have acted on it. An Update re-runs the association's job each
+  time it lands, so an unanswered Update is sent at most ``MAX_UNANSWERED_UPDATES`` times;
+  a List, which changes nothing, is retried like the next kind;
+- transient (``TRANSIENT_CODES``, ``TRANSIENT_STATUS_CODES``, and every other
+  ``ConnectionError`` or ``HTTPClientError``, such as a connection closed or reset after
+  the request was sent): ``MAX_FAILED_ATTEMPTS`` in all, with the kind above;
+- anything else fails at once: a service error as the service said it, an SDK error
+  (no credentials, a parameter the model refuses) as botocore said it.
+How each failure is worded is the caller's (``appintegrations``), except the generic part
+of a reason that gives up.
 """
 
 from __future__ import annotations
@@ -22,28 +36,109 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import TypeVar
 
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectionError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    HTTPClientError,
     ReadTimeoutError,
 )
 
+from .attempt_bound import bounded
 from .constants import (
     ATTEMPT_BUDGET_S,
+    ATTEMPT_TIMEOUT_S,
     BASE_BACKOFF_S,
     MAX_BACKOFF_S,
     MAX_FAILED_ATTEMPTS,
     MAX_UNREACHABLE_ATTEMPTS,
+    READ_TIMEOUT_S,
+    RESPONSE_RESERVE_S,
 )
-from .errors import DeadlineError, EndpointUnreachableError, SdkError, ServiceError, error_code
+from .errors import DeadlineError, EndpointUnreachableError, OutcomeUnknownError, SdkError, ServiceError, error_code
 
-THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
-SERVER_ERROR_CODES = frozenset({"InternalServiceError", "ServiceUnavailableException"})
+# botocore.retries.standard.ThrottledRetryableChecker._THROTTLED_ERROR_CODES and
+# ThrottlingStatusCodeChecker._THROTTLING_STATUS_CODES.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+THROTTLING_STATUS_CODES = frozenset({429})
+# botocore.retries.standard.TransientRetryableChecker's three lists.
+TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"})
+TRANSIENT_STATUS_CODES = frozenset({500, 502, 503, 504})
+TRANSIENT_EXCEPTIONS: tuple[type[Exception], ...] = (ConnectionError, HTTPClientError)
+# An Update that was sent and got no answer may have landed (and re-run the job): one retry at most.
+MAX_UNANSWERED_UPDATES = 2
+
+
+class Kind(Enum):
+    """What a failed attempt says about the request (see the module docstring)."""
+
+    THROTTLED = "throttled"
+    NOT_SENT = "not sent"
+    UNANSWERED = "sent, no answer in time"
+    TRANSIENT = "transient"
+    FINAL = "final"
+
+
+def status_code(error: ClientError) -> int | None:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else None
+
+
+def classify(error: Exception) -> Kind:
+    """The kind of a failed attempt's error, as botocore's standard retry mode sorts it."""
+    if isinstance(error, ClientError):
+        code, status = error_code(error), status_code(error)
+        if code in THROTTLING_CODES or status in THROTTLING_STATUS_CODES:
+            return Kind.THROTTLED
+        if code in TRANSIENT_CODES or status in TRANSIENT_STATUS_CODES:
+            return Kind.TRANSIENT
+        return Kind.FINAL
+    if isinstance(error, (ConnectTimeoutError, EndpointConnectionError)):
+        return Kind.NOT_SENT
+    if isinstance(error, ReadTimeoutError):
+        return Kind.UNANSWERED
+    if isinstance(error, TRANSIENT_EXCEPTIONS):
+        return Kind.TRANSIENT
+    return Kind.FINAL
+
+
+def what_happened(error: Exception, bound_s: float | None = None) -> str:
+    """A failed attempt in words: whether the request was sent, and what came back (for a reason)."""
+    if bound_s is not None:
+        return (
+            f"the request was sent and the answer did not complete within {bound_s:.0f} s, so the attempt was "
+            f"abandoned (its connection closed)"
+        )
+    if isinstance(error, ReadTimeoutError):
+        return f"the request was sent and no answer came within the {READ_TIMEOUT_S:.0f} s read timeout"
+    if isinstance(error, ConnectionClosedError):
+        return "the request was sent and the connection was closed (or reset) before an answer came"
+    if isinstance(error, ClientError):
+        return f"{error_code(error)} (HTTP {status_code(error)})"
+    return f"{type(error).__name__}: {error}"
 
 
 @dataclass(frozen=True)
@@ -84,44 +179,60 @@ def fits_before_deadline(remaining_s: float, delay_s: float) -> bool:
     return remaining_s - delay_s >= ATTEMPT_BUDGET_S
 
 
-def is_throttled(error: Exception) -> bool:
-    return isinstance(error, ClientError) and error_code(error) in THROTTLING_CODES
+def attempt_bound_s(remaining_s: float) -> float:
+    """How long one attempt may take, wall clock: its timeouts' sum, and never into the response's reserve."""
+    return min(ATTEMPT_TIMEOUT_S, remaining_s - RESPONSE_RESERVE_S)
 
 
-def is_unreachable(error: Exception) -> bool:
-    """No connection was made: refused, no route, a name that does not resolve, or the connect timed out."""
-    return isinstance(error, (ConnectTimeoutError, EndpointConnectionError))
+@dataclass(frozen=True)
+class CallPolicy:
+    """How a caller's failures are worded, and whether its call changes anything (an Update does)."""
+
+    explain_error: Callable[[ClientError], str]
+    explain_unreachable: Callable[[ConnectionError, int], str]
+    # For a call that changes the association: what to check when an attempt may have landed unanswered.
+    explain_unknown_outcome: Callable[[], str] | None = None
 
 
-def is_transient(error: Exception) -> bool:
-    """A server error or a network failure after the connection: worth a few more tries."""
-    if isinstance(error, ClientError):
-        return error_code(error) in SERVER_ERROR_CODES
-    return isinstance(error, (ConnectionError, ReadTimeoutError))
+@dataclass
+class _Tally:
+    attempts: int = 0
+    throttled: int = 0
+    failed: int = 0
+    not_sent: int = 0
+    unanswered: int = 0
 
 
 _T = TypeVar("_T")
 
 
+def _attempt(call: Callable[[], _T], remaining_s: float) -> tuple[_T | None, Exception | None, float | None]:
+    """One attempt within its wall-clock bound: the answer, or the error and (if the bound passed) the bound."""
+    bound = attempt_bound_s(remaining_s)
+    with bounded(bound) as attempt:
+        try:
+            return call(), None, None
+        except (ClientError, BotoCoreError) as error:
+            return None, error, bound if attempt.expired else None
+
+
 def call_with_retries(
     call: Callable[[], _T],
-    explain_error: Callable[[ClientError], str],
     remaining_s: Callable[[], float],
+    policy: CallPolicy,
     *,
-    explain_unreachable: Callable[[ConnectionError, int], str],
     sleep: Callable[[float], None] = time.sleep,
     backoff: Backoff = WARM_BACKOFF,
     rng: Callable[[], float] = random.random,
 ) -> tuple[_T, Outcome]:
     """Make one AppIntegrations call, retrying in time; return its answer and how it went.
 
-    ``explain_error`` phrases a service error, ``explain_unreachable`` a connection that
-    could not be made (given the error and the attempts made). Every attempt, the first
-    included, starts only if it and the response still fit before the function's
-    deadline: an attempt that could still be under way when crhelper's timer answers
-    FAILED might land anyway, and run the job the rollback then runs again.
+    Every attempt, the first included, starts only if it and the response still fit
+    before the function's deadline, and is abandoned when its wall-clock bound passes:
+    an attempt that could still be under way when crhelper's timer answers FAILED might
+    land anyway, and run the job the rollback then runs again.
     """
-    attempts = throttled = failed = unreachable = 0
+    tally = _Tally()
     level = backoff.level
     left = remaining_s()
     if not fits_before_deadline(left, 0.0):
@@ -130,55 +241,56 @@ def call_with_retries(
             f"one attempt and the response take ({ATTEMPT_BUDGET_S:.0f} s)"
         )
     while True:
-        attempts += 1
-        try:
-            answer = call()
-        except (ClientError, BotoCoreError) as error:
-            if is_throttled(error):
-                throttled += 1
-            elif is_unreachable(error):
-                unreachable += 1
-                failed += 1
-            elif is_transient(error):
-                failed += 1
-            elif isinstance(error, ClientError):
-                raise ServiceError(explain_error(error)) from error
-            else:
-                raise SdkError(f"Calling AppIntegrations failed: {error}") from error
-            if is_unreachable(error):
-                # Says nothing about the account's rate: a short pause, and the level stays.
-                delay = backoff.delay(1, rng)
-            else:
-                delay = backoff.delay(level, rng)
-                level += 1
-            out_of_attempts = failed >= MAX_FAILED_ATTEMPTS or unreachable >= MAX_UNREACHABLE_ATTEMPTS
-            if out_of_attempts or not fits_before_deadline(remaining_s(), delay):
-                why = "after repeated failures" if out_of_attempts else "to stay within the deadline"
-                raise _giving_up(
-                    error,
-                    attempts,
-                    throttled,
-                    why,
-                    explain_error=explain_error,
-                    explain_unreachable=explain_unreachable,
-                ) from error
-            sleep(delay)
-        else:
+        tally.attempts += 1
+        answer, error, expired_after = _attempt(call, remaining_s())
+        if error is None:
             backoff.settle(level)
-            return answer, Outcome(attempts=attempts, throttled=throttled)
+            return answer, Outcome(attempts=tally.attempts, throttled=tally.throttled)  # type: ignore[return-value]
+        kind = Kind.UNANSWERED if expired_after is not None else classify(error)
+        if kind is Kind.FINAL:
+            if isinstance(error, ClientError):
+                raise ServiceError(policy.explain_error(error)) from error
+            raise SdkError(f"Calling AppIntegrations failed before the request was sent: {error}") from error
+        stop = _count(tally, kind, changes=policy.explain_unknown_outcome is not None)
+        if kind is Kind.NOT_SENT:
+            # Says nothing about the account's rate: a short pause, and the level stays.
+            delay = backoff.delay(1, rng)
+        else:
+            delay = backoff.delay(level, rng)
+            level += 1
+        if stop is None and not fits_before_deadline(remaining_s(), delay):
+            stop = "to stay within the deadline"
+        if stop is not None:
+            raise _giving_up(error, tally, stop, policy, expired_after) from error
+        sleep(delay)
+
+
+def _count(tally: _Tally, kind: Kind, *, changes: bool) -> str | None:
+    """Count a failed attempt of ``kind``; why the call must stop now, if it must."""
+    if kind is Kind.THROTTLED:
+        tally.throttled += 1
+        return None
+    tally.failed += 1
+    if kind is Kind.NOT_SENT:
+        tally.not_sent += 1
+    elif kind is Kind.UNANSWERED:
+        tally.unanswered += 1
+        if changes and tally.unanswered >= MAX_UNANSWERED_UPDATES:
+            return "not sending it again: each update that lands re-runs the association's job"
+    if tally.not_sent >= MAX_UNREACHABLE_ATTEMPTS or tally.failed >= MAX_FAILED_ATTEMPTS:
+        return "after repeated failures"
+    return None
 
 
 def _giving_up(
-    error: ClientError | BotoCoreError,
-    attempts: int,
-    throttled: int,
-    why: str,
-    *,
-    explain_error: Callable[[ClientError], str],
-    explain_unreachable: Callable[[ConnectionError, int], str],
+    error: Exception, tally: _Tally, why: str, policy: CallPolicy, expired_after: float | None
 ) -> ServiceError:
     """The failure that ends the retries: the last error, worded by its kind."""
-    if isinstance(error, ConnectionError) and is_unreachable(error):
-        return EndpointUnreachableError(explain_unreachable(error, attempts))
-    last = explain_error(error) if isinstance(error, ClientError) else f"{type(error).__name__}: {error}"
-    return ServiceError(f"Gave up after {attempts} attempt(s), {throttled} throttled, {why}: {last}")
+    if isinstance(error, ConnectionError) and classify(error) is Kind.NOT_SENT and tally.unanswered == 0:
+        return EndpointUnreachableError(policy.explain_unreachable(error, tally.attempts))
+    last = policy.explain_error(error) if isinstance(error, ClientError) else what_happened(error, expired_after)
+    head = f"Gave up after {tally.attempts} attempt(s), {tally.throttled} throttled, {why}: {last}"
+    if tally.unanswered and policy.explain_unknown_outcome is not None:
+        unanswered = f"{tally.unanswered} of them sent without an answer"
+        return OutcomeUnknownError(f"{head} ({unanswered}). {policy.explain_unknown_outcome()}")
+    return ServiceError(head)

@@ -12,7 +12,7 @@ import pytest
 from appintegrations_cr import constants
 from appintegrations_cr import handler as provider
 from appintegrations_cr.appintegrations import update_association
-from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES
+from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES, TIMED_OUT
 from appintegrations_cr.retries import Outcome
 from crhelper import CfnResource
 
@@ -287,18 +287,22 @@ def test_a_long_reason_is_cut_at_the_end_and_the_body_fits_4096_bytes(
 
 
 def test_the_timeout_timer_and_the_handler_answer_only_once(
-    stubber: AppIntegrationsStub, sent: Recorder, monkeypatch: pytest.MonkeyPatch
+    stubber: AppIntegrationsStub, sent: Recorder, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """crhelper's timer fires 0.5 s before the deadline; a slow call then finishes late."""
+    """crhelper's timer fires 0.5 s before the deadline; a slow call then finishes late, and is not called applied."""
 
     def slow_update(*_args: Any, **_kwargs: Any) -> Outcome:
         time.sleep(1.0)
         return Outcome(attempts=1)
 
     monkeypatch.setattr(provider, "update_association", slow_update)
-    run(cfn_event("Create", ON_DEMAND), timeout_ms=700)
+    with caplog.at_level(logging.INFO):
+        run(cfn_event("Create", ON_DEMAND), timeout_ms=700)
     body = only(sent)
-    assert (body["Status"], body["Reason"]) == ("FAILED", "Execution timed out")
+    assert (body["Status"], body["Reason"]) == ("FAILED", TIMED_OUT)
+    outcomes = [getattr(record, "outcome", None) for record in caplog.records]
+    assert "APPLIED" not in outcomes
+    assert outcomes[-1] == "LATE"
 
 
 @pytest.mark.parametrize(

@@ -6,19 +6,39 @@ from typing import Any
 
 import pytest
 from appintegrations_cr import constants
-from appintegrations_cr.appintegrations import update_association
+from appintegrations_cr.appintegrations import list_associations_page, update_association
 from appintegrations_cr.contract import AssociationRequest, ContractError, parse_properties
 from appintegrations_cr.errors import (
     DeadlineError,
     EndpointUnreachableError,
+    OutcomeUnknownError,
     ProviderError,
     ResolutionError,
     SdkError,
     ServiceError,
     TargetError,
 )
-from appintegrations_cr.retries import Backoff, fits_before_deadline
-from botocore.exceptions import NoCredentialsError, ReadTimeoutError
+from appintegrations_cr.retries import (
+    MAX_UNANSWERED_UPDATES,
+    THROTTLING_CODES,
+    THROTTLING_STATUS_CODES,
+    TRANSIENT_CODES,
+    TRANSIENT_EXCEPTIONS,
+    TRANSIENT_STATUS_CODES,
+    Backoff,
+    Kind,
+    classify,
+    fits_before_deadline,
+)
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 from tests.support.appintegrations_stub import AppIntegrationsStub, connect_timeout, connection_failed
 from tests.support.association_properties import ON_DEMAND
@@ -27,6 +47,7 @@ from tests.support.clock import FakeClock
 pytestmark = pytest.mark.unit
 
 UPDATE = "update_data_integration_association"
+LIST = "list_data_integration_associations"
 
 
 def request(properties: dict[str, Any] = ON_DEMAND) -> AssociationRequest:
@@ -37,9 +58,11 @@ def always(value: float) -> Any:
     return lambda: value
 
 
-@pytest.mark.parametrize("code", ["ThrottlingException", "InternalServiceError"])
-def test_transient_errors_are_retried_with_backoff(client: Any, stubber: AppIntegrationsStub, code: str) -> None:
-    stubber.add_client_errors(UPDATE, code, 429, times=2)
+@pytest.mark.parametrize(("code", "status"), [("ThrottlingException", 429), ("InternalServiceError", 500)])
+def test_transient_errors_are_retried_with_backoff(
+    client: Any, stubber: AppIntegrationsStub, code: str, status: int
+) -> None:
+    stubber.add_client_errors(UPDATE, code, status, times=2)
     stubber.add_response(UPDATE, {})
     clock = FakeClock(600.0)
     outcome = update_association(client, request(), clock.remaining, sleep=clock.sleep, backoff=Backoff())
@@ -187,21 +210,118 @@ def test_throttling_before_a_lost_connection_still_ends_with_the_endpoint_named(
     assert len(stubber.calls) == 4
 
 
-def test_read_timeouts_are_retried_like_server_errors() -> None:
-    """A read timeout means the connection was made: the service may be slow, not out of reach."""
+def test_an_update_that_may_have_landed_unanswered_is_sent_at_most_twice() -> None:
+    """A read timeout means the request was sent: the update may have landed, and each one re-runs the job."""
     clock = FakeClock(600.0)
     with AppIntegrationsStub() as stub:
         stub.add_unanswered(UPDATE, lambda url: ReadTimeoutError(endpoint_url=url), times=10)
+        with pytest.raises(OutcomeUnknownError) as caught:
+            update_association(
+                stub.client, request(), clock.remaining, sleep=clock.sleep, backoff=Backoff(), rng=always(0.0)
+            )
+    assert len(stub.calls) == MAX_UNANSWERED_UPDATES == 2
+    message = str(caught.value)
+    assert message.startswith(
+        "Gave up after 2 attempt(s), 0 throttled, not sending it again: each update that lands re-runs the "
+        "association's job: the request was sent and no answer came within the 10 s read timeout "
+        "(2 of them sent without an answer). The update of association "
+    )
+    assert "may have been applied" in message
+    assert "list-data-integration-associations --data-integration-identifier" in message
+
+
+def test_a_list_that_times_out_is_retried_like_a_server_error(client: Any, stubber: AppIntegrationsStub) -> None:
+    """Listing changes nothing, so an unanswered page is simply asked for again."""
+    stubber.add_unanswered(LIST, lambda url: ReadTimeoutError(endpoint_url=url), times=3)
+    stubber.add_response(LIST, {"NextToken": "t"})
+    clock = FakeClock(600.0)
+    _, outcome = list_associations_page(
+        client, "di", None, clock.remaining, sleep=clock.sleep, backoff=Backoff(), rng=always(0.0)
+    )
+    assert outcome.attempts == 4
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        lambda url: ConnectionClosedError(endpoint_url=url),
+        lambda url: ConnectionClosedError(endpoint_url=url, error=ConnectionResetError(104, "reset by peer")),
+        lambda url: HTTPClientError(error=OSError("stream ended")),
+    ],
+)
+def test_a_connection_closed_after_the_request_is_retried_like_a_server_error(
+    client: Any, stubber: AppIntegrationsStub, error: Any
+) -> None:
+    """What botocore's standard retry mode retries (an HTTPClientError): idle NATs and load balancers do this."""
+    stubber.add_unanswered(UPDATE, error, times=2)
+    stubber.add_response(UPDATE, {})
+    clock = FakeClock(600.0)
+    outcome = update_association(client, request(), clock.remaining, sleep=clock.sleep, backoff=Backoff())
+    assert (outcome.attempts, len(stubber.calls)) == (3, 3)
+
+
+def test_a_connection_closed_every_time_gives_up_saying_the_request_was_sent() -> None:
+    clock = FakeClock(600.0)
+    with AppIntegrationsStub() as stub:
+        stub.add_unanswered(UPDATE, lambda url: ConnectionClosedError(endpoint_url=url), times=10)
         with pytest.raises(ServiceError) as caught:
             update_association(
                 stub.client, request(), clock.remaining, sleep=clock.sleep, backoff=Backoff(), rng=always(0.0)
             )
-    assert not isinstance(caught.value, EndpointUnreachableError)
     assert len(stub.calls) == constants.MAX_FAILED_ATTEMPTS
-    assert str(caught.value).startswith(
-        f"Gave up after {constants.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures: "
-        "ReadTimeoutError: Read timeout on endpoint URL"
+    assert str(caught.value) == (
+        f"Gave up after {constants.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures: the "
+        "request was sent and the connection was closed (or reset) before an answer came"
     )
+    assert "before any" not in str(caught.value)
+
+
+def test_the_retried_kinds_are_botocores_standard_retry_modes() -> None:
+    """What heals is what AWS's SDKs retry: these lists must follow botocore's own."""
+    from botocore.retries import standard
+
+    assert set(standard.ThrottledRetryableChecker._THROTTLED_ERROR_CODES) == THROTTLING_CODES
+    assert set(standard.ThrottlingStatusCodeChecker._THROTTLING_STATUS_CODES) == THROTTLING_STATUS_CODES
+    assert set(standard.TransientRetryableChecker._TRANSIENT_ERROR_CODES) == TRANSIENT_CODES
+    assert set(standard.TransientRetryableChecker._TRANSIENT_STATUS_CODES) == TRANSIENT_STATUS_CODES
+    assert standard.TransientRetryableChecker._TRANSIENT_EXCEPTION_CLS == TRANSIENT_EXCEPTIONS
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (ConnectTimeoutError(endpoint_url="u"), Kind.NOT_SENT),
+        (EndpointConnectionError(endpoint_url="u"), Kind.NOT_SENT),
+        (ReadTimeoutError(endpoint_url="u"), Kind.UNANSWERED),
+        (ConnectionClosedError(endpoint_url="u"), Kind.TRANSIENT),
+        (HTTPClientError(error=OSError("x")), Kind.TRANSIENT),
+        (NoCredentialsError(), Kind.FINAL),
+        (
+            ClientError({"Error": {"Code": "SlowDown"}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "op"),
+            Kind.THROTTLED,
+        ),
+        (
+            ClientError({"Error": {"Code": "Unmodeled"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "op"),
+            Kind.THROTTLED,
+        ),
+        (
+            ClientError({"Error": {"Code": "Whatever"}, "ResponseMetadata": {"HTTPStatusCode": 502}}, "op"),
+            Kind.TRANSIENT,
+        ),
+        (
+            ClientError({"Error": {"Code": "RequestTimeout"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "op"),
+            Kind.TRANSIENT,
+        ),
+        (
+            ClientError(
+                {"Error": {"Code": "AccessDeniedException"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "op"
+            ),
+            Kind.FINAL,
+        ),
+    ],
+)
+def test_each_failure_is_sorted_by_what_it_says_about_the_request(error: Exception, kind: Kind) -> None:
+    assert classify(error) is kind
 
 
 def test_a_connect_failure_with_no_time_for_a_retry_is_worded_as_unreachable() -> None:
@@ -218,7 +338,9 @@ def test_an_sdk_failure_before_any_answer_fails_at_once_and_is_not_a_service_err
 ) -> None:
     clock = FakeClock(600.0)
     stubber.add_unanswered(UPDATE, lambda _url: NoCredentialsError())
-    with pytest.raises(SdkError, match=r"^Calling AppIntegrations failed: Unable to locate credentials$") as caught:
+    with pytest.raises(
+        SdkError, match=r"^Calling AppIntegrations failed before the request was sent: Unable to locate credentials$"
+    ) as caught:
         update_association(client, request(), clock.remaining, sleep=clock.sleep)
     assert not isinstance(caught.value, ServiceError)
     assert len(stubber.calls) == 1
@@ -226,7 +348,15 @@ def test_an_sdk_failure_before_any_answer_fails_at_once_and_is_not_a_service_err
 
 def test_every_failure_raised_on_purpose_is_a_provider_error() -> None:
     """The handler catches the base class, so nothing raised on purpose may escape it."""
-    for error in (EndpointUnreachableError, SdkError, ServiceError, DeadlineError, ResolutionError, TargetError):
+    for error in (
+        EndpointUnreachableError,
+        OutcomeUnknownError,
+        SdkError,
+        ServiceError,
+        DeadlineError,
+        ResolutionError,
+        TargetError,
+    ):
         assert issubclass(error, ProviderError)
     assert issubclass(ContractError, ProviderError)
     assert issubclass(ContractError, ValueError)  # what the construct, which runs the same rules, raises
