@@ -15,7 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ARN_PREFIX = r"^arn:(?P<partition>[^:]+):app-integrations:(?P<region>[^:]+):(?P<account>[^:]+):"
+# A part of the environment: no ':', except inside '${...}', so that a pseudo parameter written into a literal
+# ARN ('${AWS::Region}') is still read as the part it stands in, and refused by name (see ENVIRONMENT_FORMS).
+# The alternatives never overlap ('$' only before '{' in the first), so a near miss cannot backtrack for long.
+_PART = r"(?:\$\{[^}]*\}|\$(?!\{)|[^:$])+"
+_ARN_PREFIX = rf"^arn:(?P<partition>{_PART}):app-integrations:(?P<region>{_PART}):(?P<account>{_PART}):"
 DATA_INTEGRATION_ARN = re.compile(_ARN_PREFIX + r"data-integration/(?P<data_integration>[^/]+)$")
 ASSOCIATION_ARN = re.compile(
     _ARN_PREFIX + r"data-integration-association/(?P<data_integration>[^/]+)/(?P<association>[^/]+)$"
@@ -40,6 +44,48 @@ from ids, so it takes any letters and digits in the 8-4-4-4-12 groups: the ids o
 own documentation (``a1b2c3d4-5678-90ab-cdef-EXAMPLE11111``), which examples and tests
 copy, are then not flagged, while no name or placeholder passes.
 """
+PARTITION_PATTERN = re.compile(r"aws(?:-[a-z]+)*")
+REGION_PATTERN = re.compile(r"[a-z]+(?:-[a-z]+)+-[0-9]+")
+ACCOUNT_PATTERN = re.compile(r"[0-9]{12}")
+"""The forms of an ARN's partition, Region and account, and why an identifier's must have them.
+
+The provider's least-privilege policy is written from the ARNs the user gives: their
+partition, Region and account land in the ``Resource`` of the statement that allows
+``UpdateDataIntegrationAssociation``. There IAM reads ``*`` and ``?`` as wildcards and
+``${...}`` as a policy variable, so ``arn:aws:app-integrations:*:*:...`` would silently
+allow the association's ids in every Region and account. The ARN rules above take any
+text in these parts, so the forms here say what a real one looks like, and anything
+else is refused before it reaches a policy:
+
+* partition: ``aws``, or ``aws-`` and groups of letters (``aws-cn``, ``aws-us-gov``,
+  ``aws-iso``, ``aws-iso-b``, ``aws-iso-e``, ``aws-iso-f``, ``aws-eusc``);
+* Region: groups of letters, then a number (``us-east-1``, ``us-gov-west-1``,
+  ``cn-northwest-1``, ``us-isob-east-1``, ``eu-isoe-west-1``);
+* account: exactly 12 digits.
+
+They are looser than the lists of partitions and Regions that exist, on purpose: a
+Region or partition that opens after a release must not be refused. No value of these
+forms contains a character IAM reads specially.
+"""
+
+
+@dataclass(frozen=True)
+class PartForm:
+    """One part of an ARN's environment, the form it must have, and that form in words."""
+
+    name: str  # as a message names it: 'partition', 'Region', 'account'
+    article: str
+    pattern: re.Pattern[str]
+    form: str
+
+
+ENVIRONMENT_FORMS = (
+    PartForm("partition", "a", PARTITION_PATTERN, "'aws' or 'aws-' then groups of letters, e.g. 'aws', 'aws-cn'"),
+    PartForm("Region", "a", REGION_PATTERN, "groups of letters, then a number, e.g. 'us-east-1', 'cn-north-1'"),
+    PartForm("account", "an", ACCOUNT_PATTERN, "exactly 12 digits, e.g. '111122223333'"),
+)
+"""In the order :meth:`Environment.parts` gives the parts."""
+
 EXAMPLE_DATA_INTEGRATION_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 EXAMPLE_ASSOCIATION_ID = "b2c3d4e5-6789-01ab-cdef-EXAMPLE22222"
 
@@ -51,6 +97,10 @@ class Environment:
     partition: str
     region: str
     account: str
+
+    def parts(self) -> tuple[str, str, str]:
+        """Partition, Region and account, in the order of :data:`ENVIRONMENT_FORMS`."""
+        return (self.partition, self.region, self.account)
 
     def arn(self, resource: str) -> str:
         """The AppIntegrations ARN of ``resource`` (e.g. ``data-integration/<id>``) in this environment."""

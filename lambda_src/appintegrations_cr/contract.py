@@ -26,6 +26,7 @@ from typing import Any, Final
 from .arns import (
     ASSOCIATION_ARN_SHAPE,
     DATA_INTEGRATION_ARN_SHAPE,
+    ENVIRONMENT_FORMS,
     EXAMPLE_ASSOCIATION_ID,
     EXAMPLE_DATA_INTEGRATION_ID,
     Environment,
@@ -331,16 +332,41 @@ class _Checker:
         return value
 
 
+def _marks(text: str) -> list[str]:
+    return [mark for mark in IAM_SPECIAL if mark in text]
+
+
+def _environment_problems(environment: Environment) -> list[tuple[Part, ...]]:
+    """One text per part of an ARN's partition, Region and account that IAM would misread or that has no valid form."""
+    found: list[tuple[Part, ...]] = []
+    for part, value in zip(ENVIRONMENT_FORMS, environment.parts(), strict=True):
+        is_a = f"{part.article} {part.name} is {part.form}"
+        marks = _marks(value)
+        if marks:
+            found.append(
+                (
+                    f"holds {part.name} {value!r}, which contains {' and '.join(map(repr, marks))}: IAM would read it "
+                    f"as a wildcard or a policy variable; {is_a} (for the stack's own, give the id alone)",
+                )
+            )
+        elif not part.pattern.fullmatch(value):
+            found.append((f"holds {part.name} {value!r}, which is not a valid {part.name}; {is_a}",))
+    return found
+
+
 def identifier_problems(data_integration: str | None, association: str | None) -> list[Problem]:
-    """ARNs of the wrong kind, an association ARN that contradicts the data integration, ids IAM would misread.
+    """ARNs of the wrong kind, an association ARN that contradicts the data integration, parts IAM would misread.
 
     The service would answer such a pair with a bare ResourceNotFoundException; saying
     which identifier is off, and how, saves a round of guessing. An id with a character
     IAM reads as a wildcard or a policy variable is no AppIntegrations id, and in the
-    provider's policy it would grant more, or other, than the association it names.
+    provider's policy it would grant more, or other, than the association it names. The
+    same holds for an ARN's partition, Region and account, which must also have a valid
+    form (``arns.ENVIRONMENT_FORMS``); each bad part is one problem.
     """
     problems: list[Problem] = []
     parsed: dict[str, Identifier] = {}
+    misread: set[str] = set()  # identifiers with a refused partition, Region or account
     for name, value, is_association, what in (
         (DATA_INTEGRATION_IDENTIFIER, data_integration, False, "data integration"),
         (ASSOCIATION_IDENTIFIER, association, True, "data integration association"),
@@ -352,8 +378,12 @@ def identifier_problems(data_integration: str | None, association: str | None) -
             problems.append(Problem(name, (f"is an ARN, but not of a {what}; expected ", AllowedAt(name)), value))
             continue
         parsed[name] = found
+        bad_environment = [] if found.environment is None else _environment_problems(found.environment)
+        problems.extend(Problem(name, text, value) for text in bad_environment)
+        if bad_environment:
+            misread.add(name)
         for held in filter(None, (found.data_integration_id, found.association_id)):
-            marks = [mark for mark in IAM_SPECIAL if mark in held]
+            marks = _marks(held)
             if marks:
                 problems.append(
                     Problem(
@@ -380,7 +410,12 @@ def identifier_problems(data_integration: str | None, association: str | None) -
                 association,
             )
         )
-    if given.environment and named.environment and given.environment != named.environment:
+    if (
+        given.environment
+        and named.environment
+        and given.environment != named.environment
+        and not misread  # a refused part already says what is wrong; "differ" would add nothing
+    ):
         mine, theirs = (_pieces(named.environment), _pieces(given.environment))
         problems.append(
             Problem(

@@ -262,6 +262,110 @@ UNDERIVABLE_IDENTIFIERS = [
     ),
 ]
 
+IAM_READS = "IAM would read it as a wildcard or a policy variable; "
+IS_A_PARTITION = "a partition is 'aws' or 'aws-' then groups of letters, e.g. 'aws', 'aws-cn'"
+IS_A_REGION = "a Region is groups of letters, then a number, e.g. 'us-east-1', 'cn-north-1'"
+IS_AN_ACCOUNT = f"an account is exactly 12 digits, e.g. '{stacks.ACCOUNT}'"  # AWS documentation's, as the suite's
+STACKS_OWN = " (for the stack's own, give the id alone)"
+
+
+def di_arn(partition: str = "aws", region: str = stacks.REGION, account: str = stacks.ACCOUNT) -> str:
+    return f"arn:{partition}:app-integrations:{region}:{account}:data-integration/{DI}"
+
+
+def assoc_arn(partition: str = "aws", region: str = stacks.REGION, account: str = stacks.ACCOUNT) -> str:
+    return f"arn:{partition}:app-integrations:{region}:{account}:data-integration-association/{DI}/{ASSOC}"
+
+
+def arn_part_refused(keyword: str, value: str, holds: str, problem: str, id: str) -> Any:
+    """A row: one bad part of a literal ARN, refused with the keyword, the ARN as written and the part named."""
+    field = {
+        "data_integration_identifier": "DataIntegrationIdentifier",
+        "data_integration_association_identifier": "DataIntegrationAssociationIdentifier",
+    }[keyword]
+    return pytest.param({keyword: value}, f"{keyword}='{value}' holds {holds}, which {problem} [{field}]", id=id)
+
+
+#: An ARN's partition, Region and account would land in the policy's Resource: no wildcard, a valid form.
+ARN_PARTS = [
+    arn_part_refused(
+        "data_integration_identifier",
+        di_arn(partition="*"),
+        "partition '*'",
+        f"contains '*': {IAM_READS}{IS_A_PARTITION}{STACKS_OWN}",
+        id="di-partition-star",
+    ),
+    arn_part_refused(
+        "data_integration_identifier",
+        di_arn(region="us-east-?"),
+        "Region 'us-east-?'",
+        f"contains '?': {IAM_READS}{IS_A_REGION}{STACKS_OWN}",
+        id="di-region-question-mark",
+    ),
+    arn_part_refused(
+        "data_integration_identifier",
+        di_arn(account="*"),
+        "account '*'",
+        f"contains '*': {IAM_READS}{IS_AN_ACCOUNT}{STACKS_OWN}",
+        id="di-account-star",
+    ),
+    arn_part_refused(
+        "data_integration_association_identifier",
+        assoc_arn(partition="aws?"),
+        "partition 'aws?'",
+        f"contains '?': {IAM_READS}{IS_A_PARTITION}{STACKS_OWN}",
+        id="association-partition-question-mark",
+    ),
+    arn_part_refused(
+        "data_integration_association_identifier",
+        assoc_arn(region="*"),
+        "Region '*'",
+        f"contains '*': {IAM_READS}{IS_A_REGION}{STACKS_OWN}",
+        id="association-region-star",
+    ),
+    arn_part_refused(
+        "data_integration_association_identifier",
+        assoc_arn(account="?"),
+        "account '?'",
+        f"contains '?': {IAM_READS}{IS_AN_ACCOUNT}{STACKS_OWN}",
+        id="association-account-question-mark",
+    ),
+    arn_part_refused(
+        "data_integration_identifier",
+        di_arn(region="${AWS::Region}"),
+        "Region '${AWS::Region}'",
+        f"contains '${{': {IAM_READS}{IS_A_REGION}{STACKS_OWN}",
+        id="pseudo-parameter-as-text",
+    ),
+    arn_part_refused(
+        "data_integration_identifier",
+        di_arn(partition="amazon"),
+        "partition 'amazon'",
+        f"is not a valid partition; {IS_A_PARTITION}",
+        id="partition-amazon",
+    ),
+    arn_part_refused(
+        "data_integration_identifier",
+        di_arn(region="useast1"),
+        "Region 'useast1'",
+        f"is not a valid Region; {IS_A_REGION}",
+        id="region-without-hyphens",
+    ),
+    arn_part_refused(
+        "data_integration_association_identifier",
+        assoc_arn(account="11112222333"),
+        "account '11112222333'",
+        f"is not a valid account; {IS_AN_ACCOUNT}",
+        id="account-of-11-digits",
+    ),
+    pytest.param(
+        {"data_integration_identifier": f"arn:aws:*:{stacks.REGION}:{stacks.ACCOUNT}:data-integration/{DI}"},
+        f"data_integration_identifier='arn:aws:*:{stacks.REGION}:{stacks.ACCOUNT}:data-integration/{DI}' is an ARN, "
+        f"but not of a data integration; expected {DI_ALLOWED} [DataIntegrationIdentifier]",
+        id="service-star",
+    ),
+]
+
 #: Values of the wrong type: the type is named in plain English.
 WRONG_TYPES = [
     pytest.param(
@@ -347,7 +451,7 @@ WRONG_TYPES = [
 ]
 
 
-@pytest.mark.parametrize(("overrides", "expected"), [*RULES, *UNDERIVABLE_IDENTIFIERS, *WRONG_TYPES])
+@pytest.mark.parametrize(("overrides", "expected"), [*RULES, *UNDERIVABLE_IDENTIFIERS, *ARN_PARTS, *WRONG_TYPES])
 def test_each_refusal_names_the_keyword_and_the_value_as_written_then_the_api_field(
     stack: cdk.Stack, overrides: dict[str, Any], expected: str
 ) -> None:
@@ -570,6 +674,45 @@ def test_ids_arns_and_tokens_get_no_identifier_warning(stack: cdk.Stack) -> None
     assert {execution.node.id: warnings_of(execution) for execution in quiet} == {
         execution.node.id: [] for execution in quiet
     }
+
+
+def test_every_bad_part_of_both_arns_is_refused_at_once_by_keyword(stack: cdk.Stack) -> None:
+    """One problem per bad part; the two ARNs are not also said to differ, the refused parts say it all."""
+    problems = refused(
+        stack,
+        data_integration_identifier=di_arn(region="*", account="*"),
+        data_integration_association_identifier=assoc_arn(partition="amazon", region="*", account="*"),
+    )
+    assert [(problem.split("=", 1)[0], problem.split(" holds ", 1)[1].split(",", 1)[0]) for problem in problems] == [
+        ("data_integration_identifier", "Region '*'"),
+        ("data_integration_identifier", "account '*'"),
+        ("data_integration_association_identifier", "partition 'amazon'"),
+        ("data_integration_association_identifier", "Region '*'"),
+        ("data_integration_association_identifier", "account '*'"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("partition", "region"),
+    [("aws-cn", "cn-north-1"), ("aws-us-gov", "us-gov-west-1"), ("aws-iso-b", "us-isob-east-1")],
+)
+def test_arns_of_other_partitions_are_accepted(stack: cdk.Stack, partition: str, region: str) -> None:
+    execution = create(
+        stack,
+        data_integration_identifier=di_arn(partition, region, "444455556666"),
+        data_integration_association_identifier=assoc_arn(partition, region, "444455556666"),
+    )
+    assert warnings_of(execution) == []
+    assert stack.node.try_find_child(PROVIDER_ID) is not None
+
+
+def test_a_wildcard_beside_a_token_in_an_arn_is_left_to_deploy(stack: cdk.Stack) -> None:
+    """A string with a token is unknown at synth as a whole: the handler refuses the Region at deploy.
+
+    The policy takes the stack's environment for such a string, not the ARN's, so the wildcard never reaches it.
+    """
+    create(stack, data_integration_identifier=f"arn:aws:app-integrations:*:{cdk.Aws.ACCOUNT_ID}:data-integration/{DI}")
+    assert stack.node.try_find_child(PROVIDER_ID) is not None
 
 
 def test_there_is_no_third_execution_mode() -> None:

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from appintegrations_cr.arns import ID_PATTERN
+from appintegrations_cr.arns import ACCOUNT_PATTERN, ID_PATTERN, PARTITION_PATTERN, REGION_PATTERN
 from appintegrations_cr.contract import (
     ABSENT,
     AllowedAt,
@@ -28,6 +28,23 @@ pytestmark = pytest.mark.unit
 
 DI_ARN = arn("app-integrations", "data-integration/di-1")
 ASSOCIATION_ARN = arn("app-integrations", "data-integration-association/di-1/assoc-1")
+DI = "DataIntegrationIdentifier"
+ASSOCIATION = "DataIntegrationAssociationIdentifier"
+IAM_READS = "IAM would read it as a wildcard or a policy variable; "
+IS_A_PARTITION = "a partition is 'aws' or 'aws-' then groups of letters, e.g. 'aws', 'aws-cn'"
+IS_A_REGION = "a Region is groups of letters, then a number, e.g. 'us-east-1', 'cn-north-1'"
+IS_AN_ACCOUNT = f"an account is exactly 12 digits, e.g. '{ACCOUNT}'"  # AWS documentation's, as the suite's
+STACKS_OWN = " (for the stack's own, give the id alone)"
+
+
+def di_arn(**environment: str) -> str:
+    """``DI_ARN`` with another partition, Region or account."""
+    return arn("app-integrations", "data-integration/di-1", **environment)
+
+
+def association_arn(**environment: str) -> str:
+    """``ASSOCIATION_ARN`` with another partition, Region or account."""
+    return arn("app-integrations", "data-integration-association/di-1/assoc-1", **environment)
 
 
 def problems(properties: Any) -> list[str]:
@@ -190,6 +207,90 @@ SCHEDULE_AT = "ExecutionConfiguration.ScheduleConfiguration"
             f"{show(arn('app-integrations', 'data-integration-association/di-2/assoc-1'))} is an association of "
             "data integration 'di-2', but DataIntegrationIdentifier is data integration 'di-1'",
         ),
+        # An ARN's partition, Region and account: never a wildcard or a policy variable, and of a valid form.
+        at(
+            ON_DEMAND,
+            DI,
+            di_arn(partition="*"),
+            f"{show(di_arn(partition='*'))} holds partition '*', which contains '*': {IAM_READS}{IS_A_PARTITION}"
+            f"{STACKS_OWN}",
+        ),
+        at(
+            ON_DEMAND,
+            DI,
+            di_arn(region="us-east-?"),
+            f"{show(di_arn(region='us-east-?'))} holds Region 'us-east-?', which contains '?': {IAM_READS}"
+            f"{IS_A_REGION}{STACKS_OWN}",
+        ),
+        at(
+            ON_DEMAND,
+            DI,
+            di_arn(account="*"),
+            f"{show(di_arn(account='*'))} holds account '*', which contains '*': {IAM_READS}{IS_AN_ACCOUNT}"
+            f"{STACKS_OWN}",
+        ),
+        at(
+            ON_DEMAND,
+            DI,
+            di_arn(region="${AWS::Region}"),
+            f"{show(di_arn(region='${AWS::Region}'))} holds Region '${{AWS::Region}}', which contains '${{': "
+            f"{IAM_READS}{IS_A_REGION}{STACKS_OWN}",
+        ),
+        at(
+            ON_DEMAND,
+            ASSOCIATION,
+            association_arn(partition="aws?"),
+            f"{show(association_arn(partition='aws?'))} holds partition 'aws?', which contains '?': {IAM_READS}"
+            f"{IS_A_PARTITION}{STACKS_OWN}",
+        ),
+        at(
+            ON_DEMAND,
+            ASSOCIATION,
+            association_arn(region="*"),
+            f"{show(association_arn(region='*'))} holds Region '*', which contains '*': {IAM_READS}{IS_A_REGION}"
+            f"{STACKS_OWN}",
+        ),
+        at(
+            ON_DEMAND,
+            ASSOCIATION,
+            association_arn(account="1111222233?3"),
+            f"{show(association_arn(account='1111222233?3'))} holds account '1111222233?3', which contains '?': "
+            f"{IAM_READS}{IS_AN_ACCOUNT}{STACKS_OWN}",
+        ),
+        at(
+            ON_DEMAND,
+            ASSOCIATION,
+            association_arn(account="${aws:PrincipalAccount}"),
+            f"{show(association_arn(account='${aws:PrincipalAccount}'))} holds account '${{aws:PrincipalAccount}}', "
+            f"which contains '${{': {IAM_READS}{IS_AN_ACCOUNT}{STACKS_OWN}",
+        ),
+        at(
+            ON_DEMAND,
+            DI,
+            di_arn(partition="amazon"),
+            f"{show(di_arn(partition='amazon'))} holds partition 'amazon', which is not a valid partition; "
+            f"{IS_A_PARTITION}",
+        ),
+        at(
+            ON_DEMAND,
+            DI,
+            di_arn(region="useast1"),
+            f"{show(di_arn(region='useast1'))} holds Region 'useast1', which is not a valid Region; {IS_A_REGION}",
+        ),
+        at(
+            ON_DEMAND,
+            ASSOCIATION,
+            association_arn(account="11112222333"),
+            f"{show(association_arn(account='11112222333'))} holds account '11112222333', which is not a valid "
+            f"account; {IS_AN_ACCOUNT}",
+        ),
+        at(
+            ON_DEMAND,
+            DI,
+            arn("*", "data-integration/di-1"),
+            f"{show(arn('*', 'data-integration/di-1'))} is an ARN, but not of a data integration; "
+            "expected the data integration's id",
+        ),
         (
             changed(
                 changed(
@@ -269,6 +370,79 @@ def test_matching_arns_are_accepted_and_passed_through() -> None:
         )
     )
     assert (request.data_integration_identifier, request.association_identifier) == (DI_ARN, ASSOCIATION_ARN)
+
+
+@pytest.mark.parametrize(
+    ("partition", "region"),
+    [
+        ("aws", "us-east-1"),
+        ("aws-cn", "cn-north-1"),
+        ("aws-cn", "cn-northwest-1"),
+        ("aws-us-gov", "us-gov-west-1"),
+        ("aws-iso", "us-iso-east-1"),
+        ("aws-iso-b", "us-isob-east-1"),
+        ("aws-iso-e", "eu-isoe-west-1"),
+        ("aws-iso-f", "us-isof-south-1"),
+        ("aws-eusc", "eusc-de-east-1"),
+    ],
+)
+def test_arns_in_every_partition_are_accepted(partition: str, region: str) -> None:
+    environment = {"partition": partition, "region": region, "account": "444455556666"}
+    properties = changed(changed(ON_DEMAND, DI, di_arn(**environment)), ASSOCIATION, association_arn(**environment))
+    request = parse_properties(properties)
+    assert request.association_identifier == association_arn(**environment)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "valid", "invalid"),
+    [
+        (
+            PARTITION_PATTERN,
+            ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"],
+            ["amazon", "AWS", "aws-", "aws--cn", "aws-cn1", "-aws", "aws-*", ""],
+        ),
+        (
+            REGION_PATTERN,
+            ["us-east-1", "us-gov-west-1", "cn-northwest-1", "us-isob-east-1", "eu-isoe-west-1", "ap-southeast-12"],
+            ["useast1", "us-east", "us-1", "US-EAST-1", "us-east-1a", "us_east_1", "-us-east-1", "us-east-?", ""],
+        ),
+        (ACCOUNT_PATTERN, [ACCOUNT, "000000000000"], [ACCOUNT[:-1], f"{ACCOUNT}4", "1111-2222-3333", ""]),
+    ],
+)
+def test_the_forms_of_an_arns_environment(pattern: Any, valid: list[str], invalid: list[str]) -> None:
+    assert [value for value in valid if not pattern.fullmatch(value)] == []
+    assert [value for value in invalid if pattern.fullmatch(value)] == []
+
+
+def test_each_bad_part_of_both_arns_is_one_problem_all_at_once() -> None:
+    """Five bad parts, five problems; the two environments are not also said to differ."""
+    found = problems(
+        changed(
+            changed(ON_DEMAND, DI, di_arn(region="*", account="*")),
+            ASSOCIATION,
+            association_arn(partition="aws?", region="useast1", account="${AWS::AccountId}"),
+        )
+    )
+    assert [problem.split(" holds ", 1)[1].split(",", 1)[0] for problem in found] == [
+        "Region '*'",
+        "account '*'",
+        "partition 'aws?'",
+        "Region 'useast1'",
+        "account '${AWS::AccountId}'",
+    ]
+    assert [problem.split(":", 1)[0] for problem in found] == [DI, DI, ASSOCIATION, ASSOCIATION, ASSOCIATION]
+
+
+def test_pseudo_parameters_in_a_literal_arn_are_refused_by_the_part_they_stand_in() -> None:
+    """``${AWS::Region}`` holds ':', yet the ARN is still taken apart, so each part is named, not the whole ARN."""
+    pseudo = "arn:${AWS::Partition}:app-integrations:${AWS::Region}:${AWS::AccountId}:data-integration/di-1"
+    found = problems(changed(ON_DEMAND, DI, pseudo))
+    assert [problem.split(" holds ", 1)[1].split(",", 1)[0] for problem in found] == [
+        "partition '${AWS::Partition}'",
+        "Region '${AWS::Region}'",
+        "account '${AWS::AccountId}'",
+    ]
+    assert all("which contains '${': IAM would read it as a wildcard or a policy variable" in p for p in found)
 
 
 def test_cloudformation_reserved_keys_are_not_typos() -> None:
@@ -411,6 +585,7 @@ BROKEN_FIELDS = [
         "DataIntegrationAssociationIdentifier",
         "arn:aws:app-integrations:eu-west-1:444455556666:data-integration-association/di-2/assoc-1",
     ),
+    changed(ON_DEMAND, "DataIntegrationIdentifier", di_arn(partition="*", region="useast1", account="?")),
     changed(ON_DEMAND, "DestinationURI", "s3://bucket"),
     changed(ON_DEMAND, "RerunToken", " "),
     changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", "1735689600"),
