@@ -9,11 +9,13 @@ at its deadline.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import json
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -21,6 +23,7 @@ import textwrap
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -56,6 +59,25 @@ def make_client(endpoint_url: str, *, region: str = "us-east-1", attempts: int =
         aws_secret_access_key="test-secret-key-not-real",
         config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}, **config),
     )
+
+
+def update_on_demand(client: Any) -> Any:
+    """Set di-1/assoc-1 ON_DEMAND through ``client``."""
+    return client.update_data_integration_association(
+        DataIntegrationIdentifier="di-1",
+        DataIntegrationAssociationIdentifier="assoc-1",
+        ExecutionConfiguration=ON_DEMAND,
+    )
+
+
+def wait_until(condition: Callable[[], object], timeout: float) -> bool:
+    """Poll ``condition`` every 10 ms until it holds (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def signed_request(
@@ -483,6 +505,66 @@ def test_hang_with_short_duration_is_a_slow_answer() -> None:
         assert emu.get_association("di-1", "assoc-1").update_count == 1
 
 
+@pytest.mark.parametrize(
+    ("kind", "cause"), [("close", http.client.RemoteDisconnected), ("reset", ConnectionResetError)]
+)
+def test_close_and_reset_drop_the_connection_after_the_update_lands(
+    fresh_emulator: AppIntegrationsEmulator, kind: Any, cause: type[Exception]
+) -> None:
+    fresh_emulator.add_association("di-1", "assoc-1")
+    fresh_emulator.inject(kind, operation=UPDATE_OPERATION)
+    client = make_client(fresh_emulator.endpoint_url)
+    client.list_data_integration_associations(DataIntegrationIdentifier="di-1")  # passes the Update's fault by
+
+    with pytest.raises(botocore.exceptions.ConnectionClosedError) as caught:
+        update_on_demand(client)
+
+    # urllib3's ProtocolError("Connection aborted.", cause): a FIN gives RemoteDisconnected (a
+    # subclass of ConnectionResetError), an RST a plain ConnectionResetError, hence ``is``.
+    assert type(caught.value.kwargs["error"].args[1]) is cause
+    association = fresh_emulator.get_association("di-1", "assoc-1")
+    assert (association.update_count, association.execution_configuration) == (1, ON_DEMAND)  # it landed
+    assert [(c.fault, c.status) for c in fresh_emulator.update_calls()] == [(kind, None)]  # never answered
+    assert fresh_emulator.counters().update_attempts == 1
+    update_on_demand(client)  # consumed: the client reconnects and gets through
+    assert fresh_emulator.get_association("di-1", "assoc-1").update_count == 2
+
+
+def test_trickle_answers_correctly_but_slower_than_the_read_timeout(fresh_emulator: AppIntegrationsEmulator) -> None:
+    fresh_emulator.add_association("di-1", "assoc-1")
+    # Byte by byte, the ~200-byte answer needs a short pause to stay fast: 5 ms, about 1 s in all.
+    interval = 0.005
+    fresh_emulator.inject("trickle", trickle_interval_s=interval)
+    client = make_client(fresh_emulator.endpoint_url, read_timeout=0.5)  # 100 pauses: every read is in time
+
+    started = time.monotonic()
+    response = update_on_demand(client)
+    elapsed = time.monotonic() - started
+
+    # The status line and five headers alone pass 200 bytes, so at least 200 pauses: twice the
+    # read timeout in all, and still no timeout.
+    assert elapsed >= 200 * interval
+    [call] = fresh_emulator.update_calls()
+    assert (call.fault, call.status, call.abandoned) == ("trickle", 200, False)
+    assert response["ResponseMetadata"]["RequestId"] == call.request_id  # the headers arrived intact
+    assert fresh_emulator.get_association("di-1", "assoc-1").update_count == 1
+
+
+def test_trickle_records_a_client_that_gives_up(fresh_emulator: AppIntegrationsEmulator) -> None:
+    fresh_emulator.add_association("di-1", "assoc-1")
+    fresh_emulator.inject("trickle", trickle_interval_s=0.2)
+    client = make_client(fresh_emulator.endpoint_url, read_timeout=0.05)  # a quarter of a pause: gives up at byte 2
+
+    with pytest.raises(botocore.exceptions.ReadTimeoutError):
+        update_on_demand(client)
+
+    # urllib3 closed its socket; the emulator's next write or the one after fails (0.4 s; 5 s allowed).
+    assert wait_until(lambda: fresh_emulator.update_calls()[0].abandoned, timeout=5)
+    [call] = fresh_emulator.update_calls()
+    assert (call.fault, call.status) == ("trickle", 200)
+    assert fresh_emulator.get_association("di-1", "assoc-1").update_count == 1  # landed all the same
+
+
 # -- CloudFormation response receiver -------------------------------------------------------
 
 
@@ -514,6 +596,45 @@ def crhelper_send(url: str, body: dict[str, Any], ca_file: Path) -> subprocess.C
     )
 
 
+@contextlib.contextmanager
+def put_sent(
+    receiver: CfnResponseReceiver, url: str, body: Any, context: ssl.SSLContext | None = None
+) -> Iterator[http.client.HTTPSConnection]:
+    """An http.client connection that has sent ``body`` as JSON to ``url`` (trusting only the receiver)."""
+    split = urlsplit(url)
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", receiver.port, context=context or receiver.client_context(), timeout=5
+    )
+    try:
+        connection.request("PUT", f"{split.path}?{split.query}", body=json.dumps(body))
+        yield connection
+    finally:
+        connection.close()
+
+
+def https_put(receiver: CfnResponseReceiver, url: str, body: Any) -> tuple[int, bytes]:
+    """PUT ``body`` as JSON to ``url``; the answer's status and body."""
+    with put_sent(receiver, url, body) as connection:
+        response = connection.getresponse()
+        return response.status, response.read()
+
+
+def tcp_ending(receiver: CfnResponseReceiver, url: str, body: Any) -> str:
+    """How the receiver ends a PUT's connection, as TCP delivers it: ``"FIN"`` or ``"RST"``.
+
+    Read beneath TLS, since Python's ssl before 3.13 reports an RST as an EOF (CPython
+    gh-115627), and over TLS 1.2, whose server sends nothing after the handshake (TLS 1.3
+    sends session tickets), so the first thing to arrive is the ending.
+    """
+    context = receiver.client_context()
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with put_sent(receiver, url, body, context) as connection:
+        try:
+            return "FIN" if socket.socket.recv(connection.sock, 1, socket.MSG_PEEK) == b"" else "data"
+        except ConnectionResetError:
+            return "RST"
+
+
 def test_crhelper_delivers_its_put_over_tls_trusting_ssl_cert_file(fresh_receiver: CfnResponseReceiver) -> None:
     request_id = str(uuid.uuid4())
     url = fresh_receiver.response_url(request_id)
@@ -541,9 +662,7 @@ def test_certificate_is_not_trusted_without_the_ca_file(fresh_receiver: CfnRespo
     with pytest.raises(ssl.SSLCertVerificationError):
         connection.request("PUT", "/cfn-responses/x", body=b"{}")
     connection.close()
-    deadline = time.monotonic() + 2
-    while not fresh_receiver.tls_errors and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert wait_until(lambda: fresh_receiver.tls_errors, timeout=2)
     assert any("unknown ca" in error.lower() for error in fresh_receiver.tls_errors)
     assert fresh_receiver.responses == []
 
@@ -593,10 +712,10 @@ def test_response_url_looks_presigned_and_is_stable_per_request(fresh_receiver: 
     assert fresh_receiver.signature_for("req-2") != signature
 
 
-def test_fail_next_answers_500_and_crhelper_does_not_retry(fresh_receiver: CfnResponseReceiver) -> None:
+def test_crhelper_takes_a_500_as_delivered(fresh_receiver: CfnResponseReceiver) -> None:
     request_id = str(uuid.uuid4())
     url = fresh_receiver.response_url(request_id)
-    fresh_receiver.fail_next(1)
+    fresh_receiver.answer_next(500)
 
     completed = crhelper_send(url, cfn_body(request_id), fresh_receiver.ca_file)
 
@@ -607,21 +726,65 @@ def test_fail_next_answers_500_and_crhelper_does_not_retry(fresh_receiver: CfnRe
     assert [r.status for r in fresh_receiver.wait_for(request_id, timeout=5)] == [500, 200]
 
 
+def test_scripted_statuses_answer_s3_errors_in_order(fresh_receiver: CfnResponseReceiver) -> None:
+    request_id = str(uuid.uuid4())
+    url = fresh_receiver.response_url(request_id)
+    expected = [
+        (500, "InternalError", "We encountered an internal error. Please try again."),
+        (503, "SlowDown", "Please reduce your request rate."),
+        (429, "TooManyRequests", "Please reduce your request rate."),
+        (403, "AccessDenied", "Request has expired"),
+    ]
+    fresh_receiver.answer_next(500, 503, 429, 403)
+
+    for status, code, message in expected:
+        answer_status, payload = https_put(fresh_receiver, url, cfn_body(request_id))
+        assert answer_status == status
+        assert f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode() in payload
+
+    assert https_put(fresh_receiver, url, cfn_body(request_id)) == (200, b"")  # the script is used up
+    assert [(r.status, r.scripted, r.signature_valid) for r in fresh_receiver.responses_for(request_id)] == [
+        (500, 500, True),
+        (503, 503, True),
+        (429, 429, True),
+        (403, 403, True),
+        (200, None, True),
+    ]
+    with pytest.raises(ValueError, match="cannot script"):
+        fresh_receiver.answer_next(404)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("answer", "ending"), [("close", "FIN"), ("reset", "RST")])
+def test_scripted_close_and_reset_drop_the_put_unanswered(
+    fresh_receiver: CfnResponseReceiver, answer: Any, ending: str
+) -> None:
+    request_id = str(uuid.uuid4())
+    url = fresh_receiver.response_url(request_id)
+    fresh_receiver.answer_next(answer, answer)
+
+    # http.client (crhelper's client) raises RemoteDisconnected for a FIN; for an RST a plain
+    # ConnectionResetError from Python 3.13, RemoteDisconnected before (see tcp_ending); both
+    # are ConnectionResetError, so the ending itself is checked beneath TLS.
+    with pytest.raises(ConnectionResetError):
+        https_put(fresh_receiver, url, cfn_body(request_id))
+    assert tcp_ending(fresh_receiver, url, cfn_body(request_id)) == ending
+
+    assert [(r.status, r.scripted, r.body) for r in fresh_receiver.responses_for(request_id)] == [
+        (None, answer, cfn_body(request_id))
+    ] * 2
+    assert https_put(fresh_receiver, url, cfn_body(request_id))[0] == 200  # the script is used up
+
+
 def test_tampered_or_unknown_url_gets_403(fresh_receiver: CfnResponseReceiver) -> None:
     request_id = str(uuid.uuid4())
     good = fresh_receiver.response_url(request_id)
     tampered = good.replace(fresh_receiver.signature_for(request_id), "0" * 64)
     assert tampered != good
-    context = fresh_receiver.client_context()
 
     for url in (tampered, good.replace(request_id, "never-issued")):
-        split = urlsplit(url)
-        connection = http.client.HTTPSConnection("127.0.0.1", fresh_receiver.port, context=context, timeout=5)
-        connection.request("PUT", f"{split.path}?{split.query}", body=json.dumps(cfn_body(request_id)))
-        response = connection.getresponse()
-        assert response.status == 403
-        assert b"SignatureDoesNotMatch" in response.read()
-        connection.close()
+        status, payload = https_put(fresh_receiver, url, cfn_body(request_id))
+        assert status == 403
+        assert b"SignatureDoesNotMatch" in payload
     assert [(r.status, r.signature_valid) for r in fresh_receiver.responses] == [(403, False), (403, False)]
 
 
@@ -643,13 +806,9 @@ def test_problems_flag_bodies_cloudformation_would_refuse(
     fresh_receiver: CfnResponseReceiver, overrides: dict[str, Any], problem: str
 ) -> None:
     request_id = str(uuid.uuid4())
-    split = urlsplit(fresh_receiver.response_url(request_id))
-    connection = http.client.HTTPSConnection(
-        "127.0.0.1", fresh_receiver.port, context=fresh_receiver.client_context(), timeout=5
-    )
-    connection.request("PUT", f"{split.path}?{split.query}", body=json.dumps(cfn_body(request_id, **overrides)))
-    assert connection.getresponse().status == 200  # S3 stores anything; CloudFormation refuses later
-    connection.close()
+    url = fresh_receiver.response_url(request_id)
+    status, _ = https_put(fresh_receiver, url, cfn_body(request_id, **overrides))
+    assert status == 200  # S3 stores anything; CloudFormation refuses later
 
     [response] = fresh_receiver.wait_for(request_id)
     assert any(problem in p for p in response.problems), response.problems

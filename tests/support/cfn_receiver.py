@@ -17,9 +17,13 @@ What it checks, without ever refusing a well-formed delivery:
   in :attr:`ReceivedResponse.problems` rather than refused, because S3 stores anything:
   CloudFormation only reads the object later, and fails the stack then.
 
-crhelper treats *any* HTTP status as "delivered" (it logs ``response.reason`` and stops), so
-:meth:`CfnResponseReceiver.fail_next` does not make crhelper retry; the failed ``PUT`` is
-still recorded, with the status the receiver answered.
+Scripted answers (:meth:`CfnResponseReceiver.answer_next`) take the next ``PUT`` requests in
+order, whatever their URL: an S3-like XML error (``500 InternalError``, ``503 SlowDown``,
+``429 TooManyRequests``, ``403 AccessDenied`` "Request has expired"), or, once the request is
+read, ``"close"`` (a FIN with no TLS close_notify: http.client raises ``RemoteDisconnected``)
+or ``"reset"`` (a TCP RST: ``ConnectionResetError``, but Python's ssl before 3.13 reports an
+RST as an EOF, so there too ``RemoteDisconnected``; CPython gh-115627). Every one is recorded,
+like any other request.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast, get_args
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from cryptography import x509
@@ -47,7 +51,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.support.local_server import BackgroundServer, LocalHandler, read_request
 
-__all__ = ["CFN_RESPONSE_LIMIT_BYTES", "CfnResponseReceiver", "ReceivedResponse", "TlsMaterial", "make_self_signed"]
+__all__ = [
+    "CFN_RESPONSE_LIMIT_BYTES",
+    "CfnResponseReceiver",
+    "ReceivedResponse",
+    "ScriptedAnswer",
+    "TlsMaterial",
+    "make_self_signed",
+]
 
 CFN_RESPONSE_LIMIT_BYTES = 4096
 """CloudFormation rejects custom-resource responses larger than 4096 bytes."""
@@ -55,6 +66,17 @@ CFN_RESPONSE_LIMIT_BYTES = 4096
 PHYSICAL_ID_LIMIT_CHARS = 1024
 _REQUIRED_FIELDS = ("Status", "StackId", "RequestId", "LogicalResourceId", "PhysicalResourceId")
 _PATH_PREFIX = "/cfn-responses/"
+
+ScriptedAnswer = Literal[500, 503, 429, 403, "close", "reset"]
+"""What :meth:`CfnResponseReceiver.answer_next` can make the receiver do with a ``PUT``."""
+
+# code and message S3 answers with each scriptable status
+_SCRIPTED_ERRORS: dict[int, tuple[str, str]] = {
+    500: ("InternalError", "We encountered an internal error. Please try again."),
+    503: ("SlowDown", "Please reduce your request rate."),
+    429: ("TooManyRequests", "Please reduce your request rate."),
+    403: ("AccessDenied", "Request has expired"),
+}
 
 
 @dataclass(frozen=True)
@@ -144,12 +166,15 @@ class ReceivedResponse:
     raw_body: bytes
     body: Any
     """The parsed JSON body, or ``None`` when it is not JSON."""
-    status: int
-    """What the receiver answered (200, 403 on a tampered URL, 500 from ``fail_next``...)."""
+    status: int | None
+    """What the receiver answered (200, 403 on a tampered URL, a scripted error...); ``None``
+    when a scripted ``"close"`` or ``"reset"`` dropped the connection unanswered."""
     signature_valid: bool
     """Whether the pre-signed query string came back exactly as :meth:`response_url` issued it."""
     problems: list[str] = field(default_factory=list)
     """Why CloudFormation would not accept this body (empty when it would)."""
+    scripted: ScriptedAnswer | None = None
+    """The scripted answer (:meth:`CfnResponseReceiver.answer_next`) this request took, if any."""
     received_at: float = field(default_factory=time.monotonic)
 
 
@@ -200,8 +225,11 @@ class _Handler(LocalHandler):
 
     def respond(self) -> None:
         headers, raw_body = read_request(self)
-        status, payload = self._receiver._accept(self.command, self.path, headers, raw_body)
-        self.send_response(status)
+        received, payload = self._receiver._accept(self.command, self.path, headers, raw_body)
+        if received.status is None:
+            self.drop(reset=received.scripted == "reset")
+            return
+        self.send_response(received.status)
         self.send_header("Content-Type", "application/xml" if payload else "text/plain")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("x-amz-request-id", secrets.token_hex(8).upper())
@@ -237,7 +265,7 @@ class CfnResponseReceiver(BackgroundServer):
         self._lock = threading.Condition()
         self._responses: list[ReceivedResponse] = []
         self._issued: dict[str, _Issued] = {}
-        self._fail_next = 0
+        self._script: list[ScriptedAnswer] = []
         self._errors: list[str] = []
         self._tls_errors: list[str] = []
         self._listeners: list[Callable[[ReceivedResponse], None]] = []
@@ -285,11 +313,11 @@ class CfnResponseReceiver(BackgroundServer):
         return context
 
     def reset(self) -> None:
-        """Forget received responses, issued URLs, pending failures and TLS errors."""
+        """Forget received responses, issued URLs, scripted answers and TLS errors."""
         with self._lock:
             self._responses.clear()
             self._issued.clear()
-            self._fail_next = 0
+            self._script.clear()
             self._errors.clear()
             self._tls_errors.clear()
 
@@ -338,13 +366,17 @@ class CfnResponseReceiver(BackgroundServer):
 
     # -- faults & results ------------------------------------------------------------------
 
-    def fail_next(self, n: int = 1) -> None:
-        """Answer the next ``n`` PUTs with ``500 InternalError`` (they are still recorded).
+    def answer_next(self, *answers: ScriptedAnswer) -> None:
+        """Script the next ``PUT`` requests, one answer each, in order (after any already scripted).
 
-        crhelper counts any HTTP status as delivered, so it will not retry these.
+        A status answers that S3 error instead of judging the request; ``"close"`` and
+        ``"reset"`` read the request, then drop the connection (FIN or RST) without a byte.
         """
+        unknown = [answer for answer in answers if answer not in get_args(ScriptedAnswer)]
+        if unknown:
+            raise ValueError(f"cannot script {unknown}; expected some of {get_args(ScriptedAnswer)}")
         with self._lock:
-            self._fail_next += n
+            self._script.extend(answers)
 
     @property
     def responses(self) -> list[ReceivedResponse]:
@@ -406,7 +438,10 @@ class CfnResponseReceiver(BackgroundServer):
         with self._lock:
             self._tls_errors.append(f"{type(error).__name__}: {error}")
 
-    def _accept(self, method: str, target: str, headers: dict[str, str], raw_body: bytes) -> tuple[int, bytes]:
+    def _accept(
+        self, method: str, target: str, headers: dict[str, str], raw_body: bytes
+    ) -> tuple[ReceivedResponse, bytes]:
+        """Record one request; return the record (its ``status`` is the answer's) and the answer's body."""
         split = urlsplit(target)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         request_id = unquote(split.path[len(_PATH_PREFIX) :]) if split.path.startswith(_PATH_PREFIX) else None
@@ -417,11 +452,14 @@ class CfnResponseReceiver(BackgroundServer):
         with self._lock:
             issued = self._issued.get(request_id) if request_id is not None else None
             signature_valid = issued is not None and query == issued.query
+            scripted = self._script.pop(0) if method == "PUT" and self._script else None
+            status: int | None
             if method != "PUT":
                 status, payload = 405, _s3_error("MethodNotAllowed", "Only PUT is expected on a ResponseURL")
-            elif self._fail_next > 0:
-                self._fail_next -= 1
-                status, payload = 500, _s3_error("InternalError", "We encountered an internal error (injected)")
+            elif isinstance(scripted, str):
+                status, payload = None, b""
+            elif scripted is not None:
+                status, payload = scripted, _s3_error(*_SCRIPTED_ERRORS[scripted])
             elif not signature_valid:
                 status, payload = (
                     403,
@@ -443,13 +481,14 @@ class CfnResponseReceiver(BackgroundServer):
                 status=status,
                 signature_valid=signature_valid,
                 problems=_cfn_problems(request_id, raw_body, body),
+                scripted=scripted,
             )
             self._responses.append(received)
             self._lock.notify_all()
             listeners = list(self._listeners)
         for listener in listeners:
             listener(received)
-        return status, payload
+        return received, payload
 
 
 def _cfn_problems(request_id: str | None, raw_body: bytes, body: Any) -> list[str]:

@@ -36,12 +36,31 @@ or error, carries an ``x-amzn-RequestId`` header, which botocore exposes as
 ``ResponseMetadata.RequestId`` (and which :attr:`RecordedRequest.request_id` records), so a
 handler's FAILED reason can quote it as a support case would need. :meth:`counters`
 counts API attempts and throttled answers (monotonic since the last :meth:`reset`).
+
+Faults: :meth:`AppIntegrationsEmulator.inject` queues them; each is consumed by one request
+that passed authentication, routing and the rate limit (``operation=`` keeps one for a single
+operation), is recorded in :attr:`RecordedRequest.fault` and counted like any attempt.
+``throttle``, ``internal``, ``access_denied``, ``invalid`` and ``not_found`` answer that error
+instead of performing the request; ``hang`` holds it ``hang_seconds``, then performs and
+answers it. The socket faults perform the request first (the Update lands, as a real service
+may have applied it before the connection broke), then:
+
+* ``close`` closes the connection without sending a byte (a FIN). botocore raises
+  ``ConnectionClosedError``, its ``error`` a urllib3 ``ProtocolError`` wrapping
+  ``http.client.RemoteDisconnected``.
+* ``reset`` aborts it with a TCP RST (``SO_LINGER`` on, linger 0). botocore raises
+  ``ConnectionClosedError`` too, its ``error`` a ``ProtocolError`` wrapping
+  ``ConnectionResetError`` (errno ``ECONNRESET``).
+* ``trickle`` sends the whole, correct answer one byte at a time, ``trickle_interval_s``
+  apart: no read times out, yet the answer (about 200 bytes) takes about 200 intervals. A
+  client that gives up meanwhile is recorded (:attr:`RecordedRequest.abandoned`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import io
 import json
 import re
 import socket
@@ -75,7 +94,9 @@ __all__ = [
     "RecordedRequest",
 ]
 
-FaultKind = Literal["throttle", "internal", "access_denied", "invalid", "not_found", "hang"]
+FaultKind = Literal[
+    "throttle", "internal", "access_denied", "invalid", "not_found", "hang", "close", "reset", "trickle"
+]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 UPDATE_OPERATION = "UpdateDataIntegrationAssociation"
@@ -85,7 +106,7 @@ SIGNING_NAME = "app-integrations"
 DEFAULT_ACCOUNT = ACCOUNT
 DEFAULT_REGION = REGION
 
-# status, x-amzn-ErrorType, message for each injectable fault (``hang`` is handled apart).
+# status, x-amzn-ErrorType, message for each fault answered instead of performing the request.
 _FAULT_RESPONSES: dict[str, tuple[int, str, str]] = {
     "throttle": (429, "ThrottlingException", "Rate exceeded (injected fault)"),
     "internal": (500, "InternalServiceError", "Internal service error (injected fault)"),
@@ -277,8 +298,8 @@ class RecordedRequest:
     """Everything the emulator saw of one HTTP request.
 
     ``status`` and ``error_type`` are filled in when the answer is sent, so a request that
-    is still hanging shows ``status=None``. A hung request released by ``close()`` keeps
-    ``status=None``: it never got an answer.
+    is still hanging shows ``status=None``. A hung request released by ``close()``, and one
+    faulted by ``"close"`` or ``"reset"``, keeps ``status=None``: it never got an answer.
     """
 
     method: str
@@ -302,6 +323,8 @@ class RecordedRequest:
     status: int | None = None
     error_type: str | None = None
     error_message: str | None = None
+    abandoned: bool = False
+    """Whether the client closed the connection before a ``"trickle"`` answer was all sent."""
     received_at: float = field(default_factory=time.monotonic)
 
 
@@ -333,10 +356,14 @@ class _Fault:
     kind: str
     operation: str | None
     hang_seconds: float | None
+    trickle_interval_s: float
 
 
 class _Reply(Exception):  # noqa: N818 - control flow, not an error
     """Raised inside request handling to send one JSON answer and stop."""
+
+    fault: _Fault | None = None
+    """The fault the request consumed, if any: ``close``, ``reset`` and ``trickle`` decide how the answer goes out."""
 
     def __init__(self, status: int, body: Mapping[str, Any], error_type: str | None = None) -> None:
         super().__init__(status, error_type)
@@ -419,17 +446,47 @@ class _Handler(LocalHandler):
             self.close_connection = True
 
     def _send(self, record: RecordedRequest, reply: _Reply) -> None:
-        payload = json.dumps(reply.body).encode()
+        fault = reply.fault
+        if fault is not None and fault.kind in ("close", "reset"):
+            self.drop(reset=fault.kind == "reset")
+            return
         self._emulator._complete(record, reply)  # before answering: the client may look at once
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("x-amzn-RequestId", record.request_id)
-        if reply.error_type is not None:
-            self.send_header("x-amzn-ErrorType", reply.error_type)
-        self.end_headers()
-        self.wfile.write(payload)
-        self.wfile.flush()
+        message = self._message(record, reply)
+        if fault is not None and fault.kind == "trickle":
+            self._trickle(record, message, fault.trickle_interval_s)
+        else:
+            self.wfile.write(message)
+
+    def _message(self, record: RecordedRequest, reply: _Reply) -> bytes:
+        """The whole HTTP answer (status line, headers, JSON body) as bytes."""
+        payload = json.dumps(reply.body).encode()
+        wire, buffer = self.wfile, io.BytesIO()
+        self.wfile = buffer
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("x-amzn-RequestId", record.request_id)
+            if reply.error_type is not None:
+                self.send_header("x-amzn-ErrorType", reply.error_type)
+            self.end_headers()
+        finally:
+            self.wfile = wire
+        return buffer.getvalue() + payload
+
+    def _trickle(self, record: RecordedRequest, message: bytes, interval: float) -> None:
+        """Send ``message`` a byte at a time, ``interval`` apart, until done, released or the client leaves."""
+        for index in range(len(message)):
+            if index and self._emulator._pause(interval):
+                break  # close(), reset() or release_hung(): the rest is not sent
+            try:
+                self.wfile.write(message[index : index + 1])
+            except OSError:  # the client closed the connection (EPIPE or ECONNRESET)
+                self._emulator._abandoned(record)
+                break
+        else:
+            return
+        self.close_connection = True  # half an answer: this connection cannot carry another
 
 
 class AppIntegrationsEmulator(BackgroundServer):
@@ -447,7 +504,7 @@ class AppIntegrationsEmulator(BackgroundServer):
 
     ``hang_seconds`` is how long an injected ``"hang"`` fault holds a request before
     answering it normally (a slow service, not a dead one). ``close()`` and ``reset()``
-    release hung requests at once, without an answer, so shutdown never waits on them.
+    release hung and trickling requests at once, so shutdown never waits on them.
     ``region`` is the region this endpoint serves: a request signed for another region or
     service is refused, as AWS would.
     """
@@ -516,7 +573,7 @@ class AppIntegrationsEmulator(BackgroundServer):
             self._counters = ApiCounters()
 
     def release_hung(self) -> None:
-        """Release every request currently held by a ``"hang"`` fault (they get no answer)."""
+        """Release every request held by a ``"hang"`` fault (no answer) or trickling (the rest is not sent)."""
         with self._lock:
             release, self._release = self._release, threading.Event()
             if self._closed.is_set():
@@ -642,12 +699,14 @@ class AppIntegrationsEmulator(BackgroundServer):
         *,
         operation: str | None = None,
         hang_seconds: float | None = None,
+        trickle_interval_s: float = 0.5,
     ) -> None:
         """Queue ``times`` faults of ``kind``; each one is consumed by one request, in order.
 
         ``operation`` restricts the fault to one operation name (e.g.
         ``UPDATE_OPERATION``); other operations then pass it by. ``hang_seconds``
-        overrides the emulator-wide hang duration for these faults.
+        overrides the emulator-wide hang duration for these faults; ``trickle_interval_s``
+        is the pause between two bytes of a ``"trickle"`` answer.
         Faults apply only to requests that are authenticated and reach a known route.
         """
         if kind not in FAULT_KINDS:
@@ -655,7 +714,7 @@ class AppIntegrationsEmulator(BackgroundServer):
         if times < 1:
             raise ValueError("times must be at least 1")
         with self._lock:
-            self._faults.extend(_Fault(kind, operation, hang_seconds) for _ in range(times))
+            self._faults.extend(_Fault(kind, operation, hang_seconds, trickle_interval_s) for _ in range(times))
 
     def pending_faults(self) -> list[str]:
         """Kinds of the faults still queued, in the order they will be consumed."""
@@ -686,6 +745,10 @@ class AppIntegrationsEmulator(BackgroundServer):
             record.error_type = reply.error_type
             message = reply.body.get("Message")
             record.error_message = message if isinstance(message, str) else None
+
+    def _abandoned(self, record: RecordedRequest) -> None:
+        with self._lock:
+            record.abandoned = True
 
     def _take_fault(self, operation: str) -> _Fault | None:
         with self._lock:
@@ -719,20 +782,27 @@ class AppIntegrationsEmulator(BackgroundServer):
                 record.fault = fault.kind
             if fault.kind == "hang":
                 self._hang(fault)
-            else:
+            elif fault.kind in _FAULT_RESPONSES:
                 status, error_type, message = _FAULT_RESPONSES[fault.kind]
                 raise _error(status, error_type, message)
-        self._validate(record, operation_model, identifiers)
-        if operation_model.name == UPDATE_OPERATION:
-            raise self._update(record, identifiers)
-        raise self._list(record, identifiers)
+        try:
+            self._validate(record, operation_model, identifiers)
+            reply = self._update(record, identifiers) if is_update else self._list(record, identifiers)
+        except _Reply as refused:
+            reply = refused
+        reply.fault = fault  # a socket fault decides how (or whether) the answer goes out
+        raise reply
 
     def _hang(self, fault: _Fault) -> None:
+        seconds = self.hang_seconds if fault.hang_seconds is None else fault.hang_seconds
+        if self._pause(seconds):
+            raise _Hangup
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait ``seconds``; True when :meth:`release_hung` (or ``close``/``reset``) cut it short."""
         with self._lock:
             release = self._release
-        seconds = self.hang_seconds if fault.hang_seconds is None else fault.hang_seconds
-        if release.wait(seconds):
-            raise _Hangup
+        return release.wait(seconds)
 
     def _authenticate(self, record: RecordedRequest) -> None:
         """Require a SigV4 ``Authorization`` header scoped to this service and region.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -37,6 +39,14 @@ class LocalHandler(BaseHTTPRequestHandler):
 
     def respond(self) -> None:
         raise NotImplementedError
+
+    def drop(self, *, reset: bool = False) -> None:
+        """Close the connection without answering: a FIN, or with ``reset`` a TCP RST (SO_LINGER on, linger 0)."""
+        if reset:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.rfile.close()  # the descriptor closes only once no file made from the socket is open
+        self.connection.close()
 
     def do_GET(self) -> None:
         self.respond()
