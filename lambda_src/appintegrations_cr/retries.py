@@ -50,7 +50,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from .attempt_bound import bounded
+from .attempt_bound import AttemptExpiredError, bounded
 from .constants import (
     ATTEMPT_BUDGET_S,
     ATTEMPT_TIMEOUT_S,
@@ -207,13 +207,21 @@ _T = TypeVar("_T")
 
 
 def _attempt(call: Callable[[], _T], remaining_s: float) -> tuple[_T | None, Exception | None, float | None]:
-    """One attempt within its wall-clock bound: the answer, or the error and (if the bound passed) the bound."""
+    """One attempt within its wall-clock bound: the answer, or the error and (if the bound passed) the bound.
+
+    An attempt whose bound passed has failed even if the call returned: the closed socket
+    ends the answer early, and an answer cut short can look whole (http.client takes an
+    end of stream in the headers for their end, and botocore an empty body for ``{}``).
+    """
     bound = attempt_bound_s(remaining_s)
     with bounded(bound) as attempt:
         try:
-            return call(), None, None
+            answer = call()
         except (ClientError, BotoCoreError) as error:
             return None, error, bound if attempt.expired else None
+    if attempt.expired:
+        return None, AttemptExpiredError(f"no whole answer within {bound:.0f} s"), bound
+    return answer, None, None
 
 
 def call_with_retries(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
@@ -48,6 +49,12 @@ pytestmark = pytest.mark.unit
 
 UPDATE = "update_data_integration_association"
 LIST = "list_data_integration_associations"
+
+
+def service_error(code: str, status: int) -> ClientError:
+    """A ClientError as botocore makes one from an answer with ``code`` and HTTP ``status``."""
+    answer: Any = {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(answer, "UpdateDataIntegrationAssociation")
 
 
 def request(properties: dict[str, Any] = ON_DEMAND) -> AssociationRequest:
@@ -278,8 +285,7 @@ def test_a_connection_closed_every_time_gives_up_saying_the_request_was_sent() -
 
 def test_the_retried_kinds_are_botocores_standard_retry_modes() -> None:
     """What heals is what AWS's SDKs retry: these lists must follow botocore's own."""
-    from botocore.retries import standard
-
+    standard: Any = importlib.import_module("botocore.retries.standard")  # its private lists are the source
     assert set(standard.ThrottledRetryableChecker._THROTTLED_ERROR_CODES) == THROTTLING_CODES
     assert set(standard.ThrottlingStatusCodeChecker._THROTTLING_STATUS_CODES) == THROTTLING_STATUS_CODES
     assert set(standard.TransientRetryableChecker._TRANSIENT_ERROR_CODES) == TRANSIENT_CODES
@@ -297,25 +303,23 @@ def test_the_retried_kinds_are_botocores_standard_retry_modes() -> None:
         (HTTPClientError(error=OSError("x")), Kind.TRANSIENT),
         (NoCredentialsError(), Kind.FINAL),
         (
-            ClientError({"Error": {"Code": "SlowDown"}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "op"),
+            service_error("SlowDown", 503),
             Kind.THROTTLED,
         ),
         (
-            ClientError({"Error": {"Code": "Unmodeled"}, "ResponseMetadata": {"HTTPStatusCode": 429}}, "op"),
+            service_error("Unmodeled", 429),
             Kind.THROTTLED,
         ),
         (
-            ClientError({"Error": {"Code": "Whatever"}, "ResponseMetadata": {"HTTPStatusCode": 502}}, "op"),
+            service_error("Whatever", 502),
             Kind.TRANSIENT,
         ),
         (
-            ClientError({"Error": {"Code": "RequestTimeout"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "op"),
+            service_error("RequestTimeout", 400),
             Kind.TRANSIENT,
         ),
         (
-            ClientError(
-                {"Error": {"Code": "AccessDeniedException"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "op"
-            ),
+            service_error("AccessDeniedException", 403),
             Kind.FINAL,
         ),
     ],
