@@ -162,7 +162,8 @@ def test_a_hung_service_still_gets_cloudformation_an_answer_before_the_deadline(
     body = answer(fresh_receiver, "h1", settle=1.0)
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith("Gave up after 1 attempt(s)")
-    assert "Read timeout" in body["Reason"]
+    assert "the request was sent and no answer came within the 10 s read timeout" in body["Reason"]
+    assert "may have been applied" in body["Reason"]  # the outcome is unknown, and the reason says what to check
     assert not result.timed_out
     assert elapsed < 25
 
