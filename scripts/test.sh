@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Run every check and test: lint, format, types, the docs build, the integration tests' snapshot check
-# (scripts/integ.sh, no AWS account; about a minute), the construct tier on the lowest supported
-# aws-cdk-lib (.venv-integ), then pytest (all tiers). CI (.ci/run) runs exactly this.
+# Run every check and test: lint, format, the workflows' checks (actionlint, zizmor), types, the docs
+# build, the integration tests' snapshot check (scripts/integ.sh, no AWS account; about a minute), the
+# construct tier on the lowest supported aws-cdk-lib (.venv-integ), then pytest (all tiers). CI (.ci/run,
+# and .github/workflows/ci.yml after scripts/setup.sh) runs exactly this.
 # Extra arguments go to pytest, e.g. scripts/test.sh -m unit; the two .venv-integ steps then run
 # only if INTEG_SNAPSHOTS=1 (a full run, as CI's, always runs them).
 #
 # scripts/test.sh --fast: the loop for a change (about 2 minutes on 2 cores, under 3 from a fresh clone).
-# Lint, format and types as above (mypy beside pytest), then pytest over the product's tests (unit, integration and
-# construct tiers) without the `slow` and `harness` ones, without coverage, on 4 worker processes
-# (pytest-xdist): many tests wait on a deadline or a rate limit rather than use a core, and
-# work-stealing moves the long rate-limited deploys of one module onto idle workers. Left to the full
-# run: the integ snapshot check, the lowest-aws-cdk-lib construct tier, the packaging tier (it
-# builds the wheel and installs it with aws-cdk-lib from PyPI into a new virtualenv), and the
-# slow and harness tests. Extra arguments go to pytest here too.
+# Lint, format, the workflows' checks and types as above (mypy beside pytest), then pytest over the
+# product's tests (unit, integration and construct tiers) without the `slow` and `harness` ones,
+# without coverage, on 4 worker processes (pytest-xdist): many tests wait on a deadline or a rate limit
+# rather than use a core, and work-stealing moves the long rate-limited deploys of one module onto
+# idle workers. Left to the full run: the integ snapshot check, the lowest-aws-cdk-lib construct tier,
+# the packaging tier (it builds the wheel and installs it with aws-cdk-lib from PyPI into a new
+# virtualenv), and the slow and harness tests. Extra arguments go to pytest here too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
@@ -26,6 +27,11 @@ fi
 
 ruff check .
 ruff format --check .
+# The GitHub Actions workflows (.github/workflows): actionlint (syntax, expressions, action inputs, the
+# `run:` scripts through .venv's shellcheck) and zizmor (security: pinning, permissions, injection,
+# credentials), offline. Both exit non-zero on any finding.
+actionlint
+zizmor --offline -q .github/workflows
 if [[ $fast -eq 1 ]]; then
   # mypy runs beside pytest: with a cold cache (a fresh clone) it takes over a minute of one core,
   # while pytest's workers mostly wait on deadlines and rate limits. Its report comes after pytest's.

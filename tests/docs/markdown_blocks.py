@@ -4,7 +4,9 @@ A page either writes a block out or includes a file with pymdownx.snippets
 (``--8<-- "examples/x.py"``, or a section of it: ``"app.py:name"``, or lines:
 ``"CHANGELOG.md:3:"``); this module resolves the includes the way the docs build does
 (a section or a range of lines dedented, as ``dedent_subsections`` in mkdocs.yml asks), so
-that the tests check the text that is shown, not the text that is typed.
+that the tests check the text that is shown, not the text that is typed. Also a page's links and
+the anchors GitHub gives its headings, for the checks of the pages GitHub shows (the README, the
+docs folder's guide).
 """
 
 from __future__ import annotations
@@ -87,3 +89,21 @@ def imports_the_library(block: Block) -> bool:
     return block.language == "python" and bool(
         re.search(r"^\s*(from cdk_appintegrations\b|import cdk_appintegrations\b)", block.text, re.M)
     )
+
+
+def links(markdown: str) -> list[str]:
+    """Targets of inline links and images, and of reference definitions (code spans and blocks left out)."""
+    prose = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    prose = re.sub(r"`[^`\n]*`", "", prose)
+    inline = re.findall(r"\]\(\s*<?([^)\s>]+)", prose)
+    references = re.findall(r"^\s*\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", prose, flags=re.M)
+    return inline + references
+
+
+def github_anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives a page's headings (``## Integration tests`` -> ``integration-tests``)."""
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#+\s+(.*)$", re.sub(r"```.*?```", "", markdown, flags=re.S), re.M):
+        text = re.sub(r"[`*_]", "", heading.strip().lower())
+        anchors.add(re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", text)))
+    return anchors

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.docs.markdown_blocks import REPO_ROOT, blocks, imports_the_library
+from tests.docs.markdown_blocks import REPO_ROOT, blocks, github_anchors, imports_the_library, links
 
 pytestmark = pytest.mark.docs
 
@@ -22,25 +22,11 @@ README = REPO_ROOT / "README.md"
 MAX_EXAMPLE_LINES = 30
 
 
-def _links(markdown: str) -> list[str]:
-    """Targets of inline links and images, and of reference definitions (code spans and blocks left out)."""
-    prose = re.sub(r"```.*?```", "", markdown, flags=re.S)
-    prose = re.sub(r"`[^`\n]*`", "", prose)
-    inline = re.findall(r"\]\(\s*<?([^)\s>]+)", prose)
-    references = re.findall(r"^\s*\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", prose, flags=re.M)
-    return inline + references
-
-
-def _slug(heading: str) -> str:
-    """GitHub's anchor for a heading (PyPI keeps no anchors of its own, so only these can work)."""
-    text = re.sub(r"[`*_]", "", heading.strip().lower())
-    return re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", text))
-
-
 def test_the_readme_links_only_to_absolute_urls_or_its_own_headings() -> None:
+    # GitHub's anchors: PyPI keeps no anchors of its own, so only these can work.
     markdown = README.read_text()
-    anchors = {_slug(h) for h in re.findall(r"^#+\s+(.*)$", re.sub(r"```.*?```", "", markdown, flags=re.S), re.M)}
-    for target in _links(markdown):
+    anchors = github_anchors(markdown)
+    for target in links(markdown):
         if target.startswith("#"):
             assert target[1:] in anchors, f"README links to #{target[1:]}, which is no heading of it"
         else:
