@@ -85,7 +85,10 @@ class DataIntegrationAssociationExecution(Construct):
     they cannot be compared). The executions of a stack share one provider function
     (see ``provider_function``): the stack's :class:`ExecutionProvider` if you created
     one, or one you name with ``provider``, or else a default one. The ``attr_*``
-    properties are the association's ARNs and id, as tokens.
+    properties are the association's ARNs and id, as tokens. ``node.default_child`` is the
+    ``Custom::DataIntegrationAssociationExecution`` itself, a ``CfnResource``, as on CDK's
+    own constructs: the escape hatch (``add_property_override``, ``add_override``,
+    ``cfn_options``).
 
     Example::
 
@@ -145,7 +148,7 @@ class DataIntegrationAssociationExecution(Construct):
             execution_configuration=execution_configuration,
             rerun_token=rerun_token,
         )
-        stack = Stack.of(self)
+        stack = scope if isinstance(scope, Stack) else Stack.of(self)  # a stack scope costs no jsii round trip
         registry = StackExecutions.of_stack(stack)
         chosen = self._choose_provider(stack, registry, provider)
         association = scope_of(
@@ -175,7 +178,8 @@ class DataIntegrationAssociationExecution(Construct):
         provider._serve(association)
         registry.claim(association, self)
         self._provider = provider
-        # The Custom::DataIntegrationAssociationExecution; node.default_child for users who need it.
+        # The Custom::DataIntegrationAssociationExecution (its CustomResource keeps the construct path, and
+        # so the logical id, of every release).
         self._resource = CustomResource(
             self,
             "Resource",
@@ -185,7 +189,12 @@ class DataIntegrationAssociationExecution(Construct):
             properties=properties,
             pascal_case_properties=False,
         )
-        registry.executions.append(cast("CfnResource", self._resource.node.default_child))
+        # The escape hatch, as on CDK's L2s: node.default_child is the CfnResource itself. The subtree is this
+        # construct, the CustomResource and its CfnResource, read in one jsii round trip.
+        node = self.node
+        resource = cast("CfnResource", node.find_all()[-1])
+        node.default_child = resource
+        registry.executions.append(resource)
 
     @property
     def attr_data_integration_arn(self) -> str:
@@ -203,10 +212,12 @@ class DataIntegrationAssociationExecution(Construct):
         return self._resource.get_att_string(contract.ASSOCIATION_ID_ATTRIBUTE)
 
     @property
-    def provider_function(self) -> lambda_.IFunction:
-        """The provider function that serves this execution, shared with the others it serves (e.g. for alarms)."""
-        function: lambda_.IFunction = self._provider.function
-        return function
+    def provider_function(self) -> lambda_.Function:
+        """The provider function that serves this execution, shared with the others it serves (e.g. for alarms).
+
+        The same object as ``provider.function``, with the same type.
+        """
+        return self._provider.function
 
     @property
     def provider(self) -> ExecutionProvider:
@@ -229,9 +240,13 @@ class DataIntegrationAssociationExecution(Construct):
                 raise self._error(
                     [
                         f"provider: ExecutionProvider '{provider.node.path}' is in stack "
-                        f"'{Stack.of(provider).node.path}', not in this execution's stack "
-                        f"'{stack.node.path}'; a custom resource can only use a provider of its own stack, "
-                        f"so create an ExecutionProvider in this stack"
+                        f"'{Stack.of(provider).node.path}', not in this execution's stack '{stack.node.path}'. "
+                        f"CloudFormation would accept it (a ServiceToken may be any Lambda function of the "
+                        f"Region), but this library refuses it, because a provider's limits hold per stack: "
+                        f"maxConcurrentExecutions chains the executions of one stack, within the reserved "
+                        f"concurrency of that stack's providers, and a provider's policy and its 6,144-character "
+                        f"budget are written from the executions of its own stack; create an ExecutionProvider in "
+                        f"this stack, or leave provider= out to use this stack's own"
                     ]
                 )
             return provider

@@ -41,7 +41,13 @@ from .errors import ValidationError
 from .intrinsics import as_text, deployed_bound_characters, nag_name
 from .permissions import LIST_REASON, AssociationScope, PolicyPlan, Sizes, plan_resources
 from .provider_principal import ProviderPrincipal
-from .provider_statements import Wildcard, log_key_statement, option_statements, readable_statements
+from .provider_statements import (
+    Wildcard,
+    log_key_statement,
+    option_statements,
+    readable_statement,
+    readable_statements,
+)
 from .stack_executions import StackExecutions, jsii_identity
 
 if TYPE_CHECKING:
@@ -150,7 +156,10 @@ class ExecutionProvider(Construct):
     and ``database.connections.allow_default_port_from(provider)`` work as usual. Every
     statement granted to it, or to its ``function``, lands in the provider's one
     customer-managed policy (or, for a role it may not change, in the synth warning and
-    CDK's policy report), never in an inline policy and never silently nowhere.
+    CDK's policy report), never in an inline policy and never silently nowhere. The rest of
+    the role's contract holds on ``function.role`` too: a managed policy
+    (``add_managed_policy``), an inline policy (``attach_inline_policy``), a removal policy
+    or a mixin reaches the role when the template can carry it, and is reported otherwise.
 
     The log group it creates is kept when it leaves the stack (``RemovalPolicy.RETAIN``):
     a failed first deployment rolls back by deleting everything it created, and the log
@@ -296,6 +305,7 @@ class ExecutionProvider(Construct):
         # The customer-managed policy that holds the statements in the template; None when the role is
         # not the construct's to change (the statements then go to a warning or CDK's policy report).
         self._policy = self._place_statements(created=role is None, customize=customize)
+        self._principal.changes_role = self._policy is not None and not self._reports
 
         json_format = (logging_format or lambda_.LoggingFormat.JSON) == lambda_.LoggingFormat.JSON
         self._function = lambda_.Function(
@@ -344,7 +354,13 @@ class ExecutionProvider(Construct):
 
     @property
     def role(self) -> iam.IRole:
-        """The function's execution role: yours, or the one the provider created."""
+        """The function's execution role: yours, or the one the provider created.
+
+        This is the role itself, with CDK's own behaviour: a statement added to it goes to
+        an inline policy (a role the construct may change) or nowhere (``mutable=False``).
+        To grant, use the provider or ``function``: ``function.role`` routes every call to
+        the provider's policy, the role, or the synth warning.
+        """
         return self._role
 
     @property
@@ -370,14 +386,19 @@ class ExecutionProvider(Construct):
     def connections(self) -> ec2.Connections:
         """The function's security groups, to open them the CDK way (``ec2.IConnectable``); only in a VPC."""
         if not self._function.is_bound_to_vpc:
-            raise ValidationError(
-                _KIND,
-                self.node.path,
-                [
+            if self._is_default:
+                problem = (
+                    "connections: this is the stack's default provider, created by the first execution that named "
+                    "no provider; it runs outside any VPC, so it has no security groups to open; create an "
+                    "ExecutionProvider(vpc=...) (and, if you like, security_groups=) in this stack before its "
+                    "executions, and pass it to each as provider="
+                )
+            else:
+                problem = (
                     "connections: this provider runs outside any VPC, so it has no security groups to open; give "
                     "vpc= (and, if you like, security_groups=) to run it in your subnets"
-                ],
-            )
+                )
+            raise ValidationError(_KIND, self.node.path, [problem])
         return self._function.connections
 
     def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
@@ -507,7 +528,12 @@ class ExecutionProvider(Construct):
         return deployed_bound_characters({"Statement": statements, "Version": "2012-10-17"})
 
     def _required_statements(self) -> list[dict[str, Any]]:
-        """Every statement the role must allow, as JSON whose resources are text (intrinsics in Fn::Sub notation)."""
+        """Every statement the role must allow, as JSON whose resources are text (intrinsics in Fn::Sub notation).
+
+        The provider's statements, those granted to it, and those of the inline policies
+        attached to its role that the role did not take, as they are at synth.
+        """
+        resolve = Stack.of(self).resolve
         final = [
             statement
             if statement.sid != UPDATE_SID
@@ -518,21 +544,45 @@ class ExecutionProvider(Construct):
             )
             for statement in [*self._statements, *self._principal.granted]
         ]
-        return readable_statements(final, Stack.of(self).resolve)
+        inline = [
+            readable_statement(statement)
+            for policy in self._principal.inline_policies
+            for statement in (resolve(policy.document) or {}).get("Statement", [])
+        ]
+        return readable_statements(final, resolve) + inline
 
     def _report_statements(self) -> None:
-        """Hand the final statements to a role that will not carry them: a warning, and the policy report."""
+        """Hand what the role will not carry to whoever owns it: a warning, and the policy report.
+
+        That is the final statements and managed policies for a role the construct may not
+        change, and, for an imported role it may change, the managed policies that
+        CloudFormation cannot attach to it.
+        """
+        resolve = Stack.of(self).resolve
+        role = as_text(resolve(self._role.role_arn))
+        managed = [as_text(resolve(policy.managed_policy_arn)) for policy in self._principal.managed_policies]
         if self._policy is not None and not self._reports:
+            if managed:
+                Annotations.of(self).add_warning_v2(
+                    "cdk-appintegrations:managedPolicyNotAttached",
+                    f"the role {role!r} is imported, and CloudFormation attaches to an imported role only a "
+                    f"customer-managed policy of this app (an iam.ManagedPolicy), so these managed policies are not "
+                    f"attached here: {managed}; attach them where the role is defined, or add their statements "
+                    f"with add_to_role_policy",
+                )
             return
         required = self._required_statements()
         if self._reports:  # customize_roles: CDK's report reads what is added to the (precreated) role
             for statement in required:
                 self._role.add_to_principal_policy(iam.PolicyStatement.from_json(statement))
+            for policy in self._principal.managed_policies:
+                self._role.add_managed_policy(policy)
         if self._policy is None:
+            attached = f"; and it must have these managed policies attached: {managed}" if managed else ""
             Annotations.of(self).add_warning_v2(
                 "cdk-appintegrations:roleNotChanged",
-                f"the role {as_text(Stack.of(self).resolve(self._role.role_arn))!r} is not this construct's to "
-                f"change, so it gets no policy here; it must allow: {required}",
+                f"the role {role!r} is not this construct's to change, so it gets no policy here; it must allow: "
+                f"{required}{attached}",
             )
 
 

@@ -156,12 +156,13 @@ def readable_statements(
     statements: Sequence[iam.PolicyStatement], resolve: Callable[[Any], Any]
 ) -> list[dict[str, Any]]:
     """The statements as JSON whose every resource is text: for the warning and the IAM policy report."""
-    readable: list[dict[str, Any]] = []
-    for statement in statements:
-        rendered: dict[str, Any] = resolve(statement.to_statement_json())
-        for key in ("Action", "Resource"):
-            if key in rendered:
-                values = rendered[key] if isinstance(rendered[key], list) else [rendered[key]]
-                rendered[key] = [as_text(value) for value in values]
-        readable.append(rendered)
-    return readable
+    return [readable_statement(resolve(statement.to_statement_json())) for statement in statements]
+
+
+def readable_statement(rendered: dict[str, Any]) -> dict[str, Any]:
+    """A resolved statement whose every action and resource is text (intrinsics in ``Fn::Sub`` notation)."""
+    for key in ("Action", "Resource"):
+        if key in rendered:
+            values = rendered[key] if isinstance(rendered[key], list) else [rendered[key]]
+            rendered[key] = [as_text(value) for value in values]
+    return rendered

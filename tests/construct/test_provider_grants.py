@@ -2,18 +2,21 @@
 
 Every way CDK grants to a function reaches the provider's one customer-managed policy
 (and counts in its 6,144-character budget), or, for a role the construct may not change,
-the synth warning and CDK's policy report: nothing is dropped. One app, synthesized
-once per module, holds one stack per case.
+the synth warning and CDK's policy report: nothing is dropped. So does every other call of
+``iam.IRole`` that changes the role it hands out (``provider.function.role``): it lands in
+the template or is reported. One app, synthesized once per module, holds one stack per case.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -25,7 +28,8 @@ from cdk_appintegrations import (
     ValidationError,
 )
 from cdk_appintegrations.intrinsics import deployed_bound_characters
-from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS
+from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS, PROVIDER_ID
+from constructs import IConstruct, IMixin
 
 from app import locked_down_vpc
 from tests.construct import stacks
@@ -55,6 +59,73 @@ TEXT_LOGS = "TextLogs"
 DEBUG_LOGS = "DebugLogs"
 #: Statements a user adds at scale: each about 230 characters of the policy.
 USER_STATEMENTS = 12
+
+#: The public methods of ``iam.IRole`` that change the role: each must land in the template or be reported.
+CHANGES_THE_ROLE = {
+    "add_to_principal_policy",
+    "add_managed_policy",
+    "attach_inline_policy",
+    "apply_removal_policy",
+    "with_",
+}
+#: These give another principal rights on the role (its ARN is their resource): the role itself is unchanged,
+#: and the grantee's policy is where the statement lands (see the grant paths above).
+GRANTS_ON_THE_ROLE = {"grant", "grant_assume_role", "grant_pass_role"}
+#: Each call made on the role the provider hands out, in every role case of the contract, marked to be found.
+CONTRACT_CALLS = (
+    "add_to_principal_policy",
+    "add_managed_policy(AWS-managed)",
+    "add_managed_policy(iam.ManagedPolicy)",
+    "attach_inline_policy",
+    "with_",
+)
+CONTRACT = "Contract"
+#: Where each call ends for each role: "template" (it lands) or "warning" (the synth warning on the provider).
+#: ``apply_removal_policy`` is the remaining method: see its own test (CDK raises for a role not in the template).
+OUTCOMES: dict[str, dict[str, str]] = {
+    "CreatedRole": dict.fromkeys(CONTRACT_CALLS, "template"),
+    "MutablePlatformRole": {
+        "add_to_principal_policy": "template",
+        "add_managed_policy(AWS-managed)": "warning",  # CloudFormation cannot attach it to an imported role
+        "add_managed_policy(iam.ManagedPolicy)": "template",  # the policy's Roles
+        "attach_inline_policy": "template",
+        "with_": "warning",  # the imported role has no resource in the template for the mixin
+    },
+    "ImmutablePlatformRole": dict.fromkeys(CONTRACT_CALLS, "warning"),
+}
+PLATFORM_ROLE_NAME = "appintegrations-provider"
+MAX_SESSION = 7200
+
+
+@jsii.implements(IMixin)
+class LongerSessions:
+    """A mixin for a role's CfnRole: a longer maximum session."""
+
+    def supports(self, construct: IConstruct) -> bool:
+        return isinstance(construct, iam.CfnRole)
+
+    def apply_to(self, construct: IConstruct) -> None:
+        assert isinstance(construct, iam.CfnRole)
+        construct.max_session_duration = MAX_SESSION
+
+
+def _call_every_role_method(stack: cdk.Stack, execution: DataIntegrationAssociationExecution) -> None:
+    """Each call of CONTRACT_CALLS on the role the provider hands out (``execution.provider_function.role``)."""
+    role = execution.provider_function.role
+    assert role is not None
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["kinesis:PutRecord"], resources=["*"]))
+    role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("ReadOnlyAccess"))
+    role.add_managed_policy(
+        iam.ManagedPolicy(
+            stack, "ContractManaged", statements=[iam.PolicyStatement(actions=["sqs:ListQueues"], resources=["*"])]
+        )
+    )
+    role.attach_inline_policy(
+        iam.Policy(
+            stack, "ContractInline", statements=[iam.PolicyStatement(actions=["sns:Subscribe"], resources=["*"])]
+        )
+    )
+    role.with_(LongerSessions())
 
 
 def _execution(stack: cdk.Stack, index: int, provider: ExecutionProvider) -> DataIntegrationAssociationExecution:
@@ -91,10 +162,17 @@ def _build(outdir: Path) -> cdk.App:
         provider = ExecutionProvider(stack, "Provider", role=role_of(stack))
         _grant_every_way(stack, provider, _execution(stack, 0, provider))
 
+    for name, role_of in ROLES.items():
+        stack = cdk.Stack(app, CONTRACT + name, env=stacks.ENV)
+        provider = ExecutionProvider(stack, "Provider", role=role_of(stack))
+        _call_every_role_method(stack, _execution(stack, 0, provider))
+
     customized = cdk.Stack(app, CUSTOMIZED, env=stacks.ENV)
     iam.Role.customize_roles(customized, use_precreated_roles={f"{CUSTOMIZED}/Provider/Role": "platform-provider"})
     provider = ExecutionProvider(customized, "Provider")
-    _grant_every_way(customized, provider, _execution(customized, 0, provider))
+    execution = _execution(customized, 0, provider)
+    _grant_every_way(customized, provider, execution)
+    _call_every_role_method(customized, execution)
 
     at_scale = cdk.Stack(app, GRANTS_AT_SCALE)
     provider = ExecutionProvider(at_scale, "Provider")
@@ -139,6 +217,17 @@ def _template(synthesized: tuple[cdk.cx_api.CloudAssembly, Path], stack: str) ->
     return template
 
 
+def _warnings(synthesized: tuple[cdk.cx_api.CloudAssembly, Path], stack: str, *, below: bool = False) -> list[str]:
+    """The synth warnings on the stack's provider (and, ``below``, on its children)."""
+    path = f"/{stack}/Provider"
+    return [
+        str(m.entry.data)
+        for m in synthesized[0].get_stack_by_name(stack).messages
+        if m.level == cdk.cx_api.SynthesisMessageLevel.WARNING
+        and (m.id == path or (below and m.id.startswith(f"{path}/")))
+    ]
+
+
 def _actions(statements: list[dict[str, Any]]) -> set[str]:
     return {action for s in statements for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
 
@@ -158,22 +247,17 @@ def test_every_grant_path_lands_in_the_providers_managed_policy(
 def test_for_an_immutable_role_every_grant_is_in_the_warning(
     synthesized: tuple[cdk.cx_api.CloudAssembly, Path],
 ) -> None:
-    assembly, _ = synthesized
     template = _template(synthesized, "ImmutablePlatformRole")
     assert not {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role"} & {
         r["Type"] for r in template["Resources"].values()
     }
-    [warning] = [
-        str(m.entry.data)
-        for m in assembly.get_stack_by_name("ImmutablePlatformRole").messages
-        if m.level == cdk.cx_api.SynthesisMessageLevel.WARNING and m.id.endswith("/Provider")
-    ]
+    [warning] = _warnings(synthesized, "ImmutablePlatformRole")
     for path, action in PATHS.items():
         assert action in warning, path
     assert "Token[" not in warning
 
 
-def test_under_customize_roles_every_grant_is_in_cdks_policy_report(
+def test_under_customize_roles_every_grant_and_policy_is_in_cdks_policy_report(
     synthesized: tuple[cdk.cx_api.CloudAssembly, Path],
 ) -> None:
     _, outdir = synthesized
@@ -182,7 +266,94 @@ def test_under_customize_roles_every_grant_is_in_cdks_policy_report(
     text = json.dumps(role["identityPolicyStatements"])
     for path, action in PATHS.items():
         assert action in text, path
+    assert "sns:Subscribe" in text  # the inline policy's statement
+    assert any("ReadOnlyAccess" in arn for arn in role["managedPolicyArns"]), role["managedPolicyArns"]
     assert "Token[" not in text
+
+
+def test_every_public_method_of_irole_is_known_to_change_the_role_or_not() -> None:
+    """A method CDK adds to ``iam.IRole`` fails this until it is sorted, and, if it changes the role, routed."""
+    methods = {
+        name
+        for name in dir(iam.IRole)
+        if not name.startswith("_") and inspect.isfunction(inspect.getattr_static(iam.IRole, name))
+    }
+    assert methods == CHANGES_THE_ROLE | GRANTS_ON_THE_ROLE
+    assert {call.split("(")[0] for call in CONTRACT_CALLS} | {"apply_removal_policy"} == CHANGES_THE_ROLE
+
+
+def _landed(template: dict[str, Any], call: str) -> bool:
+    """Whether the call is in the template, on the provider's role."""
+    roles = resources_of_type(template, "AWS::IAM::Role")
+    role_refs = [{"Ref": name} for name in roles] + [PLATFORM_ROLE_NAME]
+    managed = {name: r["Properties"] for name, r in resources_of_type(template, "AWS::IAM::ManagedPolicy").items()}
+    if call == "add_to_principal_policy":
+        return any("kinesis:PutRecord" in json.dumps(policy["PolicyDocument"]) for policy in managed.values())
+    if call == "add_managed_policy(AWS-managed)":
+        return any("ReadOnlyAccess" in json.dumps(r["Properties"].get("ManagedPolicyArns")) for r in roles.values())
+    if call == "add_managed_policy(iam.ManagedPolicy)":
+        [(name, policy)] = [(n, p) for n, p in managed.items() if "sqs:ListQueues" in json.dumps(p)]
+        by_role = any({"Ref": name} in r["Properties"].get("ManagedPolicyArns", []) for r in roles.values())
+        return by_role or any(ref in policy.get("Roles", []) for ref in role_refs)
+    if call == "attach_inline_policy":
+        return any(
+            "sns:Subscribe" in json.dumps(p["Properties"]) and any(ref in p["Properties"]["Roles"] for ref in role_refs)
+            for p in resources_of_type(template, "AWS::IAM::Policy").values()
+        )
+    assert call == "with_"
+    return any(r["Properties"].get("MaxSessionDuration") == MAX_SESSION for r in roles.values())
+
+
+def _reported(warnings: str, call: str) -> bool:
+    """Whether the call is in the synth warnings on the provider."""
+    marker = {
+        "add_to_principal_policy": "'kinesis:PutRecord'",
+        "add_managed_policy(AWS-managed)": "'arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess'",
+        "add_managed_policy(iam.ManagedPolicy)": "'${ContractManaged",
+        "attach_inline_policy": "'sns:Subscribe'",
+        "with_": "the mixin LongerSessions applies to nothing of the role",
+    }[call]
+    return marker in warnings
+
+
+@pytest.mark.parametrize("role", list(OUTCOMES))
+@pytest.mark.parametrize("call", CONTRACT_CALLS)
+def test_every_call_that_changes_the_role_lands_in_the_template_or_is_reported(
+    synthesized: tuple[cdk.cx_api.CloudAssembly, Path], role: str, call: str
+) -> None:
+    warnings = " ".join(_warnings(synthesized, CONTRACT + role, below=True))
+    landed, reported = _landed(_template(synthesized, CONTRACT + role), call), _reported(warnings, call)
+    assert (landed, reported) == (OUTCOMES[role][call] == "template", OUTCOMES[role][call] == "warning"), warnings
+    assert "Token[" not in warnings
+
+
+def test_an_immutable_role_gets_no_policy_and_one_warning_with_all_it_needs(
+    synthesized: tuple[cdk.cx_api.CloudAssembly, Path],
+) -> None:
+    template = _template(synthesized, CONTRACT + "ImmutablePlatformRole")
+    for policy_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):  # the inline policy is not even synthesized
+        assert not any(p["Properties"].get("Roles") for p in resources_of_type(template, policy_type).values())
+    [warning] = _warnings(synthesized, CONTRACT + "ImmutablePlatformRole")
+    assert warning.startswith(f"the role '{stacks.PLATFORM_ROLE_ARN}' is not this construct's to change")
+    attached = "; and it must have these managed policies attached: "
+    assert f"{attached}['arn:${{AWS::Partition}}:iam::aws:policy/ReadOnlyAccess', '${{ContractManaged" in warning
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_a_removal_policy_reaches_the_role_or_cdk_refuses_it(role: str, tmp_path: Path) -> None:
+    app = stacks.new_app(tmp_path, nag=False)
+    stack = cdk.Stack(app, role, env=stacks.ENV)
+    provider = ExecutionProvider(stack, "Provider", role=ROLES[role](stack))
+    function_role = provider.function.role
+    assert function_role is not None
+    if role != "CreatedRole":  # an imported role has no resource to keep: CDK says so
+        with pytest.raises(RuntimeError, match="Cannot apply RemovalPolicy"):
+            function_role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        return
+    function_role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+    _execution(stack, 0, provider)
+    [created] = resources_of_type(app.synth().get_stack_by_name(role).template, "AWS::IAM::Role").values()
+    assert created["DeletionPolicy"] == created["UpdateReplacePolicy"] == "Retain"
 
 
 def test_statements_you_add_count_in_the_policy_budget(synthesized: tuple[cdk.cx_api.CloudAssembly, Path]) -> None:
@@ -234,6 +405,19 @@ def test_outside_a_vpc_connections_raises_saying_what_to_give() -> None:
     assert caught.value.construct_path == "NoVpc/Provider"
     assert "outside any VPC" in caught.value.problems[0]
     assert "vpc=" in caught.value.problems[0]
+
+
+def test_the_default_provider_says_to_create_a_provider_in_a_vpc_and_pass_it() -> None:
+    stack = cdk.Stack(cdk.App(), "DefaultNoVpc")
+    execution = stacks.add_execution(stack, "Execution")
+    with pytest.raises(ValidationError) as caught:
+        _ = execution.provider.connections
+    assert caught.value.construct_path == f"DefaultNoVpc/{PROVIDER_ID}"
+    assert caught.value.problems == [
+        "connections: this is the stack's default provider, created by the first execution that named no provider; "
+        "it runs outside any VPC, so it has no security groups to open; create an ExecutionProvider(vpc=...) (and, "
+        "if you like, security_groups=) in this stack before its executions, and pass it to each as provider="
+    ]
 
 
 def test_the_provider_is_a_grantable_whose_principal_is_not_the_bare_role() -> None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from typing import Any
 
 import aws_cdk as cdk
 import cdk_appintegrations
 import pytest
+from aws_cdk import aws_lambda as lambda_
 from cdk_appintegrations import (
     DataIntegrationAssociationExecution,
     DataIntegrationReference,
@@ -100,3 +102,14 @@ def test_instances_expose_no_public_attribute_beyond_the_documented_ones() -> No
     docstring = inspect.getdoc(ValidationError) or ""
     for name in INSTANCE_ATTRIBUTES[ValidationError]:
         assert f":ivar {name}:" in docstring, name
+
+
+def test_the_provider_function_has_one_type_wherever_it_is_read() -> None:
+    """``execution.provider_function`` is ``provider.function``: typed alike, as the ``lambda.Function`` it is."""
+    hints = [
+        typing.get_type_hints(inspect.getattr_static(cls, name).fget)["return"]
+        for cls, name in ((DataIntegrationAssociationExecution, "provider_function"), (ExecutionProvider, "function"))
+    ]
+    assert hints == [lambda_.Function, lambda_.Function]
+    execution = stacks.add_execution(cdk.Stack(cdk.App(), "Typed"), "Execution")
+    assert execution.provider_function is execution.provider.function

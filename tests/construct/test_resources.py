@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from cdk_appintegrations._lambda.appintegrations_cr import contract
@@ -351,3 +353,25 @@ def test_the_attributes_are_usable_in_outputs_under_the_handlers_names(main_app:
     ) == ("DataIntegrationArn", "DataIntegrationAssociationArn", "DataIntegrationAssociationId")
     example = main_app.template(stacks.EXAMPLE)["Outputs"]["KnowledgeBaseAssociationArn"]["Value"]
     assert example["Fn::GetAtt"][1] == "DataIntegrationAssociationArn"
+
+
+def test_node_default_child_is_the_cfn_resource_the_escape_hatch(tmp_path: Path) -> None:
+    """As on CDK's L2s, ``node.default_child`` is the L1, and what it is given lands on the same logical id."""
+    app = stacks.new_app(tmp_path, nag=False)
+    stack = cdk.Stack(app, "EscapeHatch", env=stacks.ENV)
+    execution = stacks.add_execution(stack, "Sync", stacks.PLAIN_DI, stacks.ASSOC_PLAIN)
+    resource = execution.node.default_child
+    assert isinstance(resource, cdk.CfnResource)
+    assert resource.cfn_resource_type == RESOURCE_TYPE
+    resource.add_property_override("ServiceTimeout", "600")
+    resource.add_override("Metadata.Owner", "data-team")
+    resource.cfn_options.condition = cdk.CfnCondition(
+        stack, "Enabled", expression=cdk.Fn.condition_equals(cdk.Aws.REGION, stacks.REGION)
+    )
+    template = app.synth().get_stack_by_name("EscapeHatch").template
+    [(logical_id, custom)] = resources_of_type(template, RESOURCE_TYPE).items()
+    assert logical_id == stack.resolve(resource.logical_id)
+    assert resource.node.scope is execution.node.find_child("Resource")  # the CustomResource's own, as before
+    assert custom["Properties"]["ServiceTimeout"] == "600"
+    assert custom["Metadata"]["Owner"] == "data-team"
+    assert custom["Condition"] == "Enabled"

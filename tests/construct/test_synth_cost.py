@@ -8,9 +8,10 @@ once took 18 round trips per execution (4,550 at N = 249, against the peer's 1,4
 made the construct slower to synthesize than ``AwsCustomResource``; see
 ``jsii_identity`` in ``cdk_appintegrations.stack_executions``.
 
-Today's seven per execution: the execution's ``Construct``, ``Stack.of``, the
-``CustomResource``, ``node`` and ``default_child`` to register its ``CfnResource``, and at
-validation ``obtain_dependencies`` and ``add_resource_dependency`` for its chain.
+Today's seven per execution: the execution's ``Construct``, the ``CustomResource``,
+``node``, ``find_all`` to reach its ``CfnResource`` and ``default_child`` to make that the
+escape hatch, and at validation ``obtain_dependencies`` and ``add_resource_dependency`` for
+its chain (``Stack.of`` only when the execution's scope is not the stack).
 """
 
 from __future__ import annotations

@@ -751,9 +751,9 @@ def test_valid_literals_in_every_accepted_form_create_the_execution(stack: cdk.S
         stack,
         execution_configuration=scheduled(first_execution_from=datetime(2025, 1, 1, tzinfo=timezone.utc)),
     )
-    resource = execution.node.default_child  # the custom resource, for users who need the L1 escape hatch
-    assert resource is not None
-    assert resource.node.path == f"{stack.node.id}/KnowledgeBaseSync/Resource"
+    resource = execution.node.default_child  # the CfnResource, for users who need the L1 escape hatch
+    assert isinstance(resource, cdk.CfnResource)
+    assert resource.node.path == f"{stack.node.id}/KnowledgeBaseSync/Resource/Default"
     assert execution.provider_function.node.path == f"{stack.node.id}/{PROVIDER_ID}/Function"
     second = DataIntegrationAssociationExecution(
         stack,
