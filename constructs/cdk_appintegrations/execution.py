@@ -28,6 +28,8 @@ from .stack_executions import StackExecutions, jsii_identity
 
 #: The id of the synth warning for a literal identifier that holds no id (acknowledge it with this id).
 IDENTIFIER_NOT_AN_ID = "cdk-appintegrations:identifierNotAnId"
+#: The id of the synth warning for a rate in Amazon AppFlow's form, e.g. ``rate(5minutes)``.
+SCHEDULE_IN_APPFLOW_FORM = "cdk-appintegrations:scheduleExpressionAppFlowForm"
 
 
 class DataIntegrationReference(Protocol):
@@ -140,7 +142,7 @@ class DataIntegrationAssociationExecution(Construct):
         super().__init__(scope, id)
         reference_id = _reference_id(data_integration_identifier)
         data_integration = data_integration_identifier if reference_id is None else reference_id
-        properties, wording = self._properties(
+        properties, wording, found = self._properties(
             data_integration_argument=data_integration_identifier,
             data_integration_identifier=data_integration,
             association_identifier=data_integration_association_identifier,
@@ -150,29 +152,40 @@ class DataIntegrationAssociationExecution(Construct):
         )
         stack = scope if isinstance(scope, Stack) else Stack.of(self)  # a stack scope costs no jsii round trip
         registry = StackExecutions.of_stack(stack)
-        chosen = self._choose_provider(stack, registry, provider)
-        association = scope_of(
-            properties[contract.DATA_INTEGRATION_IDENTIFIER],
-            data_integration_association_identifier,
-            registry.environment,
-            is_unresolved,
-            data_integration_is_id=reference_id is not None,
-        )
-        other = registry.claimed_by(association)
-        if other is not None:
-            claimed = contract.Problem(
-                contract.ASSOCIATION_IDENTIFIER,
-                (
-                    f"is association {association.association_id!r} of data integration "
-                    f"{association.data_integration_id!r}, "
-                    f"which is already configured by DataIntegrationAssociationExecution '{other.node.path}'; two "
-                    f"executions of one association race at deploy (whichever answers last wins), so configure "
-                    f"each association with one execution only",
-                ),
+        chosen, problems = self._choose_provider(stack, registry, provider)
+        problems[:0] = [wording.sentence(problem) for problem in found]
+        association = None
+        if not {contract.DATA_INTEGRATION_IDENTIFIER, contract.ASSOCIATION_IDENTIFIER} & {p.path for p in found}:
+            association = scope_of(
+                properties[contract.DATA_INTEGRATION_IDENTIFIER],
                 data_integration_association_identifier,
+                registry.environment,
+                is_unresolved,
+                data_integration_is_id=reference_id is not None,
             )
-            raise self._error([wording.sentence(claimed)])
-        self._warn_unless_ids(properties, wording)
+            other = registry.claimed_by(association)
+            if other is not None:
+                claimed = contract.Problem(
+                    contract.ASSOCIATION_IDENTIFIER,
+                    (
+                        f"is association {association.association_id!r} of data integration "
+                        f"{association.data_integration_id!r}, "
+                        f"which is already configured by DataIntegrationAssociationExecution '{other.node.path}'; "
+                        f"two executions of one association race at deploy (whichever answers last wins), so "
+                        f"configure each association with one execution only",
+                    ),
+                    data_integration_association_identifier,
+                )
+                problems.append(wording.sentence(claimed))
+        serving = chosen or registry.default_provider
+        if association is not None and serving is not None:
+            no_room = serving._room_for(scope=association)
+            if no_room is not None:
+                problems.append(f"provider: ExecutionProvider '{serving.node.path}': {no_room}")
+        problems.extend(filter(None, [registry.room_for_one_more()]))
+        if problems or association is None:  # no problem with either identifier gives an association
+            raise self._error(problems)
+        self._warn(properties, wording)
         # Only now, with valid input, may the first execution of a stack create the default provider.
         provider = chosen or _default_provider(stack, registry)
         provider._serve(association)
@@ -226,45 +239,39 @@ class DataIntegrationAssociationExecution(Construct):
 
     def _choose_provider(
         self, stack: Stack, registry: StackExecutions, provider: ExecutionProvider | None
-    ) -> ExecutionProvider | None:
-        """The named provider, or the stack's only explicit one; None means the default provider."""
+    ) -> tuple[ExecutionProvider | None, list[str]]:
+        """The named provider, or the stack's only explicit one (None: the default provider), or the problems."""
         if provider is not None:
             if not isinstance(provider, ExecutionProvider):
-                raise self._error(
-                    [
-                        f"provider={shown(provider)} is {type_phrase(provider)}; expected an ExecutionProvider of "
-                        f"this stack, or None"
-                    ]
-                )
+                return None, [
+                    f"provider={shown(provider)} is {type_phrase(provider)}; expected an ExecutionProvider of "
+                    f"this stack, or None"
+                ]
             if provider._stack_identity != jsii_identity(stack):
-                raise self._error(
-                    [
-                        f"provider: ExecutionProvider '{provider.node.path}' is in stack "
-                        f"'{Stack.of(provider).node.path}', not in this execution's stack '{stack.node.path}'. "
-                        f"CloudFormation would accept it (a ServiceToken may be any Lambda function of the "
-                        f"Region), but this library refuses it, because a provider's limits hold per stack: "
-                        f"maxConcurrentExecutions chains the executions of one stack, within the reserved "
-                        f"concurrency of that stack's providers, and a provider's policy and its 6,144-character "
-                        f"budget are written from the executions of its own stack; create an ExecutionProvider in "
-                        f"this stack, or leave provider= out to use this stack's own"
-                    ]
-                )
-            return provider
+                return None, [
+                    f"provider: ExecutionProvider '{provider.node.path}' is in stack "
+                    f"'{Stack.of(provider).node.path}', not in this execution's stack '{stack.node.path}'. "
+                    f"CloudFormation would accept it (a ServiceToken may be any Lambda function of the "
+                    f"Region), but this library refuses it, because a provider's limits hold per stack: "
+                    f"maxConcurrentExecutions chains the executions of one stack, within the reserved "
+                    f"concurrency of that stack's providers, and a provider's policy and its 6,144-character "
+                    f"budget are written from the executions of its own stack; create an ExecutionProvider in "
+                    f"this stack, or leave provider= out to use this stack's own"
+                ]
+            return provider, []
         if len(registry.providers) > 1:
             paths = ", ".join(f"'{p.node.path}'" for p in registry.providers)
-            raise self._error(
-                [
-                    f"provider: this stack has {len(registry.providers)} ExecutionProviders ({paths}); "
-                    f"name the one for this execution with provider="
-                ]
-            )
-        return registry.providers[0] if registry.providers else None
+            return None, [
+                f"provider: this stack has {len(registry.providers)} ExecutionProviders ({paths}); "
+                f"name the one for this execution with provider="
+            ]
+        return (registry.providers[0] if registry.providers else None), []
 
     def _error(self, problems: list[str]) -> ValidationError:
         return ValidationError("DataIntegrationAssociationExecution", self.node.path, problems)
 
-    def _warn_unless_ids(self, properties: Mapping[str, Any], wording: KeywordWording) -> None:
-        """A synth warning for each literal identifier that holds no id: its policy entry cannot match."""
+    def _warn(self, properties: Mapping[str, Any], wording: KeywordWording) -> None:
+        """Synth warnings: an identifier that holds no id (the policy cannot match it), a rate in AppFlow's form."""
         literal = {
             name: value
             for name in (contract.DATA_INTEGRATION_IDENTIFIER, contract.ASSOCIATION_IDENTIFIER)
@@ -274,6 +281,11 @@ class DataIntegrationAssociationExecution(Construct):
             literal.get(contract.DATA_INTEGRATION_IDENTIFIER), literal.get(contract.ASSOCIATION_IDENTIFIER)
         ):
             Annotations.of(self).add_warning_v2(IDENTIFIER_NOT_AN_ID, wording.sentence(problem))
+        schedule = properties[contract.EXECUTION_CONFIGURATION].get(contract.SCHEDULE_CONFIGURATION, {})
+        expression = schedule.get(contract.SCHEDULE_EXPRESSION)
+        if isinstance(expression, str) and not is_unresolved(expression):
+            for problem in contract.schedule_expression_warnings(expression):
+                Annotations.of(self).add_warning_v2(SCHEDULE_IN_APPFLOW_FORM, wording.sentence(problem))
 
     def _properties(
         self,
@@ -284,11 +296,13 @@ class DataIntegrationAssociationExecution(Construct):
         destination_uri: object,
         execution_configuration: object,
         rerun_token: object,
-    ) -> tuple[dict[str, Any], KeywordWording]:
+    ) -> tuple[dict[str, Any], KeywordWording, list[contract.Problem]]:
         """The ResourceProperties, checked by the shared contract exactly as the handler will check them.
 
         Every problem is said with the keyword and the value the user wrote (see
-        :class:`KeywordWording`), and all of them are reported at once.
+        :class:`KeywordWording`), and all of them are reported at once: a value of a type
+        the keyword does not take is left out of the properties, so the contract checks
+        every other field, and its word on the left-out one ("is required") is dropped.
         """
         problems: list[contract.Problem] = []
         properties: dict[str, Any] = {}
@@ -335,11 +349,14 @@ class DataIntegrationAssociationExecution(Construct):
         else:
             problems.append(type_problem(contract.EXECUTION_CONFIGURATION, execution_configuration))
         wording = KeywordWording(arguments)
-        if not problems:  # the Python-level problems first: without them the contract would misreport
-            _, problems = contract.check_properties(properties, unresolved=is_unresolved)
-        if problems:
-            raise self._error([wording.sentence(problem) for problem in problems])
-        return properties, wording
+        typed = tuple(problem.path for problem in problems)
+        _, checked = contract.check_properties(properties, unresolved=is_unresolved)
+        problems.extend(
+            problem
+            for problem in checked
+            if not any(problem.path == path or problem.path.startswith(f"{path}.") for path in typed)
+        )
+        return properties, wording, problems
 
 
 def _default_provider(stack: Stack, registry: StackExecutions) -> ExecutionProvider:

@@ -37,7 +37,7 @@ _ACCEPTS: dict[str, str] = {
     "first_execution_from": (
         f"{_DATETIME}, {_EPOCH_MS}, or an ISO-8601 str with a UTC offset (e.g. '{contract.EXAMPLE_ISO_INSTANT}')"
     ),
-    "schedule_expression": "a non-blank str of at most 255 characters, e.g. 'rate(1 hour)'",
+    "schedule_expression": f"a str of at most 255 characters: {contract.SCHEDULE_RULE}",
     "object": "a str of at most 255 letters, digits, '/', '.', '_' and '-', e.g. 'Account'",
 }
 
@@ -132,7 +132,9 @@ class ExecutionConfiguration:
     ) -> ExecutionConfiguration:
         """Pull the data repeatedly, on the association's schedule.
 
-        :param schedule_expression: when to run, e.g. ``rate(1 hour)``; passed to the service as is.
+        :param schedule_expression: when to run: ``rate(value unit)`` (a positive whole value; minute, hour or
+            day, plural above 1), e.g. ``rate(1 hour)``, or ``cron(...)`` with six fields; passed to the service
+            as is.
         :param object: the source object to pull (letters, digits, ``/ . _ -``), e.g. ``Account``.
         :param first_execution_from: where the first run starts pulling from: a timezone-aware ``datetime``,
             epoch milliseconds (``int`` or ``str``) or an ISO-8601 ``str`` with a UTC offset.

@@ -354,9 +354,20 @@ def plan_resources(scopes: Iterable[AssociationScope], budget_bytes: int, sizes:
         planner.collapse_per_environment()
     resources = planner.entries()
     if sizes.total(resources) > budget_bytes:
-        raise ValueError(
-            f"the associations, even as one wildcard for each of the {len(planner.any_environment)} partitions, "
-            f"accounts and Regions they span, need {sizes.total(resources):,} characters, over the "
-            f"{max(budget_bytes, 0):,} left"
-        )
+        raise ValueError(overflow_text(len(planner.any_environment), sizes.total(resources), budget_bytes))
     return PolicyPlan(resources, sizes, {r: planner.reasons[r] for r in resources if r.is_wildcard})
+
+
+def least_resources(scopes: Iterable[AssociationScope]) -> list[PolicyResource]:
+    """The shortest list that covers the scopes: one wildcard per partition, account and Region (step 3)."""
+    return sorted({_associations(scope.environment, None, None) for scope in scopes}, key=lambda r: r.text)
+
+
+def overflow_text(environments: int, needed: int, budget_bytes: int) -> str:
+    """Why even :func:`least_resources` does not fit: the end of the provider's message."""
+    if not environments:
+        return "that is over the limit before a single association is listed"
+    return (
+        f"the associations, even as one wildcard for each of the {environments} partitions, accounts and Regions "
+        f"they span, need {needed:,} characters, over the {max(budget_bytes, 0):,} left"
+    )

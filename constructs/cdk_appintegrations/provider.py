@@ -14,6 +14,7 @@ a reservation, log levels.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -39,7 +40,15 @@ from .acknowledgments import acknowledge
 from .bundling import handler_code
 from .errors import ValidationError
 from .intrinsics import as_text, deployed_bound_characters, nag_name
-from .permissions import LIST_REASON, AssociationScope, PolicyPlan, Sizes, plan_resources
+from .permissions import (
+    LIST_REASON,
+    AssociationScope,
+    PolicyPlan,
+    Sizes,
+    least_resources,
+    overflow_text,
+    plan_resources,
+)
 from .provider_principal import ProviderPrincipal
 from .provider_statements import (
     Wildcard,
@@ -74,6 +83,8 @@ MANAGED_POLICY_CHARACTERS = 6144
 #: CDK's context key for ``iam.Role.customize_roles``.
 CUSTOMIZE_ROLES_CONTEXT_KEY = "@aws-cdk/iam:customizeRoles"
 UPDATE_SID = "UpdateDataIntegrationAssociations"
+#: The id of the synth warning that gives a role the construct may not change the policy it needs.
+ROLE_NOT_CHANGED = "cdk-appintegrations:roleNotChanged"
 _WS1004 = "WS1004"
 #: Why cfn-lint-serverless's WS1004 is suppressed on the function (in its template Metadata).
 WS1004_REASON = (
@@ -92,7 +103,11 @@ class _ResourceList:
         self._provider = provider
 
     def produce(self) -> list[str] | None:
-        return [resource.render() for resource in self._provider._plan().resources]
+        try:
+            resources = self._provider._plan().resources
+        except ValueError:  # over IAM's limit: _FinishPermissions says so, once; a resolve must not fail before
+            resources = least_resources(self._provider._scopes)
+        return [resource.render() for resource in resources]
 
 
 @jsii.implements(IValidation)
@@ -405,8 +420,13 @@ class ExecutionProvider(Construct):
         """Add a statement to the provider's policy (or, for a role it may not change, to the list synth reports).
 
         It counts in the policy's 6,144-character budget, as the associations do: the
-        association list collapses to wildcards sooner to make room for it.
+        association list collapses to wildcards sooner to make room for it. A statement
+        that leaves the policy no room even for one wildcard per account and Region is
+        refused here, with a :class:`ValidationError`.
         """
+        problem = self._room_for(statement=statement)
+        if problem is not None:
+            raise ValidationError(_KIND, self.node.path, [problem])
         self._principal.add_to_principal_policy(statement)
 
     def _create_role(self) -> iam.IRole:
@@ -492,7 +512,7 @@ class ExecutionProvider(Construct):
     def _allow_lookups(self) -> None:
         """``ListDataIntegrationAssociations`` in a statement of its own, only once an execution looks up."""
         self._lists = True
-        statement = iam.PolicyStatement(sid="FindDataIntegrationAssociations", actions=[LIST_ACTION], resources=["*"])
+        statement = _list_statement()
         self._statements.append(statement)
         self._wildcards.insert(0, Wildcard("*", LIST_REASON))
         if self._principal.document is not None:
@@ -506,21 +526,39 @@ class ExecutionProvider(Construct):
             try:
                 plan = plan_resources(self._scopes, budget_bytes=MANAGED_POLICY_CHARACTERS - others, sizes=self._sizes)
             except ValueError as error:
-                raise ValueError(
-                    f"{_KIND} '{self.node.path}': its policy cannot hold what it needs within IAM's limit of "
-                    f"{MANAGED_POLICY_CHARACTERS:,} characters for a managed policy: the statements other than the "
-                    f"associations' (its own, and {len(self._principal.granted)} granted to it) take up to {others:,} "
-                    f"characters once deployed, and {error}. Grant the provider fewer or shorter statements, or "
-                    f"spread the executions over stacks"
-                ) from None
+                problem = _overflow(len(self._principal.granted), others, str(error))
+                raise ValueError(f"{_KIND} '{self.node.path}': {problem}") from None
             self._cached_plan = (key, plan)
         return self._cached_plan[1]
 
-    def _other_statements_bound(self) -> int:
+    def _room_for(
+        self, *, scope: AssociationScope | None = None, statement: iam.PolicyStatement | None = None
+    ) -> str | None:
+        """Why the policy could not hold one more execution or granted statement, even at its shortest; or None.
+
+        Checked where the user adds one (an execution, ``add_to_role_policy``), so that the
+        error points at that line; :meth:`_plan` checks again at synth, for what came in
+        another way (a grant through CDK, a statement changed after it was added).
+        """
+        scopes = self._scopes if scope is None else {*self._scopes, scope}
+        extra = [] if statement is None else [statement]
+        if scope is not None and scope.is_lookup and not self._lists:
+            extra.append(_list_statement())
+        elif not extra and scope is not None and any(s.environment == scope.environment for s in self._scopes):
+            return None  # neither the statements nor the shortest association list grow
+        others = self._other_statements_bound(extra)
+        least = least_resources(scopes)
+        budget = MANAGED_POLICY_CHARACTERS - others
+        if self._sizes.total(least) <= budget:
+            return None
+        granted = len(self._principal.granted) + (statement is not None)
+        return _overflow(granted, others, overflow_text(len(least), self._sizes.total(least), budget))
+
+    def _other_statements_bound(self, extra: Sequence[iam.PolicyStatement] = ()) -> int:
         """The most IAM can count for the policy without the association list (references at their longest)."""
         resolve = Stack.of(self).resolve
         statements: list[Any] = []
-        for statement in [*self._statements, *self._principal.granted]:
+        for statement in [*self._statements, *self._principal.granted, *extra]:
             if statement.sid == UPDATE_SID:
                 statements.append({"Action": UPDATE_ACTION, "Effect": "Allow", "Resource": [], "Sid": UPDATE_SID})
             else:
@@ -577,13 +615,29 @@ class ExecutionProvider(Construct):
                 self._role.add_to_principal_policy(iam.PolicyStatement.from_json(statement))
             for policy in self._principal.managed_policies:
                 self._role.add_managed_policy(policy)
-        if self._policy is None:
-            attached = f"; and it must have these managed policies attached: {managed}" if managed else ""
+        if self._policy is None:  # the document as one line of JSON, last, to take from the synth output as it is
+            document = json.dumps({"Version": "2012-10-17", "Statement": required})
+            attached = f"it must have these managed policies attached: {json.dumps(managed)}; and " if managed else ""
             Annotations.of(self).add_warning_v2(
-                "cdk-appintegrations:roleNotChanged",
-                f"the role {role!r} is not this construct's to change, so it gets no policy here; it must allow: "
-                f"{required}{attached}",
+                ROLE_NOT_CHANGED,
+                f"the role {role!r} is not this construct's to change, so it gets no policy here; {attached}it must "
+                f"allow this IAM policy document: {document}",
             )
+
+
+def _list_statement() -> iam.PolicyStatement:
+    """``ListDataIntegrationAssociations``, which has no resource type: ``Resource: *``, alone in its statement."""
+    return iam.PolicyStatement(sid="FindDataIntegrationAssociations", actions=[LIST_ACTION], resources=["*"])
+
+
+def _overflow(granted: int, others: int, why: str) -> str:
+    """The provider's policy is over IAM's limit: what takes the room, and what to do."""
+    return (
+        f"its policy cannot hold what it needs within IAM's limit of {MANAGED_POLICY_CHARACTERS:,} characters for a "
+        f"managed policy: the statements other than the associations' (its own, and {granted} granted to it) take "
+        f"up to {others:,} characters once deployed, and {why}. Grant the provider fewer or shorter statements, or "
+        f"spread the executions over stacks"
+    )
 
 
 def _accepts_attached_policies(scope: Construct, role: iam.IRole) -> bool:

@@ -1,9 +1,10 @@
 """What holds for a whole stack, whatever the number of providers in it.
 
-Two rules are the stack's, not a provider's: one association is configured by one
-execution (two would race at deploy), and CloudFormation, which starts every ready
+Three rules are the stack's, not a provider's: one association is configured by one
+execution (two would race at deploy), CloudFormation, which starts every ready
 resource at once, never runs more than ``maxConcurrentExecutions`` of them together (the
-executions are chained with ``DependsOn``). Both must count every execution of
+executions are chained with ``DependsOn``), and the executions must leave the stack
+within CloudFormation's 500 resources. All must count every execution of
 the stack, so they live in one hidden construct per stack, :class:`StackExecutions`,
 which also knows the stack's providers and which one an execution gets by default.
 """
@@ -30,6 +31,13 @@ MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY = "cdk-appintegrations:maxConcurrentExecut
 #: account rate of about 2 requests/s (Amazon Connect's API default) while holding the
 #: provider's concurrency, and the retries a rate limit causes, to ten.
 DEFAULT_MAX_CONCURRENT_EXECUTIONS = 10
+#: CloudFormation's quota of resources in one stack; CDK stops a synth past it (``TooManyResourcesInStack``).
+STACK_RESOURCE_LIMIT = 500
+#: CDK's context key for that limit; 0 turns CDK's check off, and this construct's with it.
+STACK_RESOURCE_LIMIT_CONTEXT_KEY = "@aws-cdk/core:stackResourceLimit"
+#: The executions a stack of their own holds: the limit less the default provider's four resources,
+#: CDKMetadata and five spare (see docs/limits.md).
+EXECUTIONS_PER_STACK = 490
 
 
 def jsii_identity(obj: object) -> str:
@@ -139,6 +147,37 @@ class _ChainExecutions:
         return []
 
 
+def _over_limit(subject: str, executions: int, others: int, limit: int) -> str:
+    """The stack is over CloudFormation's resource limit: how many executions fit, and how to spread them."""
+    return (
+        f"{subject} would hold {executions} DataIntegrationAssociationExecutions and {others} other "
+        f"resources, {executions + others} in all, over CloudFormation's limit of {limit} resources per stack; "
+        f"beside those other resources it has room for {max(limit - others, 0)} executions. Spread the executions "
+        f"over stacks: give each group its own cdk.Stack (a stack of executions alone, with its default provider, "
+        f"holds {EXECUTIONS_PER_STACK}); an association is still configured by one execution only"
+    )
+
+
+@jsii.implements(IValidation)
+class _ResourceLimit:
+    """At synth, before CDK's ``TooManyResourcesInStack``: the executions and every other resource of the stack."""
+
+    def __init__(self, registry: StackExecutions) -> None:
+        self._registry = registry
+
+    def validate(self) -> list[str]:
+        registry = self._registry
+        limit = registry.resource_limit
+        if not limit or not registry.executions:
+            return []
+        resources = registry.resources_in_stack()
+        if resources <= limit:
+            return []
+        executions, stack = len(registry.executions), registry.stack
+        problem = _over_limit("it", executions, resources - executions, limit)
+        return [str(ValidationError("Stack", stack.node.path, [problem]))]
+
+
 class StackExecutions(Construct):
     """The stack's executions, their claims on associations, its providers and its concurrency (no resources)."""
 
@@ -147,6 +186,12 @@ class StackExecutions(Construct):
         self._stack = stack
         #: The stack's partition, Region and account, read once (each read is a round trip).
         self.environment = stack_environment_of(stack)
+        limit = stack.node.try_get_context(STACK_RESOURCE_LIMIT_CONTEXT_KEY)
+        #: CloudFormation's resource limit as CDK applies it to this stack (0: not checked).
+        self.resource_limit = int(limit) if str(limit).isdigit() else STACK_RESOURCE_LIMIT
+        # At least this many resources of the stack are not executions: a guess until the tree is counted,
+        # which happens only when it says the limit may be near (see room_for_one_more).
+        self._others_at_least = STACK_RESOURCE_LIMIT - EXECUTIONS_PER_STACK
         #: Every execution resource of the stack, in creation order (see ``_ChainExecutions``).
         self.executions: list[CfnResource] = []
         #: Explicit providers, in creation order; the default one is kept apart.
@@ -155,6 +200,7 @@ class StackExecutions(Construct):
         # Literal associations already configured, by (data integration id, association id).
         self._claims: dict[tuple[str, str], list[tuple[Environment, Construct]]] = {}
         self.node.add_validation(_ChainExecutions(self))
+        self.node.add_validation(_ResourceLimit(self))
 
     @staticmethod
     def of(scope: Construct) -> StackExecutions:
@@ -183,6 +229,38 @@ class StackExecutions(Construct):
             )
         _REGISTRIES[jsii_identity(stack)] = existing
         return existing
+
+    @property
+    def stack(self) -> Stack:
+        """The stack whose executions these are."""
+        return self._stack
+
+    def resources_in_stack(self) -> int:
+        """The stack's CloudFormation resources now: every ``CfnResource`` in its tree but a nested stack's."""
+        found = self._stack.node.find_all()
+        own = jsii_identity(self._stack)
+        nested = {
+            jsii_identity(inner)
+            for construct in found
+            if isinstance(construct, Stack) and jsii_identity(construct) != own
+            for inner in construct.node.find_all()
+        }
+        return sum(isinstance(construct, CfnResource) and jsii_identity(construct) not in nested for construct in found)
+
+    def room_for_one_more(self) -> str | None:
+        """Why one more execution would pass the stack's resource limit; None while it fits.
+
+        Asked by each new execution, so that the error names the line that passed the
+        limit; the tree is counted (one search) only when the executions come near it.
+        What is added after the executions is counted at synth (``_ResourceLimit``).
+        """
+        wanted = len(self.executions) + 1
+        if not self.resource_limit or wanted + self._others_at_least <= self.resource_limit:
+            return None
+        self._others_at_least = self.resources_in_stack() - len(self.executions)
+        if wanted + self._others_at_least <= self.resource_limit:
+            return None
+        return _over_limit(f"stack '{self._stack.node.path}'", wanted, self._others_at_least, self.resource_limit)
 
     def max_concurrent_executions(self) -> int:
         """The context's ``maxConcurrentExecutions``, capped by the smallest reserved concurrency of the providers.

@@ -66,6 +66,7 @@ EXECUTION_CONFIGURATION_KEYS = (EXECUTION_MODE, ON_DEMAND_CONFIGURATION, SCHEDUL
 ON_DEMAND_KEYS = (START_TIME, END_TIME)
 SCHEDULE_KEYS = (SCHEDULE_EXPRESSION, OBJECT, FIRST_EXECUTION_FROM)
 MODE_BLOCKS = {ON_DEMAND: ON_DEMAND_CONFIGURATION, SCHEDULED: SCHEDULE_CONFIGURATION}
+SCHEDULE_EXPRESSION_PATH = f"{EXECUTION_CONFIGURATION}.{SCHEDULE_CONFIGURATION}.{SCHEDULE_EXPRESSION}"
 
 # The response Data (GetAtt attributes): the same names at synth (the construct's attr_*) and in the handler.
 DATA_INTEGRATION_ARN_ATTRIBUTE = "DataIntegrationArn"
@@ -94,6 +95,28 @@ DATA_INTEGRATION_EXPECTED = (
 ASSOCIATION_EXPECTED = f"the association's id (e.g. '{EXAMPLE_ASSOCIATION_ID}') or ARN ({ASSOCIATION_ARN_SHAPE})"
 EXAMPLE_ISO_INSTANT = "2025-01-01T00:00:00Z"
 INSTANT_RULE = f"{EPOCH_MS_RULE}, or ISO-8601 with a UTC offset, e.g. '{EXAMPLE_ISO_INSTANT}'"
+
+# A schedule, as the services behind AppIntegrations document one. AppIntegrations' API says only "how
+# often the data should be pulled" (ScheduleConfiguration.ScheduleExpression, 1..255 characters); it hands
+# the expression to Amazon AppFlow, whose API reference gives `rate(5minutes)` as its example
+# (ScheduledTriggerProperties.scheduleExpression, https://docs.aws.amazon.com/appflow/1.0/APIReference/
+# API_ScheduledTriggerProperties.html) and takes cron expressions too; AWS's cdk-appflow writes every rate
+# in that form, with the unit always plural (`rate(1days)`: src/core/flows/flow-time-updater, issue
+# cdklabs/cdk-appflow#334). AppIntegrations' own examples, and this project's, write EventBridge's
+# `rate(1 hour)`: a positive whole value, a space, minute(s), hour(s) or day(s), singular only with 1.
+# So EventBridge's form and a six-field cron pass; AppFlow's two variations (no space, a plural unit
+# with 1) pass with a synth warning (schedule_expression_warnings); anything else no AWS schedule
+# documents (another unit, a singular unit above 1, a value that is not a positive whole number,
+# free text) is refused, by the construct at synth and by the handler alike.
+SCHEDULE_UNITS = ("minute", "hour", "day")
+SCHEDULE_RULE = (
+    "rate(value unit) with a positive whole value and a unit of minute, minutes, hour, hours, day or days "
+    "(singular only with 1), e.g. 'rate(1 hour)', or cron(...) with six fields, e.g. 'cron(0 12 * * ? *)'"
+)
+_RATE = re.compile(r"rate\((?P<value>[^\s()]*?)(?P<space> ?)(?P<unit>[A-Za-z]*)\)")
+_CRON = re.compile(r"cron\((?P<fields>[^()]*)\)")
+CRON_FIELDS = 6
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 Unresolved = Callable[[object], bool]
 
@@ -203,6 +226,7 @@ _API_ALLOWED = {
     START_TIME: EPOCH_MS_RULE,
     END_TIME: EPOCH_MS_RULE,
     FIRST_EXECUTION_FROM: INSTANT_RULE,
+    SCHEDULE_EXPRESSION: SCHEDULE_RULE,
 }
 API_WORDING: Final = Wording()
 
@@ -547,9 +571,67 @@ def _first_execution_from(check: _Checker, path: str, value: object) -> tuple[st
     return None, None
 
 
+def _schedule_refusal(path: str, text: str) -> tuple[Part, ...] | None:
+    """Why no AWS schedule takes ``text`` (see :data:`SCHEDULE_RULE`), or None when one does."""
+    cron = _CRON.fullmatch(text)
+    if cron is not None:
+        count = len(cron["fields"].split())
+        if count == CRON_FIELDS:
+            return None
+        return (f"is a cron expression with {count} fields, not {CRON_FIELDS}; expected ", AllowedAt(path))
+    rate = _RATE.fullmatch(text)
+    if rate is None:
+        return ("is neither rate(value unit) nor cron(...); expected ", AllowedAt(path))
+    value, unit = rate["value"], rate["unit"]
+    if not _WHOLE_NUMBER.fullmatch(value) or int(value) == 0:
+        return (f"has the value {value!r}, which is not a positive whole number; expected ", AllowedAt(path))
+    if unit.removesuffix("s") not in SCHEDULE_UNITS:
+        return (f"has the unit {unit!r}, not minute(s), hour(s) or day(s); expected ", AllowedAt(path))
+    if unit in SCHEDULE_UNITS and int(value) != 1:
+        return (
+            f"has the singular unit {unit!r} with the value {int(value)}; a value above 1 takes the plural, e.g. ",
+            Example(path, f"rate({int(value)} {unit}s)"),
+        )
+    return None
+
+
+def schedule_expression_warnings(text: str) -> list[Problem]:
+    """A rate in AppFlow's form rather than EventBridge's: no space, or a plural unit with 1 (see SCHEDULE_RULE).
+
+    Not refusals: AppFlow, which runs the schedule, documents and accepts them. But
+    AppIntegrations documents no form of its own, and its examples write EventBridge's.
+    """
+    path = SCHEDULE_EXPRESSION_PATH
+    rate = _RATE.fullmatch(text)
+    if rate is None or _schedule_refusal(path, text) is not None:
+        return []
+    value, unit = int(rate["value"]), rate["unit"]
+    if not rate["space"] or (value == 1 and unit not in SCHEDULE_UNITS):
+        written = f"rate({value} {unit if value != 1 else unit.removesuffix('s')})"
+        return [
+            Problem(
+                path,
+                (
+                    "is a rate in Amazon AppFlow's form (no space, or a plural unit with 1), which "
+                    "AppIntegrations does not document: its examples write rate(value unit) as EventBridge does, "
+                    "e.g. ",
+                    Example(path, written),
+                    "; if the deploy fails with InvalidRequestException, write it that way",
+                ),
+                text,
+            )
+        ]
+    return []
+
+
 def _scheduled(check: _Checker, path: str, block: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
     check.keys(path, block, SCHEDULE_KEYS)
-    expression = check.string(f"{path}.{SCHEDULE_EXPRESSION}", block.get(SCHEDULE_EXPRESSION), required=True)
+    expression_path = f"{path}.{SCHEDULE_EXPRESSION}"
+    expression = check.string(expression_path, block.get(SCHEDULE_EXPRESSION), required=True)
+    refusal = None if expression is None else _schedule_refusal(expression_path, expression)
+    if refusal is not None:
+        check.fail(expression_path, *refusal, value=expression)
+        expression = None
     obj = check.string(f"{path}.{OBJECT}", block.get(OBJECT), required=False, pattern=OBJECT_PATTERN)
     first, first_ms = _first_execution_from(check, f"{path}.{FIRST_EXECUTION_FROM}", block.get(FIRST_EXECUTION_FROM))
     fields = ((SCHEDULE_EXPRESSION, expression), (OBJECT, obj), (FIRST_EXECUTION_FROM, first))

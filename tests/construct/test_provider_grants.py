@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,12 +33,14 @@ from cdk_appintegrations import (
     ValidationError,
 )
 from cdk_appintegrations.intrinsics import deployed_bound_characters
-from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS, PROVIDER_ID
+from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS, PROVIDER_ID, ROLE_NOT_CHANGED, UPDATE_SID
 from constructs import IConstruct, IMixin
 
 from app import locked_down_vpc
 from tests.construct import stacks
+from tests.construct.fresh_python import run_fresh_python
 from tests.construct.templates import inline_policy_documents, provider_policy, resources_of_type, update_resources
+from tests.docs.markdown_blocks import blocks
 
 pytestmark = pytest.mark.construct
 
@@ -252,9 +259,39 @@ def test_for_an_immutable_role_every_grant_is_in_the_warning(
         r["Type"] for r in template["Resources"].values()
     }
     [warning] = _warnings(synthesized, "ImmutablePlatformRole")
+    document = json.loads(warning.split("it must allow this IAM policy document: ", 1)[1].split(" [ack: ", 1)[0])
+    assert document["Version"] == "2012-10-17"
+    actions = _actions(document["Statement"])
     for path, action in PATHS.items():
-        assert action in warning, path
+        assert action in actions, path
     assert "Token[" not in warning
+
+
+def test_the_documented_one_liners_take_the_policy_document_from_cdk_out(tmp_path: Path) -> None:
+    """What the locked-down page tells a user to run on the platform-role example's synth output, run."""
+    example = (stacks.REPO_ROOT / "examples" / "platform_role.py").read_text()
+    synth = run_fresh_python(example, stacks.REPO_ROOT, {"CDK_OUTDIR": str(tmp_path / "cdk.out")})
+    assert synth.returncode == 0, synth.stderr
+    shown = [
+        block
+        for block in blocks(stacks.REPO_ROOT / "docs" / "locked-down.md")
+        if block.language == "bash" and ROLE_NOT_CHANGED in block.text
+    ]
+    assert [block.text.split(" ", 1)[0] for block in shown] == ["jq", "python"]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for block in shown:
+        if shutil.which(block.text.split(" ", 1)[0], path=env["PATH"]) is None:
+            pytest.fail(f"{block.where} needs {block.text.split(' ', 1)[0]}, which is not installed")
+        taken = tmp_path / "provider-policy.json"
+        taken.unlink(missing_ok=True)
+        run = subprocess.run(
+            ["bash", "-c", block.text], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+        )
+        assert run.returncode == 0, f"{block.where}: {run.stderr}"
+        document = json.loads(taken.read_text())
+        assert document["Version"] == "2012-10-17", block.where
+        assert [statement["Sid"] for statement in document["Statement"]] == ["WriteOwnLogs", UPDATE_SID]
+        assert document["Statement"][1]["Action"] == ["app-integrations:UpdateDataIntegrationAssociation"]
 
 
 def test_under_customize_roles_every_grant_and_policy_is_in_cdks_policy_report(
@@ -335,8 +372,10 @@ def test_an_immutable_role_gets_no_policy_and_one_warning_with_all_it_needs(
         assert not any(p["Properties"].get("Roles") for p in resources_of_type(template, policy_type).values())
     [warning] = _warnings(synthesized, CONTRACT + "ImmutablePlatformRole")
     assert warning.startswith(f"the role '{stacks.PLATFORM_ROLE_ARN}' is not this construct's to change")
-    attached = "; and it must have these managed policies attached: "
-    assert f"{attached}['arn:${{AWS::Partition}}:iam::aws:policy/ReadOnlyAccess', '${{ContractManaged" in warning
+    attached = "it must have these managed policies attached: "
+    assert f'{attached}["arn:${{AWS::Partition}}:iam::aws:policy/ReadOnlyAccess", "${{ContractManaged' in warning
+    document = json.loads(warning.split("it must allow this IAM policy document: ", 1)[1].split(" [ack: ", 1)[0])
+    assert document["Statement"]  # the document stays the last part, whole
 
 
 @pytest.mark.parametrize("role", list(ROLES))
@@ -368,21 +407,114 @@ def test_statements_you_add_count_in_the_policy_budget(synthesized: tuple[cdk.cx
     assert not any(json.dumps(e).endswith('/*"}') for e in update_resources(without_room))
 
 
-def test_more_statements_than_the_policy_can_hold_fail_synth_naming_the_provider(tmp_path: Path) -> None:
+def _long_statement(index: int) -> iam.PolicyStatement:
+    """About 150 characters of the policy: some forty fill it."""
+    return iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:aws:s3:::bucket-{index:03d}-{'x' * 120}/*"])
+
+
+def test_the_statement_the_policy_cannot_hold_is_refused_where_it_is_added(tmp_path: Path) -> None:
+    """The error names the provider and the line that added one statement too many; the policy stays as it was."""
     app = stacks.new_app(tmp_path, nag=False)
     stack = cdk.Stack(app, "Overfull")
     provider = ExecutionProvider(stack, "Provider")
     _execution(stack, 0, provider)
-    for index in range(40):
-        provider.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:aws:s3:::bucket-{index:03d}-{'x' * 120}/*"])
-        )
-    with pytest.raises(RuntimeError) as caught:
-        app.synth()
-    message = str(caught.value)
-    assert "ExecutionProvider 'Overfull/Provider'" in message
-    assert "IAM's limit of 6,144 characters for a managed policy" in message
-    assert "40 granted to it" in message
+
+    def fill() -> None:
+        for index in range(40):
+            provider.add_to_role_policy(_long_statement(index))
+
+    with pytest.raises(ValidationError) as caught:
+        fill()
+    granted = len(provider._principal.granted)
+    assert 20 < granted < 40
+    assert caught.value.construct_path == "Overfull/Provider"
+    [problem] = caught.value.problems
+    assert problem.startswith(
+        f"its policy cannot hold what it needs within IAM's limit of 6,144 characters for a managed policy: the "
+        f"statements other than the associations' (its own, and {granted + 1} granted to it) take up to "
+    )
+    assert re.search(
+        r"and the associations, even as one wildcard for each of the 1 partitions, accounts and Regions they span, "
+        r"need 117 characters, over the [0-9,]+ left\. Grant the provider fewer or shorter statements, or spread the "
+        r"executions over stacks$",
+        problem,
+    ), problem
+    app.synth()  # what it holds still fits
+
+
+def test_an_execution_the_policy_cannot_hold_is_refused_where_it_is_created(tmp_path: Path) -> None:
+    """Statements granted through CDK first: the execution that needs a first entry in the list is refused."""
+    app = stacks.new_app(tmp_path, nag=False)
+    stack = cdk.Stack(app, "Overfull")
+    provider = ExecutionProvider(stack, "Provider")
+    for index in range(50):
+        provider.function.add_to_role_policy(_long_statement(index))
+    with pytest.raises(ValidationError) as caught:
+        _execution(stack, 0, provider)
+    [problem] = caught.value.problems
+    assert problem.startswith(
+        "provider: ExecutionProvider 'Overfull/Provider': its policy cannot hold what it needs within IAM's limit"
+    )
+    assert "(its own, and 50 granted to it)" in problem
+    assert provider._scopes == set()
+
+
+OVERFLOW_APP = """
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from datetime import datetime, timezone
+from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration, ExecutionProvider
+
+app = cdk.App()
+stack = cdk.Stack(app, "Overfull")
+provider = ExecutionProvider(stack, "Provider")
+
+
+def grant(add):
+    for index in range(60):
+        add(iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:aws:s3:::bucket-{{index:03d}}-{{'x' * 60}}/*"]))
+
+
+def execution():
+    DataIntegrationAssociationExecution(
+        stack,
+        "Sync",
+        data_integration_identifier="a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
+        execution_configuration=ExecutionConfiguration.on_demand(start_time=datetime(2025, 1, 1, tzinfo=timezone.utc)),
+    )
+
+
+{steps}
+app.synth()
+"""
+
+
+@pytest.mark.parametrize(
+    ("steps", "printed", "frame"),
+    [
+        pytest.param("execution()\ngrant(provider.add_to_role_policy)", 1, "in add_to_role_policy", id="grant"),
+        pytest.param("grant(provider.function.add_to_role_policy)\nexecution()", 1, "in execution", id="execution"),
+        # Granted through CDK's own code after the last execution: only synth's validation can see it, and jsii
+        # shows a validation error twice (as the JavaScript error, then as the RuntimeError), as it does any.
+        pytest.param("execution()\ngrant(provider.function.add_to_role_policy)", 2, "in synth", id="at-synth"),
+    ],
+)
+def test_a_policy_over_iams_limit_is_said_once_without_resolution_errors(
+    tmp_path: Path, steps: str, printed: int, frame: str
+) -> None:
+    """The synth a user runs: before, the same message came four times over, each in a JavaScript stack."""
+    result = run_fresh_python(OVERFLOW_APP.format(steps=steps), stacks.REPO_ROOT, {"CDK_OUTDIR": str(tmp_path)})
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("its policy cannot hold what it needs") == printed, result.stderr
+    assert "Resolution error" not in result.stderr
+    assert result.stderr.count("Traceback (most recent call last)") == 1
+    traceback = result.stderr.split("Traceback (most recent call last)", 1)[1]
+    assert f", {frame}\n" in traceback, traceback  # raised from the call that made the policy too big
+    if printed == 1:
+        assert "JavaScriptError" not in result.stderr
+        assert result.stderr.rstrip().splitlines()[-1].startswith("cdk_appintegrations.errors.ValidationError: ")
+    else:
+        assert "Validation failed with the following errors:\n  [Overfull/Provider] ExecutionProvider" in result.stderr
 
 
 def test_in_a_vpc_the_provider_is_connectable_and_its_security_group_opened(

@@ -17,7 +17,7 @@ import aws_cdk as cdk
 import pytest
 from appintegrations_cr.contract import ContractError, parse_properties
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration, ValidationError
-from cdk_appintegrations.execution import IDENTIFIER_NOT_AN_ID
+from cdk_appintegrations.execution import IDENTIFIER_NOT_AN_ID, SCHEDULE_IN_APPFLOW_FORM
 from cdk_appintegrations.provider import PROVIDER_ID
 
 from tests.construct import stacks
@@ -47,6 +47,11 @@ INSTANT_ALLOWED = (
 )
 ON_DEMAND = "ExecutionConfiguration.OnDemandConfiguration"
 SCHEDULE = "ExecutionConfiguration.ScheduleConfiguration"
+SCHEDULE_ALLOWED = (
+    "a str of at most 255 characters: rate(value unit) with a positive whole value and a unit of minute, minutes, "
+    "hour, hours, day or days (singular only with 1), e.g. 'rate(1 hour)', or cron(...) with six fields, e.g. "
+    "'cron(0 12 * * ? *)'"
+)
 NOT_AN_ID = (
     "is not an id of the form AppIntegrations gives (a UUID such as 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111'; a name "
     "or a placeholder does not work): the provider's least-privilege policy is written from ids, so it cannot match "
@@ -158,8 +163,7 @@ RULES = [
     ),
     pytest.param(
         {"execution_configuration": scheduled(schedule_expression="   ")},
-        "schedule_expression='   ' is blank; expected a non-blank str of at most 255 characters, e.g. "
-        f"'rate(1 hour)' [{SCHEDULE}.ScheduleExpression]",
+        f"schedule_expression='   ' is blank; expected {SCHEDULE_ALLOWED} [{SCHEDULE}.ScheduleExpression]",
         id="expression-blank",
     ),
     pytest.param(
@@ -401,7 +405,7 @@ WRONG_TYPES = [
     pytest.param(
         {"execution_configuration": scheduled(schedule_expression=stacks.JAN_1)},
         "schedule_expression=datetime.datetime(2025, 1, 1, 0, 0, tzinfo=datetime.timezone.utc) is a datetime; "
-        f"expected a non-blank str of at most 255 characters, e.g. 'rate(1 hour)' [{SCHEDULE}.ScheduleExpression]",
+        f"expected {SCHEDULE_ALLOWED} [{SCHEDULE}.ScheduleExpression]",
         id="datetime-expression",
     ),
     pytest.param(
@@ -472,6 +476,68 @@ def test_every_problem_is_reported_at_once_each_with_its_keyword(stack: cdk.Stac
         "object",
     ]
     assert str(error) == f"DataIntegrationAssociationExecution '{error.construct_path}': {'; '.join(error.problems)}"
+
+
+def test_five_problems_of_every_kind_are_one_error(stack: cdk.Stack) -> None:
+    """Wrong types, a rule of one field, a rule between fields, a wrong provider: all in the first error.
+
+    Before, the wrong types came alone, and the rest only once they were fixed.
+    """
+    problems = refused(
+        stack,
+        data_integration_identifier=f"{LOCAL}:event-integration/x",
+        destination_uri="s3://amzn-s3-demo-bucket",  # beside an association identifier
+        execution_configuration=on_demand(start_time=JAN_2, end_time=stacks.JAN_1),
+        rerun_token=5,
+        provider="Provider",
+    )
+    assert [problem.split(" ", 1)[0].split("=", 1)[0] for problem in problems] == [
+        "rerun_token",
+        "data_integration_identifier",
+        "destination_uri",
+        "end_time",
+        "provider",
+    ]
+    assert "is an int; expected" in problems[0]
+    assert "is an ARN, but not of a data integration" in problems[1]
+    assert "give one or the other, not both" in problems[2]
+    assert "the window must be non-empty" in problems[3]
+    assert problems[4].startswith("provider='Provider' is a str; expected an ExecutionProvider")
+
+
+def test_a_wrong_type_drops_only_the_contracts_word_on_that_field(app: cdk.App, stack: cdk.Stack) -> None:
+    """A left-out value is not reported again as missing, at its path or below it."""
+    assert refused(stack, execution_configuration="ON_DEMAND", data_integration_identifier=42, rerun_token="") == [
+        f"data_integration_identifier=42 is an int; expected {DI_ALLOWED} [DataIntegrationIdentifier]",
+        "execution_configuration='ON_DEMAND' is a str; expected an ExecutionConfiguration: build it with "
+        "ExecutionConfiguration.on_demand(...) or ExecutionConfiguration.scheduled(...) [ExecutionConfiguration]",
+        "rerun_token='' is empty; expected a non-blank str of at most 255 characters [RerunToken]",
+    ]
+    naive = on_demand(start_time=datetime(2025, 1, 1))
+    assert refused(cdk.Stack(app, f"Stack{next(_counter)}"), execution_configuration=naive) == [
+        "start_time=datetime.datetime(2025, 1, 1, 0, 0) is a naive datetime; give it a time zone, e.g. "
+        "datetime(2025, 1, 1, tzinfo=timezone.utc), so the instant does not depend on the clock of the machine "
+        f"that synthesizes [{ON_DEMAND}.StartTime]"
+    ]
+
+
+def test_a_second_execution_of_an_association_is_one_error_with_its_other_problems(stack: cdk.Stack) -> None:
+    create(stack)
+    with pytest.raises(ValidationError) as caught:
+        DataIntegrationAssociationExecution(
+            stack,
+            "Again",
+            data_integration_identifier=DI,
+            data_integration_association_identifier=ASSOC,
+            execution_configuration=scheduled(schedule_expression="rate(0 hours)"),
+            rerun_token=5,  # type: ignore[arg-type]
+        )
+    assert [api_field(problem) for problem in caught.value.problems] == [
+        "RerunToken",
+        f"{SCHEDULE}.ScheduleExpression",
+        "DataIntegrationAssociationIdentifier",
+    ]
+    assert "is already configured by DataIntegrationAssociationExecution" in caught.value.problems[2]
 
 
 def api_field(problem: str) -> str:
@@ -720,6 +786,72 @@ def test_there_is_no_third_execution_mode() -> None:
     with pytest.raises(TypeError, match=r"use ExecutionConfiguration\.on_demand\(\.\.\.\) or"):
         ExecutionConfiguration("FULL", "full", (), object())
     assert {on_demand(start_time=1).execution_mode, scheduled().execution_mode} == {"ON_DEMAND", "SCHEDULED"}
+
+
+@pytest.mark.parametrize(
+    ("expression", "why"),
+    [
+        pytest.param("every hour please", "is neither rate(value unit) nor cron(...); expected", id="free-text"),
+        pytest.param("rate(0 minutes)", "has the value '0', which is not a positive whole number; expected", id="zero"),
+        pytest.param(
+            "rate(1.5 hours)", "has the value '1.5', which is not a positive whole number; expected", id="fraction"
+        ),
+        pytest.param("rate(2 weeks)", "has the unit 'weeks', not minute(s), hour(s) or day(s); expected", id="weeks"),
+        pytest.param(
+            "rate(5 minute)",
+            "has the singular unit 'minute' with the value 5; a value above 1 takes the plural, e.g. 'rate(5 minutes)'",
+            id="singular-above-1",
+        ),
+        pytest.param("cron(0 12 * * ?)", "is a cron expression with 5 fields, not 6; expected", id="cron-5-fields"),
+        pytest.param("RATE(1 hour)", "is neither rate(value unit) nor cron(...); expected", id="upper-case"),
+    ],
+)
+def test_a_schedule_no_aws_service_documents_is_refused_at_synth(stack: cdk.Stack, expression: str, why: str) -> None:
+    [problem] = refused(stack, execution_configuration=scheduled(schedule_expression=expression))
+    assert problem.startswith(f"schedule_expression={expression!r} {why}")
+    assert problem.endswith(f" [{SCHEDULE}.ScheduleExpression]")
+    if why.endswith("expected"):
+        assert problem == f"schedule_expression={expression!r} {why} {SCHEDULE_ALLOWED} [{SCHEDULE}.ScheduleExpression]"
+
+
+@pytest.mark.parametrize(
+    ("expression", "written"),
+    [
+        pytest.param("rate(5minutes)", "rate(5 minutes)", id="appflow-no-space"),
+        pytest.param("rate(1 hours)", "rate(1 hour)", id="appflow-plural-1"),
+        pytest.param("rate(1days)", "rate(1 day)", id="appflow-both"),
+    ],
+)
+def test_a_rate_in_appflows_form_is_accepted_with_a_warning(stack: cdk.Stack, expression: str, written: str) -> None:
+    execution = create(stack, execution_configuration=scheduled(schedule_expression=expression))
+    assert warnings_of(execution) == [
+        f"schedule_expression={expression!r} is a rate in Amazon AppFlow's form (no space, or a plural unit with 1), "
+        "which AppIntegrations does not document: its examples write rate(value unit) as EventBridge does, e.g. "
+        f"{written!r}; if the deploy fails with InvalidRequestException, write it that way "
+        f"[{SCHEDULE}.ScheduleExpression] [ack: {SCHEDULE_IN_APPFLOW_FORM}]"
+    ]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(1 minute)",
+        "rate(5 minutes)",
+        "rate(1 hour)",
+        "rate(12 hours)",
+        "rate(1 day)",
+        "rate(7 days)",
+        "cron(0 12 * * ? *)",
+        "cron(0/15 8-17 ? * MON-FRI *)",
+    ],
+)
+def test_eventbridge_rates_and_six_field_crons_are_accepted_quietly(stack: cdk.Stack, expression: str) -> None:
+    """And a first execution in the past, which a schedule that starts pulling from history needs."""
+    past = datetime(2001, 1, 1, tzinfo=timezone.utc)
+    execution = create(
+        stack, execution_configuration=scheduled(schedule_expression=expression, first_execution_from=past)
+    )
+    assert warnings_of(execution) == []
 
 
 def test_tokens_skip_validation(stack: cdk.Stack) -> None:

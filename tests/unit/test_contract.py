@@ -18,6 +18,7 @@ from appintegrations_cr.contract import (
     check_properties,
     identifier_warnings,
     parse_properties,
+    schedule_expression_warnings,
     show,
 )
 
@@ -111,6 +112,10 @@ def at(base: dict[str, Any], path: str, value: Any, problem: str) -> tuple[dict[
 
 ON_DEMAND_AT = "ExecutionConfiguration.OnDemandConfiguration"
 SCHEDULE_AT = "ExecutionConfiguration.ScheduleConfiguration"
+SCHEDULE_RULE = (
+    "rate(value unit) with a positive whole value and a unit of minute, minutes, hour, hours, day or days (singular "
+    "only with 1), e.g. 'rate(1 hour)', or cron(...) with six fields, e.g. 'cron(0 12 * * ? *)'"
+)
 
 
 @pytest.mark.parametrize(
@@ -176,11 +181,25 @@ SCHEDULE_AT = "ExecutionConfiguration.ScheduleConfiguration"
             "whoever reads it; add the offset, e.g. '2025-01-01T00:00:00+00:00' for UTC",
         ),
         at(SCHEDULED, f"{SCHEDULE_AT}.Object", "Account Name", r"'Account Name' does not match ^[a-zA-Z0-9/._-]+$"),
+        at(SCHEDULED, f"{SCHEDULE_AT}.ScheduleExpression", "", f"'' is empty; expected {SCHEDULE_RULE}"),
         at(
             SCHEDULED,
             f"{SCHEDULE_AT}.ScheduleExpression",
-            "",
-            "'' is empty; expected a non-blank string of at most 255 characters",
+            "every hour please",
+            f"'every hour please' is neither rate(value unit) nor cron(...); expected {SCHEDULE_RULE}",
+        ),
+        at(
+            SCHEDULED,
+            f"{SCHEDULE_AT}.ScheduleExpression",
+            "rate(0 minutes)",
+            f"'rate(0 minutes)' has the value '0', which is not a positive whole number; expected {SCHEDULE_RULE}",
+        ),
+        at(
+            SCHEDULED,
+            f"{SCHEDULE_AT}.ScheduleExpression",
+            "rate(3 hour)",
+            "'rate(3 hour)' has the singular unit 'hour' with the value 3; a value above 1 takes the plural, e.g. "
+            "'rate(3 hours)'",
         ),
         at(
             SCHEDULED,
@@ -351,6 +370,33 @@ def test_execution_mode_is_case_and_space_sensitive(mode: str) -> None:
     assert problems(changed(base, "ExecutionConfiguration.ExecutionMode", mode)) == [
         f"ExecutionConfiguration.ExecutionMode: {mode!r} is not allowed; allowed: ON_DEMAND, SCHEDULED"
     ]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(1 minute)",
+        "rate(10 minutes)",
+        "rate(1 hour)",
+        "rate(2 hours)",
+        "rate(1 day)",
+        "rate(30 days)",
+        "cron(0 12 * * ? *)",
+        "rate(5minutes)",
+        "rate(1 hours)",
+        "rate(1days)",
+        "rate(1day)",
+    ],
+)
+def test_the_handler_takes_every_schedule_an_aws_service_documents(expression: str) -> None:
+    """EventBridge's rates and six-field crons, and AppFlow's rates (no space, a plural unit with 1) too.
+
+    The construct warns about AppFlow's forms at synth; the handler must never refuse what the service may take.
+    """
+    request = parse_properties(changed(SCHEDULED, f"{SCHEDULE_AT}.ScheduleExpression", expression))
+    assert request.execution_configuration["ScheduleConfiguration"]["ScheduleExpression"] == expression
+    appflow = expression in {"rate(5minutes)", "rate(1 hours)", "rate(1days)", "rate(1day)"}
+    assert bool(schedule_expression_warnings(expression)) == appflow
 
 
 def test_unknown_key_in_schedule_block_lists_the_schedule_names() -> None:
@@ -594,6 +640,10 @@ BROKEN_FIELDS = [
     changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735600000000"),
     changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.Object", "a b"),
     changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", ""),
+    changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", "hourly"),
+    changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", "rate(2 weeks)"),
+    changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", "rate(2 day)"),
+    changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.ScheduleExpression", "cron(0 12 * * *)"),
     changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "2025-01-01T00:00"),
     changed(SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "soon"),
 ]
