@@ -344,10 +344,10 @@ def _landed(template: dict[str, Any], call: str) -> bool:
 def _reported(warnings: str, call: str) -> bool:
     """Whether the call is in the synth warnings on the provider."""
     marker = {
-        "add_to_principal_policy": "'kinesis:PutRecord'",
-        "add_managed_policy(AWS-managed)": "'arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess'",
-        "add_managed_policy(iam.ManagedPolicy)": "'${ContractManaged",
-        "attach_inline_policy": "'sns:Subscribe'",
+        "add_to_principal_policy": '"kinesis:PutRecord"',
+        "add_managed_policy(AWS-managed)": '"arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess"',
+        "add_managed_policy(iam.ManagedPolicy)": '"${ContractManaged',
+        "attach_inline_policy": '"sns:Subscribe"',
         "with_": "the mixin LongerSessions applies to nothing of the role",
     }[call]
     return marker in warnings
