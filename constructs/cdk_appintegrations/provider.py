@@ -605,8 +605,8 @@ class ExecutionProvider(Construct):
                     "cdk-appintegrations:managedPolicyNotAttached",
                     f"the role {role!r} is imported, and CloudFormation attaches to an imported role only a "
                     f"customer-managed policy of this app (an iam.ManagedPolicy), so these managed policies are not "
-                    f"attached here: {json.dumps(managed)}; attach them where the role is defined, or add their statements "
-                    f"with add_to_role_policy",
+                    f"attached here: {json.dumps(managed)}; attach them where the role is defined, or add their "
+                    f"statements with add_to_role_policy",
                 )
             return
         required = self._required_statements()
