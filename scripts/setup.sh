@@ -8,6 +8,10 @@
 #   .venv-integ  the integration tests and the lowest-version checks: uv.lock's integ group,
 #                aws-cdk-lib 2.257.0, this library, editable; integ-runner from npm (scripts/integ.sh)
 #   .venv-scan   checkov alone, from tools/scan/uv.lock: its pins conflict with pytest's
+# and one folder that is no venv:
+#   .nag2        cdk-nag 2 alone (uv.lock's nag2 group, without its dependencies): it shares the module
+#                name cdk_nag with cdk-nag 3, so the construct tier puts it first on the path of a
+#                subprocess of whichever venv runs the tier (tests/construct/nag2.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +56,19 @@ sync .venv  # the dev group (pyproject's default-groups) and this library
 cdk_lib_last .venv
 sync .venv-scan --project tools/scan
 echo "checkov $(.venv-scan/bin/checkov --version)"
+# cdk-nag 2: the one wheel the nag2 group pins, hashes checked, from the lock's export of that group
+# (which lists its dependencies too: those come from the venv that runs it). Made anew each time.
+nag2_requirement="$(mktemp)"
+"$uv" export --quiet --locked --only-group nag2 --no-emit-project --no-header --no-annotate \
+  | awk '/^cdk-nag==/ { keep = 1; print; next } /^[^ ]/ { keep = 0 } keep' >"$nag2_requirement"
+if ! grep -q '^cdk-nag==2\.' "$nag2_requirement"; then
+  echo "setup.sh: uv.lock's nag2 group pins no cdk-nag 2.x" >&2
+  exit 1
+fi
+rm -rf .nag2
+"$uv" pip install --quiet --target .nag2 --no-deps --require-hashes -r "$nag2_requirement"
+rm -f "$nag2_requirement"
+echo "cdk-nag 2 in .nag2: $(sed -n 's/^Version: //p' .nag2/cdk_nag-*.dist-info/METADATA)"
 
 # shellcheck disable=SC1091
 . .venv/bin/activate

@@ -22,7 +22,11 @@ from typing import TYPE_CHECKING, Any, cast
 import jsii
 from aws_cdk import (
     Annotations,
+    AspectPriority,
+    Aspects,
+    CfnResource,
     Duration,
+    IAspect,
     IStableListProducer,
     Lazy,
     RemovalPolicy,
@@ -33,7 +37,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct, IValidation
+from constructs import Construct, IConstruct, IValidation
 
 from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION, RESOURCE_TYPE, UPDATE_ACTION
 from .acknowledgments import acknowledge
@@ -85,6 +89,10 @@ CUSTOMIZE_ROLES_CONTEXT_KEY = "@aws-cdk/iam:customizeRoles"
 UPDATE_SID = "UpdateDataIntegrationAssociations"
 #: The id of the synth warning that gives a role the construct may not change the policy it needs.
 ROLE_NOT_CHANGED = "cdk-appintegrations:roleNotChanged"
+#: When the provider's policy acknowledges its wildcards for cdk-nag 2, whose packs are Aspects that
+#: ``Aspects.of(app).add(...)`` runs at the default priority: on the policy, just before them, and after
+#: every mutating Aspect (``AspectPriority.MUTATING``), which may still grant the provider something.
+NAG2_PRIORITY = AspectPriority.DEFAULT - 1
 _WS1004 = "WS1004"
 #: Why cfn-lint-serverless's WS1004 is suppressed on the function (in its template Metadata).
 WS1004_REASON = (
@@ -110,7 +118,7 @@ class _ResourceList:
         return [resource.render() for resource in resources]
 
 
-@jsii.implements(IValidation)
+@jsii.implements(IValidation, IAspect)
 class _FinishPermissions:
     """Once the tree is complete: acknowledge the real wildcards, and tell whoever owns the role what it needs.
 
@@ -121,12 +129,27 @@ class _FinishPermissions:
     further. It is also the moment to hand the final statements, as text, to a role
     that will not carry them in the template: a warning that names every action and
     resource, and CDK's policy report under ``Role.customize_roles``.
+
+    cdk-nag 2 cannot wait for it: its packs are Aspects, which check the policy before
+    any validation runs. So this is also an Aspect of the policy (:data:`NAG2_PRIORITY`):
+    on the policy's resource it acknowledges the wildcards of the statements as they are
+    then, the very statements cdk-nag 2 resolves next, on the same resource. Validation
+    then acknowledges what an Aspect added after that, if anything did.
     """
 
     def __init__(self, provider: ExecutionProvider) -> None:
         self._provider = provider
         self._acknowledged: set[str] = set()
+        self._acknowledged_plan: PolicyPlan | None = None
         self._reported = False
+
+    def visit(self, node: IConstruct) -> None:
+        if CfnResource.is_cfn_resource(node):
+            try:
+                plan = self._provider._plan()
+            except ValueError:  # a policy that cannot fit: validate() reports it
+                return
+            self._acknowledge_wildcards(plan)
 
     def validate(self) -> list[str]:
         provider = self._provider
@@ -134,27 +157,32 @@ class _FinishPermissions:
             plan = provider._plan()
         except ValueError as error:
             return [str(error)]
-        holder = provider._policy
-        if holder is not None:
-            reasons: dict[str, list[str]] = {}
-            for resource, reason in plan.wildcard_reasons.items():
-                reasons.setdefault(plan.sizes.nag_finding(resource), []).append(reason)
-            resolve = Stack.of(provider).resolve
-            for wildcard in provider._wildcards:
-                finding = "Resource::" + nag_name(resolve(wildcard.resource))
-                reasons.setdefault(finding, []).append(wildcard.reason)
-            for finding, why in reasons.items():  # one finding per distinct resource, whichever statements hold it
-                self._acknowledge(holder, finding, " ".join(why))
+        self._acknowledge_wildcards(plan)
         if not self._reported:
             self._reported = True
             provider._report_statements()
         return []
 
-    def _acknowledge(self, holder: Construct, finding: str, reason: str) -> None:
-        rule = f"AwsSolutions-IAM5[{finding}]"
-        if rule not in self._acknowledged:
-            acknowledge(holder, "AwsSolutions", rule, reason)
-            self._acknowledged.add(rule)
+    def _acknowledge_wildcards(self, plan: PolicyPlan) -> None:
+        provider = self._provider
+        holder = provider._policy
+        if holder is None or plan is self._acknowledged_plan:  # the same plan: nothing new to acknowledge
+            return
+        reasons: dict[str, list[str]] = {}
+        for resource, reason in plan.wildcard_reasons.items():
+            reasons.setdefault(plan.sizes.nag_finding(resource), []).append(reason)
+        if provider._wildcards:
+            resolve = Stack.of(provider).resolve
+            for wildcard in provider._wildcards:
+                finding = "Resource::" + nag_name(resolve(wildcard.resource))
+                reasons.setdefault(finding, []).append(wildcard.reason)
+        # One finding per distinct resource, whichever statements hold it; each acknowledged once.
+        new = {f"AwsSolutions-IAM5[{finding}]": " ".join(why) for finding, why in reasons.items()}
+        new = {rule: reason for rule, reason in new.items() if rule not in self._acknowledged}
+        if new:
+            acknowledge(holder, "AwsSolutions", new)
+            self._acknowledged.update(new)
+        self._acknowledged_plan = plan
 
 
 @jsii.implements(iam.IGrantable, ec2.IConnectable)
@@ -359,7 +387,10 @@ class ExecutionProvider(Construct):
             function_resource.add_property_override("Role", cast("iam.CfnRole", self._role.node.default_child).attr_arn)
         function_resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [_WS1004]}})
         function_resource.add_metadata("cdk-appintegrations:suppressions", {_WS1004: WS1004_REASON})
-        self.node.add_validation(_FinishPermissions(self))
+        finish = _FinishPermissions(self)
+        self.node.add_validation(finish)
+        if self._policy is not None:
+            Aspects.of(self._policy).add(finish, priority=NAG2_PRIORITY)
         self._service_token = self._function.function_arn  # read once: executions read it, one each
 
     @property

@@ -6,7 +6,8 @@
 - the AWS Control Tower proactive controls, as cfn-guard rules, with the cfn-guard
   binary, both shipped inside the ``cdklabs-cdk-validator-cfnguard`` wheel;
 - cfn-lint with the ``cfn-lint-serverless`` rules;
-- cdk-nag, which runs as a validation plugin during synth (``validation-report.json``).
+- cdk-nag 3, which runs as a validation plugin during synth (``validation-report.json``), and
+  cdk-nag 2, which runs as Aspects in a subprocess of its own (``nag2.py``).
 
 Each gives findings as :class:`Finding`; a finding's resource is a logical id, and
 :func:`provider_resources` tells which logical ids belong to a provider.
@@ -137,12 +138,17 @@ def cfn_lint_serverless(template: Path) -> list[Finding]:
     )
 
 
-def cdk_nag(report: dict[str, Any], template: dict[str, Any], stack: str) -> list[Finding]:
-    """Unacknowledged cdk-nag findings on this stack, by logical id."""
-    by_path = {
+def _logical_ids(template: dict[str, Any]) -> dict[str, str]:
+    """Logical ids by construct path (the resources' ``aws:cdk:path`` metadata)."""
+    return {
         str(resource.get("Metadata", {}).get("aws:cdk:path", "")): logical_id
         for logical_id, resource in template["Resources"].items()
     }
+
+
+def cdk_nag(report: dict[str, Any], template: dict[str, Any], stack: str) -> list[Finding]:
+    """Unacknowledged cdk-nag findings on this stack, by logical id."""
+    by_path = _logical_ids(template)
     return sorted(
         Finding("cdk-nag", violation["ruleName"], by_path.get(construct["constructPath"], construct["constructPath"]))
         for plugin in report["pluginReports"]
@@ -150,6 +156,12 @@ def cdk_nag(report: dict[str, Any], template: dict[str, Any], stack: str) -> lis
         for construct in violation["violatingConstructs"]
         if construct["constructPath"].split("/")[0] == stack
     )
+
+
+def cdk_nag_2(findings: list[tuple[str, str]], template: dict[str, Any]) -> list[Finding]:
+    """cdk-nag 2's unacknowledged findings (rule and construct path, see ``nag2.py``), by logical id."""
+    by_path = _logical_ids(template)
+    return sorted(Finding("cdk-nag", rule, by_path.get(path, path)) for rule, path in findings)
 
 
 def unacknowledged(report: dict[str, Any]) -> list[Any]:

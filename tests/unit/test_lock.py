@@ -126,3 +126,16 @@ def test_the_venv_holds_aws_cdk_libs_own_cloud_assembly_schema_module() -> None:
     assert 'jsii_type="aws-cdk-lib.cloud_assembly_schema.' in text, (
         f"{spec.origin} is aws-cdk.cloud-assembly-schema's copy, not aws-cdk-lib's: run scripts/setup.sh"
     )
+
+
+def test_the_nag2_folder_holds_the_one_cdk_nag_2_the_lock_pins() -> None:
+    """.nag2 (scripts/setup.sh) holds cdk-nag 2 alone: its dependencies are the venv's that runs it."""
+    (pin,) = _group("nag2")
+    assert pin.name == "cdk-nag"
+    (version,) = (spec.version for spec in pin.specifier if spec.operator == "==")
+    assert version.startswith("2.")
+    folder = REPO_ROOT / ".nag2"
+    assert sorted(path.name for path in folder.iterdir() if not path.name.startswith(".")) == [
+        "cdk_nag",
+        f"cdk_nag-{version}.dist-info",
+    ], f"{folder} is not the lock's cdk-nag {version} alone: run scripts/setup.sh"
