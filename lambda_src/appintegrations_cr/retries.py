@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -194,13 +195,10 @@ class CallPolicy:
     explain_unknown_outcome: Callable[[], str] | None = None
 
 
-@dataclass
-class _Tally:
-    attempts: int = 0
-    throttled: int = 0
-    failed: int = 0
-    not_sent: int = 0
-    unanswered: int = 0
+class _Tally(Counter[Kind]):
+    """The failed attempts of one call by kind, and all its attempts."""
+
+    attempts = 0
 
 
 _T = TypeVar("_T")
@@ -253,7 +251,7 @@ def call_with_retries(
         answer, error, expired_after = _attempt(call, remaining_s())
         if error is None:
             backoff.settle(level)
-            return answer, Outcome(attempts=tally.attempts, throttled=tally.throttled)  # type: ignore[return-value]
+            return answer, Outcome(attempts=tally.attempts, throttled=tally[Kind.THROTTLED])  # type: ignore[return-value]
         kind = Kind.UNANSWERED if expired_after is not None else classify(error)
         if kind is Kind.FINAL:
             if isinstance(error, ClientError):
@@ -275,17 +273,13 @@ def call_with_retries(
 
 def _count(tally: _Tally, kind: Kind, *, changes: bool) -> str | None:
     """Count a failed attempt of ``kind``; why the call must stop now, if it must."""
+    tally[kind] += 1
     if kind is Kind.THROTTLED:
-        tally.throttled += 1
         return None
-    tally.failed += 1
-    if kind is Kind.NOT_SENT:
-        tally.not_sent += 1
-    elif kind is Kind.UNANSWERED:
-        tally.unanswered += 1
-        if changes and tally.unanswered >= MAX_UNANSWERED_UPDATES:
-            return "not sending it again: each update that lands re-runs the association's job"
-    if tally.not_sent >= MAX_UNREACHABLE_ATTEMPTS or tally.failed >= MAX_FAILED_ATTEMPTS:
+    if changes and tally[Kind.UNANSWERED] >= MAX_UNANSWERED_UPDATES:
+        return "not sending it again: each update that lands re-runs the association's job"
+    failed = tally.total() - tally[Kind.THROTTLED]
+    if tally[Kind.NOT_SENT] >= MAX_UNREACHABLE_ATTEMPTS or failed >= MAX_FAILED_ATTEMPTS:
         return "after repeated failures"
     return None
 
@@ -294,11 +288,12 @@ def _giving_up(
     error: Exception, tally: _Tally, why: str, policy: CallPolicy, expired_after: float | None
 ) -> ServiceError:
     """The failure that ends the retries: the last error, worded by its kind."""
-    if isinstance(error, ConnectionError) and classify(error) is Kind.NOT_SENT and tally.unanswered == 0:
+    throttled, unanswered = tally[Kind.THROTTLED], tally[Kind.UNANSWERED]
+    if isinstance(error, ConnectionError) and classify(error) is Kind.NOT_SENT and not unanswered:
         return EndpointUnreachableError(policy.explain_unreachable(error, tally.attempts))
     last = policy.explain_error(error) if isinstance(error, ClientError) else what_happened(error, expired_after)
-    head = f"Gave up after {tally.attempts} attempt(s), {tally.throttled} throttled, {why}: {last}"
-    if tally.unanswered and policy.explain_unknown_outcome is not None:
-        unanswered = f"{tally.unanswered} of them sent without an answer"
-        return OutcomeUnknownError(f"{head} ({unanswered}). {policy.explain_unknown_outcome()}")
+    head = f"Gave up after {tally.attempts} attempt(s), {throttled} throttled, {why}: {last}"
+    if unanswered and policy.explain_unknown_outcome is not None:
+        sent = f"{unanswered} of them sent without an answer"
+        return OutcomeUnknownError(f"{head} ({sent}). {policy.explain_unknown_outcome()}")
     return ServiceError(head)

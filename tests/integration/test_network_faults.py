@@ -181,12 +181,10 @@ def test_what_s3_asks_to_retry_is_retried_and_the_answer_is_stored(
     runs.assert_no_secrets(fresh_receiver, request_id, result)
 
 
+@pytest.mark.usefixtures("association")
 @pytest.mark.parametrize("logging_config", FORMATS, ids=FORMAT_IDS)
 def test_a_403_from_the_response_url_is_final_and_logged_once(
-    association: AppIntegrationsEmulator,
-    fresh_receiver: CfnResponseReceiver,
-    lambda_env: dict[str, str],
-    logging_config: LoggingConfig,
+    fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str], logging_config: LoggingConfig
 ) -> None:
     fresh_receiver.answer_next(403)
     request_id = f"s3-403-{logging_config.log_format}"

@@ -41,7 +41,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from tests.support.appintegrations_stub import AppIntegrationsStub, connect_timeout, connection_failed
+from tests.support.appintegrations_stub import AppIntegrationsStub, NetworkError, connect_timeout, connection_failed
 from tests.support.association_properties import ON_DEMAND
 from tests.support.clock import FakeClock
 
@@ -217,17 +217,22 @@ def test_throttling_before_a_lost_connection_still_ends_with_the_endpoint_named(
     assert len(stubber.calls) == 4
 
 
-def test_an_update_that_may_have_landed_unanswered_is_sent_at_most_twice() -> None:
-    """A read timeout means the request was sent: the update may have landed, and each one re-runs the job."""
+def never_answered(error: NetworkError, raises: type[ProviderError]) -> tuple[int, str]:
+    """An Update whose every attempt ends in ``error``: how many calls were made, and the reason given."""
     clock = FakeClock(600.0)
     with AppIntegrationsStub() as stub:
-        stub.add_unanswered(UPDATE, lambda url: ReadTimeoutError(endpoint_url=url), times=10)
-        with pytest.raises(OutcomeUnknownError) as caught:
+        stub.add_unanswered(UPDATE, error, times=10)
+        with pytest.raises(raises) as caught:
             update_association(
                 stub.client, request(), clock.remaining, sleep=clock.sleep, backoff=Backoff(), rng=always(0.0)
             )
-    assert len(stub.calls) == MAX_UNANSWERED_UPDATES == 2
-    message = str(caught.value)
+    return len(stub.calls), str(caught.value)
+
+
+def test_an_update_that_may_have_landed_unanswered_is_sent_at_most_twice() -> None:
+    """A read timeout means the request was sent: the update may have landed, and each one re-runs the job."""
+    calls, message = never_answered(lambda url: ReadTimeoutError(endpoint_url=url), OutcomeUnknownError)
+    assert calls == MAX_UNANSWERED_UPDATES == 2
     assert message.startswith(
         "Gave up after 2 attempt(s), 0 throttled, not sending it again: each update that lands re-runs the "
         "association's job: the request was sent and no answer came within the 10 s read timeout "
@@ -268,19 +273,13 @@ def test_a_connection_closed_after_the_request_is_retried_like_a_server_error(
 
 
 def test_a_connection_closed_every_time_gives_up_saying_the_request_was_sent() -> None:
-    clock = FakeClock(600.0)
-    with AppIntegrationsStub() as stub:
-        stub.add_unanswered(UPDATE, lambda url: ConnectionClosedError(endpoint_url=url), times=10)
-        with pytest.raises(ServiceError) as caught:
-            update_association(
-                stub.client, request(), clock.remaining, sleep=clock.sleep, backoff=Backoff(), rng=always(0.0)
-            )
-    assert len(stub.calls) == constants.MAX_FAILED_ATTEMPTS
-    assert str(caught.value) == (
+    calls, message = never_answered(lambda url: ConnectionClosedError(endpoint_url=url), ServiceError)
+    assert calls == constants.MAX_FAILED_ATTEMPTS
+    assert message == (
         f"Gave up after {constants.MAX_FAILED_ATTEMPTS} attempt(s), 0 throttled, after repeated failures: the "
         "request was sent and the connection was closed (or reset) before an answer came"
     )
-    assert "before any" not in str(caught.value)
+    assert "before any" not in message
 
 
 def test_the_retried_kinds_are_botocores_standard_retry_modes() -> None:
