@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError, ConnectionError, ConnectTimeoutErro
 from .attempt_bound import track_connections
 from .constants import CONNECT_TIMEOUT_S, LIST_ACTION, READ_TIMEOUT_S, UPDATE_ACTION
 from .contract import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, AssociationRequest
-from .errors import error_code, service_message, support_tag
+from .errors import check_the_association, error_code, service_message, support_tag
 from .logs import log
 from .retries import WARM_BACKOFF, Backoff, CallPolicy, Outcome, call_with_retries
 
@@ -97,9 +97,8 @@ def explain_unknown_update(request: AssociationRequest) -> str:
     """What to check when an Update may have landed without an answer, naming the identifiers."""
     di, assoc = request.data_integration_identifier, request.association_identifier
     return (
-        f"The update of association {assoc!r} may have been applied, and its job may be running: check the "
-        f"association's ExecutionConfiguration and LastExecutionStatus (aws appintegrations "
-        f"list-data-integration-associations --data-integration-identifier {di!r}) before deploying again."
+        f"The update of association {assoc!r} may have been applied, and its job may be running: "
+        f"{check_the_association(di)}"
     )
 
 

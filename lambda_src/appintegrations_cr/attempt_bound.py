@@ -56,7 +56,8 @@ class Attempt:
         with self._lock:
             if self.expired:
                 raise AttemptExpiredError("the attempt's time ran out")
-            self._connections.append(connection)
+            if connection not in self._connections:  # a connection registers when it connects and when it sends
+                self._connections.append(connection)
 
     def expire(self) -> None:
         """Mark the attempt expired and shut down every socket it used: a blocked read returns at once."""

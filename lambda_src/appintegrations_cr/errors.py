@@ -49,6 +49,15 @@ class TargetError(ProviderError):
     """The association cannot be described: a malformed StackId, or an ARN that is not an association's."""
 
 
+def check_the_association(data_integration: str | None = None) -> str:
+    """What to do when an update may have landed unanswered: look before deploying again, which re-runs the job."""
+    which = f" --data-integration-identifier {data_integration!r}" if data_integration is not None else ""
+    return (
+        f"check the association's ExecutionConfiguration and LastExecutionStatus (aws appintegrations "
+        f"list-data-integration-associations{which}) before deploying again."
+    )
+
+
 def error_code(error: ClientError) -> str:
     """The AWS error code, e.g. ``ThrottlingException``; ``Unknown`` when the answer has none."""
     return str(error.response.get("Error", {}).get("Code", "Unknown"))

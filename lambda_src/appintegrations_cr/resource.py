@@ -47,6 +47,7 @@ from crhelper import CfnResource
 
 from .attempt_bound import abandon_current
 from .delivery import deliver
+from .errors import check_the_association
 from .logs import SDK_LEVEL, install_filters, log
 
 FAILED_CREATE_PREFIX = "cdk-appintegrations:CREATE_FAILED:"
@@ -60,9 +61,8 @@ CRHELPER_KEYS = ("CrHelperPoll", "CrHelperPermission", "CrHelperRule", "CrHelper
 TIMED_OUT = "The function's time ran out before the provider could answer; see its CloudWatch log."
 TIMED_OUT_UNKNOWN = (
     "The function's time ran out while an AppIntegrations call was under way, so it was abandoned (its connection "
-    "closed) before this answer. The update may have been applied and its job may be running: check the "
-    "association's ExecutionConfiguration and LastExecutionStatus (aws appintegrations "
-    "list-data-integration-associations) before deploying again."
+    f"closed) before this answer. The update may have been applied and its job may be running: "
+    f"{check_the_association()}"
 )
 
 
@@ -182,8 +182,8 @@ class ExecutionResource(CfnResource):
             self._response_url = ""
         self._context = context  # crhelper sets it too, but not for the malformed events answered below
         install_filters()  # again: the Lambda runtime may have replaced root handlers
-        if isinstance(event, dict) and any(key in event for key in CRHELPER_KEYS):
-            dropped = [key for key in CRHELPER_KEYS if key in event]
+        dropped = [key for key in CRHELPER_KEYS if key in event] if isinstance(event, dict) else []
+        if dropped:
             log(logging.WARNING, "ignoring keys CloudFormation never sends", ignored_keys=dropped)
             event = {key: value for key, value in event.items() if key not in CRHELPER_KEYS}
         url = response_url(event)

@@ -195,12 +195,6 @@ class CallPolicy:
     explain_unknown_outcome: Callable[[], str] | None = None
 
 
-class _Tally(Counter[Kind]):
-    """The failed attempts of one call by kind, and all its attempts."""
-
-    attempts = 0
-
-
 _T = TypeVar("_T")
 
 
@@ -238,7 +232,7 @@ def call_with_retries(
     an attempt that could still be under way when crhelper's timer answers FAILED might
     land anyway, and run the job the rollback then runs again.
     """
-    tally = _Tally()
+    failures: Counter[Kind] = Counter()  # every attempt but a last one that got through
     level = backoff.level
     left = remaining_s()
     if not fits_before_deadline(left, 0.0):
@@ -247,17 +241,17 @@ def call_with_retries(
             f"one attempt and the response take ({ATTEMPT_BUDGET_S:.0f} s)"
         )
     while True:
-        tally.attempts += 1
         answer, error, expired_after = _attempt(call, remaining_s())
         if error is None:
             backoff.settle(level)
-            return answer, Outcome(attempts=tally.attempts, throttled=tally[Kind.THROTTLED])  # type: ignore[return-value]
+            attempts = failures.total() + 1
+            return answer, Outcome(attempts=attempts, throttled=failures[Kind.THROTTLED])  # type: ignore[return-value]
         kind = Kind.UNANSWERED if expired_after is not None else classify(error)
         if kind is Kind.FINAL:
             if isinstance(error, ClientError):
                 raise ServiceError(policy.explain_error(error)) from error
             raise SdkError(f"Calling AppIntegrations failed before the request was sent: {error}") from error
-        stop = _count(tally, kind, changes=policy.explain_unknown_outcome is not None)
+        stop = _count(failures, kind, changes=policy.explain_unknown_outcome is not None)
         if kind is Kind.NOT_SENT:
             # Says nothing about the account's rate: a short pause, and the level stays.
             delay = backoff.delay(1, rng)
@@ -267,32 +261,32 @@ def call_with_retries(
         if stop is None and not fits_before_deadline(remaining_s(), delay):
             stop = "to stay within the deadline"
         if stop is not None:
-            raise _giving_up(error, tally, stop, policy, expired_after) from error
+            raise _giving_up(error, failures, stop, policy, expired_after) from error
         sleep(delay)
 
 
-def _count(tally: _Tally, kind: Kind, *, changes: bool) -> str | None:
+def _count(failures: Counter[Kind], kind: Kind, *, changes: bool) -> str | None:
     """Count a failed attempt of ``kind``; why the call must stop now, if it must."""
-    tally[kind] += 1
+    failures[kind] += 1
     if kind is Kind.THROTTLED:
         return None
-    if changes and tally[Kind.UNANSWERED] >= MAX_UNANSWERED_UPDATES:
+    if changes and failures[Kind.UNANSWERED] >= MAX_UNANSWERED_UPDATES:
         return "not sending it again: each update that lands re-runs the association's job"
-    failed = tally.total() - tally[Kind.THROTTLED]
-    if tally[Kind.NOT_SENT] >= MAX_UNREACHABLE_ATTEMPTS or failed >= MAX_FAILED_ATTEMPTS:
+    failed = failures.total() - failures[Kind.THROTTLED]
+    if failures[Kind.NOT_SENT] >= MAX_UNREACHABLE_ATTEMPTS or failed >= MAX_FAILED_ATTEMPTS:
         return "after repeated failures"
     return None
 
 
 def _giving_up(
-    error: Exception, tally: _Tally, why: str, policy: CallPolicy, expired_after: float | None
+    error: Exception, failures: Counter[Kind], why: str, policy: CallPolicy, expired_after: float | None
 ) -> ServiceError:
-    """The failure that ends the retries: the last error, worded by its kind."""
-    throttled, unanswered = tally[Kind.THROTTLED], tally[Kind.UNANSWERED]
+    """The failure that ends the retries (every attempt failed): the last error, worded by its kind."""
+    attempts, throttled, unanswered = failures.total(), failures[Kind.THROTTLED], failures[Kind.UNANSWERED]
     if isinstance(error, ConnectionError) and classify(error) is Kind.NOT_SENT and not unanswered:
-        return EndpointUnreachableError(policy.explain_unreachable(error, tally.attempts))
+        return EndpointUnreachableError(policy.explain_unreachable(error, attempts))
     last = policy.explain_error(error) if isinstance(error, ClientError) else what_happened(error, expired_after)
-    head = f"Gave up after {tally.attempts} attempt(s), {throttled} throttled, {why}: {last}"
+    head = f"Gave up after {attempts} attempt(s), {throttled} throttled, {why}: {last}"
     if unanswered and policy.explain_unknown_outcome is not None:
         sent = f"{unanswered} of them sent without an answer"
         return OutcomeUnknownError(f"{head} ({sent}). {policy.explain_unknown_outcome()}")
