@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import jsii
@@ -101,6 +101,9 @@ WS1004_REASON = (
 )
 _FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _KIND = "ExecutionProvider"
+#: The metadata type of an error annotation (cloud-assembly-schema's ``ArtifactMetadataEntryType.ERROR``,
+#: whose jsii enum gives Python its member name, not this value): what ``cdk synth`` stops on.
+ERROR_METADATA = "aws:cdk:error"
 
 
 @jsii.implements(IStableListProducer)
@@ -142,6 +145,7 @@ class _FinishPermissions:
         self._acknowledged: set[str] = set()
         self._acknowledged_plan: PolicyPlan | None = None
         self._reported = False
+        self._overflow_reported = False
 
     def visit(self, node: IConstruct) -> None:
         if CfnResource.is_cfn_resource(node):
@@ -156,7 +160,16 @@ class _FinishPermissions:
         try:
             plan = provider._plan()
         except ValueError as error:
-            return [str(error)]
+            # Only a grant made through CDK's own code (``bucket.grant_read(provider)``) gets here: the
+            # provider's and its function's ``add_to_role_policy`` refuse at the call. An error returned
+            # here would reach the user through jsii twice, inside a JavaScript stack; an error
+            # annotation is printed once, by the CLI, which then stops (``cdk synth``/``deploy``).
+            # Written as the metadata ``Annotations.add_error`` writes, without the JavaScript stack
+            # trace it records (the CLI would print its first line as the error's location).
+            if not self._overflow_reported:
+                self._overflow_reported = True
+                provider.node.add_metadata(ERROR_METADATA, str(error))
+            return []
         self._acknowledge_wildcards(plan)
         if not self._reported:
             self._reported = True
@@ -351,7 +364,7 @@ class ExecutionProvider(Construct):
         self._principal.changes_role = self._policy is not None and not self._reports
 
         json_format = (logging_format or lambda_.LoggingFormat.JSON) == lambda_.LoggingFormat.JSON
-        self._function = lambda_.Function(
+        self._function = _ProviderFunction(
             self,
             "Function",
             description=f"cdk-appintegrations: {RESOURCE_TYPE} provider",
@@ -380,6 +393,7 @@ class ExecutionProvider(Construct):
         # CDK's own statements for the options (X-Ray, the queue) came in while the function was built; the
         # provider's statements above are those, scoped. From here on, whatever is granted is the user's.
         self._principal.open()
+        self._function.check_room = self._check_room
         function_resource = cast("lambda_.CfnFunction", self._function.node.default_child)
         if role is None and self._policy is not None and customize is not None:
             # customize_roles with preventSynthesis false: the role is in the template, but CDK's roleArn
@@ -455,10 +469,13 @@ class ExecutionProvider(Construct):
         that leaves the policy no room even for one wildcard per account and Region is
         refused here, with a :class:`ValidationError`.
         """
+        self._check_room(statement)
+        self._principal.add_to_principal_policy(statement)
+
+    def _check_room(self, statement: iam.PolicyStatement) -> None:
         problem = self._room_for(statement=statement)
         if problem is not None:
             raise ValidationError(_KIND, self.node.path, [problem])
-        self._principal.add_to_principal_policy(statement)
 
     def _create_role(self) -> iam.IRole:
         return iam.Role(
@@ -654,6 +671,23 @@ class ExecutionProvider(Construct):
                 f"the role {role!r} is not this construct's to change, so it gets no policy here; {attached}it must "
                 f"allow this IAM policy document: {document}",
             )
+
+
+class _ProviderFunction(lambda_.Function):
+    """The provider's function: ``add_to_role_policy`` refuses, at the call, a statement the policy cannot hold.
+
+    The statement reaches the provider's principal through JavaScript (``Function`` calls
+    its role), where an exception would come back to the user twice, in a JavaScript
+    stack; checked here, in Python, the error points at the user's line.
+    """
+
+    #: The provider's check, set once the function is built (CDK's own statements come earlier).
+    check_room: Callable[[iam.PolicyStatement], None] | None = None
+
+    def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
+        if self.check_room is not None:
+            self.check_room(statement)
+        super().add_to_role_policy(statement)
 
 
 def _list_statement() -> iam.PolicyStatement:

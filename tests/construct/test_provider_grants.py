@@ -27,6 +27,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match
 from cdk_appintegrations import (
     DataIntegrationAssociationExecution,
     ExecutionProvider,
@@ -41,6 +42,7 @@ from tests.construct import stacks
 from tests.construct.fresh_python import run_fresh_python
 from tests.construct.templates import inline_policy_documents, provider_policy, resources_of_type, update_resources
 from tests.docs.markdown_blocks import blocks
+from tests.support.synth_env import synth_env
 
 pytestmark = pytest.mark.construct
 
@@ -447,7 +449,7 @@ def test_an_execution_the_policy_cannot_hold_is_refused_where_it_is_created(tmp_
     app = stacks.new_app(tmp_path, nag=False)
     stack = cdk.Stack(app, "Overfull")
     provider = ExecutionProvider(stack, "Provider")
-    for index in range(50):
+    for index in range(27):  # 27 fit alone; the 28th would not even leave the list empty
         provider.function.add_to_role_policy(_long_statement(index))
     with pytest.raises(ValidationError) as caught:
         _execution(stack, 0, provider)
@@ -455,7 +457,7 @@ def test_an_execution_the_policy_cannot_hold_is_refused_where_it_is_created(tmp_
     assert problem.startswith(
         "provider: ExecutionProvider 'Overfull/Provider': its policy cannot hold what it needs within IAM's limit"
     )
-    assert "(its own, and 50 granted to it)" in problem
+    assert "(its own, and 27 granted to it)" in problem
     assert provider._scopes == set()
 
 
@@ -470,8 +472,8 @@ stack = cdk.Stack(app, "Overfull")
 provider = ExecutionProvider(stack, "Provider")
 
 
-def grant(add):
-    for index in range(60):
+def grant(add, count=60):
+    for index in range(count):
         add(iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:aws:s3:::bucket-{{index:03d}}-{{'x' * 60}}/*"]))
 
 
@@ -490,31 +492,114 @@ app.synth()
 
 
 @pytest.mark.parametrize(
-    ("steps", "printed", "frame"),
+    ("steps", "frame"),
     [
-        pytest.param("execution()\ngrant(provider.add_to_role_policy)", 1, "in add_to_role_policy", id="grant"),
-        pytest.param("grant(provider.function.add_to_role_policy)\nexecution()", 1, "in execution", id="execution"),
-        # Granted through CDK's own code after the last execution: only synth's validation can see it, and jsii
-        # shows a validation error twice (as the JavaScript error, then as the RuntimeError), as it does any.
-        pytest.param("execution()\ngrant(provider.function.add_to_role_policy)", 2, "in synth", id="at-synth"),
+        pytest.param("execution()\ngrant(provider.add_to_role_policy)", "in add_to_role_policy", id="provider"),
+        pytest.param(
+            "execution()\ngrant(provider.function.add_to_role_policy)", "in add_to_role_policy", id="function"
+        ),
+        # 38 statements fit in the policy alone, leaving less than an association needs.
+        pytest.param("grant(provider.function.add_to_role_policy, 38)\nexecution()", "in execution", id="execution"),
+        pytest.param("grant(provider.function.add_to_role_policy)", "in add_to_role_policy", id="no-execution"),
     ],
 )
-def test_a_policy_over_iams_limit_is_said_once_without_resolution_errors(
-    tmp_path: Path, steps: str, printed: int, frame: str
-) -> None:
+def test_a_policy_over_iams_limit_is_raised_once_at_the_users_call(tmp_path: Path, steps: str, frame: str) -> None:
     """The synth a user runs: before, the same message came four times over, each in a JavaScript stack."""
     result = run_fresh_python(OVERFLOW_APP.format(steps=steps), stacks.REPO_ROOT, {"CDK_OUTDIR": str(tmp_path)})
     assert result.returncode == 1, result.stderr
-    assert result.stderr.count("its policy cannot hold what it needs") == printed, result.stderr
+    assert result.stderr.count("its policy cannot hold what it needs") == 1, result.stderr
     assert "Resolution error" not in result.stderr
+    assert "JavaScriptError" not in result.stderr
     assert result.stderr.count("Traceback (most recent call last)") == 1
     traceback = result.stderr.split("Traceback (most recent call last)", 1)[1]
     assert f", {frame}\n" in traceback, traceback  # raised from the call that made the policy too big
-    if printed == 1:
-        assert "JavaScriptError" not in result.stderr
-        assert result.stderr.rstrip().splitlines()[-1].startswith("cdk_appintegrations.errors.ValidationError: ")
-    else:
-        assert "Validation failed with the following errors:\n  [Overfull/Provider] ExecutionProvider" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("cdk_appintegrations.errors.ValidationError: ")
+
+
+#: Granted through CDK's own code (``Bucket.grant_read``), which reaches the provider from JavaScript.
+GRANT_THROUGH_CDK = """
+from aws_cdk import aws_s3 as s3
+def grant_read(statement):
+    index = len(grant_read.buckets)
+    grant_read.buckets.append(s3.Bucket.from_bucket_name(stack, f"Bucket{index}", f"bucket-{index:03d}-{'x' * 48}"))
+    grant_read.buckets[-1].grant_read(provider)
+grant_read.buckets = []
+execution()
+grant(grant_read)
+"""
+
+
+@pytest.mark.parametrize("in_report", ["true", "false"])
+def test_a_grant_through_cdk_over_iams_limit_stops_cdk_synth_with_one_clean_error(
+    tmp_path: Path, in_report: str
+) -> None:
+    """jsii would print a validation error twice, in a JavaScript stack; the CLI prints an error annotation once.
+
+    With ``@aws-cdk/core:annotationsInValidationReport`` (in ``cdk init``'s cdk.json) the app's
+    synth fails on the annotation and the CLI prints the validation report; without it the CLI
+    finds the error in the assembly. Either way: one message, exit 1.
+    """
+    cdk_cli = stacks.REPO_ROOT / "node_modules" / ".bin" / "cdk"
+    assert cdk_cli.exists(), "the CDK CLI comes from scripts/setup.sh (npm ci at the repository root)"
+    app = tmp_path / "overfull.py"
+    app.write_text(OVERFLOW_APP.format(steps=GRANT_THROUGH_CDK), encoding="utf-8")
+    env = synth_env({**os.environ, "PYTHONPATH": str(stacks.REPO_ROOT / "constructs")})
+    env.pop("CDK_CONTEXT_JSON", None)
+    result = subprocess.run(
+        [
+            str(cdk_cli),
+            "synth",
+            "--app",
+            f"{sys.executable} {app}",
+            "--context",
+            f"@aws-cdk/core:annotationsInValidationReport={in_report}",
+            "--output",
+            str(tmp_path / "cdk.out"),
+            "--quiet",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert output.count("its policy cannot hold what it needs") == 1, output
+    assert "(its own, and 60 granted to it)" in output
+    assert "ERROR ExecutionProvider 'Overfull/Provider': its policy cannot hold" in output
+    assert "Traceback" not in output
+    assert not re.search(r"^\s+at |\.js:\d+", output, re.MULTILINE), output  # no JavaScript stack, nor its location
+
+
+def _grant_through_cdk_over_the_limit(app: cdk.App) -> cdk.Stack:
+    stack = cdk.Stack(app, "Overfull")
+    provider = ExecutionProvider(stack, "Provider")
+    _execution(stack, 0, provider)
+    for index in range(60):
+        s3.Bucket.from_bucket_name(stack, f"Bucket{index}", f"bucket-{index:03d}-{'x' * 48}").grant_read(provider)
+    return stack
+
+
+def test_a_grant_through_cdk_over_iams_limit_is_an_error_annotation_a_unit_test_can_find(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    stack = _grant_through_cdk_over_the_limit(app)
+    app.synth()  # without the report flag, the CLI is what stops
+    [error] = Annotations.from_stack(stack).find_error("/Overfull/Provider", Match.any_value())
+    message = str(error.entry.data)
+    assert message.startswith("ExecutionProvider 'Overfull/Provider': its policy cannot hold what it needs within")
+    assert "(its own, and 60 granted to it)" in message
+    assert error.entry.trace is None  # the CLI would print a JavaScript frame as its location
+
+
+def test_with_annotations_in_the_validation_report_the_apps_own_synth_fails_on_it(tmp_path: Path) -> None:
+    app = stacks.new_app(tmp_path, nag=False)
+    assert app.node.try_get_context("@aws-cdk/core:annotationsInValidationReport") is True  # cdk.json's
+    _grant_through_cdk_over_the_limit(app)
+    with pytest.raises(RuntimeError) as caught:
+        app.synth()
+    assert str(caught.value).count("its policy cannot hold what it needs") == 1
 
 
 def test_in_a_vpc_the_provider_is_connectable_and_its_security_group_opened(
