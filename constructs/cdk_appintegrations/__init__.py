@@ -15,7 +15,7 @@ from .execution_configuration import ExecutionConfiguration, Instant
 from .provider import ExecutionProvider
 
 #: The release; the packaging reads it from here (pyproject's dynamic version), so it is set in one place.
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "DataIntegrationAssociationExecution",
