@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE
+from appintegrations_cr.constants import RESOURCE_TYPE
 
 from benchmarks.peer.node_bench import run_once as run_peer_once
 from benchmarks.peer.node_handler import custom_resources, make_event, node_env

@@ -27,9 +27,10 @@ if [[ ! -x "$root/.venv-integ/bin/python" || ! -x "$runner" ]]; then
   echo "integ.sh: .venv-integ or integ-runner is missing; run scripts/setup.sh first" >&2
   exit 1
 fi
-# integ-runner runs 'python integ_x.py': the venv's python, with the repository importable (tests.integ).
+# integ-runner runs 'python integ_x.py': the venv's python, with the repository importable (tests.integ)
+# and this checkout's two packages, cdk_appintegrations (constructs/) and appintegrations_cr (lambda_src/).
 export PATH="$root/.venv-integ/bin:$PATH"
-export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH="$root:$root/constructs:$root/lambda_src${PYTHONPATH:+:$PYTHONPATH}"
 regions="$(python "$root/tests/integ/regions.py")"
 snapshot_region="$(python -c 'from tests.integ.regions import SNAPSHOT_REGION; print(SNAPSHOT_REGION)')"
 cd "$root/tests/integ"

@@ -7,8 +7,13 @@ an instance metadata service) on a developer machine.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.support.module_names import duplicate_modules, report
 
 for name, value in {
     "AWS_ACCESS_KEY_ID": "AKIATESTTESTTESTTEST",
@@ -47,3 +52,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.enviro
 # tests/integ holds integ-runner's integration tests (integ_*.py, run by scripts/integ.sh in
 # .venv-integ) and their snapshots: not pytest's to collect.
 collect_ignore_glob = ["integ/*"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_module_name_per_product_file() -> Iterator[None]:
+    """Fail the session if any product file was loaded under two module names (``tests/support/module_names.py``).
+
+    Checked when the session's fixtures are torn down, after the last test, as an error the
+    run reports (in each worker process too, under ``pytest -n``).
+    """
+    yield
+    duplicates = duplicate_modules(sys.modules)
+    if duplicates:
+        pytest.fail(report(duplicates), pytrace=False)

@@ -5,6 +5,14 @@ and crhelper's ``.py`` files with its LICENSE and NOTICE, copied from the crhelp
 distribution installed next to this library. boto3 and botocore come from the
 Lambda runtime.
 
+The handler's package is the one this library imports its contract from: the top-level
+package ``appintegrations_cr``, found through its import spec, so the same files are
+copied from a checkout (``lambda_src/appintegrations_cr``) and from an installed wheel.
+Its entry point ``index.py`` sits beside the package in a checkout (``lambda_src/`` is
+laid out as the asset); a wheel carries it inside the package, in
+``appintegrations_cr/_entry/`` (a distribution installs no top-level file), and it is
+written to the asset's root either way.
+
 crhelper must be exactly :data:`CRHELPER_VERSION`, the version the handler was tested
 with: the handler relies on crhelper internals (its constructor's behaviour, ``__call__``,
 ``_send``, ``_log_setup``, ``generate_physical_id`` and private state; the handler's
@@ -20,16 +28,19 @@ nothing else (tests, caches, ``.pyi`` stubs) can slip in.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 from pathlib import Path, PurePosixPath
 
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-#: The handler's sources: inside the installed package (``_lambda`` is a link to the
-#: repository's ``lambda_src/`` in a checkout, a plain directory in the wheel).
-HANDLER_DIR = (Path(__file__).parent / "_lambda").resolve()
+#: The handler's package: a top-level package of this distribution (``lambda_src/`` in a checkout).
 HANDLER_PACKAGE = "appintegrations_cr"
+#: The Lambda entry point (handler ``index.handler``), at the asset's root.
+ENTRY_POINT = "index.py"
+#: Where a wheel carries :data:`ENTRY_POINT`: inside the handler's package, never imported from there.
+WHEEL_ENTRY_DIR = "_entry"
 CRHELPER_DISTRIBUTION = "crhelper"
 CRHELPER_PACKAGE = "crhelper"
 #: The one crhelper release the handler's overrides were tested against; pyproject pins the same.
@@ -43,15 +54,34 @@ _FILE_MODE = 0o644
 _DIR_MODE = 0o755
 
 
-def handler_files(handler_dir: Path = HANDLER_DIR) -> dict[str, Path]:
+def handler_package_dir() -> Path:
+    """The directory of the handler's package, where its import spec says it is (a checkout or a wheel)."""
+    spec = importlib.util.find_spec(HANDLER_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if len(locations) != 1:
+        raise FileNotFoundError(
+            f"the provider handler's package {HANDLER_PACKAGE} is not importable as one regular package "
+            f"({locations or 'not found'}); it is part of cdk-appintegrations: reinstall the library"
+        )
+    return Path(locations[0]).resolve()
+
+
+def entry_point(package_dir: Path) -> Path:
+    """``index.py``: inside the package in a wheel, else beside it (a checkout's ``lambda_src/``)."""
+    inside = package_dir / WHEEL_ENTRY_DIR / ENTRY_POINT
+    return inside if inside.is_file() else package_dir.parent / ENTRY_POINT
+
+
+def handler_files(package_dir: Path | None = None) -> dict[str, Path]:
     """The handler's files, by their path in the asset."""
-    files = {"index.py": handler_dir / "index.py"}
-    for source in sorted((handler_dir / HANDLER_PACKAGE).glob("*.py")):
+    package_dir = handler_package_dir() if package_dir is None else package_dir
+    files = {ENTRY_POINT: entry_point(package_dir)}
+    for source in sorted(package_dir.glob("*.py")):
         files[f"{HANDLER_PACKAGE}/{source.name}"] = source
     missing = [name for name, path in files.items() if not path.is_file()]
     if missing or len(files) == 1:
         raise FileNotFoundError(
-            f"the provider handler is incomplete in {handler_dir}: missing {missing or HANDLER_PACKAGE}"
+            f"the provider handler is incomplete in {package_dir}: missing {missing or HANDLER_PACKAGE}"
         )
     return files
 
@@ -86,14 +116,14 @@ def crhelper_files() -> dict[str, Path]:
     return dict(sorted(files.items()))
 
 
-def asset_files(handler_dir: Path = HANDLER_DIR) -> dict[str, Path]:
+def asset_files(package_dir: Path | None = None) -> dict[str, Path]:
     """Everything the asset contains, by its path in the asset."""
-    return {**handler_files(handler_dir), **crhelper_files()}
+    return {**handler_files(package_dir), **crhelper_files()}
 
 
-def write_bundle(output_dir: Path, handler_dir: Path = HANDLER_DIR) -> list[str]:
+def write_bundle(output_dir: Path, package_dir: Path | None = None) -> list[str]:
     """Copy the asset's files into ``output_dir``; return their paths in the asset."""
-    files = asset_files(handler_dir)
+    files = asset_files(package_dir)
     for name, source in files.items():
         target = output_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -107,22 +137,23 @@ def write_bundle(output_dir: Path, handler_dir: Path = HANDLER_DIR) -> list[str]
 class HandlerBundler:
     """Local bundling for the provider: copies files, so Docker is never needed."""
 
-    def __init__(self, handler_dir: Path = HANDLER_DIR) -> None:
-        self._handler_dir = handler_dir
+    def __init__(self, package_dir: Path) -> None:
+        self._package_dir = package_dir
 
     def try_bundle(self, output_dir: str, *_options: object, **_unused: object) -> bool:
         """Called by CDK with the bundling options, which a copy does not need."""
-        write_bundle(Path(output_dir), self._handler_dir)
+        write_bundle(Path(output_dir), self._package_dir)
         return True
 
 
-def handler_code(handler_dir: Path = HANDLER_DIR) -> lambda_.Code:
+def handler_code(package_dir: Path | None = None) -> lambda_.Code:
     """The provider's code: the bundle above, hashed by its contents (``AssetHashType.OUTPUT``)."""
+    package_dir = handler_package_dir() if package_dir is None else package_dir
     return lambda_.Code.from_asset(
-        str(handler_dir),
+        str(package_dir),
         asset_hash_type=AssetHashType.OUTPUT,
         bundling=BundlingOptions(
             image=DockerImage.from_registry(_UNUSED_DOCKER_IMAGE),
-            local=HandlerBundler(handler_dir),
+            local=HandlerBundler(package_dir),
         ),
     )

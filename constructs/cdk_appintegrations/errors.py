@@ -16,10 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cdk_appintegrations._lambda.appintegrations_cr import contract
-
-#: How much of a value a synth message shows; synth output has room for a whole ARN.
-SHOWN_CHARACTERS = 200
+from appintegrations_cr import contract
 
 
 class ValidationError(ValueError):
@@ -48,7 +45,7 @@ def type_phrase(value: object) -> str:
 
 def shown(value: object) -> str:
     """``value`` as the user would write it (its ``repr``), with the middle cut from a huge one."""
-    return contract.shorten(repr(value), SHOWN_CHARACTERS, len(value) if isinstance(value, str) else None)
+    return contract.shorten(repr(value), contract.SHOWN_CHARACTERS, len(value) if isinstance(value, str) else None)
 
 
 @dataclass(frozen=True)

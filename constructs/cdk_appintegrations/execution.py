@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, cast
 
+from appintegrations_cr import contract
+from appintegrations_cr.constants import RESOURCE_TYPE
 from aws_cdk import Annotations, CfnResource, CustomResource, Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-
-from cdk_appintegrations._lambda.appintegrations_cr import contract
-from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE
 
 from .errors import Argument, KeywordWording, ValidationError, shown, type_phrase, type_problem
 from .execution_configuration import ExecutionConfiguration

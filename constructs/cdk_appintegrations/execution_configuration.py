@@ -10,12 +10,11 @@ and said back with the keyword and the value as the user wrote it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Literal
 
+from appintegrations_cr import contract
 from aws_cdk import Token
-
-from cdk_appintegrations._lambda.appintegrations_cr import contract
 
 from .errors import Argument, type_problem
 
@@ -25,7 +24,6 @@ from .errors import Argument, type_problem
 #: number (``CfnParameter.value_as_number``).
 Instant = datetime | int | float | str  # a float only as a number token
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _FACTORY_KEY = object()
 
 _Kind = Literal["epoch_ms", "instant", "string"]
@@ -50,11 +48,6 @@ class _Field:
     kind: _Kind
 
 
-def _epoch_ms(moment: datetime) -> int:
-    """Whole milliseconds since the epoch; sub-millisecond precision is dropped (floor)."""
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
-
-
 def _render(field: _Field, path: str) -> tuple[str | None, contract.Problem | None]:
     """The API string for one field, or the problem that prevents it."""
     value = field.value
@@ -76,7 +69,7 @@ def _render(field: _Field, path: str) -> tuple[str | None, contract.Problem | No
                     ),
                     value,
                 )
-            return str(_epoch_ms(value)), None
+            return str(contract.epoch_ms(value)), None
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value), None
     return None, type_problem(path, value)

@@ -42,10 +42,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from appintegrations_cr import contract
+from appintegrations_cr.arns import Environment, association_resource, parse_identifier
 from aws_cdk import Aws, Fn, Stack, Token
-
-from cdk_appintegrations._lambda.appintegrations_cr import contract
-from cdk_appintegrations._lambda.appintegrations_cr.arns import Environment, association_resource, parse_identifier
 
 from .intrinsics import nag_name
 

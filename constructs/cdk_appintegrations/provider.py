@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import jsii
+from appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION, RESOURCE_TYPE, UPDATE_ACTION
 from aws_cdk import (
     Annotations,
     AspectPriority,
@@ -39,7 +40,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct, IValidation
 
-from ._lambda.appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION, RESOURCE_TYPE, UPDATE_ACTION
 from .acknowledgments import acknowledge
 from .bundling import handler_code
 from .errors import ValidationError

@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 import jsii
+from appintegrations_cr.arns import Environment
 from aws_cdk import Annotations, CfnResource, Stack, Token
 from constructs import Construct, IValidation
 
-from ._lambda.appintegrations_cr.arns import Environment
 from .errors import ValidationError
 from .permissions import AssociationScope, may_equal, stack_environment_of
 

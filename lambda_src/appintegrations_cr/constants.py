@@ -9,6 +9,11 @@ provides), so they live apart from the code that makes the call.
 
 #: The CloudFormation resource type of an execution.
 RESOURCE_TYPE = "Custom::DataIntegrationAssociationExecution"
+#: The PhysicalResourceId of a failed Create starts with this (then the LogicalResourceId), so that
+#: its Delete is known for a no-op; the import-failure handler gives the same id.
+FAILED_CREATE_PREFIX = "cdk-appintegrations:CREATE_FAILED:"
+#: CloudFormation's bound on a PhysicalResourceId.
+MAX_PHYSICAL_ID_BYTES = 1024
 #: The IAM actions the provider needs.
 UPDATE_ACTION = "app-integrations:UpdateDataIntegrationAssociation"
 # Only for executions that give no association identifier (the lookup); it has no resource type.

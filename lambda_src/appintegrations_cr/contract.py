@@ -85,6 +85,8 @@ SMALLEST_PLAUSIBLE_EPOCH_MS = 100_000_000_000
 EXAMPLE_EPOCH_MS = "1735689600000"
 EPOCH_MS_RULE = f"a whole number of milliseconds since 1970-01-01T00:00:00Z, e.g. '{EXAMPLE_EPOCH_MS}'"
 SHOWN_VALUE_CHARACTERS = 80
+#: How much of a whole value (an ARN fits) a synth message or a lookup's failure reason shows.
+SHOWN_CHARACTERS = 200
 # In an IAM policy's Resource, these make a wildcard or a policy variable.
 IAM_SPECIAL = ("*", "?", "${")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -497,6 +499,11 @@ def parse_epoch_ms(text: str) -> int | None:
     return int(text) if EPOCH_MS_PATTERN.fullmatch(text) else None
 
 
+def epoch_ms(moment: datetime) -> int:
+    """Whole milliseconds since the epoch of an aware ``moment``; sub-millisecond precision is dropped (floor)."""
+    return (moment - EPOCH) // timedelta(milliseconds=1)
+
+
 def parse_instant(text: str) -> int | None:
     """Epoch ms or ISO-8601 with an explicit offset, as epoch ms; None when neither.
 
@@ -512,7 +519,7 @@ def parse_instant(text: str) -> int | None:
         return None
     if moment.tzinfo is None:
         return None
-    return (moment - EPOCH) // timedelta(milliseconds=1)
+    return epoch_ms(moment)
 
 
 def _epoch_field(check: _Checker, path: str, value: object, *, required: bool) -> tuple[str | None, int | None]:

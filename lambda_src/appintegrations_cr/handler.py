@@ -20,10 +20,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .appintegrations import new_client, update_association
-from .contract import AssociationRequest, ContractError, parse_properties
+from .constants import FAILED_CREATE_PREFIX
+from .contract import (
+    ASSOCIATION_IDENTIFIER,
+    DATA_INTEGRATION_IDENTIFIER,
+    DESTINATION_URI,
+    EXECUTION_MODE,
+    AssociationRequest,
+    ContractError,
+    parse_properties,
+)
 from .logs import configure, log
 from .lookup import resolve
-from .resource import FAILED_CREATE_PREFIX, ExecutionResource
+from .resource import ExecutionResource
 from .target import Target, association_of, from_request
 
 if TYPE_CHECKING:
@@ -50,9 +59,9 @@ def _fields(event: dict[str, Any], **extra: Any) -> dict[str, Any]:
         "logical_resource_id": event.get("LogicalResourceId"),
         "stack_id": event.get("StackId"),
         "cfn_request_id": event.get("RequestId"),
-        "data_integration_identifier": properties.get("DataIntegrationIdentifier"),
-        "data_integration_association_identifier": properties.get("DataIntegrationAssociationIdentifier"),
-        "destination_uri": properties.get("DestinationURI"),
+        "data_integration_identifier": properties.get(DATA_INTEGRATION_IDENTIFIER),
+        "data_integration_association_identifier": properties.get(ASSOCIATION_IDENTIFIER),
+        "destination_uri": properties.get(DESTINATION_URI),
         **extra,
     }
 
@@ -141,7 +150,7 @@ def _apply(event: dict[str, Any], context: Any, request: LifecycleRequest, targe
             attempts=outcome.attempts,
             throttled=outcome.throttled,
             association_arn=target.association_arn,
-            execution_mode=request.properties.execution_configuration.get("ExecutionMode"),
+            execution_mode=request.properties.execution_configuration.get(EXECUTION_MODE),
             duration_ms=round((time.monotonic() - started) * 1000),
         ),
     )

@@ -298,12 +298,24 @@ def _field_name(name: str) -> str:
     return f"{name}_" if name in _RECORD_ATTRIBUTES or name in _RUNTIME_KEYS else name
 
 
-def log(level: int, message: str, /, **fields: Any) -> None:
-    """One record of the provider, with ``fields`` (``None`` ones left out) as described in the module docstring."""
+def log(level: int, message: str, error: BaseException | None = None, /, **fields: Any) -> None:
+    """One record of the provider, with ``fields`` (``None`` ones left out) as described in the module docstring.
+
+    ``error``, if given, is logged with its traceback: under JSON as the record's exception
+    (``errorType``, ``stackTrace``), under the text format joined to the record's one line
+    (carriage returns, as :class:`OneLineFilter` does), so it needs no filter installed.
+    """
     present = {_field_name(name): redact_value(value) for name, value in fields.items() if value is not None}
     logger = logging.getLogger(LOGGER_NAME)
-    if present and not json_format(os.environ):
+    exc_info = (type(error), error, error.__traceback__) if error is not None else None
+    if json_format(os.environ):
+        logger.log(level, message, exc_info=exc_info, extra=present)
+        return
+    args: tuple[str, ...] = ()
+    if present:
         compact = json.dumps(present, default=str, ensure_ascii=False, separators=(", ", ": "))
-        logger.log(level, "%s %s", message, compact, extra=present)
-    else:
-        logger.log(level, message, extra=present)
+        message, args = "%s %s", (message, compact)
+    if exc_info is not None:
+        line = message % args if args else message
+        message, args = "%s", ("\r".join([line, *logging.Formatter().formatException(exc_info).splitlines()]),)
+    logger.log(level, message, *args, extra=present)

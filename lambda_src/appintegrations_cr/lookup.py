@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .appintegrations import PAGE_SIZE, list_associations_page
-from .contract import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, DESTINATION_URI, AssociationRequest, shorten
+from .contract import (
+    ASSOCIATION_ARN_ATTRIBUTE,
+    ASSOCIATION_IDENTIFIER,
+    DATA_INTEGRATION_IDENTIFIER,
+    DESTINATION_URI,
+    SHOWN_CHARACTERS,
+    AssociationRequest,
+    shorten,
+)
 from .errors import ResolutionError
 from .target import Target, from_lookup
 
@@ -31,7 +39,6 @@ if TYPE_CHECKING:
 MAX_PAGES = 20
 # How many associations a failure reason lists before saying "and N more", and how much of each value.
 LISTED_IN_REASON = 10
-SHOWN_CHARACTERS = 200
 
 
 def _quoted(value: str) -> str:
@@ -66,9 +73,9 @@ class Resolution:
 
 def _candidate(item: Mapping[str, object]) -> Candidate:
     return Candidate(
-        association_arn=str(item.get("DataIntegrationAssociationArn") or ""),
+        association_arn=str(item.get(ASSOCIATION_ARN_ATTRIBUTE) or ""),
         client_id=str(item.get("ClientId") or ""),
-        destination_uri=str(item.get("DestinationURI") or ""),
+        destination_uri=str(item.get(DESTINATION_URI) or ""),
     )
 
 

@@ -46,13 +46,12 @@ from typing import Any
 from crhelper import CfnResource
 
 from .attempt_bound import abandon_current
+from .constants import FAILED_CREATE_PREFIX, MAX_PHYSICAL_ID_BYTES
 from .delivery import deliver
 from .errors import check_the_association
 from .logs import SDK_LEVEL, install_filters, log
 
-FAILED_CREATE_PREFIX = "cdk-appintegrations:CREATE_FAILED:"
 MAX_BODY_BYTES = 4096
-MAX_PHYSICAL_ID_BYTES = 1024
 REQUEST_TYPES = ("Create", "Update", "Delete")
 ENVELOPE_FIELDS = ("RequestType", "StackId", "RequestId", "LogicalResourceId")
 TRUNCATION_NOTE = " ... (truncated; the full reason is in the provider's CloudWatch log)"

@@ -1,4 +1,4 @@
-"""Python code run in a fresh interpreter, with a checkout's construct package first on the path.
+"""Python code run in a fresh interpreter, with a checkout's packages (construct and handler) first on the path.
 
 For what one pytest process cannot show: which modules an import really pulls in, which
 copy of ``cdk_appintegrations`` a checkout's ``app.py`` uses, or what cdk-nag 2 finds (its
@@ -22,10 +22,13 @@ def run_fresh_python(
     timeout_s: float = 300,
     path: Sequence[Path] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """``python -c code`` in ``root``, with ``path`` then ``root/constructs`` on PYTHONPATH; output captured, exit code not checked."""
+    """``python -c code`` in ``root``, with ``path`` then ``root/constructs`` and ``root/lambda_src`` on PYTHONPATH.
+
+    Output captured, exit code not checked.
+    """
     env = {name: value for name, value in os.environ.items() if name != "CDK_CONTEXT_JSON"}
     env.update(extra_env or {})
-    env["PYTHONPATH"] = os.pathsep.join(str(entry) for entry in (*path, root / "constructs"))
+    env["PYTHONPATH"] = os.pathsep.join(str(entry) for entry in (*path, root / "constructs", root / "lambda_src"))
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=root,

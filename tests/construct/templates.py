@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE as RESOURCE_TYPE
+from appintegrations_cr.constants import RESOURCE_TYPE as RESOURCE_TYPE
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

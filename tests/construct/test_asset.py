@@ -108,20 +108,20 @@ def test_same_hash_from_another_checkout_in_another_process(
     checkout = tmp_path_factory.mktemp("checkout")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(stacks.REPO_ROOT / "lambda_src", checkout / "lambda_src", ignore=ignore)
-    shutil.copytree(stacks.REPO_ROOT / "constructs", checkout / "constructs", symlinks=True, ignore=ignore)
+    shutil.copytree(stacks.REPO_ROOT / "constructs", checkout / "constructs", ignore=ignore)
     shutil.copy(stacks.REPO_ROOT / "app.py", checkout / "app.py")
-    assert (checkout / "constructs" / "cdk_appintegrations" / "_lambda").is_symlink()
     for path in (checkout / "lambda_src").rglob("*.py"):
         path.chmod(0o600)
         os.utime(path, (1_000_000_000, 1_000_000_000))
     outdir = checkout / "cdk.out"
     show_origin = (
-        "import runpy, sys, cdk_appintegrations; print(cdk_appintegrations.__file__); "
+        "import runpy, sys, cdk_appintegrations, appintegrations_cr; "
+        "print(cdk_appintegrations.__file__); print(appintegrations_cr.__file__); "
         "runpy.run_path('app.py', run_name='__main__')"
     )
     finished = run_fresh_python(show_origin, checkout, {"CDK_OUTDIR": str(outdir)})
     assert finished.returncode == 0, finished.stderr[-3000:]
-    assert finished.stdout.startswith(str(checkout)), finished.stdout
+    assert all(line.startswith(str(checkout)) for line in finished.stdout.splitlines()[:2]), finished.stdout
     assert asset_hash(outdir, stacks.EXAMPLE) == asset_hash(main_app.outdir, stacks.EXAMPLE)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from appintegrations_cr.constants import RESOURCE_TYPE, UPDATE_ACTION
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -26,7 +27,6 @@ from cdk_appintegrations import (
     ExecutionProvider,
     ValidationError,
 )
-from cdk_appintegrations._lambda.appintegrations_cr.constants import RESOURCE_TYPE, UPDATE_ACTION
 
 from app import PLACEHOLDER_NETWORK, LockedDownExampleStack, locked_down_vpc
 from tests.construct import stacks

@@ -8,9 +8,9 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from appintegrations_cr import contract
+from appintegrations_cr.constants import LIST_ACTION, UPDATE_ACTION
 from aws_cdk import aws_lambda as lambda_
-from cdk_appintegrations._lambda.appintegrations_cr import contract
-from cdk_appintegrations._lambda.appintegrations_cr.constants import LIST_ACTION, UPDATE_ACTION
 
 from tests.construct import stacks
 from tests.construct.synthesized import Synthesized

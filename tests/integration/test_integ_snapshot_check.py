@@ -28,7 +28,7 @@ MEMORY_LINE = "MEMORY_MB = 256"
 
 def copy_of_what_the_check_synthesizes(root: Path) -> Path:
     shutil.copytree(REPO / "lambda_src", root / "lambda_src")
-    shutil.copytree(REPO / "constructs", root / "constructs", symlinks=True)  # _lambda -> ../../lambda_src
+    shutil.copytree(REPO / "constructs", root / "constructs")
     shutil.copy2(REPO / "app.py", root / "app.py")  # the knowledge-base stack's builders live there
     integ = root / "tests" / "integ"
     integ.mkdir(parents=True)
@@ -52,7 +52,7 @@ def test_a_changed_memory_size_fails_the_snapshot_check(tmp_path: Path) -> None:
         **os.environ,
         "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         # The copy first: it shadows the editable install of the real package.
-        "PYTHONPATH": f"{tmp_path}{os.pathsep}{tmp_path / 'constructs'}",
+        "PYTHONPATH": os.pathsep.join(str(p) for p in (tmp_path, tmp_path / "constructs", tmp_path / "lambda_src")),
         "AWS_REGION": "us-east-1",
     }
     done = subprocess.run(

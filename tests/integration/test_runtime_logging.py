@@ -221,13 +221,21 @@ def test_a_handler_that_cannot_be_imported_answers_at_once_and_never_blocks_the_
     assert bodies[1]["Reason"] == bodies[0]["Reason"]
     assert fresh_emulator.update_calls() == []
     init_log = lines_of(results[0])
-    assert len(init_log) == 2  # the import error (with its traceback) and the first answer
+    # The import error (with its traceback), then for each answer the delivery's line (as for
+    # every answer of the provider) and the answer's own.
+    assert len(init_log) == 3
     assert "could not be imported" in init_log[0]
     assert "No module named 'crhelper'" in init_log[0]
+    assert "response delivered" in init_log[1]
     if log_format == "JSON":
         records = [json.loads(line) for r in results for line in lines_of(r)]
         assert records[0]["errorType"] == "ModuleNotFoundError"
-        assert [r.get("outcome") for r in records[1:]] == ["FAILED", "FAILED", "DELETED"]
+        assert [r.get("outcome") for r in records[1:] if r["message"] != "response delivered"] == [
+            "FAILED",
+            "FAILED",
+            "DELETED",
+        ]
+        assert [(r["status"], r["attempts"]) for r in records if r["message"] == "response delivered"] == [(200, 1)] * 3
     else:
         assert all(TEXT_LINE.match(line) for r in results for line in lines_of(r))
         assert "\tthe provider's code could not be imported\rTraceback (most recent call last):\r" in init_log[0]

@@ -27,8 +27,9 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The sdist and the wheel, built from this checkout as a release would build them."""
     outdir = tmp_path_factory.mktemp("dist")
     # setuptools leaves build/ (whose stale copies of deleted modules would ship in a later
-    # wheel) and an egg-info next to the package; remove what this build created.
-    leftovers = [REPO_ROOT / "build", REPO_ROOT / "constructs" / "cdk_appintegrations.egg-info"]
+    # wheel) and an egg-info at the repository's root (the packages map to constructs/ and
+    # lambda_src/); remove what this build created.
+    leftovers = [REPO_ROOT / "build", REPO_ROOT / "cdk_appintegrations.egg-info"]
     existed = {path: path.exists() for path in leftovers}
     try:
         run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(outdir)], cwd=REPO_ROOT)

@@ -1,7 +1,7 @@
 """The published artifacts work on their own: build, install into a fresh venv, synthesize outside the repo.
 
-The sdist and the wheel must carry the handler (``_lambda`` is a link in the
-repository), ``py.typed``, LICENSE and NOTICE, and pass ``twine check --strict`` (what
+The sdist and the wheel must carry the handler (the top-level package ``appintegrations_cr``
+and its entry point ``index.py``), ``py.typed``, LICENSE and NOTICE, and pass ``twine check --strict`` (what
 PyPI would refuse or render badly). The wheel is then installed with its dependencies
 from PyPI into a new virtualenv that cannot see this repository or its venv, and a
 small app synthesizes a stack there: the custom resource must be in the template,
@@ -28,11 +28,13 @@ from tests.support.account import arn
 
 pytestmark = pytest.mark.packaging
 
-MUST_SHIP = (
-    "cdk_appintegrations/_lambda/index.py",
-    "cdk_appintegrations/_lambda/appintegrations_cr/contract.py",
-    "cdk_appintegrations/py.typed",
-)
+# In the wheel, and where the sdist has it (the repository's layout).
+MUST_SHIP = {
+    "appintegrations_cr/_entry/index.py": "lambda_src/index.py",
+    "appintegrations_cr/contract.py": "lambda_src/appintegrations_cr/contract.py",
+    "appintegrations_cr/py.typed": "lambda_src/appintegrations_cr/py.typed",
+    "cdk_appintegrations/py.typed": "constructs/cdk_appintegrations/py.typed",
+}
 
 APP = textwrap.dedent(
     f"""
@@ -66,9 +68,11 @@ def test_sdist_and_wheel_carry_the_handler_and_py_typed(artifacts: tuple[Path, P
     with tarfile.open(sdist) as archive:
         members = {member.name: member for member in archive.getmembers()}
     in_sdist = {name.split("/", 1)[1] for name in members if "/" in name}
-    for name in MUST_SHIP:
+    for name, source in MUST_SHIP.items():
         assert name in in_wheel, name
-        assert f"constructs/{name}" in in_sdist, name
+        assert source in in_sdist, source
+    top_level = {name.split("/")[0] for name in in_wheel if not name.split("/")[0].endswith(".dist-info")}
+    assert top_level == {"cdk_appintegrations", "appintegrations_cr"}, "two packages, nothing else (no tests)"
     assert not [m.name for m in members.values() if m.issym() or m.islnk()], "the sdist must hold files, not links"
     assert not [name for name in in_wheel if "__pycache__" in name or name.endswith(".pyc")]
     assert not [name for name in in_wheel if name.startswith("constructs/")], "constructs/ would shadow the library"
@@ -115,7 +119,10 @@ def test_installed_wheel_synthesizes_outside_the_repository(
     assert types.count(RESOURCE_TYPE) == 1
     assert types.count("AWS::Lambda::Function") == 1
     [asset] = (tmp_path / "cdk.out").glob("asset.*")
-    assert (asset / "index.py").is_file()
-    assert (asset / "appintegrations_cr" / "contract.py").is_file()
+    # The same files as the checkout's: the asset (and its hash) does not depend on where the handler comes from.
+    assert (asset / "index.py").read_bytes() == (REPO_ROOT / "lambda_src" / "index.py").read_bytes()
+    for source in (REPO_ROOT / "lambda_src" / "appintegrations_cr").glob("*.py"):
+        assert (asset / "appintegrations_cr" / source.name).read_bytes() == source.read_bytes(), source.name
+    assert not (asset / "appintegrations_cr" / "_entry").exists()
     assert (asset / "crhelper" / "__init__.py").is_file()
     assert (asset / "crhelper" / "LICENSE").is_file()

@@ -53,7 +53,8 @@ def isolate(checkout: Path) -> None:
         interpreter = within(resolved, Path(sys.prefix).resolve())  # the virtualenv may sit in this repository
         return within(resolved, _THIS_REPOSITORY) and not within(resolved, checkout) and not interpreter
 
-    sys.path[:] = [str(checkout / "constructs"), str(checkout)] + [e for e in sys.path if not foreign(e)]
+    roots = [str(checkout / "constructs"), str(checkout / "lambda_src"), str(checkout)]
+    sys.path[:] = roots + [e for e in sys.path if not foreign(e)]
 
 
 def imported_from(module: Any, checkout: Path) -> None:

@@ -175,7 +175,7 @@ def synthesize(
     """Both stacks of :mod:`tests.support.release_synth`, made by ``checkout``'s code; raises on failure."""
     env = synth_env()
     # Only the checkout: synth_env puts this repository first, which is what must not leak in.
-    env["PYTHONPATH"] = f"{checkout / 'constructs'}:{checkout}"
+    env["PYTHONPATH"] = f"{checkout / 'constructs'}:{checkout / 'lambda_src'}:{checkout}"
     command = [
         sys.executable,
         str(_SYNTH_SCRIPT),

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from appintegrations_cr import handler as provider
 from appintegrations_cr.appintegrations import update_association
+from appintegrations_cr.constants import MAX_PHYSICAL_ID_BYTES
 from appintegrations_cr.contract import ContractError, parse_properties
-from appintegrations_cr.resource import MAX_BODY_BYTES, MAX_PHYSICAL_ID_BYTES
+from appintegrations_cr.resource import MAX_BODY_BYTES
 from awslambdaric.lambda_runtime_log_utils import JsonFormatter
 from hypothesis import given
 from hypothesis import strategies as st

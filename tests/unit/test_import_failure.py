@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
-from appintegrations_cr import import_failure, resource
-from appintegrations_cr.import_failure import FAILED_CREATE_PREFIX, answer_for, answering_handler, reason_for
+from appintegrations_cr import delivery, import_failure, resource
+from appintegrations_cr.constants import DELIVERY_ATTEMPTS, DELIVERY_TIMEOUT_S, FAILED_CREATE_PREFIX
+from appintegrations_cr.import_failure import answer_for, answering_handler, reason_for
 
 from tests.support.association_properties import ON_DEMAND
 from tests.support.clock import FakeClock
@@ -49,9 +49,11 @@ def puts(monkeypatch: pytest.MonkeyPatch) -> Puts:
     return recorder
 
 
-def test_the_prefix_of_a_failed_create_is_the_regular_handlers() -> None:
+def test_the_id_of_a_failed_create_is_the_regular_handlers() -> None:
     """So that, once the asset is fixed, the regular handler's Delete knows the id for a no-op."""
-    assert FAILED_CREATE_PREFIX == resource.FAILED_CREATE_PREFIX
+    for logical_id in ("Sync", "L" * 2000):
+        body = answer_for(cfn_event("Create", ON_DEMAND, LogicalResourceId=logical_id), "why")
+        assert body["PhysicalResourceId"] == resource.failed_create_id(logical_id)
 
 
 def test_the_reason_names_the_import_error_and_what_to_check() -> None:
@@ -134,25 +136,68 @@ def test_the_records_never_carry_the_event_or_its_signature(runtime_log: Runtime
     assert (fields["outcome"], fields["delivered"]) == ("FAILED", False)
 
 
-def test_the_put_gives_up_after_a_few_bounded_tries(monkeypatch: pytest.MonkeyPatch) -> None:
-    timeouts: list[float] = []
+class Statuses:
+    """Stands in for the HTTPS PUT of ``delivery.deliver``: answers each try with the next status."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses)
+        self.timeouts: list[float] = []
+
+    def __call__(self, url: str, payload: bytes, _context: Any, timeout_s: float) -> tuple[int, str]:
+        assert url == RESPONSE_URL
+        assert json.loads(payload)["Status"] == "FAILED"
+        self.timeouts.append(timeout_s)
+        return self.statuses.pop(0), ""
+
+
+def put_through_delivery(monkeypatch: pytest.MonkeyPatch, puts: Statuses, clock: FakeClock) -> None:
+    """``delivery.deliver`` as the import-failure handler calls it, with only its clock and its PUT replaced."""
+    real = delivery.deliver
+
+    def deliver(url: str, body: dict[str, Any], **options: Any) -> bool:
+        assert set(options) == {"remaining_s"}  # the policy itself (tries, pauses, timeouts) is delivery's
+        return real(url, body, sleep=clock.sleep, put=puts, **options)
+
+    monkeypatch.setattr(import_failure, "deliver", deliver)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "delivered", "tries", "pauses"),
+    [
+        ((200,), True, 1, []),
+        ((503, 429, 200), True, 3, [1.0, 2.0]),
+        ((500, 500, 500, 500, 200), False, DELIVERY_ATTEMPTS, [1.0, 2.0, 4.0]),  # 4 tries, then it gives up
+        ((403, 200), False, 1, []),  # a final 4xx: no retry changes it
+    ],
+)
+def test_the_answer_is_delivered_with_the_policy_of_every_answer(
+    monkeypatch: pytest.MonkeyPatch, statuses: tuple[int, ...], delivered: bool, tries: int, pauses: list[float]
+) -> None:
     clock = FakeClock(100.0)
+    puts = Statuses(*statuses)
+    put_through_delivery(monkeypatch, puts, clock)
+    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, clock.remaining) is delivered
+    assert clock.sleeps == pauses
+    assert len(puts.timeouts) == tries
+    assert all(timeout == DELIVERY_TIMEOUT_S for timeout in puts.timeouts)
 
-    class Unreachable:
-        def __init__(self, _host: str, *, timeout: float, context: Any) -> None:
-            timeouts.append(timeout)
 
-        def request(self, *_args: Any, **_kwargs: Any) -> None:
-            raise ConnectionRefusedError(111, "Connection refused")
-
-        def close(self) -> None:
-            pass
-
-    monkeypatch.setattr(import_failure, "HTTPSConnection", Unreachable)
-    monkeypatch.setattr(time, "sleep", clock.sleep)
+def test_no_try_is_made_without_time_left_before_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock(0.15)
+    puts = Statuses(200)
+    put_through_delivery(monkeypatch, puts, clock)
     assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, clock.remaining) is False
-    assert timeouts == [import_failure.ATTEMPT_TIMEOUT_S] * import_failure.ATTEMPTS
-    assert clock.sleeps == [import_failure.PAUSE_S] * (import_failure.ATTEMPTS - 1)
-    timeouts.clear()
-    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, FakeClock(0.4).remaining) is False
-    assert timeouts == []  # no time left before the deadline: no try
+    assert puts.timeouts == []
+
+
+def test_the_handler_records_whether_delivery_got_through(
+    runtime_log: RuntimeLogFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = runtime_log("JSON", "INFO")
+    clock = FakeClock(30.0)
+    put_through_delivery(monkeypatch, Statuses(403), clock)
+    answering_handler(import_error())(cfn_event("Create", ON_DEMAND), LambdaContext(timeout_ms=30_000))
+    refused, answered = out.records()[1:]
+    assert refused["level"] == "ERROR"
+    assert refused["message"].startswith("Could not deliver the response to CloudFormation:")
+    assert (answered["outcome"], answered["delivered"]) == ("FAILED", False)

@@ -12,7 +12,8 @@ import pytest
 from appintegrations_cr import constants
 from appintegrations_cr import handler as provider
 from appintegrations_cr.appintegrations import update_association
-from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES, TIMED_OUT
+from appintegrations_cr.constants import FAILED_CREATE_PREFIX
+from appintegrations_cr.resource import MAX_BODY_BYTES, TIMED_OUT
 from appintegrations_cr.retries import Outcome
 from crhelper import CfnResource
 
