@@ -14,22 +14,16 @@ a reservation, log levels.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import jsii
-from appintegrations_cr.constants import FUNCTION_TIMEOUT_S, LIST_ACTION, RESOURCE_TYPE, UPDATE_ACTION
+from appintegrations_cr.constants import FUNCTION_TIMEOUT_S, RESOURCE_TYPE
 from aws_cdk import (
     Annotations,
-    AspectPriority,
-    Aspects,
-    CfnResource,
     Duration,
-    IAspect,
-    IStableListProducer,
-    Lazy,
     RemovalPolicy,
     Stack,
     Token,
@@ -38,29 +32,14 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct, IConstruct, IValidation
+from constructs import Construct
 
-from .acknowledgments import acknowledge
 from .bundling import handler_code
 from .errors import ValidationError
-from .intrinsics import as_text, deployed_bound_characters, nag_name
-from .permissions import (
-    LIST_REASON,
-    AssociationScope,
-    PolicyPlan,
-    Sizes,
-    least_resources,
-    overflow_text,
-    plan_resources,
-)
+from .permissions import AssociationScope
+from .provider_policy import ProviderPolicy
 from .provider_principal import ProviderPrincipal
-from .provider_statements import (
-    Wildcard,
-    log_key_statement,
-    option_statements,
-    readable_statement,
-    readable_statements,
-)
+from .provider_statements import OptionStatements, log_key_statement, option_statements, readable_statements
 from .stack_executions import StackExecutions, jsii_identity
 
 if TYPE_CHECKING:
@@ -82,17 +61,6 @@ MEMORY_MB = 256
 #: One year: Control Tower's CT.CLOUDWATCH.PR.2 asks for at least that (or no expiry).
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-#: IAM's limit for a customer-managed policy, in characters (whitespace not counted).
-MANAGED_POLICY_CHARACTERS = 6144
-#: CDK's context key for ``iam.Role.customize_roles``.
-CUSTOMIZE_ROLES_CONTEXT_KEY = "@aws-cdk/iam:customizeRoles"
-UPDATE_SID = "UpdateDataIntegrationAssociations"
-#: The id of the synth warning that gives a role the construct may not change the policy it needs.
-ROLE_NOT_CHANGED = "cdk-appintegrations:roleNotChanged"
-#: When the provider's policy acknowledges its wildcards for cdk-nag 2, whose packs are Aspects that
-#: ``Aspects.of(app).add(...)`` runs at the default priority: on the policy, just before them, and after
-#: every mutating Aspect (``AspectPriority.MUTATING``), which may still grant the provider something.
-NAG2_PRIORITY = AspectPriority.DEFAULT - 1
 _WS1004 = "WS1004"
 #: Why cfn-lint-serverless's WS1004 is suppressed on the function (in its template Metadata).
 WS1004_REASON = (
@@ -101,101 +69,6 @@ WS1004_REASON = (
 )
 _FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _KIND = "ExecutionProvider"
-#: The metadata type of an error annotation (cloud-assembly-schema's ``ArtifactMetadataEntryType.ERROR``,
-#: whose jsii enum gives Python its member name, not this value): what ``cdk synth`` stops on.
-ERROR_METADATA = "aws:cdk:error"
-
-
-@jsii.implements(IStableListProducer)
-class _ResourceList:
-    """Produces the statement's resources at synth, from every execution registered by then."""
-
-    def __init__(self, provider: ExecutionProvider) -> None:
-        self._provider = provider
-
-    def produce(self) -> list[str] | None:
-        try:
-            resources = self._provider._plan().resources
-        except ValueError:  # over IAM's limit: _FinishPermissions says so, once; a resolve must not fail before
-            resources = least_resources(self._provider._scopes)
-        return [resource.render() for resource in resources]
-
-
-@jsii.implements(IValidation, IAspect)
-class _FinishPermissions:
-    """Once the tree is complete: acknowledge the real wildcards, and tell whoever owns the role what it needs.
-
-    Validation runs after every construct (and every Aspect) has been added and
-    before the templates are written, which is the first moment the final
-    association list, and every statement granted to the provider, is known;
-    acknowledging earlier would leave stale entries behind when the list collapses
-    further. It is also the moment to hand the final statements, as text, to a role
-    that will not carry them in the template: a warning that names every action and
-    resource, and CDK's policy report under ``Role.customize_roles``.
-
-    cdk-nag 2 cannot wait for it: its packs are Aspects, which check the policy before
-    any validation runs. So this is also an Aspect of the policy (:data:`NAG2_PRIORITY`):
-    on the policy's resource it acknowledges the wildcards of the statements as they are
-    then, the very statements cdk-nag 2 resolves next, on the same resource. Validation
-    then acknowledges what an Aspect added after that, if anything did.
-    """
-
-    def __init__(self, provider: ExecutionProvider) -> None:
-        self._provider = provider
-        self._acknowledged: set[str] = set()
-        self._acknowledged_plan: PolicyPlan | None = None
-        self._reported = False
-        self._overflow_reported = False
-
-    def visit(self, node: IConstruct) -> None:
-        if CfnResource.is_cfn_resource(node):
-            try:
-                plan = self._provider._plan()
-            except ValueError:  # a policy that cannot fit: validate() reports it
-                return
-            self._acknowledge_wildcards(plan)
-
-    def validate(self) -> list[str]:
-        provider = self._provider
-        try:
-            plan = provider._plan()
-        except ValueError as error:
-            # Only a grant made through CDK's own code (``bucket.grant_read(provider)``) gets here: the
-            # provider's and its function's ``add_to_role_policy`` refuse at the call. An error returned
-            # here would reach the user through jsii twice, inside a JavaScript stack; an error
-            # annotation is printed once, by the CLI, which then stops (``cdk synth``/``deploy``).
-            # Written as the metadata ``Annotations.add_error`` writes, without the JavaScript stack
-            # trace it records (the CLI would print its first line as the error's location).
-            if not self._overflow_reported:
-                self._overflow_reported = True
-                provider.node.add_metadata(ERROR_METADATA, str(error))
-            return []
-        self._acknowledge_wildcards(plan)
-        if not self._reported:
-            self._reported = True
-            provider._report_statements()
-        return []
-
-    def _acknowledge_wildcards(self, plan: PolicyPlan) -> None:
-        provider = self._provider
-        holder = provider._policy
-        if holder is None or plan is self._acknowledged_plan:  # the same plan: nothing new to acknowledge
-            return
-        reasons: dict[str, list[str]] = {}
-        for resource, reason in plan.wildcard_reasons.items():
-            reasons.setdefault(plan.sizes.nag_finding(resource), []).append(reason)
-        if provider._wildcards:
-            resolve = Stack.of(provider).resolve
-            for wildcard in provider._wildcards:
-                finding = "Resource::" + nag_name(resolve(wildcard.resource))
-                reasons.setdefault(finding, []).append(wildcard.reason)
-        # One finding per distinct resource, whichever statements hold it; each acknowledged once.
-        new = {f"AwsSolutions-IAM5[{finding}]": " ".join(why) for finding, why in reasons.items()}
-        new = {rule: reason for rule, reason in new.items() if rule not in self._acknowledged}
-        if new:
-            acknowledge(holder, "AwsSolutions", new)
-            self._acknowledged.update(new)
-        self._acknowledged_plan = plan
 
 
 @jsii.implements(iam.IGrantable, ec2.IConnectable)
@@ -299,20 +172,23 @@ class ExecutionProvider(Construct):
         path = f"{scope.node.path}/{id}" if scope.node.path else id
         registry = StackExecutions.of(scope)
         self._check_order(registry, path)
-        _check_options(
-            path,
+        options = _Options(
             vpc=vpc,
             vpc_subnets=vpc_subnets,
             security_groups=security_groups,
             log_group=log_group,
             log_encryption_key=log_encryption_key,
             log_retention=log_retention,
+            environment_encryption=environment_encryption,
             reserved_concurrent_executions=reserved_concurrent_executions,
+            dead_letter_queue=dead_letter_queue,
+            tracing=tracing,
             function_name=function_name,
             logging_format=logging_format,
             application_log_level=application_log_level,
             system_log_level=system_log_level,
         )
+        _check_options(path, options)
         super().__init__(scope, id)
         stack = Stack.of(self)
         # The stack's jsii reference: executions compare it to theirs without a round trip.
@@ -322,89 +198,26 @@ class ExecutionProvider(Construct):
         else:
             registry.providers.append(self)
         self._reserved_concurrent_executions = reserved_concurrent_executions
-        self._scopes: set[AssociationScope] = set()
-        self._cached_plan: tuple[tuple[int, int], PolicyPlan] | None = None
-        self._sizes = Sizes(stack.resolve)
-        security_group_list: list[ec2.ISecurityGroup] = list(security_groups or [])
-        subnet_ids: list[str] | None = None
-        if vpc is not None:
-            if not security_group_list:
-                security_group_list = [_https_only_security_group(self, vpc)]
-            subnet_ids = list(vpc.select_subnets(**_selection(vpc_subnets)).subnet_ids)
+        groups, subnet_ids = self._network(vpc, vpc_subnets, security_groups)
         self._log_group: logs.ILogGroup = log_group or self._create_log_group(log_encryption_key, log_retention)
-
-        self._statements: list[iam.PolicyStatement] = [
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self._log_group.log_group_arn],
-            ),
-            iam.PolicyStatement(sid=UPDATE_SID, actions=[UPDATE_ACTION], resources=Lazy.list(_ResourceList(self))),
-        ]
-        options = option_statements(
-            stack,
-            subnet_ids=subnet_ids,
-            security_group_ids=[group.security_group_id for group in security_group_list],
-            dead_letter_queue=dead_letter_queue,
-            tracing_on=tracing is not None and tracing != lambda_.Tracing.DISABLED,
-            environment_encryption=environment_encryption,
-        )
-        self._statements.extend(options.statements)
-        # Wildcard resources of the statements other than the associations', with their reasons.
-        self._wildcards: list[Wildcard] = options.wildcards
-        self._lists = False
-
         self._role: iam.IRole = role or self._create_role()
         self._principal = ProviderPrincipal(self, "Permissions", role=self._role)
-        customize = self.node.try_get_context(CUSTOMIZE_ROLES_CONTEXT_KEY)
-        self._reports = customize is not None
-        # The customer-managed policy that holds the statements in the template; None when the role is
-        # not the construct's to change (the statements then go to a warning or CDK's policy report).
-        self._policy = self._place_statements(created=role is None, customize=customize)
-        self._principal.changes_role = self._policy is not None and not self._reports
-
-        json_format = (logging_format or lambda_.LoggingFormat.JSON) == lambda_.LoggingFormat.JSON
-        self._function = _ProviderFunction(
+        self._permissions = ProviderPolicy(
             self,
-            "Function",
-            description=f"cdk-appintegrations: {RESOURCE_TYPE} provider",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="index.handler",
-            code=handler_code(),
-            memory_size=MEMORY_MB,
-            timeout=FUNCTION_TIMEOUT,
-            log_group=self._log_group,
-            logging_format=lambda_.LoggingFormat.JSON if json_format else lambda_.LoggingFormat.TEXT,
-            application_log_level_v2=(application_log_level or lambda_.ApplicationLogLevel.INFO)
-            if json_format
-            else None,
-            system_log_level_v2=(system_log_level or lambda_.SystemLogLevel.WARN) if json_format else None,
-            role=self._principal,
-            vpc=vpc,
-            vpc_subnets=vpc_subnets,
-            security_groups=security_group_list or None,
-            environment_encryption=environment_encryption,
-            reserved_concurrent_executions=reserved_concurrent_executions,
-            dead_letter_queue=dead_letter_queue,
-            tracing=tracing,
-            function_name=function_name,
+            stack,
+            role=self._role,
+            principal=self._principal,
+            created_role=role is None,
+            log_group_arn=self._log_group.log_group_arn,
+            options=_option_statements(stack, options, groups, subnet_ids),
         )
-        # CDK's own statements for the options (X-Ray, the queue) came in while the function was built; the
-        # provider's statements above are those, scoped. From here on, whatever is granted is the user's.
-        self._principal.open()
-        self._function.check_room = self._check_room
-        function_resource = cast("lambda_.CfnFunction", self._function.node.default_child)
-        if role is None and self._policy is not None and customize is not None:
+        self._function = self._create_function(options, groups)
+        if role is None and self._permissions.holder is not None and self._permissions.reports:
             # customize_roles with preventSynthesis false: the role is in the template, but CDK's roleArn
             # names the precreated role, which has no name here ("arn:...:role"); use the real one.
-            function_resource.add_property_override("Role", cast("iam.CfnRole", self._role.node.default_child).attr_arn)
-        function_resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [_WS1004]}})
-        function_resource.add_metadata("cdk-appintegrations:suppressions", {_WS1004: WS1004_REASON})
-        finish = _FinishPermissions(self)
-        self.node.add_validation(finish)
-        if self._policy is not None:
-            Aspects.of(self._policy).add(finish, priority=NAG2_PRIORITY)
+            cast("lambda_.CfnFunction", self._function.node.default_child).add_property_override(
+                "Role", cast("iam.CfnRole", self._role.node.default_child).attr_arn
+            )
         self._service_token = self._function.function_arn  # read once: executions read it, one each
 
     @property
@@ -469,13 +282,65 @@ class ExecutionProvider(Construct):
         that leaves the policy no room even for one wildcard per account and Region is
         refused here, with a :class:`ValidationError`.
         """
-        self._check_room(statement)
+        self._permissions.check_room(statement)
         self._principal.add_to_principal_policy(statement)
 
-    def _check_room(self, statement: iam.PolicyStatement) -> None:
-        problem = self._room_for(statement=statement)
-        if problem is not None:
-            raise ValidationError(_KIND, self.node.path, [problem])
+    def _network(
+        self,
+        vpc: ec2.IVpc | None,
+        vpc_subnets: ec2.SubnetSelection | None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None,
+    ) -> tuple[list[ec2.ISecurityGroup], list[str] | None]:
+        """The function's security groups (one that allows only outbound HTTPS, if none given) and subnets."""
+        groups: list[ec2.ISecurityGroup] = list(security_groups or [])
+        if vpc is None:
+            return groups, None
+        if not groups:
+            groups = [_https_only_security_group(self, vpc)]
+        return groups, list(vpc.select_subnets(**_selection(vpc_subnets)).subnet_ids)
+
+    def _create_function(self, options: _Options, security_groups: list[ec2.ISecurityGroup]) -> _ProviderFunction:
+        """The function, on the principal; from then on whatever is granted is the user's, and checked."""
+        logging_format, application_log_level, system_log_level = (
+            options.logging_format,
+            options.application_log_level,
+            options.system_log_level,
+        )
+        json_format = (logging_format or lambda_.LoggingFormat.JSON) == lambda_.LoggingFormat.JSON
+        function = _ProviderFunction(
+            self,
+            "Function",
+            description=f"cdk-appintegrations: {RESOURCE_TYPE} provider",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="index.handler",
+            code=handler_code(),
+            memory_size=MEMORY_MB,
+            timeout=FUNCTION_TIMEOUT,
+            log_group=self._log_group,
+            logging_format=lambda_.LoggingFormat.JSON if json_format else lambda_.LoggingFormat.TEXT,
+            application_log_level_v2=(application_log_level or lambda_.ApplicationLogLevel.INFO)
+            if json_format
+            else None,
+            system_log_level_v2=(system_log_level or lambda_.SystemLogLevel.WARN) if json_format else None,
+            role=self._principal,
+            vpc=options.vpc,
+            vpc_subnets=options.vpc_subnets,
+            security_groups=security_groups or None,
+            environment_encryption=options.environment_encryption,
+            reserved_concurrent_executions=options.reserved_concurrent_executions,
+            dead_letter_queue=options.dead_letter_queue,
+            tracing=options.tracing,
+            function_name=options.function_name,
+        )
+        # CDK's own statements for the options (X-Ray, the queue) came in while the function was built; the
+        # provider's statements are those, scoped. From here on, whatever is granted is the user's.
+        self._principal.open()
+        function.check_room = self._permissions.check_room
+        function_resource = cast("lambda_.CfnFunction", function.node.default_child)
+        function_resource.add_metadata("cfn-lint", {"config": {"ignore_checks": [_WS1004]}})
+        function_resource.add_metadata("cdk-appintegrations:suppressions", {_WS1004: WS1004_REASON})
+        return function
 
     def _create_role(self) -> iam.IRole:
         return iam.Role(
@@ -483,40 +348,6 @@ class ExecutionProvider(Construct):
             "Role",
             assumed_by=cast("iam.IPrincipal", iam.ServicePrincipal("lambda.amazonaws.com")),
             description="cdk-appintegrations provider: updates AppIntegrations data integration associations",
-        )
-
-    def _place_statements(self, *, created: bool, customize: object) -> iam.ManagedPolicy | None:
-        """The customer-managed policy that carries the statements in the template, attached to the role, if any.
-
-        A created role, and a platform role the construct may change, get it. Under
-        ``Role.customize_roles`` the platform creates the role from CDK's policy report
-        (see :meth:`_report_statements`); only a created role whose synthesis is not
-        prevented is also in the template, and gets the policy there too.
-        """
-        if customize is not None:
-            if not (created and isinstance(customize, dict) and customize.get("preventSynthesis") is False):
-                return None
-            policy = self._new_policy()
-            # CDK's role name for a precreated role names no real role here: attach to the template's role.
-            cast("iam.CfnManagedPolicy", policy.node.default_child).add_property_override(
-                "Roles", [cast("iam.CfnRole", self._role.node.default_child).ref]
-            )
-            return policy
-        if not created and not _accepts_attached_policies(self, self._role):
-            return None
-        policy = self._new_policy()
-        policy.attach_to_role(self._role)
-        return policy
-
-    def _new_policy(self) -> iam.ManagedPolicy:
-        """The managed policy, under the principal: a dependency on the function's role waits for it."""
-        document = iam.PolicyDocument(statements=list(self._statements))
-        self._principal.document = document
-        return iam.ManagedPolicy(
-            self._principal,
-            "Policy",
-            description="cdk-appintegrations provider: what its function may do",
-            document=document,
         )
 
     def _create_log_group(self, key: kms.IKey | None, retention: logs.RetentionDays | None) -> logs.ILogGroup:
@@ -553,124 +384,11 @@ class ExecutionProvider(Construct):
 
     def _serve(self, scope: AssociationScope) -> None:
         """Let the provider update what an execution names (its IAM statements grow with it)."""
-        self._scopes.add(scope)
-        if scope.is_lookup and not self._lists:
-            self._allow_lookups()
+        self._permissions.serve(scope)
 
-    def _allow_lookups(self) -> None:
-        """``ListDataIntegrationAssociations`` in a statement of its own, only once an execution looks up."""
-        self._lists = True
-        statement = _list_statement()
-        self._statements.append(statement)
-        self._wildcards.insert(0, Wildcard("*", LIST_REASON))
-        if self._principal.document is not None:
-            self._principal.document.add_statements(statement)
-
-    def _plan(self) -> PolicyPlan:
-        """The association statement's resources for what is registered so far (executions and grants only grow)."""
-        key = (len(self._scopes), len(self._principal.granted))
-        if self._cached_plan is None or self._cached_plan[0] != key:
-            others = self._other_statements_bound()
-            try:
-                plan = plan_resources(self._scopes, budget_bytes=MANAGED_POLICY_CHARACTERS - others, sizes=self._sizes)
-            except ValueError as error:
-                problem = _overflow(len(self._principal.granted), others, str(error))
-                raise ValueError(f"{_KIND} '{self.node.path}': {problem}") from None
-            self._cached_plan = (key, plan)
-        return self._cached_plan[1]
-
-    def _room_for(
-        self, *, scope: AssociationScope | None = None, statement: iam.PolicyStatement | None = None
-    ) -> str | None:
-        """Why the policy could not hold one more execution or granted statement, even at its shortest; or None.
-
-        Checked where the user adds one (an execution, ``add_to_role_policy``), so that the
-        error points at that line; :meth:`_plan` checks again at synth, for what came in
-        another way (a grant through CDK, a statement changed after it was added).
-        """
-        scopes = self._scopes if scope is None else {*self._scopes, scope}
-        extra = [] if statement is None else [statement]
-        if scope is not None and scope.is_lookup and not self._lists:
-            extra.append(_list_statement())
-        elif not extra and scope is not None and any(s.environment == scope.environment for s in self._scopes):
-            return None  # neither the statements nor the shortest association list grow
-        others = self._other_statements_bound(extra)
-        least = least_resources(scopes)
-        budget = MANAGED_POLICY_CHARACTERS - others
-        if self._sizes.total(least) <= budget:
-            return None
-        granted = len(self._principal.granted) + (statement is not None)
-        return _overflow(granted, others, overflow_text(len(least), self._sizes.total(least), budget))
-
-    def _other_statements_bound(self, extra: Sequence[iam.PolicyStatement] = ()) -> int:
-        """The most IAM can count for the policy without the association list (references at their longest)."""
-        resolve = Stack.of(self).resolve
-        statements: list[Any] = []
-        for statement in [*self._statements, *self._principal.granted, *extra]:
-            if statement.sid == UPDATE_SID:
-                statements.append({"Action": UPDATE_ACTION, "Effect": "Allow", "Resource": [], "Sid": UPDATE_SID})
-            else:
-                statements.append(resolve(statement.to_statement_json()))
-        return deployed_bound_characters({"Statement": statements, "Version": "2012-10-17"})
-
-    def _required_statements(self) -> list[dict[str, Any]]:
-        """Every statement the role must allow, as JSON whose resources are text (intrinsics in Fn::Sub notation).
-
-        The provider's statements, those granted to it, and those of the inline policies
-        attached to its role that the role did not take, as they are at synth.
-        """
-        resolve = Stack.of(self).resolve
-        final = [
-            statement
-            if statement.sid != UPDATE_SID
-            else iam.PolicyStatement(
-                sid=statement.sid,
-                actions=[UPDATE_ACTION],
-                resources=[resource.render() for resource in self._plan().resources],
-            )
-            for statement in [*self._statements, *self._principal.granted]
-        ]
-        inline = [
-            readable_statement(statement)
-            for policy in self._principal.inline_policies
-            for statement in (resolve(policy.document) or {}).get("Statement", [])
-        ]
-        return readable_statements(final, resolve) + inline
-
-    def _report_statements(self) -> None:
-        """Hand what the role will not carry to whoever owns it: a warning, and the policy report.
-
-        That is the final statements and managed policies for a role the construct may not
-        change, and, for an imported role it may change, the managed policies that
-        CloudFormation cannot attach to it.
-        """
-        resolve = Stack.of(self).resolve
-        role = as_text(resolve(self._role.role_arn))
-        managed = [as_text(resolve(policy.managed_policy_arn)) for policy in self._principal.managed_policies]
-        if self._policy is not None and not self._reports:
-            if managed:
-                Annotations.of(self).add_warning_v2(
-                    "cdk-appintegrations:managedPolicyNotAttached",
-                    f"the role {role!r} is imported, and CloudFormation attaches to an imported role only a "
-                    f"customer-managed policy of this app (an iam.ManagedPolicy), so these managed policies are not "
-                    f"attached here: {json.dumps(managed)}; attach them where the role is defined, or add their "
-                    f"statements with add_to_role_policy",
-                )
-            return
-        required = self._required_statements()
-        if self._reports:  # customize_roles: CDK's report reads what is added to the (precreated) role
-            for statement in required:
-                self._role.add_to_principal_policy(iam.PolicyStatement.from_json(statement))
-            for policy in self._principal.managed_policies:
-                self._role.add_managed_policy(policy)
-        if self._policy is None:  # the document as one line of JSON, last, to take from the synth output as it is
-            document = json.dumps({"Version": "2012-10-17", "Statement": required})
-            attached = f"it must have these managed policies attached: {json.dumps(managed)}; and " if managed else ""
-            Annotations.of(self).add_warning_v2(
-                ROLE_NOT_CHANGED,
-                f"the role {role!r} is not this construct's to change, so it gets no policy here; {attached}it must "
-                f"allow this IAM policy document: {document}",
-            )
+    def _room_for(self, *, scope: AssociationScope) -> str | None:
+        """Why the policy could not hold one more execution, even at its shortest; or None."""
+        return self._permissions.room_for(scope=scope)
 
 
 class _ProviderFunction(lambda_.Function):
@@ -688,34 +406,6 @@ class _ProviderFunction(lambda_.Function):
         if self.check_room is not None:
             self.check_room(statement)
         super().add_to_role_policy(statement)
-
-
-def _list_statement() -> iam.PolicyStatement:
-    """``ListDataIntegrationAssociations``, which has no resource type: ``Resource: *``, alone in its statement."""
-    return iam.PolicyStatement(sid="FindDataIntegrationAssociations", actions=[LIST_ACTION], resources=["*"])
-
-
-def _overflow(granted: int, others: int, why: str) -> str:
-    """The provider's policy is over IAM's limit: what takes the room, and what to do."""
-    return (
-        f"its policy cannot hold what it needs within IAM's limit of {MANAGED_POLICY_CHARACTERS:,} characters for a "
-        f"managed policy: the statements other than the associations' (its own, and {granted} granted to it) take "
-        f"up to {others:,} characters once deployed, and {why}. Grant the provider fewer or shorter statements, or "
-        f"spread the executions over stacks"
-    )
-
-
-def _accepts_attached_policies(scope: Construct, role: iam.IRole) -> bool:
-    """Whether a policy attached to ``role`` reaches it: an immutable role ignores the attachment.
-
-    Asked of an ``iam.Policy``, whose ``Roles`` stay empty for such a role (a
-    ``ManagedPolicy`` lists whatever it is attached to); the probe never reaches the template.
-    """
-    probe = iam.Policy(scope, "RoleProbe")
-    role.attach_inline_policy(probe)
-    attached = bool(Stack.of(scope).resolve(cast("iam.CfnPolicy", probe.node.default_child).roles))
-    scope.node.try_remove_child("RoleProbe")
-    return attached
 
 
 class DefaultExecutionProvider(ExecutionProvider):
@@ -754,42 +444,66 @@ def _https_only_security_group(scope: Construct, vpc: ec2.IVpc) -> ec2.ISecurity
     return group
 
 
-def _check_options(
-    path: str,
-    *,
-    vpc: object,
-    vpc_subnets: object,
-    security_groups: Sequence[object] | None,
-    log_group: object,
-    log_encryption_key: object,
-    log_retention: object,
-    reserved_concurrent_executions: object,
-    function_name: object,
-    logging_format: object,
-    application_log_level: object,
-    system_log_level: object,
-) -> None:
+@dataclass(frozen=True)
+class _Options:
+    """The provider's options as the user gave them (checked by :func:`_check_options` before use)."""
+
+    vpc: ec2.IVpc | None
+    vpc_subnets: ec2.SubnetSelection | None
+    security_groups: Sequence[ec2.ISecurityGroup] | None
+    log_group: logs.ILogGroup | None
+    log_encryption_key: kms.IKey | None
+    log_retention: logs.RetentionDays | None
+    environment_encryption: kms.IKey | None
+    reserved_concurrent_executions: int | None
+    dead_letter_queue: sqs.IQueue | None
+    tracing: lambda_.Tracing | None
+    function_name: str | None
+    logging_format: lambda_.LoggingFormat | None
+    application_log_level: lambda_.ApplicationLogLevel | None
+    system_log_level: lambda_.SystemLogLevel | None
+
+
+def _option_statements(
+    stack: Stack, options: _Options, security_groups: list[ec2.ISecurityGroup], subnet_ids: list[str] | None
+) -> OptionStatements:
+    return option_statements(
+        stack,
+        subnet_ids=subnet_ids,
+        security_group_ids=[group.security_group_id for group in security_groups],
+        dead_letter_queue=options.dead_letter_queue,
+        tracing_on=options.tracing is not None and options.tracing != lambda_.Tracing.DISABLED,
+        environment_encryption=options.environment_encryption,
+    )
+
+
+def _named(**values: object) -> list[tuple[str, object]]:
+    return list(values.items())
+
+
+def _check_options(path: str, options: _Options) -> None:
     """Every problem with the options at once, before anything is added to the tree."""
     problems: list[str] = []
-    if logging_format == lambda_.LoggingFormat.TEXT:
-        for name, value in (("application_log_level", application_log_level), ("system_log_level", system_log_level)):
+    if options.logging_format == lambda_.LoggingFormat.TEXT:
+        pairs = _named(application_log_level=options.application_log_level, system_log_level=options.system_log_level)
+        for name, value in pairs:
             if value is not None:
                 problems.append(
                     f"{name}={value} is given with logging_format=LoggingFormat.TEXT; Lambda filters by level only "
                     f"in its JSON format, so leave logging_format out (JSON) or leave {name} out"
                 )
-    if vpc is None:
-        for name, value in (("vpc_subnets", vpc_subnets), ("security_groups", security_groups)):
+    if options.vpc is None:
+        for name, value in _named(vpc_subnets=options.vpc_subnets, security_groups=options.security_groups):
             if value:
                 problems.append(f"{name} is given without vpc; give the VPC the function runs in, or leave {name} out")
-    if log_group is not None:
-        for name, value in (("log_encryption_key", log_encryption_key), ("log_retention", log_retention)):
+    if options.log_group is not None:
+        for name, value in _named(log_encryption_key=options.log_encryption_key, log_retention=options.log_retention):
             if value is not None:
                 problems.append(
                     f"{name} is given with log_group; they configure the log group the provider creates, so set "
                     f"them on your own log group instead"
                 )
-    reserved = reserved_concurrent_executions
+    reserved: object = options.reserved_concurrent_executions
     if (
         reserved is not None
         and not (isinstance(reserved, int | float) and Token.is_unresolved(reserved))
@@ -799,6 +513,7 @@ def _check_options(
             f"reserved_concurrent_executions: {reserved!r} is not allowed; expected a whole number of at least 1, "
             f"or None for no reservation"
         )
+    function_name: object = options.function_name
     if (
         function_name is not None
         and not (isinstance(function_name, str) and Token.is_unresolved(function_name))

@@ -34,7 +34,8 @@ from cdk_appintegrations import (
     ValidationError,
 )
 from cdk_appintegrations.intrinsics import deployed_bound_characters
-from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS, PROVIDER_ID, ROLE_NOT_CHANGED, UPDATE_SID
+from cdk_appintegrations.provider import PROVIDER_ID
+from cdk_appintegrations.provider_policy import MANAGED_POLICY_CHARACTERS, ROLE_NOT_CHANGED, UPDATE_SID
 from constructs import IConstruct, IMixin
 
 from app import locked_down_vpc
@@ -458,7 +459,7 @@ def test_an_execution_the_policy_cannot_hold_is_refused_where_it_is_created(tmp_
         "provider: ExecutionProvider 'Overfull/Provider': its policy cannot hold what it needs within IAM's limit"
     )
     assert "(its own, and 27 granted to it)" in problem
-    assert provider._scopes == set()
+    assert provider._permissions.scopes == set()
 
 
 OVERFLOW_APP = """

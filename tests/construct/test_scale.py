@@ -15,7 +15,7 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 from cdk_appintegrations import ExecutionConfiguration, ValidationError
 from cdk_appintegrations.intrinsics import deployed_bound_characters
-from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS
+from cdk_appintegrations.provider_policy import MANAGED_POLICY_CHARACTERS
 from cdk_appintegrations.stack_executions import StackExecutions
 
 from tests.construct import stacks

@@ -28,7 +28,7 @@ def late_grant_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[
     app = stacks.new_app(outdir, nag=False)
     stack = cdk.Stack(app, "LateGrant", env=stacks.ENV)
     provider = stacks.add_execution(stack, "First", "di-late", FIRST).provider
-    planned_first = [resource.text for resource in provider._plan().resources]
+    planned_first = [resource.text for resource in provider._permissions.plan().resources]
     stacks.add_execution(stack, "Later", "di-late", LATER)
     template = app.synth().get_stack_by_name("LateGrant").template
     return planned_first, template
