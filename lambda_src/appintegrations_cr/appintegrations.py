@@ -23,9 +23,10 @@ from botocore.exceptions import ClientError, ConnectionError, ConnectTimeoutErro
 
 from .attempt_bound import track_connections
 from .constants import CONNECT_TIMEOUT_S, LIST_ACTION, READ_TIMEOUT_S, UPDATE_ACTION
-from .contract import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, AssociationRequest
 from .errors import check_the_association, error_code, service_message, support_tag
+from .fields import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER
 from .logs import log
+from .request import AssociationRequest
 from .retries import WARM_BACKOFF, Backoff, CallPolicy, Outcome, call_with_retries
 
 if TYPE_CHECKING:

@@ -21,17 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from .appintegrations import new_client, update_association
 from .constants import FAILED_CREATE_PREFIX
-from .contract import (
-    ASSOCIATION_IDENTIFIER,
-    DATA_INTEGRATION_IDENTIFIER,
-    DESTINATION_URI,
-    EXECUTION_MODE,
-    AssociationRequest,
-    ContractError,
-    parse_properties,
-)
+from .contract import parse_properties
+from .fields import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, DESTINATION_URI, EXECUTION_MODE
 from .logs import configure, log
 from .lookup import resolve
+from .problems import ContractError
+from .request import AssociationRequest
 from .resource import ExecutionResource
 from .target import Target, association_of, from_request
 

@@ -19,16 +19,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .appintegrations import PAGE_SIZE, list_associations_page
-from .contract import (
-    ASSOCIATION_ARN_ATTRIBUTE,
-    ASSOCIATION_IDENTIFIER,
-    DATA_INTEGRATION_IDENTIFIER,
-    DESTINATION_URI,
-    SHOWN_CHARACTERS,
-    AssociationRequest,
-    shorten,
-)
 from .errors import ResolutionError
+from .fields import ASSOCIATION_ARN_ATTRIBUTE, ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, DESTINATION_URI
+from .problems import SHOWN_CHARACTERS, shorten
+from .request import AssociationRequest
 from .target import Target, from_lookup
 
 if TYPE_CHECKING:

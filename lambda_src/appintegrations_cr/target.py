@@ -22,14 +22,14 @@ from .arns import (
     parse_identifier,
     stack_environment,
 )
-from .contract import (
+from .errors import TargetError
+from .fields import (
     ASSOCIATION_ARN_ATTRIBUTE,
     ASSOCIATION_ID_ATTRIBUTE,
     DATA_INTEGRATION_ARN_ATTRIBUTE,
     MAX_STRING_LENGTH,
-    AssociationRequest,
 )
-from .errors import TargetError
+from .request import AssociationRequest
 
 
 @dataclass(frozen=True)
