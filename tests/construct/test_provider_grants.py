@@ -550,25 +550,9 @@ def test_a_grant_through_cdk_over_iams_limit_stops_cdk_synth_with_one_clean_erro
     roots = (stacks.REPO_ROOT / "constructs", stacks.REPO_ROOT / "lambda_src")
     env = synth_env({**os.environ, "PYTHONPATH": os.pathsep.join(str(root) for root in roots)})
     env.pop("CDK_CONTEXT_JSON", None)
-    result = subprocess.run(
-        [
-            str(cdk_cli),
-            "synth",
-            "--app",
-            f"{sys.executable} {app}",
-            "--context",
-            f"{REPORT_FLAG}={in_report}",
-            "--output",
-            str(tmp_path / "cdk.out"),
-            "--quiet",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    command = [str(cdk_cli), "synth", "--app", f"{sys.executable} {app}", "--context", f"{REPORT_FLAG}={in_report}"]
+    command += ["--output", str(tmp_path / "cdk.out"), "--quiet"]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert output.count("its policy cannot hold what it needs") == 1, output
