@@ -61,7 +61,7 @@ from .provider_statements import (
     readable_statement,
     readable_statements,
 )
-from .stack_executions import StackExecutions, jsii_identity
+from .stack_executions import StackExecutions
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -315,13 +315,8 @@ class ExecutionProvider(Construct):
         )
         super().__init__(scope, id)
         stack = Stack.of(self)
-        # The stack's jsii reference: executions compare it to theirs without a round trip.
-        self._stack_identity = jsii_identity(stack)
-        if self._is_default:
-            registry.default_provider = self
-        else:
-            registry.providers.append(self)
-        self._reserved_concurrent_executions = reserved_concurrent_executions
+        # What the stack's executions and its registry ask of this provider (see ProviderService).
+        registry.register(_Service(self, reserved_concurrent_executions), default=self._is_default)
         self._scopes: set[AssociationScope] = set()
         self._cached_plan: tuple[tuple[int, int], PolicyPlan] | None = None
         self._sizes = Sizes(stack.resolve)
@@ -671,6 +666,28 @@ class ExecutionProvider(Construct):
                 f"the role {role!r} is not this construct's to change, so it gets no policy here; {attached}it must "
                 f"allow this IAM policy document: {document}",
             )
+
+
+class _Service:
+    """A provider's :class:`~cdk_appintegrations.stack_executions.ProviderService`: what executions ask of it."""
+
+    def __init__(self, provider: ExecutionProvider, reserved_concurrent_executions: int | None) -> None:
+        self._provider = provider
+        self._reserved = reserved_concurrent_executions
+
+    @property
+    def provider(self) -> ExecutionProvider:
+        return self._provider
+
+    @property
+    def reserved_concurrent_executions(self) -> int | None:
+        return self._reserved
+
+    def room_for(self, scope: AssociationScope) -> str | None:
+        return self._provider._room_for(scope=scope)
+
+    def serve(self, scope: AssociationScope) -> None:
+        self._provider._serve(scope)
 
 
 class _ProviderFunction(lambda_.Function):
