@@ -13,7 +13,7 @@ from typing import Final
 import aws_cdk as cdk
 from cdk_appintegrations import ExecutionConfiguration
 
-from benchmarks.peer.peer_stack import START_TIME, association_id, data_integration_id
+from benchmarks.peer.ids import START_TIME, association_id, data_integration_id
 from tests.support.execution_stacks import PINNED, add_executions
 
 STACK_NAME: Final = "OursAppIntegrationsStack"  # as long as "PeerAppIntegrationsStack"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from benchmarks import synth_cost
 from benchmarks.peer.peer_stack import (
     MAX_MANAGED_POLICY_BYTES,
     MAX_RESOURCES,
@@ -288,6 +289,7 @@ def markdown(data: Mapping[str, Any]) -> str:
         "",
         *(f"* {note}" for note in data.get("target_notes", [])),
         "",
+        *([*synth_cost.markdown_section(data["synth_cost"]), ""] if "synth_cost" in data else []),
         "## Shape at scale",
         "",
         "Resources = `len(Resources)`; template bytes = the template as compact JSON (what"

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from benchmarks import cold_start, handlers, rate_limit, report
+from benchmarks import cold_start, handlers, rate_limit, report, synth_cost
 from benchmarks.peer import search as limit_search
 from benchmarks.peer.asset import find_provider_asset, measure_asset
 from benchmarks.peer.node_handler import NODE_PEER_DIR
@@ -77,6 +77,8 @@ class Plan:
     """Resources (events) per handler process."""
     cold_init_runs: int = 41
     """Runs of each cold-init probe (``benchmarks.cold_start``)."""
+    synth_cost_rounds: int = synth_cost.DEFAULT_ROUNDS
+    """Interleaved rounds of the synth cost against the floor (``benchmarks.synth_cost``), at N = 249 and 490."""
 
 
 FULL: Final = Plan()
@@ -88,6 +90,7 @@ QUICK: Final = Plan(
     handler_processes=1,
     handler_resources=2,
     cold_init_runs=3,
+    synth_cost_rounds=1,
 )
 
 
@@ -502,6 +505,8 @@ def run(plan: Plan, workdir: Path, *, with_rate_limit: bool = True) -> dict[str,
     log(f"timing synths at N = {ns}")
     data["points"] = time_synths(plan, ns, workdir)
     data["synth_slope_ms"] = synth_slopes(data["points"])
+    log(f"synth cost against the floor: N = {list(synth_cost.DEFAULT_NS)}, {plan.synth_cost_rounds} round(s)")
+    data["synth_cost"] = synth_cost.measure(synth_cost.DEFAULT_NS, plan.synth_cost_rounds, log=log)
     outdirs = asset_dirs(data["points"])
     data["assets"] = measure_assets(outdirs)
     ours_code = Path(data["assets"]["ours"]["asset_dir"])
@@ -551,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     for path in report.write(data, out):
         print(path)
+    print("\n".join(synth_cost.markdown_section(data["synth_cost"])))
     for target in data["targets"]:
         print(
             f"{'met' if target['met'] else 'MISSED' if target['met'] is False else 'n/a':6} {target['target']}: "

@@ -17,10 +17,10 @@ from typing import Any, Final
 import aws_cdk as cdk
 from aws_cdk import custom_resources as cr
 
+from benchmarks.peer.ids import START_TIME, association_id, data_integration_id
 from tests.support.account import ACCOUNT, REGION
 
 STACK_NAME: Final = "PeerAppIntegrationsStack"
-START_TIME: Final = "1735689600000"
 
 # Limits a deploy hits even when synth passes (CloudFormation / IAM quotas).
 MAX_RESOURCES: Final = 500
@@ -29,16 +29,6 @@ MAX_TEMPLATE_BYTES_INLINE: Final = 51_200
 MAX_ROLE_INLINE_POLICY_BYTES: Final = 10_240
 #: IAM's limit for one customer-managed policy (our provider's statements are in one).
 MAX_MANAGED_POLICY_BYTES: Final = 6_144
-
-
-def data_integration_id(i: int) -> str:
-    """Data integration id for instance ``i``: 50 associations share one integration."""
-    return f"00000000-0000-4000-8000-{i // 50:012d}"
-
-
-def association_id(i: int) -> str:
-    """Association id for instance ``i``: distinct per instance."""
-    return f"11111111-1111-4111-8111-{i:012d}"
 
 
 def _arns(stack: cdk.Stack, di: str, assoc: str) -> tuple[str]:

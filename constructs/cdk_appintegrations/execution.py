@@ -11,19 +11,19 @@ placeholder) gets a synth warning: the least-privilege policy cannot match it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from appintegrations_cr import contract
 from appintegrations_cr.constants import RESOURCE_TYPE
-from aws_cdk import Annotations, CfnResource, CustomResource, Stack, Token
+from aws_cdk import Annotations, CfnResource, Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from .errors import Argument, KeywordWording, ValidationError, shown, type_phrase, type_problem
-from .execution_configuration import ExecutionConfiguration
+from .execution_configuration import ExecutionConfiguration, rendered_properties
 from .permissions import scope_of
 from .provider import PROVIDER_ID, SERVICE_TIMEOUT, DefaultExecutionProvider, ExecutionProvider
-from .stack_executions import StackExecutions, jsii_identity
+from .stack_executions import ProviderService, StackExecutions
 
 #: The id of the synth warning for a literal identifier that holds no id (acknowledge it with this id).
 IDENTIFIER_NOT_AN_ID = "cdk-appintegrations:identifierNotAnId"
@@ -178,7 +178,7 @@ class DataIntegrationAssociationExecution(Construct):
                 problems.append(wording.sentence(claimed))
         serving = chosen or registry.default_provider
         if association is not None and serving is not None:
-            no_room = serving._room_for(scope=association)
+            no_room = _service(registry, serving).room_for(association)
             if no_room is not None:
                 problems.append(f"provider: ExecutionProvider '{serving.node.path}': {no_room}")
         problems.extend(filter(None, [registry.room_for_one_more()]))
@@ -187,41 +187,36 @@ class DataIntegrationAssociationExecution(Construct):
         self._warn(properties, wording)
         # Only now, with valid input, may the first execution of a stack create the default provider.
         provider = chosen or _default_provider(stack, registry)
-        provider._serve(association)
+        _service(registry, provider).serve(association)
         registry.claim(association, self)
         self._provider = provider
-        # The Custom::DataIntegrationAssociationExecution (its CustomResource keeps the construct path, and
-        # so the logical id, of every release).
-        self._resource = CustomResource(
+        # The Custom::DataIntegrationAssociationExecution, the L1 itself, as CDK's CustomResource would write
+        # it (ServiceToken and ServiceTimeout first; DESTROY, see StackExecutions.add_execution). Its id,
+        # "Resource", makes it node.default_child, the escape hatch, as on CDK's L2s, and keeps the logical id
+        # of every release: "Default", the id it had under the CustomResource that held it up to 0.5.0, takes
+        # no part in a logical id. One round trip, where the CustomResource and reaching its child took four.
+        self._resource = CfnResource(
             self,
             "Resource",
-            resource_type=RESOURCE_TYPE,
-            service_token=provider.service_token,
-            service_timeout=SERVICE_TIMEOUT,
-            properties=properties,
-            pascal_case_properties=False,
+            type=RESOURCE_TYPE,
+            properties={"ServiceToken": provider.service_token, "ServiceTimeout": _service_timeout(), **properties},
         )
-        # The escape hatch, as on CDK's L2s: node.default_child is the CfnResource itself. The subtree is this
-        # construct, the CustomResource and its CfnResource, read in one jsii round trip.
-        node = self.node
-        resource = cast("CfnResource", node.find_all()[-1])
-        node.default_child = resource
-        registry.executions.append(resource)
+        registry.add_execution(self._resource)
 
     @property
     def attr_data_integration_arn(self) -> str:
         """The data integration's ARN (``Fn::GetAtt``), e.g. for a ``CfnOutput`` or another resource."""
-        return self._resource.get_att_string(contract.DATA_INTEGRATION_ARN_ATTRIBUTE)
+        return Token.as_string(self._resource.get_att(contract.DATA_INTEGRATION_ARN_ATTRIBUTE))
 
     @property
     def attr_data_integration_association_arn(self) -> str:
         """The association's ARN (``Fn::GetAtt``); with a lookup, the one the provider found at deploy."""
-        return self._resource.get_att_string(contract.ASSOCIATION_ARN_ATTRIBUTE)
+        return Token.as_string(self._resource.get_att(contract.ASSOCIATION_ARN_ATTRIBUTE))
 
     @property
     def attr_data_integration_association_id(self) -> str:
         """The association's id (``Fn::GetAtt``); with a lookup, the one the provider found at deploy."""
-        return self._resource.get_att_string(contract.ASSOCIATION_ID_ATTRIBUTE)
+        return Token.as_string(self._resource.get_att(contract.ASSOCIATION_ID_ATTRIBUTE))
 
     @property
     def provider_function(self) -> lambda_.Function:
@@ -246,7 +241,7 @@ class DataIntegrationAssociationExecution(Construct):
                     f"provider={shown(provider)} is {type_phrase(provider)}; expected an ExecutionProvider of "
                     f"this stack, or None"
                 ]
-            if provider._stack_identity != jsii_identity(stack):
+            if registry.service_of(provider) is None:  # registered with its own stack's registry
                 return None, [
                     f"provider: ExecutionProvider '{provider.node.path}' is in stack "
                     f"'{Stack.of(provider).node.path}', not in this execution's stack '{stack.node.path}'. "
@@ -341,7 +336,7 @@ class DataIntegrationAssociationExecution(Construct):
             elif value is not None or name == contract.DATA_INTEGRATION_IDENTIFIER:
                 problems.append(type_problem(name, value))
         if isinstance(execution_configuration, ExecutionConfiguration):
-            rendered, config_problems, config_arguments = execution_configuration._to_properties()
+            rendered, config_problems, config_arguments = rendered_properties(execution_configuration)
             properties[contract.EXECUTION_CONFIGURATION] = rendered
             problems.extend(config_problems)
             arguments.update(config_arguments)
@@ -356,6 +351,24 @@ class DataIntegrationAssociationExecution(Construct):
             if not any(problem.path == path or problem.path.startswith(f"{path}.") for path in typed)
         )
         return properties, wording, problems
+
+
+def _service(registry: StackExecutions, provider: ExecutionProvider) -> ProviderService:
+    """The service of a provider of the registry's stack (checked by ``_choose_provider`` for a named one)."""
+    service = registry.service_of(provider)
+    if service is None:
+        raise AssertionError(f"ExecutionProvider '{provider.node.path}' is not registered with this stack")
+    return service
+
+
+_SERVICE_TIMEOUT_TEXT: list[str] = []
+
+
+def _service_timeout() -> str:
+    """``ServiceTimeout`` as CDK's ``CustomResource`` writes it (whole seconds, a string), computed once."""
+    if not _SERVICE_TIMEOUT_TEXT:
+        _SERVICE_TIMEOUT_TEXT.append(str(int(SERVICE_TIMEOUT.to_seconds())))
+    return _SERVICE_TIMEOUT_TEXT[0]
 
 
 def _default_provider(stack: Stack, registry: StackExecutions) -> ExecutionProvider:

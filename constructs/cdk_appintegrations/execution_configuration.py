@@ -152,11 +152,7 @@ class ExecutionConfiguration:
         return self._mode
 
     def _to_properties(self) -> tuple[dict[str, Any], list[contract.Problem], dict[str, Argument]]:
-        """The ``ExecutionConfiguration`` property (strings only, absent optionals omitted) and its problems.
-
-        Also the keyword and value behind each of its API paths, so that the contract's
-        problems can be said back in the user's terms.
-        """
+        """See :func:`rendered_properties`."""
         block: dict[str, str] = {}
         problems: list[contract.Problem] = []
         arguments: dict[str, Argument] = {}
@@ -173,3 +169,15 @@ class ExecutionConfiguration:
     def __repr__(self) -> str:
         arguments = ", ".join(f"{field.parameter}={field.value!r}" for field in self._fields if field.value is not None)
         return f"ExecutionConfiguration.{self._factory}({arguments})"
+
+
+def rendered_properties(
+    configuration: ExecutionConfiguration,
+) -> tuple[dict[str, Any], list[contract.Problem], dict[str, Argument]]:
+    """The ``ExecutionConfiguration`` property (strings only, absent optionals omitted) and its problems.
+
+    Also the keyword and value behind each of its API paths, so that the contract's
+    problems can be said back in the user's terms. For the execution construct: the
+    library's internal interface to a configuration, not part of the public API.
+    """
+    return configuration._to_properties()

@@ -40,7 +40,7 @@ from .permissions import AssociationScope
 from .provider_policy import ProviderPolicy
 from .provider_principal import ProviderPrincipal
 from .provider_statements import OptionStatements, log_key_statement, option_statements, readable_statements
-from .stack_executions import StackExecutions, jsii_identity
+from .stack_executions import StackExecutions
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -191,13 +191,6 @@ class ExecutionProvider(Construct):
         _check_options(path, options)
         super().__init__(scope, id)
         stack = Stack.of(self)
-        # The stack's jsii reference: executions compare it to theirs without a round trip.
-        self._stack_identity = jsii_identity(stack)
-        if self._is_default:
-            registry.default_provider = self
-        else:
-            registry.providers.append(self)
-        self._reserved_concurrent_executions = reserved_concurrent_executions
         groups, subnet_ids = self._network(vpc, vpc_subnets, security_groups)
         self._log_group: logs.ILogGroup = log_group or self._create_log_group(log_encryption_key, log_retention)
         self._role: iam.IRole = role or self._create_role()
@@ -211,6 +204,8 @@ class ExecutionProvider(Construct):
             log_group_arn=self._log_group.log_group_arn,
             options=_option_statements(stack, options, groups, subnet_ids),
         )
+        # What the stack's executions and its registry ask of this provider (see ProviderService).
+        registry.register(_Service(self, self._permissions, reserved_concurrent_executions), default=self._is_default)
         self._function = self._create_function(options, groups)
         if role is None and self._permissions.holder is not None and self._permissions.reports:
             # customize_roles with preventSynthesis false: the role is in the template, but CDK's roleArn
@@ -382,13 +377,30 @@ class ExecutionProvider(Construct):
                 ],
             )
 
-    def _serve(self, scope: AssociationScope) -> None:
-        """Let the provider update what an execution names (its IAM statements grow with it)."""
-        self._permissions.serve(scope)
 
-    def _room_for(self, *, scope: AssociationScope) -> str | None:
-        """Why the policy could not hold one more execution, even at its shortest; or None."""
-        return self._permissions.room_for(scope=scope)
+class _Service:
+    """A provider's :class:`~cdk_appintegrations.stack_executions.ProviderService`: what executions ask of it."""
+
+    def __init__(
+        self, provider: ExecutionProvider, policy: ProviderPolicy, reserved_concurrent_executions: int | None
+    ) -> None:
+        self._provider = provider
+        self._policy = policy
+        self._reserved = reserved_concurrent_executions
+
+    @property
+    def provider(self) -> ExecutionProvider:
+        return self._provider
+
+    @property
+    def reserved_concurrent_executions(self) -> int | None:
+        return self._reserved
+
+    def room_for(self, scope: AssociationScope) -> str | None:
+        return self._policy.room_for(scope=scope)
+
+    def serve(self, scope: AssociationScope) -> None:
+        self._policy.serve(scope)
 
 
 class _ProviderFunction(lambda_.Function):

@@ -11,11 +11,13 @@ which also knows the stack's providers and which one an execution gets by defaul
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import jsii
 from appintegrations_cr.arns import Environment
-from aws_cdk import Annotations, CfnResource, Stack, Token
+from appintegrations_cr.constants import RESOURCE_TYPE
+from aws_cdk import Annotations, CfnResource, MissingRemovalPolicies, Stack, Token
 from constructs import Construct, IValidation
 
 from .errors import ValidationError
@@ -72,79 +74,190 @@ def max_concurrent_executions_of(stack: Stack) -> int:
     return value
 
 
-def _dependency_order(executions: list[CfnResource]) -> list[CfnResource]:
-    """The executions in an order that every declared dependency respects (dependencies first).
+class ProviderService(Protocol):
+    """What a stack's executions and its registry ask of a provider: the library's internal interface.
+
+    Each :class:`~cdk_appintegrations.ExecutionProvider` owns one and registers it with its
+    stack's :class:`StackExecutions` (:meth:`StackExecutions.register`); executions reach it
+    through :meth:`StackExecutions.service_of`, never through the provider's attributes.
+    """
+
+    @property
+    def provider(self) -> ExecutionProvider:
+        """The provider this serves for."""
+        ...
+
+    @property
+    def reserved_concurrent_executions(self) -> int | None:
+        """The function's reserved concurrency, as given (a number, a token, or None)."""
+        ...
+
+    def room_for(self, scope: AssociationScope) -> str | None:
+        """Why the provider's policy could not hold one more execution of ``scope``; None when it can."""
+        ...
+
+    def serve(self, scope: AssociationScope) -> None:
+        """Let the provider update what an execution of ``scope`` names (its policy grows with it)."""
+        ...
+
+
+def _dependency_graph(executions: list[CfnResource]) -> tuple[list[CfnResource], dict[str, list[str]]]:
+    """Every resource the executions reach through their dependencies, and each one's dependencies.
+
+    One ``obtain_dependencies`` round trip per execution and per other resource they
+    reach (a knowledge base, say), by jsii reference: a resource made in JavaScript
+    comes back as a new proxy each time.
+    """
+    resources: dict[str, CfnResource] = {}
+    graph: dict[str, list[str]] = {}
+    pending = list(executions)
+    while pending:
+        resource = pending.pop()
+        key = jsii_identity(resource)
+        if key in graph:
+            continue
+        resources[key] = resource
+        dependencies = [d for d in resource.obtain_dependencies() if isinstance(d, CfnResource)]
+        graph[key] = [jsii_identity(d) for d in dependencies]
+        pending.extend(d for d in dependencies if jsii_identity(d) not in graph)
+    return list(resources.values()), graph
+
+
+def _dependency_order(keys: list[str], graph: Mapping[str, list[str]]) -> list[str]:
+    """``keys`` in an order that every dependency in ``graph`` respects (dependencies first; else creation order).
 
     Chaining executions along this order only ever makes one wait for one that
     comes earlier in it, so the chains cannot close a cycle with the dependencies the
     user declared (``add_dependency``, ``DependsOn``), whatever the creation order.
     """
-    wanted = {jsii_identity(execution) for execution in executions}
-    order: list[CfnResource] = []
+    wanted = set(keys)
+    order: list[str] = []
     seen: set[str] = set()
-    for root in executions:
-        stack: list[tuple[CfnResource, bool]] = [(root, False)]
+    for root in keys:
+        stack: list[tuple[str, bool]] = [(root, False)]
         while stack:
-            resource, expanded = stack.pop()
-            key = jsii_identity(resource)
+            key, expanded = stack.pop()
             if expanded:
                 if key in wanted:
-                    order.append(resource)
+                    order.append(key)
                 continue
             if key in seen:
                 continue
             seen.add(key)
-            stack.append((resource, True))
-            dependencies = [d for d in resource.obtain_dependencies() if isinstance(d, CfnResource)]
-            stack.extend((dependency, False) for dependency in reversed(dependencies))
+            stack.append((key, True))
+            stack.extend((dependency, False) for dependency in reversed(graph.get(key, [])))
     return order
 
 
-def _depend_on(resource: CfnResource, target: CfnResource) -> None:
-    """``DependsOn`` between two L1 resources, on every supported aws-cdk-lib.
+def _method(resource: CfnResource, new: str, old: str) -> Callable[[CfnResource], None]:
+    """A dependency method of an L1 resource on every supported aws-cdk-lib.
 
-    ``add_resource_dependency`` appeared after 2.257.0 (the lower bound) as the new name of
-    ``add_dependency``, which 2.275 still has but deprecates; use the new name where it exists.
+    ``add_resource_dependency`` and ``remove_resource_dependency`` appeared after 2.257.0 (the
+    lower bound) as the new names of ``add_dependency`` and ``remove_dependency``, which 2.275
+    still has but deprecates; use the new name where it exists (a Python attribute lookup,
+    no round trip).
     """
-    add = getattr(resource, "add_resource_dependency", None) or resource.add_dependency
-    add(target)
+    return cast("Callable[[CfnResource], None]", getattr(resource, new, None) or getattr(resource, old))
 
 
-@jsii.implements(IValidation)
-class _ChainExecutions:
-    """Chains the stack's executions with DependsOn so that at most k run at once, when the tree is complete.
+def _depend_on(resource: CfnResource, target: CfnResource) -> None:
+    """``DependsOn`` between two L1 resources."""
+    _method(resource, "add_resource_dependency", "add_dependency")(target)
+
+
+def _stop_depending_on(resource: CfnResource, target: CfnResource) -> None:
+    """Remove a ``DependsOn`` between two L1 resources."""
+    _method(resource, "remove_resource_dependency", "remove_dependency")(target)
+
+
+class _Chains:
+    """Chains the stack's executions with DependsOn as they are created, so that at most k run at once.
 
     CloudFormation starts every resource whose dependencies are met at once, so a
     stack of N executions would call AppIntegrations N times at once and be throttled
-    into failure. In k chains, at most k run at a time, and no resource is added.
-    Validation runs after CDK has turned construct dependencies into resource ones,
-    which the ordering needs. A provider with reserved concurrency caps k: more
-    executions at once than the function may run would only queue in Lambda.
+    into failure. In k chains, at most k run at a time, and no resource is added. A
+    provider with reserved concurrency caps k: more executions at once than the function
+    may run would only queue in Lambda.
+
+    Each new execution waits for the one k places before it, in creation order: one
+    ``add_dependency`` round trip, when it is created. A dependency the user declares
+    later may run the other way (an execution that waits for one created after it,
+    directly or through other resources), which would close a cycle with the chains;
+    and a provider created after the executions may reserve less concurrency than k.
+    So :meth:`check` reads the dependencies once the tree is complete (at validation,
+    after CDK has turned construct dependencies into resource ones) and, only when the
+    creation order is not an order the dependencies allow or k has changed, chains the
+    executions again along one that is.
     """
 
     def __init__(self, registry: StackExecutions) -> None:
         self._registry = registry
+        self._width: int | None = None
         self._tails: list[CfnResource | None] = []
-        self._chained: set[str] = set()
+        #: Every execution chained so far, in chain order, and the DependsOn this class added.
+        self._chained: list[CfnResource] = []
+        self._edges: dict[str, tuple[CfnResource, CfnResource]] = {}
+
+    def add(self, execution: CfnResource) -> None:
+        """Chain a new execution behind the last one of its chain (creation order)."""
+        if self._width is None:
+            try:
+                self._width = self._registry.max_concurrent_executions(warn=False)
+            except ValidationError:
+                self._width = 0  # the context is wrong: check() reports it at synth, and nothing is chained
+            self._tails = [None] * self._width
+        if self._width:
+            self._append(execution)
+
+    def _append(self, execution: CfnResource) -> None:
+        chain = len(self._chained) % self._width_or_fail()
+        previous = self._tails[chain]
+        if previous is not None:
+            _depend_on(execution, previous)
+            self._edges[jsii_identity(execution)] = (execution, previous)
+        self._tails[chain] = execution
+        self._chained.append(execution)
+
+    def _width_or_fail(self) -> int:
+        if not self._width:
+            raise AssertionError("chains have no width")
+        return self._width
+
+    def check(self) -> list[str]:
+        """At validation: keep the chains if the dependencies allow them, else chain along an order they allow."""
+        try:
+            width = self._registry.max_concurrent_executions(warn=True)
+        except ValidationError as error:
+            return [str(error)]
+        executions = self._registry.executions
+        if not executions:
+            return []
+        _, graph = _dependency_graph(executions)
+        added = {key: jsii_identity(target) for key, (_, target) in self._edges.items()}
+        declared = {key: [d for d in deps if d != added.get(key)] for key, deps in graph.items()}
+        keys = [jsii_identity(execution) for execution in executions]
+        chained = [jsii_identity(execution) for execution in self._chained]
+        order = _dependency_order(keys, declared)
+        if width == self._width and order == chained:
+            return []
+        by_key = {jsii_identity(execution): execution for execution in executions}
+        for execution, previous in self._edges.values():
+            _stop_depending_on(execution, previous)
+        self._width, self._tails, self._chained, self._edges = width, [None] * width, [], {}
+        for key in order:
+            self._append(by_key[key])
+        return []
+
+
+@jsii.implements(IValidation)
+class _CheckChains:
+    """The validation hook of :class:`_Chains` (a jsii interface, so a class of its own)."""
+
+    def __init__(self, chains: _Chains) -> None:
+        self._chains = chains
 
     def validate(self) -> list[str]:
-        """Chain every execution not chained yet (a second synth may follow new executions)."""
-        if not self._tails:
-            try:
-                self._tails = [None] * self._registry.max_concurrent_executions()
-            except ValidationError as error:
-                return [str(error)]
-        for execution in _dependency_order(self._registry.executions):
-            key = jsii_identity(execution)
-            if key in self._chained:
-                continue
-            chain = len(self._chained) % len(self._tails)
-            previous = self._tails[chain]
-            if previous is not None:
-                _depend_on(execution, previous)
-            self._tails[chain] = execution
-            self._chained.add(key)
-        return []
+        return self._chains.check()
 
 
 def _over_limit(subject: str, executions: int, others: int, limit: int) -> str:
@@ -192,14 +305,18 @@ class StackExecutions(Construct):
         # At least this many resources of the stack are not executions: a guess until the tree is counted,
         # which happens only when it says the limit may be near (see room_for_one_more).
         self._others_at_least = STACK_RESOURCE_LIMIT - EXECUTIONS_PER_STACK
-        #: Every execution resource of the stack, in creation order (see ``_ChainExecutions``).
+        #: Every execution resource of the stack, in creation order (see :meth:`add_execution`).
         self.executions: list[CfnResource] = []
         #: Explicit providers, in creation order; the default one is kept apart.
         self.providers: list[ExecutionProvider] = []
         self.default_provider: ExecutionProvider | None = None
+        # Each provider's service (see ProviderService), by the provider's jsii reference.
+        self._services: dict[str, ProviderService] = {}
         # Literal associations already configured, by (data integration id, association id).
         self._claims: dict[tuple[str, str], list[tuple[Environment, Construct]]] = {}
-        self.node.add_validation(_ChainExecutions(self))
+        self._chains = _Chains(self)
+        self._warned_cap = False
+        self.node.add_validation(_CheckChains(self._chains))
         self.node.add_validation(_ResourceLimit(self))
 
     @staticmethod
@@ -262,24 +379,51 @@ class StackExecutions(Construct):
             return None
         return _over_limit(f"stack '{self._stack.node.path}'", wanted, self._others_at_least, self.resource_limit)
 
-    def max_concurrent_executions(self) -> int:
+    def register(self, service: ProviderService, *, default: bool) -> None:
+        """Record a provider of this stack (the default one, or an explicit one) and its service."""
+        provider = service.provider
+        if default:
+            self.default_provider = provider
+        else:
+            self.providers.append(provider)
+        self._services[jsii_identity(provider)] = service
+
+    def service_of(self, provider: ExecutionProvider) -> ProviderService | None:
+        """The service of a provider of this stack; None for a provider of another stack."""
+        return self._services.get(jsii_identity(provider))
+
+    def add_execution(self, execution: CfnResource) -> None:
+        """Count a new execution resource, and chain it (see ``_Chains``): one or two round trips.
+
+        The first one also gives the stack's executions their removal policy, once for all:
+        ``DESTROY``, as CDK's ``CustomResource`` sets by default, on each one that has no
+        removal policy of its own by synth (one Aspect, instead of a round trip per execution).
+        """
+        if not self.executions:
+            MissingRemovalPolicies.of(self._stack).destroy(apply_to_resource_types=[RESOURCE_TYPE])
+        self.executions.append(execution)
+        self._chains.add(execution)
+
+    def max_concurrent_executions(self, *, warn: bool = True) -> int:
         """The context's ``maxConcurrentExecutions``, capped by the smallest reserved concurrency of the providers.
 
-        A reservation given as a token is known only at deploy, so it cannot cap it.
+        A reservation given as a token is known only at deploy, so it cannot cap it. With
+        ``warn``, a cap below what the context asks for is a synth warning (once).
         """
         wanted = max_concurrent_executions_of(self._stack)
-        providers = [*self.providers, *([self.default_provider] if self.default_provider else [])]
         reserved = [
-            (p._reserved_concurrent_executions, p)
-            for p in providers
-            if p._reserved_concurrent_executions is not None
-            and not Token.is_unresolved(p._reserved_concurrent_executions)
+            (limit, service.provider)
+            for service in self._services.values()
+            if (limit := service.reserved_concurrent_executions) is not None and not Token.is_unresolved(limit)
         ]
         if not reserved:
             return wanted
         cap, provider = min(reserved, key=lambda pair: pair[0])
         if cap >= wanted:
             return wanted
+        if not warn or self._warned_cap:
+            return cap
+        self._warned_cap = True
         if self._stack.node.try_get_context(MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY) is not None:
             Annotations.of(self._stack).add_warning_v2(
                 "cdk-appintegrations:maxConcurrentExecutionsCapped",

@@ -31,6 +31,7 @@ SECOND = "ConcurrencySecondStack"
 FEW = "ConcurrencyFew"
 RESERVED = "ConcurrencyReserved"
 TWO_PROVIDERS = "ConcurrencyTwoProviders"
+LATE_RESERVATION = "ConcurrencyLateReservation"
 
 
 def _add(
@@ -96,6 +97,14 @@ def _build(outdir: Path) -> cdk.App:
     providers = [ExecutionProvider(two, "A"), ExecutionProvider(two, "B")]
     for i in range(14):
         _add(two, i, provider=providers[i % 2])
+
+    # Executions are chained as they are created; a provider created after them that reserves less concurrency
+    # narrows the chains at synth.
+    later = cdk.Stack(app, LATE_RESERVATION, env=stacks.ENV)
+    first = ExecutionProvider(later, "First")
+    for i in range(12):
+        _add(later, i, provider=first)
+    ExecutionProvider(later, "Reserved", reserved_concurrent_executions=2)
     return app
 
 
@@ -174,6 +183,7 @@ def _most_at_once(template: dict[str, Any]) -> int:
         (FEW, 8, 3),
         (RESERVED, 10, 3),
         (TWO_PROVIDERS, 14, 4),
+        (LATE_RESERVATION, 12, 2),
     ],
 )
 def test_no_more_than_max_concurrent_executions_start_at_once_and_no_cycle(

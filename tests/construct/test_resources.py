@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
@@ -371,7 +371,25 @@ def test_node_default_child_is_the_cfn_resource_the_escape_hatch(tmp_path: Path)
     template = app.synth().get_stack_by_name("EscapeHatch").template
     [(logical_id, custom)] = resources_of_type(template, RESOURCE_TYPE).items()
     assert logical_id == stack.resolve(resource.logical_id)
-    assert resource.node.scope is execution.node.find_child("Resource")  # the CustomResource's own, as before
+    # The execution's child "Resource" itself (up to 0.5.0, the "Default" child of a CustomResource of that id:
+    # the same logical id, as "Default" takes no part in it).
+    assert execution.node.find_child("Resource") is resource
+    assert resource.node.scope is execution
     assert custom["Properties"]["ServiceTimeout"] == "600"
     assert custom["Metadata"]["Owner"] == "data-team"
     assert custom["Condition"] == "Enabled"
+
+
+def test_executions_are_destroyed_with_the_stack_unless_given_another_removal_policy(tmp_path: Path) -> None:
+    """DESTROY, as a CustomResource has by default (set for the whole stack at synth), unless the L1 has its own."""
+    app = stacks.new_app(tmp_path, nag=False)
+    stack = cdk.Stack(app, "RemovalPolicies", env=stacks.ENV)
+    default = stacks.add_execution(stack, "Default", stacks.PLAIN_DI, stacks.ASSOC_PLAIN)
+    kept = stacks.add_execution(stack, "Kept", stacks.PLAIN_DI, stacks.association_id(7))
+    cast("cdk.CfnResource", kept.node.default_child).apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+    template = app.synth().get_stack_by_name("RemovalPolicies").template
+    for execution, policy in ((default, "Delete"), (kept, "Retain")):
+        resource = template["Resources"][
+            stack.resolve(cast("cdk.CfnResource", execution.node.default_child).logical_id)
+        ]
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (policy, policy)

@@ -885,7 +885,8 @@ def test_valid_literals_in_every_accepted_form_create_the_execution(stack: cdk.S
     )
     resource = execution.node.default_child  # the CfnResource, for users who need the L1 escape hatch
     assert isinstance(resource, cdk.CfnResource)
-    assert resource.node.path == f"{stack.node.id}/KnowledgeBaseSync/Resource/Default"
+    # The execution's child "Resource" (up to 0.5.0 ".../Resource/Default", under a CustomResource: same logical id).
+    assert resource.node.path == f"{stack.node.id}/KnowledgeBaseSync/Resource"
     assert execution.provider_function.node.path == f"{stack.node.id}/{PROVIDER_ID}/Function"
     second = DataIntegrationAssociationExecution(
         stack,

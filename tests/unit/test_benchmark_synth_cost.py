@@ -1,0 +1,72 @@
+"""The synth-cost benchmark's arithmetic and report: ratios to the floor and to the peer, and the issue's targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from benchmarks.synth_cost import APPROACHES, BEFORE, _ratios, markdown_section, targets
+
+pytestmark = [pytest.mark.unit, pytest.mark.harness]
+
+
+def _side(cpu: float, *, ok: bool = True, trips: float = 1.0, import_s: float | None = None) -> dict[str, Any]:
+    return {
+        "ok": ok,
+        "error": None if ok else "TooManyResourcesInStack",
+        "cpu_s": [cpu],
+        "cpu_median_s": cpu,
+        "round_trips_per_execution": trips,
+        "import_cpu_median_s": import_s,
+        "import_wall_median_s": import_s,
+    }
+
+
+def _row(n: int, preload: bool, *, ours: float, before: float, peer: float, bare: float, peer_ok: bool = True) -> Any:
+    row: dict[str, Any] = {
+        "n": n,
+        "preload": preload,
+        "ours": _side(ours, trips=4.0, import_s=0.07),
+        BEFORE: _side(before, trips=7.0, import_s=0.07),
+        "peer": _side(peer, ok=peer_ok, trips=6.0),
+        "bare": _side(bare),
+    }
+    row.update(_ratios(row, [*APPROACHES, BEFORE]))
+    return row
+
+
+def test_ratios_compare_ours_with_the_floor_and_what_it_adds_with_what_the_peer_adds() -> None:
+    row = _row(249, True, ours=5.5, before=6.0, peer=6.5, bare=4.5)
+    assert row["ratios"]["ours"]["over_bare"] == pytest.approx(5.5 / 4.5)
+    assert row["ratios"]["ours"]["over_peer"] == pytest.approx(5.5 / 6.5)
+    assert row["ratios"]["ours"]["added_vs_peer_added"] == pytest.approx(1.0 / 2.0)
+    assert row["ratios"][BEFORE]["added_vs_peer_added"] == pytest.approx(1.5 / 2.0)
+
+
+def test_a_peer_that_cannot_synthesize_gives_no_ratio_to_it() -> None:
+    row = _row(490, True, ours=6.4, before=7.2, peer=3.0, bare=5.4, peer_ok=False)
+    assert row["ratios"]["ours"]["over_peer"] is None
+    assert row["ratios"]["ours"]["added_vs_peer_added"] is None
+    assert row["ratios"]["ours"]["over_bare"] == pytest.approx(6.4 / 5.4)
+
+
+def test_the_targets_are_judged_on_the_preloaded_rows_and_the_section_shows_before_and_after() -> None:
+    data = {
+        "rounds": 4,
+        "load_average": 1.0,
+        "preloaded_modules": ["aws_cdk.aws_lambda"],
+        "before": "/elsewhere",
+        "rows": [
+            _row(249, False, ours=9.0, before=9.0, peer=9.0, bare=1.0),
+            _row(249, True, ours=4.9, before=6.0, peer=6.5, bare=4.5),
+        ],
+        "notes": ["a note"],
+    }
+    assert targets(data) == [
+        "N = 249, preloaded: ours/bare 1.09x (target ≤ 1.10x: met)",
+        "N = 249, preloaded: what ours adds over bare is 0.20x what the peer adds (target ≤ 0.50x: met)",
+    ]
+    text = "\n".join(markdown_section(data))
+    assert "| 249 | yes | 4.90 | 6.00 | 6.50 | 4.50 | 1.33x → 1.09x |" in text
+    assert "* a note" in text
