@@ -17,7 +17,7 @@ from typing import Any, Final
 import aws_cdk as cdk
 from aws_cdk import custom_resources as cr
 
-from tests.support.account import ACCOUNT, REGION
+from testkit.account import ACCOUNT, REGION
 
 STACK_NAME: Final = "PeerAppIntegrationsStack"
 START_TIME: Final = "1735689600000"

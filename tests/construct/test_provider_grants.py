@@ -38,11 +38,11 @@ from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS, PROVIDER_ID,
 from constructs import IConstruct, IMixin
 
 from app import locked_down_vpc
+from testkit.synth_env import synth_env
 from tests.construct import stacks
 from tests.construct.fresh_python import run_fresh_python
 from tests.construct.templates import inline_policy_documents, provider_policy, resources_of_type, update_resources
 from tests.docs.markdown_blocks import blocks
-from tests.support.synth_env import synth_env
 
 pytestmark = pytest.mark.construct
 

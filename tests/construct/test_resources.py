@@ -12,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from cdk_appintegrations._lambda.appintegrations_cr import contract
 from cdk_appintegrations._lambda.appintegrations_cr.constants import LIST_ACTION, UPDATE_ACTION
 
+from testkit.intrinsics import evaluate
 from tests.construct import stacks
 from tests.construct.synthesized import Synthesized
 from tests.construct.templates import (
@@ -26,7 +27,6 @@ from tests.construct.templates import (
     update_resources,
     update_statement,
 )
-from tests.support.intrinsics import evaluate
 
 pytestmark = pytest.mark.construct
 

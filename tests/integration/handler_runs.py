@@ -1,6 +1,6 @@
 """Running the handler as Lambda does, for the integration tier: its events, answers and log records.
 
-The handler runs in a Lambda-like process (:mod:`tests.support.lambda_process`), calls the
+The handler runs in a Lambda-like process (:mod:`testkit.lambda_process`), calls the
 emulator over HTTP and answers the HTTPS receiver; these are the pieces the round-trip,
 lookup, network and logging tests share.
 """
@@ -13,10 +13,10 @@ from typing import Any
 
 from appintegrations_cr.constants import RESOURCE_TYPE
 
-from tests.support.account import arn
-from tests.support.association_properties import ON_DEMAND, changed
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.lambda_process import REPO_ROOT, InvocationResult, LoggingConfig, invoke_many
+from testkit.account import arn
+from testkit.association_properties import ON_DEMAND, changed
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.lambda_process import REPO_ROOT, InvocationResult, LoggingConfig, invoke_many
 
 CODE_DIR = REPO_ROOT / "lambda_src"
 STACK_ID = arn("cloudformation", "stack/roundtrip/11111111-2222-4333-8444-555555555555")

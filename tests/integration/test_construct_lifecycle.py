@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from appintegrations_cr.constants import RESOURCE_TYPE
 
-from tests.support.account import ACCOUNT, REGION
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
-from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import invoke_many
+from testkit.account import ACCOUNT, REGION
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
+from testkit.emulator import AppIntegrationsEmulator
+from testkit.lambda_process import invoke_many
 
 pytestmark = pytest.mark.integration
 

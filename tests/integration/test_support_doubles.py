@@ -39,10 +39,10 @@ from botocore.credentials import Credentials
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.support.account import arn
-from tests.support.cfn_receiver import CFN_RESPONSE_LIMIT_BYTES, CfnResponseReceiver
-from tests.support.emulator import LIST_OPERATION, UPDATE_OPERATION, AppIntegrationsEmulator
-from tests.support.lambda_process import DUMMY_CREDENTIALS, EXECUTION_ENV, invoke, invoke_many
+from testkit.account import arn
+from testkit.cfn_receiver import CFN_RESPONSE_LIMIT_BYTES, CfnResponseReceiver
+from testkit.emulator import LIST_OPERATION, UPDATE_OPERATION, AppIntegrationsEmulator
+from testkit.lambda_process import DUMMY_CREDENTIALS, EXECUTION_ENV, invoke, invoke_many
 
 pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
@@ -880,6 +880,7 @@ def test_lambda_process_context_environment_and_isolation(probe_dir: Path) -> No
         "crhelper": False,
         "pytest": False,
         "tests": False,
+        "testkit": False,
     }
     context = response["context"]
     assert context["aws_request_id"] == result.request_id
@@ -907,6 +908,7 @@ def test_lambda_process_extra_packages_expose_only_what_is_named(probe_dir: Path
         "crhelper": True,
         "pytest": False,
         "tests": False,
+        "testkit": False,
     }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from appintegrations_cr.constants import RESOURCE_TYPE
 
-from tests.support.account import ACCOUNT, REGION, arn
+from testkit.account import ACCOUNT, REGION, arn
 
 STACK_ID = arn("cloudformation", "stack/demo/0f5d6a40-0000-4000-8000-000000000000")
 SIGNATURE = "f" * 64

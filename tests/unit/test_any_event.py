@@ -18,9 +18,9 @@ from awslambdaric.lambda_runtime_log_utils import JsonFormatter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support.appintegrations_stub import AppIntegrationsStub
-from tests.support.association_properties import ON_DEMAND, SCHEDULED
-from tests.support.clock import FakeClock
+from testkit.appintegrations_stub import AppIntegrationsStub
+from testkit.association_properties import ON_DEMAND, SCHEDULED
+from testkit.clock import FakeClock
 from tests.unit.lambda_doubles import RESPONSE_URL, LambdaContext, Recorder, cfn_event
 
 pytestmark = pytest.mark.unit

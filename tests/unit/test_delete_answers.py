@@ -20,8 +20,8 @@ from appintegrations_cr.logs import MAX_LOGGED_CHARACTERS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.appintegrations_stub import AppIntegrationsStub
-from tests.support.association_properties import ON_DEMAND
+from testkit.appintegrations_stub import AppIntegrationsStub
+from testkit.association_properties import ON_DEMAND
 from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
 from tests.unit.runtime_log import RuntimeLogFactory
 

@@ -10,8 +10,8 @@ import pytest
 from appintegrations_cr import import_failure, resource
 from appintegrations_cr.import_failure import FAILED_CREATE_PREFIX, answer_for, answering_handler, reason_for
 
-from tests.support.association_properties import ON_DEMAND
-from tests.support.clock import FakeClock
+from testkit.association_properties import ON_DEMAND
+from testkit.clock import FakeClock
 from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
 from tests.unit.runtime_log import RuntimeLogFactory
 

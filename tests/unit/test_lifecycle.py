@@ -16,10 +16,10 @@ from appintegrations_cr.resource import FAILED_CREATE_PREFIX, MAX_BODY_BYTES, TI
 from appintegrations_cr.retries import Outcome
 from crhelper import CfnResource
 
-from tests.support.account import ACCOUNT, REGION, arn
-from tests.support.appintegrations_stub import AppIntegrationsStub, connect_timeout
-from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
-from tests.support.clock import FakeClock
+from testkit.account import ACCOUNT, REGION, arn
+from testkit.appintegrations_stub import AppIntegrationsStub, connect_timeout
+from testkit.association_properties import ON_DEMAND, SCHEDULED, changed
+from testkit.clock import FakeClock
 from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
 from tests.unit.runtime_log import RuntimeLogFactory
 

@@ -15,7 +15,7 @@ from appintegrations_cr import logs
 from appintegrations_cr.logs import DEFAULT_LEVEL, default_level, log, redact
 from appintegrations_cr.resource import ExecutionResource
 
-from tests.support.association_properties import ON_DEMAND
+from testkit.association_properties import ON_DEMAND
 from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
 from tests.unit.runtime_log import RuntimeLogFactory
 

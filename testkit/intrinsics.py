@@ -3,7 +3,7 @@
 The construct tests need to know what an intrinsic-built ARN *becomes* (the IAM policy's
 ``Fn::Select``/``Fn::Split`` over a token, the custom resource's ``Fn::GetAtt`` inputs),
 not only how it is written, without a whole template at hand. This is a thin front on
-:mod:`tests.support.cfn_template`, the one evaluator of the test suite, so the deploy
+:mod:`testkit.cfn_template`, the one evaluator of the test suite, so the deploy
 driver and these tests cannot disagree about what an intrinsic means.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tests.support.cfn_template import StaticResolver, Template, resolve
+from testkit.cfn_template import StaticResolver, Template, resolve
 
 __all__ = ["evaluate"]
 

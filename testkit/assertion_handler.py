@@ -9,7 +9,7 @@ point as a ``Custom::DeployAssert@AssertEquals`` event, in a Node.js process. It
 through the local HTTPS receiver, as it would answer CloudFormation; ``node_https_port.cjs``
 puts back the receiver's port, which the handler drops from the ResponseURL.
 
-The SDK call itself is made in Python (:func:`tests.support.integ_snapshot.call_with_boto3`):
+The SDK call itself is made in Python (:func:`testkit.integ_snapshot.call_with_boto3`):
 the handler's SDK adapter needs the AWS SDK for JavaScript that the Lambda runtime ships.
 """
 
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.account import arn
-from tests.support.cfn_receiver import CfnResponseReceiver
+from testkit.account import arn
+from testkit.cfn_receiver import CfnResponseReceiver
 
 __all__ = ["PORT_SHIM", "AssertionOutcome", "run_assertion"]
 

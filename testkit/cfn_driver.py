@@ -9,7 +9,7 @@ calling the provider *again* for every resource it touched. A handler tested one
 a time never meets that. This driver plays CloudFormation faithfully, not kindly:
 
 * **Graph.** The dependency graph comes from the synthesized template: ``DependsOn``,
-  ``Ref``, ``Fn::GetAtt``, ``Fn::Sub`` (:mod:`tests.support.cfn_template`). A resource
+  ``Ref``, ``Fn::GetAtt``, ``Fn::Sub`` (:mod:`testkit.cfn_template`). A resource
   starts the moment its last dependency completes; nothing caps how many run at once.
 * **Latency.** ``latency_s`` is added before every resource operation that changes
   something (CloudFormation's own overhead per resource, seconds in practice).
@@ -24,7 +24,7 @@ a time never meets that. This driver plays CloudFormation faithfully, not kindly
   and ``PhysicalResourceId`` on Update and Delete), delivered to the function their
   ``ServiceToken`` names. The function runs its synthesized asset under AWS's runtime
   interface client in a Lambda-like process from a
-  :class:`~tests.support.lambda_pool.LambdaPool` (warm containers reused, no cap), with the
+  :class:`~testkit.lambda_pool.LambdaPool` (warm containers reused, no cap), with the
   function's ``Timeout``, ``MemorySize``, ``Handler``, ``LoggingConfig`` and environment. The
   invocation is asynchronous, as CloudFormation's is: a function error, crash or timeout
   is retried by "Lambda" after ``async_retry_delays_s`` (Lambda's defaults: 1 and 2 minutes),
@@ -69,9 +69,9 @@ from pathlib import Path
 from queue import Empty, SimpleQueue
 from typing import Any, Literal
 
-from tests.support.account import ACCOUNT, REGION
-from tests.support.cfn_receiver import CfnResponseReceiver, ReceivedResponse
-from tests.support.cfn_template import (
+from testkit.account import ACCOUNT, REGION
+from testkit.cfn_receiver import CfnResponseReceiver, ReceivedResponse
+from testkit.cfn_template import (
     CloudAssembly,
     Resolver,
     Resource,
@@ -80,8 +80,8 @@ from tests.support.cfn_template import (
     as_delivered,
     resolve,
 )
-from tests.support.emulator import ApiCounters, AppIntegrationsEmulator
-from tests.support.lambda_pool import (
+from testkit.emulator import ApiCounters, AppIntegrationsEmulator
+from testkit.lambda_pool import (
     DEFAULT_MEMORY_FLOOR_BYTES,
     ContainerFactory,
     FunctionSpec,
@@ -89,7 +89,7 @@ from tests.support.lambda_pool import (
     MemoryGuardError,
     PoolStats,
 )
-from tests.support.lambda_process import InvocationResult, LoggingConfig
+from testkit.lambda_process import InvocationResult, LoggingConfig
 
 __all__ = [
     "DEFAULT_SERVICE_TIMEOUT_S",

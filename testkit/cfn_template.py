@@ -31,7 +31,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Final
 
-from tests.support.account import ACCOUNT, REGION
+from testkit.account import ACCOUNT, REGION
 
 __all__ = [
     "CUSTOM_RESOURCE_TYPES",
@@ -344,7 +344,7 @@ def resolve(value: Any, resolver: Resolver, template: Template) -> Any:
         if function is not None:
             return function(argument, resolver, template)
         if key.startswith("Fn::"):
-            raise TemplateError(f"{key} is not modelled by tests.support.cfn_template")
+            raise TemplateError(f"{key} is not modelled by testkit.cfn_template")
     resolved = {key: resolve(item, resolver, template) for key, item in value.items()}
     return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
