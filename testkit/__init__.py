@@ -7,7 +7,10 @@ the tests; it imports neither ``tests`` nor ``benchmarks``.
   real boto3 client (and therefore the real handler) can be exercised end to end.
 * :mod:`testkit.appintegrations_stub` - the unit tier's AppIntegrations: a real client
   answered in process from a script (botocore's ``Stubber``, plus calls that get no answer).
-* :mod:`testkit.clock` - the one fake clock: time that passes only when told to.
+* :mod:`testkit.clock` - the one fake clock: time that passes only when told to; and Lambda's
+  context object, on that clock or on real time.
+* :mod:`testkit.cfn_events` - the one builder of CloudFormation custom-resource requests
+  (every tier, the deploy driver, the assertion handler).
 * :mod:`testkit.association_properties` - the custom resource's properties, one per
   execution mode, and ``changed`` to vary one field.
 * :mod:`testkit.cfn_receiver` - an HTTPS endpoint standing in for CloudFormation's

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from testkit.account import arn
+from testkit.cfn_events import cfn_event
 from testkit.cfn_receiver import CfnResponseReceiver
 
 __all__ = ["PORT_SHIM", "AssertionOutcome", "run_assertion"]
@@ -67,16 +68,16 @@ def run_assertion(
     if node is None:
         raise RuntimeError("node is not on PATH (scripts/setup.sh links Node 24 into .venv/bin)")
     request_id = f"assert-{uuid.uuid4()}"
-    event = {
-        "RequestType": "Create",
-        "ServiceToken": "local",
-        "ResponseURL": receiver.response_url(request_id),
-        "StackId": arn("cloudformation", "stack/Assertions/local"),
-        "RequestId": request_id,
-        "LogicalResourceId": "Assertion",
-        "ResourceType": ASSERT_EQUALS_TYPE,
-        "ResourceProperties": {"ServiceToken": "local", "actual": json.dumps(actual), "expected": expected},
-    }
+    event = cfn_event(
+        "Create",
+        {"ServiceToken": "local", "actual": json.dumps(actual), "expected": expected},
+        request_id=request_id,
+        response_url=receiver.response_url(request_id),
+        stack_id=arn("cloudformation", "stack/Assertions/local"),
+        logical_id="Assertion",
+        resource_type=ASSERT_EQUALS_TYPE,
+        service_token="local",
+    )
     env = {
         "PATH": os.environ.get("PATH", ""),
         "NODE_EXTRA_CA_CERTS": str(receiver.ca_file),

@@ -70,6 +70,7 @@ from queue import Empty, SimpleQueue
 from typing import Any, Literal
 
 from testkit.account import ACCOUNT, REGION
+from testkit.cfn_events import cfn_event
 from testkit.cfn_receiver import CfnResponseReceiver, ReceivedResponse
 from testkit.cfn_template import (
     CloudAssembly,
@@ -749,20 +750,19 @@ class CloudFormationDriver:
         except ValueError:
             return _Outcome("FAILED", reason=f"ServiceTimeout {properties.get('ServiceTimeout')!r} is not a number"), {}
         request_id = str(uuid.uuid4())
-        event: dict[str, Any] = {
-            "RequestType": action,
-            "ServiceToken": token,
-            "ResponseURL": self.receiver.response_url(request_id),
-            "StackId": self.stack_id,
-            "RequestId": request_id,
-            "LogicalResourceId": resource.logical_id,
-            "ResourceType": resource.type,
-            "ResourceProperties": properties,
-        }
-        if physical_id is not None:
-            event["PhysicalResourceId"] = physical_id
-        if old is not None:
-            event["OldResourceProperties"] = old
+        event = cfn_event(
+            action,
+            properties,
+            request_id=request_id,
+            response_url=self.receiver.response_url(request_id),
+            stack_id=self.stack_id,
+            logical_id=resource.logical_id,
+            resource_type=resource.type,
+            service_token=token,
+            physical_id=physical_id,
+            old_properties=old,
+            deep_copy=False,  # the event travels as JSON to the function
+        )
         answered = threading.Event()
         with self._answers_lock:
             self._answers[request_id] = answered

@@ -11,7 +11,7 @@ import pytest
 from appintegrations_cr import logs
 
 from testkit.appintegrations_stub import AppIntegrationsStub
-from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID
+from testkit.clock import LAMBDA_REQUEST_ID
 from tests.unit.runtime_log import RuntimeLog, RuntimeLogFactory
 
 

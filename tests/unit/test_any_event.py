@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from testkit.appintegrations_stub import AppIntegrationsStub
 from testkit.association_properties import ON_DEMAND, SCHEDULED
+from testkit.cfn_events import RESPONSE_URL, cfn_event
 from testkit.clock import FakeClock
-from tests.unit.lambda_doubles import RESPONSE_URL, LambdaContext, Recorder, cfn_event
+from tests.unit.lambda_doubles import Recorder, run_handler
 
 pytestmark = pytest.mark.unit
 
@@ -232,7 +233,7 @@ class WiredHandler:
         self.monkeypatch.setattr(
             provider, "update_association", functools.partial(update_association, sleep=FakeClock().sleep)
         )
-        provider.handler(event, LambdaContext())
+        run_handler(event)
         return sent
 
 

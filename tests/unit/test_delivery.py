@@ -13,8 +13,8 @@ from appintegrations_cr.delivery import LOG_MARGIN_S, deliver, host_of
 from appintegrations_cr.resource import ExecutionResource
 
 from testkit.association_properties import ON_DEMAND
-from testkit.clock import FakeClock
-from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
+from testkit.cfn_events import RESPONSE_URL, SIGNATURE, cfn_event
+from testkit.clock import FakeClock, LambdaContext
 from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit

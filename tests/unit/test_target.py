@@ -13,7 +13,7 @@ from appintegrations_cr.target import environment_of_stack, from_lookup, from_re
 
 from testkit.account import ACCOUNT, REGION, arn
 from testkit.association_properties import ON_DEMAND, changed
-from tests.unit.lambda_doubles import STACK_ID
+from testkit.cfn_events import STACK_ID
 
 pytestmark = pytest.mark.unit
 
