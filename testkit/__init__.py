@@ -25,7 +25,8 @@ the tests; it imports neither ``tests`` nor ``benchmarks``.
   idle one takes the event, else a new one starts; no cap), with a memory guard.
 * :mod:`testkit.token_bucket` - the rate limit the emulator can enforce (rate, burst).
 * :mod:`testkit.cfn_template` - a template as CloudFormation reads it: dependency
-  graph, conditions, intrinsics, stringified properties; cloud assemblies (``cdk.out``).
+  graph, conditions, intrinsics, stringified properties; cloud assemblies (``cdk.out``); intrinsics evaluated from plain answers; and the
+  construct tier's queries of a template (the one template reader besides ``aws_cdk.assertions``).
 * :mod:`testkit.cfn_driver` - a CloudFormation-like deploy driver: create, update,
   rollback and cleanup of a synthesized stack, custom resources through the real asset.
 * :mod:`testkit.deploy_stacks` - stacks of N executions (synthesized in one jsii
@@ -43,8 +44,6 @@ the tests; it imports neither ``tests`` nor ``benchmarks``.
 * :mod:`testkit.execution_stacks` - the one builder of a stack of N executions.
 * :mod:`testkit.synth_env` - what a synth needs from this machine (Node 24, npm, cdk.json's context).
 * :mod:`testkit.account` - the account and Region every double and test pretends to run in.
-* :mod:`testkit.intrinsics` - evaluates the CloudFormation intrinsics of a synthesized
-  template as a deploy would (what an ARN built with ``Fn::Select``/``Fn::Split`` becomes).
 
 This package must stay free of import-time side effects: the pytest fixtures import from
 it. Nothing of it runs inside the Lambda-like processes, where the test suite must not be

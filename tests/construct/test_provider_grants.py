@@ -38,10 +38,10 @@ from cdk_appintegrations.provider import MANAGED_POLICY_CHARACTERS, PROVIDER_ID,
 from constructs import IConstruct, IMixin
 
 from app import locked_down_vpc
+from testkit.cfn_template import inline_policy_documents, provider_policy, resources_of_type, update_resources
 from testkit.synth_env import synth_env
 from tests.construct import stacks
 from tests.construct.fresh_python import run_fresh_python
-from tests.construct.templates import inline_policy_documents, provider_policy, resources_of_type, update_resources
 from tests.docs.markdown_blocks import blocks
 
 pytestmark = pytest.mark.construct

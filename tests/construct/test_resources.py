@@ -8,16 +8,14 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from appintegrations_cr.constants import RESOURCE_TYPE
 from aws_cdk import aws_lambda as lambda_
 from cdk_appintegrations._lambda.appintegrations_cr import contract
 from cdk_appintegrations._lambda.appintegrations_cr.constants import LIST_ACTION, UPDATE_ACTION
 
-from testkit.intrinsics import evaluate
-from tests.construct import stacks
-from tests.construct.synthesized import Synthesized
-from tests.construct.templates import (
-    RESOURCE_TYPE,
+from testkit.cfn_template import (
     agnostic_arn,
+    evaluate,
     executions,
     inline_policy_documents,
     only,
@@ -27,6 +25,8 @@ from tests.construct.templates import (
     update_resources,
     update_statement,
 )
+from tests.construct import stacks
+from tests.construct.synthesized import Synthesized
 
 pytestmark = pytest.mark.construct
 
