@@ -13,6 +13,10 @@ A benchmark importing ``tests`` would make the benchmarks depend on test code th
 change with any test; a test importing ``benchmarks`` would make the product's tests depend
 on measuring code. The benchmark code's own tests live beside it (``benchmarks/test_*.py``).
 
+Each tier has one AppIntegrations fake: the unit tier botocore's ``Stubber``
+(:mod:`testkit.appintegrations_stub`), the integration tier the HTTP emulator
+(:mod:`testkit.emulator`); neither tier imports the other's.
+
 The test account's digits are written once, in :mod:`testkit.account`: an ARN a double
 builds and the one a test expects then cannot drift apart.
 """
@@ -166,3 +170,20 @@ def test_testkit_imports_neither_the_tests_nor_the_benchmarks() -> None:
         )
     }
     assert offending == {}
+
+
+#: The one AppIntegrations fake of each tier, and the other one, which the tier must not import.
+FAKES = {
+    "tests.unit": ("testkit.appintegrations_stub", "testkit.emulator"),
+    "tests.integration": ("testkit.emulator", "testkit.appintegrations_stub"),
+}
+
+
+def test_each_tier_has_one_appintegrations_fake() -> None:
+    modules = suite_modules()
+    used: dict[str, set[str]] = {tier: set() for tier in FAKES}
+    for name, source in modules.items():
+        tier = name.rsplit(".", 1)[0]
+        if tier in FAKES:
+            used[tier] |= {fake for fake in FAKES[tier] if fake in imported_modules(source, name)}
+    assert used == {tier: {own} for tier, (own, _other) in FAKES.items()}
