@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -83,3 +84,9 @@ def synth_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
         env["PATH"] = os.pathsep.join([*first, env.get("PATH", "")])
     env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(os.pathsep)
     return env
+
+
+def run_cli(command: list[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 300) -> tuple[int, str]:
+    """Run a command-line tool to its end (the CDK CLI, integ-runner): its exit code, and its stdout and stderr joined."""
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return done.returncode, done.stdout + done.stderr

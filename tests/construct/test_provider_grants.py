@@ -39,7 +39,7 @@ from constructs import IConstruct, IMixin
 
 from app import locked_down_vpc
 from testkit.cfn_template import inline_policy_documents, provider_policy, resources_of_type, update_resources
-from testkit.synth_env import synth_env
+from testkit.synth_env import run_cli, synth_env
 from tests.construct import stacks
 from tests.construct.fresh_python import run_fresh_python
 from tests.docs.markdown_blocks import blocks
@@ -545,7 +545,7 @@ def test_a_grant_through_cdk_over_iams_limit_stops_cdk_synth_with_one_clean_erro
     app.write_text(OVERFLOW_APP.format(steps=GRANT_THROUGH_CDK), encoding="utf-8")
     env = synth_env({**os.environ, "PYTHONPATH": str(stacks.REPO_ROOT / "constructs")})
     env.pop("CDK_CONTEXT_JSON", None)
-    result = subprocess.run(
+    returncode, output = run_cli(
         [
             str(cdk_cli),
             "synth",
@@ -559,13 +559,8 @@ def test_a_grant_through_cdk_over_iams_limit_stops_cdk_synth_with_one_clean_erro
         ],
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
+    assert returncode == 1, output
     assert output.count("its policy cannot hold what it needs") == 1, output
     assert "(its own, and 60 granted to it)" in output
     assert "ERROR ExecutionProvider 'Overfull/Provider': its policy cannot hold" in output
