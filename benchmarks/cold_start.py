@@ -3,7 +3,7 @@
 Lambda bills and waits for init, and crhelper's constructor normally builds three
 boto3 clients for a polling mode this provider never uses. Each sample is a new
 ``python -S`` process whose ``sys.path`` is the code directory, then only boto3
-and its dependencies (``tests.support.lambda_process.package_shim``), as the
+and its dependencies (``testkit.lambda_process.package_shim``), as the
 Lambda Python runtime provides; the figure is the median. The code directory
 is ``lambda_src/`` by default (crhelper then comes from a shim as well), or a
 synthesized asset (``--code-dir cdk.out/asset.<hash>``), which ships crhelper.
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Final
 
-from tests.support.lambda_process import RUNTIME_PACKAGES, lambda_environment, package_shim
+from testkit.lambda_process import RUNTIME_PACKAGES, lambda_environment, package_shim
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 

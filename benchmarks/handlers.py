@@ -2,7 +2,7 @@
 
 Ours runs from the synthesized asset (what ships: ``index.py``, ``appintegrations_cr/``,
 ``crhelper/``) in a Lambda-like ``python -S`` process that sees only boto3 besides the
-asset (:func:`tests.support.lambda_process.invoke_many`). The peer runs the bundled
+asset (:func:`testkit.lambda_process.invoke_many`). The peer runs the bundled
 ``index.js`` of AwsCustomResource under Node with ``@aws-sdk/client-appintegrations``
 from npm (:func:`benchmarks.peer.node_bench.run_once`). Both answer a local HTTPS
 receiver standing in for CloudFormation's ResponseURL, and every response is checked.
@@ -31,7 +31,7 @@ from appintegrations_cr.constants import RESOURCE_TYPE
 
 from benchmarks.peer.node_bench import run_once as run_peer_once
 from benchmarks.peer.node_handler import custom_resources, make_event, node_env
-from tests.support.synth_env import node_bin_dir
+from testkit.synth_env import node_bin_dir
 
 REQUEST_TYPES: Final = ("Create", "Update", "Delete")
 
@@ -88,9 +88,9 @@ def ours_process(
     asset_dir: Path, template: Mapping[str, Any], resources: int, request_types: Sequence[str] = REQUEST_TYPES
 ) -> ProcessTimings:
     """One fresh Lambda-like process over ``resources`` x ``request_types`` events; checks every answer."""
-    from tests.support.cfn_receiver import CfnResponseReceiver
-    from tests.support.emulator import AppIntegrationsEmulator
-    from tests.support.lambda_process import invoke_many
+    from testkit.cfn_receiver import CfnResponseReceiver
+    from testkit.emulator import AppIntegrationsEmulator
+    from testkit.lambda_process import invoke_many
 
     with AppIntegrationsEmulator() as emu, CfnResponseReceiver() as receiver:
         for _lid, props in custom_resources(template, RESOURCE_TYPE)[:resources]:
@@ -124,7 +124,7 @@ def _runtime_client_init_s() -> float:
     """
     import tempfile
 
-    from tests.support.lambda_process import invoke_many
+    from testkit.lambda_process import invoke_many
 
     with tempfile.TemporaryDirectory(prefix="empty-handler-") as folder:
         (Path(folder) / "index.py").write_text("def handler(event, context):\n    return None\n")

@@ -3,7 +3,7 @@
 The same account, region, construct ids (``Assoc{i}``), identifiers and ON_DEMAND
 start time as the peer (:mod:`benchmarks.peer.peer_stack`), and a stack name of
 the same length, so the two templates differ only by what each approach emits. The
-executions come from the builder the tests use (:mod:`tests.support.execution_stacks`).
+executions come from the builder the tests use (:mod:`testkit.execution_stacks`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import aws_cdk as cdk
 from cdk_appintegrations import ExecutionConfiguration
 
 from benchmarks.peer.ids import START_TIME, association_id, data_integration_id
-from tests.support.execution_stacks import PINNED, add_executions
+from testkit.execution_stacks import PINNED, add_executions
 
 STACK_NAME: Final = "OursAppIntegrationsStack"  # as long as "PeerAppIntegrationsStack"
 

@@ -6,7 +6,7 @@ Why: CloudFormation starts every ready resource at once, so a stack of N executi
 invokes the provider N times at once, and every invocation calls AppIntegrations, whose
 account is throttled (here ``rate`` requests/s with ``burst``; 2/s burst 5 is Amazon
 Connect's documented default). This runs, for each N and each per-resource CloudFormation
-latency, with :class:`tests.support.cfn_driver.CloudFormationDriver` (the synthesized
+latency, with :class:`testkit.cfn_driver.CloudFormationDriver` (the synthesized
 asset's handler in Lambda-like processes, the rate-limited emulator, the HTTPS receiver):
 
 1. **create**: the stack of N executions, throttled;
@@ -50,12 +50,12 @@ from typing import Any, Final
 from cdk_appintegrations.stack_executions import DEFAULT_MAX_CONCURRENT_EXECUTIONS
 
 from benchmarks.peer.synth_runner import synth_in_subprocess
-from tests.support import deploy_stacks
-from tests.support.cfn_driver import CloudFormationDriver, DeployReport, PhaseReport
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.cfn_template import CloudAssembly
-from tests.support.emulator import AppIntegrationsEmulator, RateLimit
-from tests.support.lambda_pool import DEFAULT_MEMORY_FLOOR_BYTES, mem_available_bytes
+from testkit import deploy_stacks
+from testkit.cfn_driver import CloudFormationDriver, DeployReport, PhaseReport
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.cfn_template import CloudAssembly
+from testkit.emulator import AppIntegrationsEmulator, RateLimit
+from testkit.lambda_pool import DEFAULT_MEMORY_FLOOR_BYTES, mem_available_bytes
 
 CONTAINER_BYTES_ESTIMATE: Final = 30 * 2**20
 """One more of our containers, with margin: at N = 490 the machine's used memory grew ~24 MiB per container
@@ -155,7 +155,7 @@ def drivable(
     """Whether N containers fit in this machine's available memory now, leaving ``floor_bytes`` to others.
 
     Lambda has no such limit: all N run at once, each a process here. The pool's own guard
-    (:class:`~tests.support.lambda_pool.MemoryGuardError`) still stops a run that misjudged it.
+    (:class:`~testkit.lambda_pool.MemoryGuardError`) still stops a run that misjudged it.
     """
     available = mem_available_bytes()
     if available is None:
@@ -473,7 +473,7 @@ def measure_for_report(*, quick: bool, workdir: Path | None = None) -> dict[str,
 def report_section(data: dict[str, Any]) -> list[str]:
     """The "Deploy under a rate limit" section of ``docs/benchmarks.md`` (tables only; see :func:`plot`)."""
     lines = [
-        "With the CloudFormation-like driver (`tests/support/cfn_driver.py`): every ready resource starts at"
+        "With the CloudFormation-like driver (`testkit/cfn_driver.py`): every ready resource starts at"
         " once, the synthesized asset's handler runs in Lambda-like processes (warm ones reused, no cap),"
         " answers go to the HTTPS receiver, failures roll back as CloudFormation does. AppIntegrations is the"
         " emulator behind an account-wide token bucket. Each measured step starts with a full bucket. The"

@@ -377,11 +377,11 @@ def _handler_section(data: Mapping[str, Any]) -> list[str]:
     h = data["handlers"]
     cold = data["cold_init"]
     return [
-        "Against the local AppIntegrations emulator (`tests/support/emulator.py`) and an HTTPS stand-in for"
-        " CloudFormation's ResponseURL (`tests/support/cfn_receiver.py`); every answer is checked (SUCCESS,"
+        "Against the local AppIntegrations emulator (`testkit/emulator.py`) and an HTTPS stand-in for"
+        " CloudFormation's ResponseURL (`testkit/cfn_receiver.py`); every answer is checked (SUCCESS,"
         " one PUT, the expected number of API calls). Ours runs the synthesized asset from `cdk.out` in a"
         " Lambda-like `python -S` process that sees the asset and boto3 only"
-        " (`tests/support/lambda_process.py`); the peer runs the bundled `index.js` of AwsCustomResource"
+        " (`testkit/lambda_process.py`); the peer runs the bundled `index.js` of AwsCustomResource"
         " under Node (`benchmarks/node_peer/`). Each process handles Create, Update, Delete for each of"
         f" {h['resources_per_process']} resources, the first event being the cold one; {h['ours']['processes']}"
         " processes per provider, interleaved; plus as many single-Delete processes (cold Delete). Our Update"

@@ -44,7 +44,7 @@ from benchmarks.peer.asset import find_provider_asset, measure_asset
 from benchmarks.peer.node_handler import NODE_PEER_DIR
 from benchmarks.peer.synth_runner import synth_in_subprocess
 from benchmarks.rate_limit import log  # one progress format for the whole run
-from tests.support.synth_env import REPO_ROOT, npm_command, synth_env
+from testkit.synth_env import REPO_ROOT, npm_command, synth_env
 
 SHAPE_GRID: Final = (1, 10, 100, 250, 490)
 SEARCH_GRID: Final = (1, 10, 100, 250, 490, 500)

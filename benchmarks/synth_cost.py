@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from tests.support.synth_env import REPO_ROOT, synth_env
+from testkit.synth_env import REPO_ROOT, synth_env
 
 APPROACHES: Final = ("ours", "peer", "bare")
 BEFORE: Final = "ours@before"
@@ -72,7 +72,7 @@ def _build_bare(n: int, outdir: str) -> None:
     import aws_cdk as cdk
 
     from benchmarks.peer.ids import START_TIME, association_id, data_integration_id
-    from tests.support.account import ACCOUNT, REGION
+    from testkit.account import ACCOUNT, REGION
 
     app = cdk.App(outdir=outdir)
     stack = cdk.Stack(app, STACK_NAME, env=cdk.Environment(account=ACCOUNT, region=REGION))

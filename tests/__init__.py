@@ -1,1 +1,1 @@
-"""Test suite package (a package so that ``tests.support`` is importable by absolute name)."""
+"""Test suite package (a package so that its tiers and helpers are importable by absolute name, ``tests.construct.stacks``)."""

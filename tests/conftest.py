@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.support.module_names import duplicate_modules, report
+from testkit.module_names import duplicate_modules, report
 
 for name, value in {
     "AWS_ACCESS_KEY_ID": "AKIATESTTESTTESTTEST",
@@ -56,7 +56,7 @@ collect_ignore_glob = ["integ/*"]
 
 @pytest.fixture(scope="session", autouse=True)
 def _one_module_name_per_product_file() -> Iterator[None]:
-    """Fail the session if any product file was loaded under two module names (``tests/support/module_names.py``).
+    """Fail the session if any product file was loaded under two module names (``testkit/module_names.py``).
 
     Checked when the session's fixtures are torn down, after the last test, as an error the
     run reports (in each worker process too, under ``pytest -n``).

@@ -3,7 +3,7 @@
 ``python -m benchmarks.peer.node_bench --outdir CDK_OUT [--resources 5] [--runs 5]``
 
 Why a separate module: :func:`~benchmarks.peer.node_handler.run_node_peer` only
-runs events; this one sets up what a run needs (``tests.support`` emulator with
+runs events; this one sets up what a run needs (``testkit`` emulator with
 the template's associations, an HTTPS receiver for ResponseURL), checks every
 response CloudFormation would get, and reduces ``runs`` fresh processes to
 medians: cold start (node boot, handler import, first event) and warm events.
@@ -31,8 +31,8 @@ def _median(values: Iterable[float | None]) -> float | None:
 
 def run_once(outdir: Path, resources: int, request_types: tuple[str, ...]) -> list[dict[str, Any]]:
     """One fresh node process over ``resources`` x ``request_types`` events; asserts every PUT arrived."""
-    from tests.support.cfn_receiver import CfnResponseReceiver
-    from tests.support.emulator import AppIntegrationsEmulator
+    from testkit.cfn_receiver import CfnResponseReceiver
+    from testkit.emulator import AppIntegrationsEmulator
 
     template = load_template(outdir)
     with AppIntegrationsEmulator() as emu, CfnResponseReceiver() as receiver:

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from benchmarks.peer.node_handler import INVOKE_MJS, NODE_PEER_DIR, node_env
-from tests.support.lambda_pool import CONTAINER_NICE, Container, FunctionSpec
-from tests.support.lambda_process import InvocationResult, MemoryUse, kill_group, memory_use, yield_cpu
-from tests.support.synth_env import node_bin_dir, npm_command, synth_env
+from testkit.lambda_pool import CONTAINER_NICE, Container, FunctionSpec
+from testkit.lambda_process import InvocationResult, MemoryUse, kill_group, memory_use, yield_cpu
+from testkit.synth_env import node_bin_dir, npm_command, synth_env
 
 KILL_GRACE_S = 10.0
 
@@ -122,5 +122,5 @@ def ensure_peer_sdk() -> None:
 
 
 def node_container(spec: FunctionSpec, env: Mapping[str, str]) -> Container:
-    """A :data:`~tests.support.lambda_pool.ContainerFactory` for ``nodejs*`` runtimes."""
+    """A :data:`~testkit.lambda_pool.ContainerFactory` for ``nodejs*`` runtimes."""
     return NodeOneShotContainer(spec, env)

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from tests.support.account import arn
-from tests.support.synth_env import node_bin_dir
+from testkit.account import arn
+from testkit.synth_env import node_bin_dir
 
 NODE_PEER_DIR: Final = Path(__file__).resolve().parents[1] / "node_peer"
 INVOKE_MJS: Final = NODE_PEER_DIR / "invoke.mjs"

@@ -18,7 +18,7 @@ import aws_cdk as cdk
 from aws_cdk import custom_resources as cr
 
 from benchmarks.peer.ids import START_TIME, association_id, data_integration_id
-from tests.support.account import ACCOUNT, REGION
+from testkit.account import ACCOUNT, REGION
 
 STACK_NAME: Final = "PeerAppIntegrationsStack"
 

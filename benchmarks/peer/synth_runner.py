@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from tests.support.synth_env import REPO_ROOT, synth_env
+from testkit.synth_env import REPO_ROOT, synth_env
 
 DEFAULT_GRID: Final = (1, 10, 25, 50, 100, 250, 490)
 # approach -> (module, its synth(n, outdir) function); each module also has STACK_NAME.

@@ -32,8 +32,8 @@ from unittest import mock
 
 from packaging.requirements import Requirement
 
+from testkit.synth_env import REPO_ROOT
 from tests.construct.fresh_python import run_fresh_python
-from tests.support.synth_env import REPO_ROOT
 
 #: Where scripts/setup.sh installs cdk-nag 2 (pyproject.toml's nag2 group).
 NAG2_DIR = REPO_ROOT / ".nag2"

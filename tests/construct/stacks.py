@@ -20,11 +20,11 @@ from cdk_nag import (
 )
 
 from app import AppIntegrationsExampleStack, LockedDownExampleStack, knowledge_base_on
-from tests.support.account import ACCOUNT as ACCOUNT  # re-exported, as are REGION and REPO_ROOT
-from tests.support.account import REGION as REGION
-from tests.support.execution_stacks import PINNED, add_executions
-from tests.support.synth_env import REPO_ROOT as REPO_ROOT
-from tests.support.synth_env import cdk_context
+from testkit.account import ACCOUNT as ACCOUNT  # re-exported, as are REGION and REPO_ROOT
+from testkit.account import REGION as REGION
+from testkit.execution_stacks import PINNED, add_executions
+from testkit.synth_env import REPO_ROOT as REPO_ROOT
+from testkit.synth_env import cdk_context
 
 CDK_CONTEXT: dict[str, Any] = cdk_context()
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import crhelper
 import pytest
 
+from testkit.cfn_template import only
 from tests.construct import stacks
 from tests.construct.fresh_python import run_fresh_python
 from tests.construct.synthesized import FIGURES, Synthesized
-from tests.construct.templates import only
 
 pytestmark = pytest.mark.construct
 

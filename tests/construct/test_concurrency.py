@@ -12,14 +12,15 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from appintegrations_cr.constants import RESOURCE_TYPE
 from cdk_appintegrations import ExecutionProvider
 from cdk_appintegrations.stack_executions import (
     DEFAULT_MAX_CONCURRENT_EXECUTIONS,
     MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY,
 )
 
+from testkit.cfn_template import executions
 from tests.construct import stacks
-from tests.construct.templates import RESOURCE_TYPE, executions
 
 pytestmark = pytest.mark.construct
 

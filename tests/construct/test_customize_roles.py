@@ -15,6 +15,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 
+from testkit.cfn_template import only
 from tests.construct import stacks
 
 pytestmark = pytest.mark.construct
@@ -86,15 +87,15 @@ def test_the_template_holds_a_role_only_when_synthesis_is_not_prevented(
     roles = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
     if MODES[stack]["prevent_synthesis"]:
         assert roles == []
-        [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+        _, function = only(template, "AWS::Lambda::Function")
         if MODES[stack]["use_precreated_roles"]:
             assert function["Properties"]["Role"] == f"arn:aws:iam::{stacks.ACCOUNT}:role/{ROLE_NAME}"
     else:
-        [(role_id, role)] = [(k, r) for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
-        [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+        role_id, role = only(template, "AWS::IAM::Role")
+        _, function = only(template, "AWS::Lambda::Function")
         assert function["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]}  # not CDK's nameless role ARN
         assert "Policies" not in role["Properties"]
-        [policy] = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
+        _, policy = only(template, "AWS::IAM::ManagedPolicy")
         assert policy["Properties"]["Roles"] == [{"Ref": role_id}]  # the template's role, not CDK's precreated name
         sids = {s["Sid"] for s in policy["Properties"]["PolicyDocument"]["Statement"]}
         assert sids == {"WriteOwnLogs", "UpdateDataIntegrationAssociations", "FindDataIntegrationAssociations"}

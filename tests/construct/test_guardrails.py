@@ -22,6 +22,7 @@ import pytest
 import tomllib
 from packaging.requirements import Requirement
 
+from testkit.cfn_template import only
 from tests.construct import nag2, scanners, stacks
 from tests.construct.synthesized import Synthesized
 
@@ -192,7 +193,7 @@ def test_the_docs_table_lists_each_default_finding_with_the_option_that_removes_
 
 def test_the_suppressed_misfire_carries_its_reason_in_the_template(main_app: Synthesized) -> None:
     template = main_app.template(stacks.EXAMPLE)
-    [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    _, function = only(template, "AWS::Lambda::Function")
     metadata: dict[str, Any] = function["Metadata"]
     assert metadata["cfn-lint"] == {"config": {"ignore_checks": ["WS1004"]}}
     assert "LoggingConfig" in metadata["cdk-appintegrations:suppressions"]["WS1004"]
@@ -204,7 +205,7 @@ def test_the_locked_down_asset_is_the_one_the_round_trip_tests_run(
     """The options change the function's configuration, never its code: one asset serves both."""
 
     def asset(app: Synthesized, stack: str) -> Any:
-        [function] = [r for r in app.template(stack)["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+        _, function = only(app.template(stack), "AWS::Lambda::Function")
         return function["Metadata"]["aws:asset:path"]
 
     assert asset(main_app, stacks.EXAMPLE) == asset(locked_down_app, stacks.LOCKED_DOWN)

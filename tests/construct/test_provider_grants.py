@@ -39,11 +39,11 @@ from cdk_appintegrations.provider_policy import MANAGED_POLICY_CHARACTERS, ROLE_
 from constructs import IConstruct, IMixin
 
 from app import locked_down_vpc
+from testkit.cfn_template import inline_policy_documents, provider_policy, resources_of_type, update_resources
+from testkit.synth_env import run_cli, synth_env
 from tests.construct import stacks
 from tests.construct.fresh_python import run_fresh_python
-from tests.construct.templates import inline_policy_documents, provider_policy, resources_of_type, update_resources
 from tests.docs.markdown_blocks import blocks
-from tests.support.synth_env import synth_env
 
 pytestmark = pytest.mark.construct
 
@@ -552,9 +552,8 @@ def test_a_grant_through_cdk_over_iams_limit_stops_cdk_synth_with_one_clean_erro
     env.pop("CDK_CONTEXT_JSON", None)
     command = [str(cdk_cli), "synth", "--app", f"{sys.executable} {app}", "--context", f"{REPORT_FLAG}={in_report}"]
     command += ["--output", str(tmp_path / "cdk.out"), "--quiet"]
-    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
+    returncode, output = run_cli(command, cwd=tmp_path, env=env)
+    assert returncode == 1, output
     assert output.count("its policy cannot hold what it needs") == 1, output
     assert "(its own, and 60 granted to it)" in output
     assert "ERROR ExecutionProvider 'Overfull/Provider': its policy cannot hold" in output

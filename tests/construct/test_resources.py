@@ -9,14 +9,12 @@ from typing import Any, cast
 import aws_cdk as cdk
 import pytest
 from appintegrations_cr import contract
-from appintegrations_cr.constants import LIST_ACTION, UPDATE_ACTION
+from appintegrations_cr.constants import LIST_ACTION, RESOURCE_TYPE, UPDATE_ACTION
 from aws_cdk import aws_lambda as lambda_
 
-from tests.construct import stacks
-from tests.construct.synthesized import Synthesized
-from tests.construct.templates import (
-    RESOURCE_TYPE,
+from testkit.cfn_template import (
     agnostic_arn,
+    evaluate,
     executions,
     inline_policy_documents,
     only,
@@ -26,7 +24,8 @@ from tests.construct.templates import (
     update_resources,
     update_statement,
 )
-from tests.support.intrinsics import evaluate
+from tests.construct import stacks
+from tests.construct.synthesized import Synthesized
 
 pytestmark = pytest.mark.construct
 

@@ -18,17 +18,11 @@ from cdk_appintegrations.intrinsics import deployed_bound_characters
 from cdk_appintegrations.provider_policy import MANAGED_POLICY_CHARACTERS
 from cdk_appintegrations.stack_executions import StackExecutions
 
+from testkit.cfn_template import executions, inline_policy_documents, policy_bytes, provider_policy, update_resources
+from testkit.execution_stacks import add_executions
 from tests.construct import stacks
 from tests.construct.fresh_python import run_fresh_python
 from tests.construct.synthesized import FIGURES, SCALE_CASES, Synthesized
-from tests.construct.templates import (
-    executions,
-    inline_policy_documents,
-    policy_bytes,
-    provider_policy,
-    update_resources,
-)
-from tests.support.execution_stacks import add_executions
 
 pytestmark = pytest.mark.construct
 

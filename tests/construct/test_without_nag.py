@@ -12,8 +12,8 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+from testkit.cfn_template import only, update_resources
 from tests.construct import stacks
-from tests.construct.templates import only, update_resources
 
 pytestmark = pytest.mark.construct
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.emulator import AppIntegrationsEmulator
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.emulator import AppIntegrationsEmulator
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +52,7 @@ def fresh_receiver(receiver: CfnResponseReceiver) -> CfnResponseReceiver:
 
 @pytest.fixture
 def lambda_env(fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver) -> dict[str, str]:
-    """Environment for :func:`tests.support.lambda_process.invoke` wiring the handler to both doubles."""
+    """Environment for :func:`testkit.lambda_process.invoke` wiring the handler to both doubles."""
     return {
         "AWS_ENDPOINT_URL_APPINTEGRATIONS": fresh_emulator.endpoint_url,
         "SSL_CERT_FILE": str(fresh_receiver.ca_file),
@@ -93,7 +93,7 @@ def handler(event, context):
         "cwd": os.getcwd(),
         "importable": {
             name: importlib.util.find_spec(name) is not None
-            for name in ("boto3", "botocore", "crhelper", "pytest", "tests")
+            for name in ("boto3", "botocore", "crhelper", "pytest", "tests", "testkit")
         },
         "context": {
             "aws_request_id": context.aws_request_id,

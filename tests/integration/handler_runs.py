@@ -1,6 +1,6 @@
 """Running the handler as Lambda does, for the integration tier: its events, answers and log records.
 
-The handler runs in a Lambda-like process (:mod:`tests.support.lambda_process`), calls the
+The handler runs in a Lambda-like process (:mod:`testkit.lambda_process`), calls the
 emulator over HTTP and answers the HTTPS receiver; these are the pieces the round-trip,
 lookup, network and logging tests share.
 """
@@ -11,12 +11,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from appintegrations_cr.constants import RESOURCE_TYPE
-
-from tests.support.account import arn
-from tests.support.association_properties import ON_DEMAND, changed
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.lambda_process import REPO_ROOT, InvocationResult, LoggingConfig, invoke_many
+from testkit.account import arn
+from testkit.association_properties import ON_DEMAND, changed
+from testkit.cfn_events import cfn_event
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.lambda_process import REPO_ROOT, InvocationResult, LoggingConfig, invoke_many
 
 CODE_DIR = REPO_ROOT / "lambda_src"
 STACK_ID = arn("cloudformation", "stack/roundtrip/11111111-2222-4333-8444-555555555555")
@@ -33,17 +32,17 @@ def properties(base: dict[str, Any] = ON_DEMAND, **overrides: Any) -> dict[str, 
 def event(
     receiver: CfnResponseReceiver, request_type: str, props: dict[str, Any], request_id: str, **extra: Any
 ) -> dict[str, Any]:
-    return {
-        "RequestType": request_type,
-        "ServiceToken": props["ServiceToken"],
-        "ResponseURL": receiver.response_url(request_id),
-        "StackId": STACK_ID,
-        "RequestId": request_id,
-        "LogicalResourceId": "Sync",
-        "ResourceType": RESOURCE_TYPE,
-        "ResourceProperties": props,
+    """A request of this tier's stack, answered at ``receiver`` (:func:`testkit.cfn_events.cfn_event`)."""
+    return cfn_event(
+        request_type,
+        props,
+        request_id=request_id,
+        response_url=receiver.response_url(request_id),
+        stack_id=STACK_ID,
+        service_token=props["ServiceToken"],
+        deep_copy=False,  # it travels as JSON; a test may nest a value deeper than copy recurses
         **extra,
-    }
+    )
 
 
 #: The provider function's LoggingConfig by default: Lambda's JSON format at INFO.

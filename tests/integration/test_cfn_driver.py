@@ -25,11 +25,11 @@ from typing import Any
 
 import pytest
 
-from tests.support.account import arn
-from tests.support.cfn_driver import CloudFormationDriver
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.cfn_template import CloudAssembly, Template, TemplateError
-from tests.support.emulator import AppIntegrationsEmulator
+from testkit.account import arn
+from testkit.cfn_driver import CloudFormationDriver
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.cfn_template import CloudAssembly, Template, TemplateError
+from testkit.emulator import AppIntegrationsEmulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.harness]
 

@@ -20,11 +20,12 @@ from typing import Any
 import pytest
 from appintegrations_cr.constants import RESOURCE_TYPE
 
-from tests.support.account import ACCOUNT, REGION
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
-from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import invoke_many
+from testkit.account import ACCOUNT, REGION
+from testkit.cfn_events import cfn_event
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
+from testkit.emulator import AppIntegrationsEmulator
+from testkit.lambda_process import invoke_many
 
 pytestmark = pytest.mark.integration
 
@@ -120,21 +121,19 @@ def test_lifecycle_through_the_synthesized_asset(
         ]
         for index, (request_type, props, old, call_count) in enumerate(steps):
             request_id = f"{logical_id}-{index}"
-            event: dict[str, Any] = {
-                "RequestType": request_type,
-                "ServiceToken": props["ServiceToken"],
-                "ResponseURL": fresh_receiver.response_url(request_id),
-                "StackId": STACK_ID,
-                "RequestId": request_id,
-                "LogicalResourceId": logical_id,
-                "ResourceType": RESOURCE_TYPE,
-                "ResourceProperties": props,
-            }
-            if request_type != "Create":
-                event["PhysicalResourceId"] = targets[logical_id]
-            if old is not None:
-                event["OldResourceProperties"] = old
-            events.append(event)
+            events.append(
+                cfn_event(
+                    request_type,
+                    props,
+                    request_id=request_id,
+                    response_url=fresh_receiver.response_url(request_id),
+                    stack_id=STACK_ID,
+                    logical_id=logical_id,
+                    service_token=props["ServiceToken"],
+                    physical_id=None if request_type == "Create" else targets[logical_id],
+                    old_properties=old,
+                )
+            )
             expected_calls += call_count
 
     # Only the asset's own files and the runtime's boto3: a missing vendored module fails here.

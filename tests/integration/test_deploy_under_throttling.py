@@ -3,7 +3,7 @@
 CloudFormation starts every ready resource at once, so N executions mean N provider
 invocations at once, all calling AppIntegrations. With the account throttled at 2 requests/s
 (burst 5, Amazon Connect's documented default), these tests deploy a synthesized stack of
-N = 30 executions with the CloudFormation-like driver (:mod:`tests.support.cfn_driver`):
+N = 30 executions with the CloudFormation-like driver (:mod:`testkit.cfn_driver`):
 the synthesized asset's handler, in Lambda-like processes, against the rate-limited emulator.
 They assert what a user needs: every execution SUCCESS with exactly one answer each, a
 failing update that rolls all the way back (never ``UPDATE_ROLLBACK_FAILED``) and leaves
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cfn_driver import CloudFormationDriver, DeployReport
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.deploy_stacks import (
+from testkit.cfn_driver import CloudFormationDriver, DeployReport
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.deploy_stacks import (
     STACK_NAME,
     START_TIME_MS,
     UPDATED_START_TIME_MS,
@@ -43,7 +43,7 @@ from tests.support.deploy_stacks import (
     scenario_variants,
     synthesize_in_subprocess,
 )
-from tests.support.emulator import AppIntegrationsEmulator
+from testkit.emulator import AppIntegrationsEmulator
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.model import StructureShape
 
-from tests.support.emulator import AppIntegrationsEmulator, validate_shape
+from testkit.emulator import AppIntegrationsEmulator, validate_shape
 
 pytestmark = pytest.mark.integration
 

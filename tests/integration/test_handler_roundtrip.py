@@ -12,6 +12,11 @@ import time
 
 import pytest
 
+from testkit.account import arn
+from testkit.association_properties import ON_DEMAND, SCHEDULED, changed
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.emulator import AppIntegrationsEmulator
+from testkit.lambda_process import DUMMY_CREDENTIALS, LoggingConfig
 from tests.integration.handler_runs import (
     ASSOC,
     DI,
@@ -23,11 +28,6 @@ from tests.integration.handler_runs import (
     properties,
     run_handler,
 )
-from tests.support.account import arn
-from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import DUMMY_CREDENTIALS, LoggingConfig
 
 pytestmark = pytest.mark.integration
 

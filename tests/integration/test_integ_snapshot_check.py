@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from testkit.synth_env import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -55,16 +56,11 @@ def test_a_changed_memory_size_fails_the_snapshot_check(tmp_path: Path) -> None:
         "PYTHONPATH": os.pathsep.join(str(p) for p in (tmp_path, tmp_path / "constructs", tmp_path / "lambda_src")),
         "AWS_REGION": "us-east-1",
     }
-    done = subprocess.run(
+    returncode, output = run_cli(
         [str(RUNNER), "--language", "python", "--directory", ".", "--parallel-regions", "us-east-1", TEST],
         cwd=integ,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
     )
-    output = done.stdout + done.stderr
-    assert done.returncode != 0, output[-3000:]
+    assert returncode != 0, output[-3000:]
     assert "MemorySize" in output, output[-3000:]
     assert "512" in output, output[-3000:]

@@ -4,10 +4,10 @@ Each integ-runner snapshot (``tests/integ/*.snapshot``) holds the test-case stac
 assertion stack that ``scripts/integ.sh --deploy`` would deploy. Here the test-case stack
 is deployed from the snapshot's template by the CloudFormation-like driver against the
 AppIntegrations emulator (the knowledge base creating its association, see
-:mod:`tests.support.service_models`), with the provider's handler in Lambda-like processes.
+:mod:`testkit.service_models`), with the provider's handler in Lambda-like processes.
 Then every SDK-call assertion is read from the snapshot's assertion template, its call made
 against the emulator, and the result judged by integ-tests' own handler from the snapshot
-(:mod:`tests.support.assertion_handler`). Test (b) is replayed as an *update* of (a)'s
+(:mod:`testkit.assertion_handler`). Test (b) is replayed as an *update* of (a)'s
 stack, so its assertions check the provider's Update path; (a)'s then fail, which shows
 the assertions can fail.
 
@@ -25,13 +25,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.account import ACCOUNT, REGION
-from tests.support.assertion_handler import run_assertion
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
-from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.integ_snapshot import IntegSnapshot, call_with_boto3, exports_of
-from tests.support.service_models import MODELLED_TYPES, ServiceModelDriver
+from testkit.account import ACCOUNT, REGION
+from testkit.assertion_handler import run_assertion
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.cfn_template import CloudAssembly, StaticResolver, Template, as_delivered, resolve
+from testkit.emulator import AppIntegrationsEmulator
+from testkit.integ_snapshot import IntegSnapshot, call_with_boto3, exports_of
+from testkit.service_models import MODELLED_TYPES, ServiceModelDriver
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from testkit.account import ACCOUNT, REGION, arn
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.emulator import AppIntegrationsEmulator
 from tests.integration.handler_runs import DI, answer, event, invoke_create, properties, run_handler
-from tests.support.account import ACCOUNT, REGION, arn
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.emulator import AppIntegrationsEmulator
 
 pytestmark = pytest.mark.integration
 

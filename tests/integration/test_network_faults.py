@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from appintegrations_cr.constants import ATTEMPT_TIMEOUT_S, MAX_FAILED_ATTEMPTS, READ_TIMEOUT_S
 
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.emulator import UPDATE_OPERATION, AppIntegrationsEmulator
+from testkit.lambda_process import InvocationResult, LoggingConfig
 from tests.integration import handler_runs as runs
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.emulator import UPDATE_OPERATION, AppIntegrationsEmulator
-from tests.support.lambda_process import InvocationResult, LoggingConfig
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from tests.support.clock import FakeClock
-from tests.support.emulator import (
+from testkit.clock import FakeClock
+from testkit.emulator import (
     LIST_OPERATION,
     THROTTLE_MESSAGE,
     UPDATE_OPERATION,

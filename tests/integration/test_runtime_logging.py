@@ -1,7 +1,7 @@
 """The bundled asset under AWS's runtime interface client: Lambda's log formats and levels, and a failed import.
 
 The handler runs as Lambda runs it (``python -m awslambdaric index.handler`` in the asset
-folder, see :mod:`tests.support.lambda_process`), with ``AWS_LAMBDA_LOG_FORMAT`` and
+folder, see :mod:`testkit.lambda_process`), with ``AWS_LAMBDA_LOG_FORMAT`` and
 ``AWS_LAMBDA_LOG_LEVEL`` as Lambda sets them from the function's ``LoggingConfig``. Each
 run is a warm container taking a Create (applied), a no-op Update (skipped), a Create with
 bad properties (FAILED) and a Delete; what the runtime writes to stdout is the function's log.
@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from cdk_appintegrations.bundling import write_bundle
 
+from testkit.association_properties import changed
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.emulator import AppIntegrationsEmulator
+from testkit.lambda_process import DUMMY_CREDENTIALS, InvocationResult, LoggingConfig, invoke_many
 from tests.integration.handler_runs import ASSOC, DI, STACK_ID, event, properties
-from tests.support.association_properties import changed
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import DUMMY_CREDENTIALS, InvocationResult, LoggingConfig, invoke_many
 
 pytestmark = pytest.mark.integration
 

@@ -39,10 +39,11 @@ from botocore.credentials import Credentials
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.support.account import arn
-from tests.support.cfn_receiver import CFN_RESPONSE_LIMIT_BYTES, CfnResponseReceiver
-from tests.support.emulator import LIST_OPERATION, UPDATE_OPERATION, AppIntegrationsEmulator
-from tests.support.lambda_process import DUMMY_CREDENTIALS, EXECUTION_ENV, invoke, invoke_many
+from testkit.account import arn
+from testkit.cfn_events import cfn_event
+from testkit.cfn_receiver import CFN_RESPONSE_LIMIT_BYTES, CfnResponseReceiver
+from testkit.emulator import LIST_OPERATION, UPDATE_OPERATION, AppIntegrationsEmulator
+from testkit.lambda_process import DUMMY_CREDENTIALS, EXECUTION_ENV, invoke, invoke_many
 
 pytestmark = [pytest.mark.integration, pytest.mark.harness]
 
@@ -880,6 +881,7 @@ def test_lambda_process_context_environment_and_isolation(probe_dir: Path) -> No
         "crhelper": False,
         "pytest": False,
         "tests": False,
+        "testkit": False,
     }
     context = response["context"]
     assert context["aws_request_id"] == result.request_id
@@ -907,6 +909,7 @@ def test_lambda_process_extra_packages_expose_only_what_is_named(probe_dir: Path
         "crhelper": True,
         "pytest": False,
         "tests": False,
+        "testkit": False,
     }
 
 
@@ -1003,19 +1006,19 @@ def test_crhelper_handler_round_trip_through_all_doubles(
     association = fresh_emulator.add_association("di-e2e", "assoc-e2e")
     (tmp_path / "index.py").write_text(textwrap.dedent(CRHELPER_HANDLER))
     request_id = str(uuid.uuid4())
-    event = {
-        "RequestType": "Create",
-        "ResponseURL": fresh_receiver.response_url(request_id),
-        "StackId": arn("cloudformation", "stack/demo/0f1e2d3c"),
-        "RequestId": request_id,
-        "ResourceType": "Custom::Probe",
-        "LogicalResourceId": "Probe",
-        "ResourceProperties": {
+    event = cfn_event(
+        "Create",
+        {
             "DataIntegrationIdentifier": association.data_integration_arn,
             "DataIntegrationAssociationIdentifier": association.association_arn,
             "ExecutionConfiguration": ON_DEMAND,
         },
-    }
+        request_id=request_id,
+        response_url=fresh_receiver.response_url(request_id),
+        stack_id=arn("cloudformation", "stack/demo/0f1e2d3c"),
+        logical_id="Probe",
+        resource_type="Custom::Probe",
+    )
 
     result = invoke(
         tmp_path,

@@ -10,7 +10,7 @@ refused. Both are simulated on 127.0.0.1 only:
   client's connect runs into its timeout as it would against a black hole.
 
 The handler runs under AWS's runtime interface client in a Lambda-like process
-(tests.support.lambda_process), and its own timeouts, retries and messages are what is
+(testkit.lambda_process), and its own timeouts, retries and messages are what is
 measured.
 """
 
@@ -25,10 +25,10 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from appintegrations_cr.delivery import connect_within
 
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.emulator import AppIntegrationsEmulator
+from testkit.lambda_process import InvocationResult, LoggingConfig, lambda_environment
 from tests.integration import handler_runs as runs
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.lambda_process import InvocationResult, LoggingConfig, lambda_environment
 
 pytestmark = pytest.mark.integration
 

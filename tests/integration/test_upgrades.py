@@ -18,7 +18,7 @@ handler then deletes what the old one created. What the update changed is printe
 
 Each release and the current code are synthesized once per session (``scripts/test.sh``
 runs this for every release, so a clone needs the history, not the tags; see
-:mod:`tests.support.releases`).
+:mod:`testkit.releases`).
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from typing import Any, Literal
 import pytest
 from appintegrations_cr.constants import RESOURCE_TYPE
 
-from tests.support.account import ACCOUNT, REGION
-from tests.support.cfn_driver import DeployReport
-from tests.support.cfn_receiver import CfnResponseReceiver
-from tests.support.cfn_template import CloudAssembly, Template
-from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.release_synth import EXAMPLE_STACK, LITERAL_STACK
-from tests.support.releases import (
+from testkit.account import ACCOUNT, REGION
+from testkit.cfn_driver import DeployReport
+from testkit.cfn_receiver import CfnResponseReceiver
+from testkit.cfn_template import CloudAssembly, Template
+from testkit.emulator import AppIntegrationsEmulator
+from testkit.release_synth import EXAMPLE_STACK, LITERAL_STACK
+from testkit.releases import (
     LiteralExecution,
     Release,
     ReleaseNotInHistoryError,
@@ -45,8 +45,8 @@ from tests.support.releases import (
     read_releases,
     synthesize,
 )
-from tests.support.service_models import ServiceModelDriver
-from tests.support.synth_env import REPO_ROOT
+from testkit.service_models import ServiceModelDriver
+from testkit.synth_env import REPO_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.lambda_process import ContainerDiedError, WarmContainer, memory_use
+from testkit.lambda_process import ContainerDiedError, WarmContainer, memory_use
 
 pytestmark = [pytest.mark.integration, pytest.mark.harness]
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from appintegrations_cr.constants import RESOURCE_TYPE
 
+from testkit.account import arn
 from tests.packaging.consumer import REPO_ROOT, Consumer, run
-from tests.support.account import arn
 
 pytestmark = pytest.mark.packaging
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from appintegrations_cr import logs
 
-from tests.support.appintegrations_stub import AppIntegrationsStub
-from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID
+from testkit.appintegrations_stub import AppIntegrationsStub
+from testkit.clock import LAMBDA_REQUEST_ID
 from tests.unit.runtime_log import RuntimeLog, RuntimeLogFactory
 
 

@@ -1,43 +1,17 @@
-"""In-process doubles for the unit tier: a Lambda context, a response recorder, a CloudFormation event."""
+"""In-process doubles for the unit tier: a response recorder, and the handler run as Lambda calls it.
+
+The event comes from :mod:`testkit.cfn_events` and Lambda's context object from
+:mod:`testkit.clock`, the builders every tier shares.
+"""
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from appintegrations_cr.constants import RESOURCE_TYPE
-
-from tests.support.account import ACCOUNT, REGION, arn
-
-STACK_ID = arn("cloudformation", "stack/demo/0f5d6a40-0000-4000-8000-000000000000")
-SIGNATURE = "f" * 64
-RESPONSE_URL = (
-    "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/"
-    f"arn%3Aaws%3Acloudformation%3A{REGION}%3A{ACCOUNT}%3Astack/demo/0f5d|Sync|req-1"
-    f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20250101&X-Amz-Signature={SIGNATURE}"
-)
-
-
-LAMBDA_REQUEST_ID = "lambda-request-1"
-
-
-class LambdaContext:
-    """Like Lambda's: the remaining time really shrinks."""
-
-    def __init__(self, timeout_ms: int = 120_000) -> None:
-        self._deadline = time.monotonic() + timeout_ms / 1000
-        self.aws_request_id = LAMBDA_REQUEST_ID
-        self.function_name = "provider"
-        self.log_group_name = "/aws/lambda/provider"
-        self.log_stream_name = "2025/01/01/[$LATEST]abc"
-        self.memory_limit_in_mb = 256
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+from testkit.clock import FakeClock, LambdaContext
 
 
 @dataclass
@@ -53,15 +27,12 @@ class Recorder:
             self.bodies.append({"url": url, "bytes": len(serialized.encode()), **json.loads(serialized)})
 
 
-def cfn_event(request_type: str, properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "RequestType": request_type,
-        "ResponseURL": RESPONSE_URL,
-        "StackId": STACK_ID,
-        "RequestId": f"req-{request_type.lower()}",
-        "ResourceType": RESOURCE_TYPE,
-        "LogicalResourceId": "Sync",
-        "ResourceProperties": copy.deepcopy(properties),
-    }
-    event.update(extra)
-    return event
+def run_handler(event: Any, timeout_ms: float = 120_000, *, clock: FakeClock | None = None) -> None:
+    """``event`` through the handler module (``appintegrations_cr.handler.handler``), in process.
+
+    Its deadline is ``timeout_ms`` away on real time, or ``clock``'s deadline on that clock.
+    The module is imported here, at the first run, not when the tier's modules load.
+    """
+    from appintegrations_cr import handler as provider
+
+    provider.handler(event, LambdaContext(timeout_ms) if clock is None else clock.lambda_context())

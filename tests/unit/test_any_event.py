@@ -19,10 +19,11 @@ from awslambdaric.lambda_runtime_log_utils import JsonFormatter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support.appintegrations_stub import AppIntegrationsStub
-from tests.support.association_properties import ON_DEMAND, SCHEDULED
-from tests.support.clock import FakeClock
-from tests.unit.lambda_doubles import RESPONSE_URL, LambdaContext, Recorder, cfn_event
+from testkit.appintegrations_stub import AppIntegrationsStub
+from testkit.association_properties import ON_DEMAND, SCHEDULED
+from testkit.cfn_events import RESPONSE_URL, cfn_event
+from testkit.clock import FakeClock
+from tests.unit.lambda_doubles import Recorder, run_handler
 
 pytestmark = pytest.mark.unit
 
@@ -233,7 +234,7 @@ class WiredHandler:
         self.monkeypatch.setattr(
             provider, "update_association", functools.partial(update_association, sleep=FakeClock().sleep)
         )
-        provider.handler(event, LambdaContext())
+        run_handler(event)
         return sent
 
 

@@ -13,9 +13,9 @@ from appintegrations_cr.errors import EndpointUnreachableError, ServiceError
 from appintegrations_cr.lookup import resolve
 from appintegrations_cr.retries import Backoff
 
-from tests.support.appintegrations_stub import AppIntegrationsStub, connect_timeout, connection_failed
-from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
-from tests.support.clock import FakeClock
+from testkit.appintegrations_stub import AppIntegrationsStub, connect_timeout, connection_failed
+from testkit.association_properties import ON_DEMAND, SCHEDULED, changed
+from testkit.clock import FakeClock
 
 pytestmark = pytest.mark.unit
 

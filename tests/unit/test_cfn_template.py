@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.account import ACCOUNT
-from tests.support.cfn_template import (
+from testkit.account import ACCOUNT
+from testkit.cfn_template import (
     NO_VALUE,
     StaticResolver,
     Template,

@@ -22,8 +22,8 @@ from appintegrations_cr.contract import (
     show,
 )
 
-from tests.support.account import ACCOUNT, REGION, arn
-from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
+from testkit.account import ACCOUNT, REGION, arn
+from testkit.association_properties import ON_DEMAND, SCHEDULED, changed
 
 pytestmark = pytest.mark.unit
 

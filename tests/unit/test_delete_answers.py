@@ -20,9 +20,10 @@ from appintegrations_cr.logs import MAX_LOGGED_CHARACTERS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.appintegrations_stub import AppIntegrationsStub
-from tests.support.association_properties import ON_DEMAND
-from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
+from testkit.appintegrations_stub import AppIntegrationsStub
+from testkit.association_properties import ON_DEMAND
+from testkit.cfn_events import RESPONSE_URL, SIGNATURE, cfn_event
+from tests.unit.lambda_doubles import Recorder, run_handler
 from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit
@@ -94,7 +95,7 @@ def test_a_delete_answers_success_at_once_whatever_its_properties_hold(
     with AppIntegrationsStub() as appintegrations:
         provider._client = appintegrations.client
         started = time.monotonic()
-        provider.handler(event, LambdaContext(timeout_ms=30_000))
+        run_handler(event, timeout_ms=30_000)
         took = time.monotonic() - started
         assert appintegrations.calls == []
     assert [(body["Status"], body["PhysicalResourceId"]) for body in sent.bodies] == [("SUCCESS", PHYSICAL_ID)]
@@ -129,7 +130,7 @@ def test_crhelpers_own_polling_keys_never_skip_the_work(
         provider._client = appintegrations.client
         if request_type != "Delete":
             appintegrations.add_response("update_data_integration_association", {})
-        provider.handler(event, LambdaContext(timeout_ms=60_000))
+        run_handler(event, timeout_ms=60_000)
         appintegrations.assert_no_pending_responses()  # the work was done: one update
     [body] = sent.bodies
     assert body["Status"] == "SUCCESS"

@@ -12,9 +12,9 @@ from appintegrations_cr import constants, delivery
 from appintegrations_cr.delivery import LOG_MARGIN_S, deliver, host_of
 from appintegrations_cr.resource import ExecutionResource
 
-from tests.support.association_properties import ON_DEMAND
-from tests.support.clock import FakeClock
-from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
+from testkit.association_properties import ON_DEMAND
+from testkit.cfn_events import RESPONSE_URL, SIGNATURE, cfn_event
+from testkit.clock import FakeClock, LambdaContext
 from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit

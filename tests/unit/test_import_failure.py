@@ -10,9 +10,9 @@ from appintegrations_cr import delivery, import_failure, resource
 from appintegrations_cr.constants import DELIVERY_ATTEMPTS, DELIVERY_TIMEOUT_S, FAILED_CREATE_PREFIX
 from appintegrations_cr.import_failure import answer_for, answering_handler, reason_for
 
-from tests.support.association_properties import ON_DEMAND
-from tests.support.clock import FakeClock
-from tests.unit.lambda_doubles import RESPONSE_URL, SIGNATURE, LambdaContext, cfn_event
+from testkit.association_properties import ON_DEMAND
+from testkit.cfn_events import RESPONSE_URL, SIGNATURE, cfn_event
+from testkit.clock import FakeClock, LambdaContext
 from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit
@@ -104,7 +104,7 @@ def test_the_handler_logs_the_import_error_once_then_answers_each_event_once(
     assert init["stackTrace"]
 
     for request_type in ("Create", "Delete"):
-        extra = {"PhysicalResourceId": "di|assoc"} if request_type == "Delete" else {}
+        extra: dict[str, Any] = {"PhysicalResourceId": "di|assoc"} if request_type == "Delete" else {}
         assert handler(cfn_event(request_type, ON_DEMAND, **extra), LambdaContext(timeout_ms=30_000)) is None
 
     assert [b["Status"] for b in puts.bodies] == ["FAILED", "SUCCESS"]

@@ -17,11 +17,12 @@ from appintegrations_cr.resource import MAX_BODY_BYTES, TIMED_OUT
 from appintegrations_cr.retries import Outcome
 from crhelper import CfnResource
 
-from tests.support.account import ACCOUNT, REGION, arn
-from tests.support.appintegrations_stub import AppIntegrationsStub, connect_timeout
-from tests.support.association_properties import ON_DEMAND, SCHEDULED, changed
-from tests.support.clock import FakeClock
-from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
+from testkit.account import ACCOUNT, REGION, arn
+from testkit.appintegrations_stub import AppIntegrationsStub, connect_timeout
+from testkit.association_properties import ON_DEMAND, SCHEDULED, changed
+from testkit.cfn_events import RESPONSE_URL, SIGNATURE, cfn_event
+from testkit.clock import LAMBDA_REQUEST_ID, FakeClock, LambdaContext
+from tests.unit.lambda_doubles import Recorder, run_handler
 from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit
@@ -57,10 +58,6 @@ def expect_update(stubber: AppIntegrationsStub, properties: dict[str, Any]) -> N
     )
 
 
-def run(event: dict[str, Any], timeout_ms: int = 120_000) -> None:
-    provider.handler(event, LambdaContext(timeout_ms))
-
-
 def only(sent: Recorder) -> dict[str, Any]:
     assert len(sent.bodies) == 1, sent.bodies
     return sent.bodies[0]
@@ -74,7 +71,7 @@ def test_create_calls_once_and_answers_success_with_an_id_from_the_identifiers(
     stubber: AppIntegrationsStub, sent: Recorder
 ) -> None:
     expect_update(stubber, ON_DEMAND)
-    run(cfn_event("Create", ON_DEMAND))
+    run_handler(cfn_event("Create", ON_DEMAND))
     body = only(sent)
     assert body["Status"] == "SUCCESS"
     assert body["PhysicalResourceId"] == "di-1|assoc-1"
@@ -100,7 +97,7 @@ def test_a_lookup_create_lists_then_applies_to_the_association_found(
         {"DataIntegrationIdentifier": "di-1", "MaxResults": 50},
     )
     expect_update(stubber, changed(lookup, "DataIntegrationAssociationIdentifier", "kb"))
-    run(cfn_event("Create", lookup))
+    run_handler(cfn_event("Create", lookup))
     body = only(sent)
     assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", "di-1|kb")
     assert body["Data"]["DataIntegrationAssociationArn"] == f"{ARN}:data-integration-association/di-1/kb"
@@ -109,7 +106,7 @@ def test_a_lookup_create_lists_then_applies_to_the_association_found(
 def test_update_with_only_a_new_service_token_makes_no_call_and_still_answers_the_attributes(
     stubber: AppIntegrationsStub, sent: Recorder
 ) -> None:
-    run(update_event(changed(ON_DEMAND, "ServiceToken", arn("lambda", "function:v2"))))
+    run_handler(update_event(changed(ON_DEMAND, "ServiceToken", arn("lambda", "function:v2"))))
     body = only(sent)
     assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
     assert body["Data"] == ATTRIBUTES  # CloudFormation keeps only the latest response's Data
@@ -121,35 +118,35 @@ def test_update_that_only_rewrites_an_instant_in_another_notation_makes_no_call(
     same_instant = changed(
         SCHEDULED, "ExecutionConfiguration.ScheduleConfiguration.FirstExecutionFrom", "1735689600000"
     )
-    run(update_event(same_instant, old=SCHEDULED))
+    run_handler(update_event(same_instant, old=SCHEDULED))
     assert only(sent)["Status"] == "SUCCESS"
 
 
 def test_update_with_a_new_configuration_applies_and_keeps_the_id(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     new = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735862400000")
     expect_update(stubber, new)
-    run(update_event(new))
+    run_handler(update_event(new))
     body = only(sent)
     assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
 
 
 def test_update_switching_mode_applies(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     expect_update(stubber, SCHEDULED)
-    run(update_event(SCHEDULED))
+    run_handler(update_event(SCHEDULED))
     assert only(sent)["Status"] == "SUCCESS"
 
 
 def test_changing_only_the_rerun_token_reapplies(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     new = changed(ON_DEMAND, "RerunToken", "2")
     expect_update(stubber, new)
-    run(update_event(new, old=changed(ON_DEMAND, "RerunToken", "1")))
+    run_handler(update_event(new, old=changed(ON_DEMAND, "RerunToken", "1")))
     assert only(sent)["PhysicalResourceId"] == OLD_ID
 
 
 def test_a_new_target_is_applied_and_gets_a_new_id(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     new = changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", "assoc-2")
     expect_update(stubber, new)
-    run(update_event(new))
+    run_handler(update_event(new))
     assert only(sent)["PhysicalResourceId"] == "di-1|assoc-2"
 
 
@@ -168,7 +165,7 @@ def test_naming_the_same_association_another_way_is_not_a_new_target(
     stubber: AppIntegrationsStub, sent: Recorder, field: str, value: str
 ) -> None:
     """A new id would make CloudFormation replace the resource, and the call would re-run the job."""
-    run(update_event(changed(ON_DEMAND, field, value)))
+    run_handler(update_event(changed(ON_DEMAND, field, value)))
     body = only(sent)
     assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
     assert body["Data"] == ATTRIBUTES
@@ -183,7 +180,7 @@ def test_another_notation_with_a_new_configuration_applies_and_keeps_the_id(
         "1735862400000",
     )
     expect_update(stubber, new)
-    run(update_event(new))
+    run_handler(update_event(new))
     assert only(sent)["PhysicalResourceId"] == OLD_ID
 
 
@@ -192,13 +189,13 @@ def test_the_same_ids_in_another_account_are_a_new_target(stubber: AppIntegratio
         ON_DEMAND, "DataIntegrationIdentifier", arn("app-integrations", "data-integration/di-1", account="444455556666")
     )
     expect_update(stubber, new)
-    run(update_event(new))
+    run_handler(update_event(new))
     assert only(sent)["PhysicalResourceId"] == f"{new['DataIntegrationIdentifier']}|assoc-1"
 
 
 def test_no_call_starts_without_time_for_it_and_the_answer(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     """crhelper's timer would answer FAILED while the call might still land and run the job."""
-    run(cfn_event("Create", ON_DEMAND), timeout_ms=int(constants.ATTEMPT_BUDGET_S * 1000) - 500)
+    run_handler(cfn_event("Create", ON_DEMAND), clock=FakeClock(constants.ATTEMPT_BUDGET_S - 0.5))
     body = only(sent)
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith("Not calling AppIntegrations:")
@@ -209,7 +206,7 @@ def test_rollback_update_with_the_old_properties_is_applied_like_any_update(
 ) -> None:
     failed_new = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1735862400000")
     expect_update(stubber, ON_DEMAND)
-    run(update_event(ON_DEMAND, old=failed_new))
+    run_handler(update_event(ON_DEMAND, old=failed_new))
     assert only(sent)["Status"] == "SUCCESS"
 
 
@@ -220,7 +217,7 @@ def test_delete_makes_no_call_and_does_not_sleep(
     # so a regression fails at once rather than after crhelper's 120 s.
     slept: list[float] = []
     monkeypatch.setattr(CfnResource._wait_for_cwlogs, "__defaults__", (slept.append,))  # type: ignore[attr-defined]
-    run(cfn_event("Delete", ON_DEMAND, PhysicalResourceId=OLD_ID), timeout_ms=900_000)
+    run_handler(cfn_event("Delete", ON_DEMAND, PhysicalResourceId=OLD_ID), timeout_ms=900_000)
     assert slept == []
     assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", OLD_ID)
 
@@ -236,7 +233,7 @@ def test_delete_never_waits_for_cloudwatch_logs(monkeypatch: pytest.MonkeyPatch)
 
 def test_delete_of_a_lookup_makes_no_call_either(stubber: AppIntegrationsStub, sent: Recorder) -> None:
     lookup = changed(ON_DEMAND, "DataIntegrationAssociationIdentifier", ...)
-    run(cfn_event("Delete", lookup, PhysicalResourceId="di-1|kb"))
+    run_handler(cfn_event("Delete", lookup, PhysicalResourceId="di-1|kb"))
     assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", "di-1|kb")
 
 
@@ -244,19 +241,19 @@ def test_failed_create_gets_a_recognisable_id_and_its_delete_succeeds(
     stubber: AppIntegrationsStub, sent: Recorder
 ) -> None:
     stubber.add_client_error("update_data_integration_association", "ResourceNotFoundException", "gone", 404)
-    run(cfn_event("Create", ON_DEMAND))
+    run_handler(cfn_event("Create", ON_DEMAND))
     body = only(sent)
     assert body["Status"] == "FAILED"
     assert body["PhysicalResourceId"] == f"{FAILED_CREATE_PREFIX}Sync"
     assert "DataIntegrationAssociationIdentifier 'assoc-1'" in body["Reason"]
     assert body["Data"] == {}
     sent.bodies.clear()
-    run(cfn_event("Delete", ON_DEMAND, PhysicalResourceId=body["PhysicalResourceId"]))
+    run_handler(cfn_event("Delete", ON_DEMAND, PhysicalResourceId=body["PhysicalResourceId"]))
     assert (only(sent)["Status"], only(sent)["PhysicalResourceId"]) == ("SUCCESS", body["PhysicalResourceId"])
 
 
 def test_delete_with_invalid_properties_still_succeeds(stubber: AppIntegrationsStub, sent: Recorder) -> None:
-    run(cfn_event("Delete", {"ExecutionConfiguration": "garbage"}, PhysicalResourceId=OLD_ID))
+    run_handler(cfn_event("Delete", {"ExecutionConfiguration": "garbage"}, PhysicalResourceId=OLD_ID))
     assert only(sent)["Status"] == "SUCCESS"
 
 
@@ -264,14 +261,14 @@ def test_bad_input_fails_without_calling_and_names_field_and_value(
     stubber: AppIntegrationsStub, sent: Recorder
 ) -> None:
     bad = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.StartTime", "yesterday")
-    run(cfn_event("Create", bad))
+    run_handler(cfn_event("Create", bad))
     body = only(sent)
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith("ExecutionConfiguration.OnDemandConfiguration.StartTime: 'yesterday' is not epoch")
 
 
 def test_failed_update_keeps_the_old_id(stubber: AppIntegrationsStub, sent: Recorder) -> None:
-    run(update_event(changed(ON_DEMAND, "ExecutionConfiguration.ExecutionMode", "WEEKLY")))
+    run_handler(update_event(changed(ON_DEMAND, "ExecutionConfiguration.ExecutionMode", "WEEKLY")))
     body = only(sent)
     assert (body["Status"], body["PhysicalResourceId"]) == ("FAILED", OLD_ID)
 
@@ -280,7 +277,7 @@ def test_a_long_reason_is_cut_at_the_end_and_the_body_fits_4096_bytes(
     stubber: AppIntegrationsStub, sent: Recorder
 ) -> None:
     bad = changed(ON_DEMAND, "ExecutionConfiguration", {f"Typo{i:03d}" + "x" * 40: 1 for i in range(200)})
-    run(cfn_event("Create", bad))
+    run_handler(cfn_event("Create", bad))
     body = only(sent)
     assert body["bytes"] <= MAX_BODY_BYTES
     assert body["Reason"].startswith("ExecutionConfiguration.Typo000")
@@ -298,7 +295,7 @@ def test_the_timeout_timer_and_the_handler_answer_only_once(
 
     monkeypatch.setattr(provider, "update_association", slow_update)
     with caplog.at_level(logging.INFO):
-        run(cfn_event("Create", ON_DEMAND), timeout_ms=700)
+        run_handler(cfn_event("Create", ON_DEMAND), timeout_ms=700)
     body = only(sent)
     assert (body["Status"], body["Reason"]) == ("FAILED", TIMED_OUT)
     outcomes = [getattr(record, "outcome", None) for record in caplog.records]
@@ -319,7 +316,7 @@ def test_the_timeout_timer_and_the_handler_answer_only_once(
 def test_malformed_events_get_one_failed_answer(
     stubber: AppIntegrationsStub, sent: Recorder, event: dict[str, Any], problem: str
 ) -> None:
-    run(event)
+    run_handler(event)
     body = only(sent)
     assert body["Status"] == "FAILED"
     assert problem in body["Reason"]
@@ -330,7 +327,7 @@ def test_event_without_a_response_url_is_logged_not_answered(sent: Recorder, cap
     event = cfn_event("Create", ON_DEMAND)
     del event["ResponseURL"]
     with caplog.at_level(logging.ERROR):
-        run(event)
+        run_handler(event)
     assert sent.bodies == []
     assert "no https ResponseURL" in caplog.text
 
@@ -350,7 +347,7 @@ def test_a_response_url_that_is_not_https_is_never_answered(
 ) -> None:
     """The PUT carries the outcome (and Data) in clear: only CloudFormation's https URL may get it."""
     with caplog.at_level(logging.ERROR):
-        run(cfn_event("Create", ON_DEMAND, ResponseURL=url))
+        run_handler(cfn_event("Create", ON_DEMAND, ResponseURL=url))
     assert sent.bodies == []
     assert "no https ResponseURL" in caplog.text
 
@@ -360,7 +357,7 @@ def test_logs_are_json_with_the_outcome_and_never_the_response_url(
 ) -> None:
     log = runtime_log("JSON", "DEBUG")
     expect_update(stubber, ON_DEMAND)
-    run(cfn_event("Create", ON_DEMAND))
+    run_handler(cfn_event("Create", ON_DEMAND))
     lines = log.lines()
     records = [json.loads(line) for line in lines]  # every line is one object
     assert any(r["logger"].startswith("crhelper") and r["level"] == "DEBUG" for r in records)
@@ -379,8 +376,8 @@ def test_every_failed_answer_has_one_record_with_the_reason_cloudformation_shows
 ) -> None:
     log = runtime_log("JSON", "INFO")
     bad = changed(ON_DEMAND, "ExecutionConfiguration.OnDemandConfiguration.EndTime", "1")
-    run(cfn_event("Create", bad))
-    run({**cfn_event("Create", ON_DEMAND), "RequestType": "Bogus"})
+    run_handler(cfn_event("Create", bad))
+    run_handler({**cfn_event("Create", ON_DEMAND), "RequestType": "Bogus"})
     bodies = sent.bodies
     failed = [r for r in log.records() if r.get("outcome") == "FAILED"]
     assert [r["reason"] for r in failed] == [b["Reason"] for b in bodies]
@@ -398,7 +395,7 @@ def test_an_unreachable_endpoint_answers_failed_naming_it_and_logs_the_failure(
         "update_data_integration_association", connect_timeout, times=constants.MAX_UNREACHABLE_ATTEMPTS
     )
     monkeypatch.setattr(provider, "update_association", functools.partial(update_association, sleep=FakeClock().sleep))
-    run(cfn_event("Create", ON_DEMAND))
+    run_handler(cfn_event("Create", ON_DEMAND))
     body = only(sent)
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith(

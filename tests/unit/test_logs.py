@@ -15,8 +15,10 @@ from appintegrations_cr import logs
 from appintegrations_cr.logs import DEFAULT_LEVEL, default_level, log, redact
 from appintegrations_cr.resource import ExecutionResource
 
-from tests.support.association_properties import ON_DEMAND
-from tests.unit.lambda_doubles import LAMBDA_REQUEST_ID, RESPONSE_URL, SIGNATURE, LambdaContext, Recorder, cfn_event
+from testkit.association_properties import ON_DEMAND
+from testkit.cfn_events import RESPONSE_URL, SIGNATURE, cfn_event
+from testkit.clock import LAMBDA_REQUEST_ID, LambdaContext
+from tests.unit.lambda_doubles import Recorder
 from tests.unit.runtime_log import RuntimeLogFactory
 
 pytestmark = pytest.mark.unit

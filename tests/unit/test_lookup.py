@@ -10,10 +10,10 @@ from appintegrations_cr.contract import parse_properties
 from appintegrations_cr.errors import DeadlineError, ResolutionError, ServiceError
 from appintegrations_cr.lookup import Candidate, choose, resolve
 
-from tests.support.account import ACCOUNT, REGION, arn
-from tests.support.appintegrations_stub import AppIntegrationsStub
-from tests.support.association_properties import ON_DEMAND, changed
-from tests.support.clock import FakeClock
+from testkit.account import ACCOUNT, REGION, arn
+from testkit.appintegrations_stub import AppIntegrationsStub
+from testkit.association_properties import ON_DEMAND, changed
+from testkit.clock import FakeClock
 
 pytestmark = pytest.mark.unit
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.module_names import PRODUCT_ROOTS, REPO_ROOT, duplicate_modules, report
+from testkit.module_names import PRODUCT_ROOTS, REPO_ROOT, duplicate_modules, report
 
 pytestmark = pytest.mark.unit
 
@@ -23,7 +23,7 @@ SECOND_NAME = textwrap.dedent(
     import importlib, importlib.util, json, sys
     from pathlib import Path
     import appintegrations_cr.contract
-    from tests.support.module_names import duplicate_modules
+    from testkit.module_names import duplicate_modules
 
     # The handler's package again, as the old link cdk_appintegrations/<link>/appintegrations_cr made it.
     package = Path(sys.argv[1]).parent

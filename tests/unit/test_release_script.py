@@ -22,7 +22,7 @@ from scripts.release import (
     main,
     version_of_tag,
 )
-from tests.support.releases import read_releases
+from testkit.releases import read_releases
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.releases import (
+from testkit.releases import (
     Release,
     ReleaseFileError,
     ReleaseNotInHistoryError,
@@ -21,7 +21,7 @@ from tests.support.releases import (
     read_releases,
     version_key,
 )
-from tests.support.synth_env import REPO_ROOT
+from testkit.synth_env import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 

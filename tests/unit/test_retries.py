@@ -41,9 +41,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from tests.support.appintegrations_stub import AppIntegrationsStub, NetworkError, connect_timeout, connection_failed
-from tests.support.association_properties import ON_DEMAND
-from tests.support.clock import FakeClock
+from testkit.appintegrations_stub import AppIntegrationsStub, NetworkError, connect_timeout, connection_failed
+from testkit.association_properties import ON_DEMAND
+from testkit.clock import FakeClock
 
 pytestmark = pytest.mark.unit
 

@@ -1,13 +1,23 @@
 """Rules the test suite keeps about itself: what it imports, and where the test account is written.
 
 No module of the suite imports a test module or a conftest. What tests share lives in
-``tests/support`` (for every tier) or in a tier's helper module (``tests/construct/stacks.py``,
+``testkit`` (for every tier, and for the benchmarks) or in a tier's helper module (``tests/construct/stacks.py``,
 ``tests/integration/handler_runs.py``, ...), and fixtures in a ``conftest.py``. Importing a
 test module runs its collection-time code again under another name and ties one test
 file's edits to another's; importing a conftest gives a second copy of a module pytest
 loads by its own rules.
 
-The test account's digits are written once, in :mod:`tests.support.account`: an ARN a double
+The tests and the benchmarks never import each other, in either direction: what both need
+(the doubles, the synth environment, the test account) is :mod:`testkit`, a third package.
+A benchmark importing ``tests`` would make the benchmarks depend on test code that may
+change with any test; a test importing ``benchmarks`` would make the product's tests depend
+on measuring code. The benchmark code's own tests live beside it (``benchmarks/test_*.py``).
+
+Each tier has one AppIntegrations fake: the unit tier botocore's ``Stubber``
+(:mod:`testkit.appintegrations_stub`), the integration tier the HTTP emulator
+(:mod:`testkit.emulator`); neither tier imports the other's.
+
+The test account's digits are written once, in :mod:`testkit.account`: an ARN a double
 builds and the one a test expects then cannot drift apart.
 """
 
@@ -18,12 +28,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.account import ACCOUNT
+from testkit.account import ACCOUNT
 
 pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
 TESTS = Path(__file__).resolve().parents[1]
 REPO_ROOT = TESTS.parent
+#: The folders whose Python modules the rules read: the tests, the shared doubles, the benchmarks.
+FOLDERS = ("tests", "testkit", "benchmarks")
 
 
 def is_test_module(dotted: str) -> bool:
@@ -53,9 +65,12 @@ def imported_modules(source: str, module: str) -> set[str]:
 
 
 def suite_modules() -> dict[str, str]:
-    """Dotted name to source of every Python module of the suite (not the snapshots' or npm's files)."""
+    """Dotted name to source of every Python module of the suite, its doubles and the benchmarks.
+
+    Not the snapshots' or npm's files.
+    """
     modules: dict[str, str] = {}
-    for path in sorted(TESTS.rglob("*.py")):
+    for path in sorted(path for folder in FOLDERS for path in (REPO_ROOT / folder).rglob("*.py")):
         parts = path.relative_to(REPO_ROOT).with_suffix("").parts
         if any(part == "node_modules" or part.endswith(".snapshot") for part in parts):
             continue
@@ -74,6 +89,55 @@ def test_no_module_of_the_suite_imports_a_test_module_or_a_conftest() -> None:
     assert offending == {}
 
 
+def crossing_imports(module: str, imports: set[str]) -> list[str]:
+    """What ``module`` imports across the tests/benchmarks line (either way), by dotted name."""
+    side = module.split(".", 1)[0]
+    other = {"tests": "benchmarks", "benchmarks": "tests"}.get(side)
+    if other is None:
+        return []
+    return sorted(name for name in imports if name == other or name.startswith(f"{other}."))
+
+
+def test_tests_and_benchmarks_never_import_each_other() -> None:
+    modules = suite_modules()
+    assert "benchmarks.run" in modules
+    assert "testkit.emulator" in modules
+    offending = {
+        name: found
+        for name, source in modules.items()
+        if (found := crossing_imports(name, imported_modules(source, name)))
+    }
+    assert offending == {}
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "caught"),
+    [
+        (
+            "benchmarks.run",
+            "from tests.construct.stacks import build",
+            ["tests.construct.stacks", "tests.construct.stacks.build"],
+        ),
+        ("benchmarks.peer.peer_stack", "import tests.unit.lambda_doubles", ["tests.unit.lambda_doubles"]),
+        (
+            "tests.unit.test_example",
+            "from benchmarks.peer.peer_stack import deployable",
+            ["benchmarks.peer.peer_stack", "benchmarks.peer.peer_stack.deployable"],
+        ),
+        ("tests.unit.test_example", "import benchmarks", ["benchmarks"]),
+        ("benchmarks.run", "from testkit.emulator import AppIntegrationsEmulator", []),
+        ("tests.unit.test_example", "from testkit import deploy_stacks", []),
+        (
+            "testkit.emulator",
+            "from tests.unit import conftest",
+            [],
+        ),  # testkit is neither side (the other rule covers conftests)
+    ],
+)
+def test_a_crossing_import_is_seen(module: str, source: str, caught: list[str]) -> None:
+    assert crossing_imports(module, imported_modules(source, module)) == caught
+
+
 @pytest.mark.parametrize(
     ("source", "caught"),
     [
@@ -81,7 +145,7 @@ def test_no_module_of_the_suite_imports_a_test_module_or_a_conftest() -> None:
         ("from tests.unit import test_contract", ["tests.unit.test_contract"]),
         ("import tests.integration.test_handler_roundtrip as roundtrip", ["tests.integration.test_handler_roundtrip"]),
         ("from .conftest import Synthesized", ["tests.construct.conftest"]),
-        ("from . import stacks\nfrom tests.support.clock import FakeClock", []),
+        ("from . import stacks\nfrom testkit.clock import FakeClock", []),
     ],
 )
 def test_every_form_of_import_is_seen(source: str, caught: list[str]) -> None:
@@ -91,5 +155,35 @@ def test_every_form_of_import_is_seen(source: str, caught: list[str]) -> None:
 
 def test_the_test_account_is_written_in_one_place() -> None:
     modules = suite_modules()
-    assert ACCOUNT in modules["tests.support.account"]
-    assert [name for name, source in modules.items() if ACCOUNT in source] == ["tests.support.account"]
+    assert ACCOUNT in modules["testkit.account"]
+    assert [name for name, source in modules.items() if ACCOUNT in source] == ["testkit.account"]
+
+
+def test_testkit_imports_neither_the_tests_nor_the_benchmarks() -> None:
+    modules = suite_modules()
+    offending = {
+        name: found
+        for name, source in modules.items()
+        if name.startswith("testkit.")
+        and (
+            found := sorted(m for m in imported_modules(source, name) if m.split(".", 1)[0] in {"tests", "benchmarks"})
+        )
+    }
+    assert offending == {}
+
+
+#: The one AppIntegrations fake of each tier, and the other one, which the tier must not import.
+FAKES = {
+    "tests.unit": ("testkit.appintegrations_stub", "testkit.emulator"),
+    "tests.integration": ("testkit.emulator", "testkit.appintegrations_stub"),
+}
+
+
+def test_each_tier_has_one_appintegrations_fake() -> None:
+    modules = suite_modules()
+    used: dict[str, set[str]] = {tier: set() for tier in FAKES}
+    for name, source in modules.items():
+        tier = name.rsplit(".", 1)[0]
+        if tier in FAKES:
+            used[tier] |= {fake for fake in FAKES[tier] if fake in imported_modules(source, name)}
+    assert used == {tier: {own} for tier, (own, _other) in FAKES.items()}

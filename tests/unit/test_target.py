@@ -11,9 +11,9 @@ from appintegrations_cr.errors import TargetError
 from appintegrations_cr.resource import MAX_BODY_BYTES, fit_body
 from appintegrations_cr.target import environment_of_stack, from_lookup, from_request
 
-from tests.support.account import ACCOUNT, REGION, arn
-from tests.support.association_properties import ON_DEMAND, changed
-from tests.unit.lambda_doubles import STACK_ID
+from testkit.account import ACCOUNT, REGION, arn
+from testkit.association_properties import ON_DEMAND, changed
+from testkit.cfn_events import STACK_ID
 
 pytestmark = pytest.mark.unit
 

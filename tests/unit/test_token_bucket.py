@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support.clock import FakeClock
-from tests.support.token_bucket import RateLimit, TokenBucket
+from testkit.clock import FakeClock
+from testkit.token_bucket import RateLimit, TokenBucket
 
 pytestmark = [pytest.mark.unit, pytest.mark.harness]
 

@@ -1,4 +1,4 @@
-// Preloaded (node --require) by tests/support/assertion_handler.py.
+// Preloaded (node --require) by testkit/assertion_handler.py.
 // integ-tests' assertion handler sends its CloudFormation response with
 // https.request({hostname, path, ...}): it drops the ResponseURL's port (S3's is 443). The
 // local receiver listens on another port of 127.0.0.1, named by CFN_RESPONSE_PORT; only

@@ -1,6 +1,6 @@
 """The deploy driver, taught the few non-custom resources of the integration tests' stack.
 
-Why: :class:`~tests.support.cfn_driver.CloudFormationDriver` creates non-custom resources
+Why: :class:`~testkit.cfn_driver.CloudFormationDriver` creates non-custom resources
 at once with made-up ids and an ``Arn``. The integration tests' stack
 (``tests/integ/knowledge_base_stack.py``) reads more than that, and one of its resources
 has a side effect the provider depends on:
@@ -25,9 +25,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.cfn_driver import CloudFormationDriver, _ResourceState
-from tests.support.cfn_template import Resource
-from tests.support.emulator import AppIntegrationsEmulator
+from testkit.cfn_driver import CloudFormationDriver, _ResourceState
+from testkit.cfn_template import Resource
+from testkit.emulator import AppIntegrationsEmulator
 
 __all__ = ["KNOWLEDGE_BASE_CLIENT_ID", "MODELLED_TYPES", "ServiceModelDriver", "data_integration_of"]
 

@@ -5,11 +5,20 @@ the time left before the function's deadline (``remaining``) and wait with ``sle
 token bucket reads a monotonic clock (call the clock). One model serves both, so every
 test that steps time agrees on what a second is, and no test waits or depends on the
 machine's speed.
+
+The handler itself reads its deadline from Lambda's context object: :class:`LambdaContext`
+is that object, on real monotonic time by default, or on a :class:`FakeClock`
+(:meth:`FakeClock.lambda_context`), whose deadline it then shares.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
+
+#: The ``aws_request_id`` of every :class:`LambdaContext` (the runtime's request id in log records).
+LAMBDA_REQUEST_ID = "lambda-request-1"
 
 
 class FakeClock:
@@ -39,3 +48,27 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+    def lambda_context(self) -> LambdaContext:
+        """Lambda's context object on this clock: its remaining time is :meth:`remaining`."""
+        return LambdaContext(min(self.remaining(), 900.0) * 1000, clock=self)  # 900 s: Lambda's longest timeout
+
+
+class LambdaContext:
+    """Like Lambda's context object: the remaining time really shrinks, on ``clock``.
+
+    ``clock`` is monotonic time in seconds: the machine's (the default) for a handler that
+    really waits, or a :class:`FakeClock` for one whose waits are stepped.
+    """
+
+    def __init__(self, timeout_ms: float = 120_000, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._deadline = clock() + timeout_ms / 1000
+        self.aws_request_id = LAMBDA_REQUEST_ID
+        self.function_name = "provider"
+        self.log_group_name = "/aws/lambda/provider"
+        self.log_stream_name = "2025/01/01/[$LATEST]abc"
+        self.memory_limit_in_mb = 256
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - self._clock()) * 1000))

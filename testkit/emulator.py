@@ -77,9 +77,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
-from tests.support.account import ACCOUNT, REGION
-from tests.support.local_server import BackgroundServer, LocalHandler, read_request
-from tests.support.token_bucket import RateLimit, TokenBucket
+from testkit.account import ACCOUNT, REGION
+from testkit.local_server import BackgroundServer, LocalHandler, read_request
+from testkit.token_bucket import RateLimit, TokenBucket
 
 __all__ = [
     "LIST_OPERATION",

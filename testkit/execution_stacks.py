@@ -16,7 +16,7 @@ from collections.abc import Callable
 import aws_cdk as cdk
 from cdk_appintegrations import DataIntegrationAssociationExecution, ExecutionConfiguration
 
-from tests.support.account import ACCOUNT, REGION
+from testkit.account import ACCOUNT, REGION
 
 Target = Callable[[int], tuple[str, str]]
 """Execution ``i``'s data integration identifier and association identifier."""

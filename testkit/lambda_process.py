@@ -9,7 +9,7 @@ survives from one event to the next in a warm container.
 
 So each execution environment is ``python -S -m awslambdaric <handler>``, the runtime
 interface client that Lambda's Python runtimes run, polling a
-:class:`~tests.support.runtime_api.RuntimeApi` of its own for events. The client does what
+:class:`~testkit.runtime_api.RuntimeApi` of its own for events. The client does what
 it does in Lambda: imports the handler once (init; an import failure is posted to
 ``/init/error`` and ends the process), installs its log handler and formatter on the root
 logger (``AWS_LAMBDA_LOG_FORMAT``, ``AWS_LAMBDA_LOG_LEVEL``), builds ``context`` from the
@@ -67,8 +67,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
-from tests.support.account import ACCOUNT
-from tests.support.runtime_api import Invocation, RuntimeApi
+from testkit.account import ACCOUNT
+from testkit.runtime_api import Invocation, RuntimeApi
 
 __all__ = [
     "DUMMY_CREDENTIALS",
@@ -88,7 +88,7 @@ __all__ = [
     "yield_cpu",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FUNCTION_NAME = "cdk-appintegrations-cr"
 RUNTIME_PACKAGES = ("boto3", "awslambdaric")
 """What the Lambda python runtime provides besides the standard library (with dependencies)."""

@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.support.local_server import BackgroundServer, LocalHandler, read_request
+from testkit.local_server import BackgroundServer, LocalHandler, read_request
 
 __all__ = [
     "CFN_RESPONSE_LIMIT_BYTES",

@@ -15,7 +15,7 @@ local check proves what the committed integration test will assert in an account
   ``AwsApiCallHandler`` shapes it (``apiCallResponse``, flattened when the call has output
   paths), and the value the assertion compares (``actual``).
 
-The comparison itself is the provider's own code: see :mod:`tests.support.assertion_handler`.
+The comparison itself is the provider's own code: see :mod:`testkit.assertion_handler`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import boto3
 
-from tests.support.cfn_template import CloudAssembly, StaticResolver, Template, TemplateError, resolve
+from testkit.cfn_template import CloudAssembly, StaticResolver, Template, TemplateError, resolve
 
 __all__ = [
     "SDK_CALL_PREFIX",

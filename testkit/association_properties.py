@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.support.account import arn
+from testkit.account import arn
 
 ON_DEMAND: dict[str, Any] = {
     "ServiceToken": arn("lambda", "function:provider"),

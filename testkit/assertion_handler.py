@@ -9,7 +9,7 @@ point as a ``Custom::DeployAssert@AssertEquals`` event, in a Node.js process. It
 through the local HTTPS receiver, as it would answer CloudFormation; ``node_https_port.cjs``
 puts back the receiver's port, which the handler drops from the ResponseURL.
 
-The SDK call itself is made in Python (:func:`tests.support.integ_snapshot.call_with_boto3`):
+The SDK call itself is made in Python (:func:`testkit.integ_snapshot.call_with_boto3`):
 the handler's SDK adapter needs the AWS SDK for JavaScript that the Lambda runtime ships.
 """
 
@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.account import arn
-from tests.support.cfn_receiver import CfnResponseReceiver
+from testkit.account import arn
+from testkit.cfn_events import cfn_event
+from testkit.cfn_receiver import CfnResponseReceiver
 
 __all__ = ["PORT_SHIM", "AssertionOutcome", "run_assertion"]
 
@@ -67,16 +68,16 @@ def run_assertion(
     if node is None:
         raise RuntimeError("node is not on PATH (scripts/setup.sh links Node 24 into .venv/bin)")
     request_id = f"assert-{uuid.uuid4()}"
-    event = {
-        "RequestType": "Create",
-        "ServiceToken": "local",
-        "ResponseURL": receiver.response_url(request_id),
-        "StackId": arn("cloudformation", "stack/Assertions/local"),
-        "RequestId": request_id,
-        "LogicalResourceId": "Assertion",
-        "ResourceType": ASSERT_EQUALS_TYPE,
-        "ResourceProperties": {"ServiceToken": "local", "actual": json.dumps(actual), "expected": expected},
-    }
+    event = cfn_event(
+        "Create",
+        {"ServiceToken": "local", "actual": json.dumps(actual), "expected": expected},
+        request_id=request_id,
+        response_url=receiver.response_url(request_id),
+        stack_id=arn("cloudformation", "stack/Assertions/local"),
+        logical_id="Assertion",
+        resource_type=ASSERT_EQUALS_TYPE,
+        service_token="local",
+    )
     env = {
         "PATH": os.environ.get("PATH", ""),
         "NODE_EXTRA_CA_CERTS": str(receiver.ca_file),

@@ -39,7 +39,7 @@ ON_DEMAND_END: Final = datetime(2025, 7, 1, tzinfo=timezone.utc)
 SCHEDULE_EXPRESSION: Final = "rate(1 hour)"
 SCHEDULED_OBJECT: Final = "Account"
 
-_THIS_REPOSITORY: Final = Path(__file__).resolve().parents[2]
+_THIS_REPOSITORY: Final = Path(__file__).resolve().parents[1]
 
 
 def isolate(checkout: Path) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 
 
 def cdk_context() -> dict[str, Any]:
@@ -69,7 +70,11 @@ def venv_tool_dir() -> Path | None:
 
 
 def synth_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment for a synth child: Node 24 first on PATH, with a working ``npm``; repo root importable.
+    """Environment for a synth child: Node 24 first on PATH, with a working ``npm``; this checkout importable.
+
+    The checkout's own ``constructs/`` and ``lambda_src/`` go on ``PYTHONPATH`` (after the
+    repository root): the child runs this checkout's library whatever the virtualenv's
+    editable install points at (a worktree shares the main checkout's virtualenv).
 
     The wheel's ``bin`` goes first for ``node`` (jsii runs ``node`` from PATH), but its
     ``npm`` script is broken (see :func:`npm_cli`), so the virtualenv's ``bin``, where
@@ -81,5 +86,12 @@ def synth_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     first = [str(d) for d in (venv_tool_dir(), node_bin_dir()) if d is not None]
     if first:
         env["PATH"] = os.pathsep.join([*first, env.get("PATH", "")])
-    env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(os.pathsep)
+    roots = (REPO_ROOT, REPO_ROOT / "constructs", REPO_ROOT / "lambda_src")
+    env["PYTHONPATH"] = os.pathsep.join([*map(str, roots), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
+
+
+def run_cli(command: list[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 300) -> tuple[int, str]:
+    """Run a command-line tool to its end (the CDK CLI, integ-runner): its exit code, and its stdout and stderr joined."""
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return done.returncode, done.stdout + done.stderr

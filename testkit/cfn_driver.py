@@ -9,7 +9,7 @@ calling the provider *again* for every resource it touched. A handler tested one
 a time never meets that. This driver plays CloudFormation faithfully, not kindly:
 
 * **Graph.** The dependency graph comes from the synthesized template: ``DependsOn``,
-  ``Ref``, ``Fn::GetAtt``, ``Fn::Sub`` (:mod:`tests.support.cfn_template`). A resource
+  ``Ref``, ``Fn::GetAtt``, ``Fn::Sub`` (:mod:`testkit.cfn_template`). A resource
   starts the moment its last dependency completes; nothing caps how many run at once.
 * **Latency.** ``latency_s`` is added before every resource operation that changes
   something (CloudFormation's own overhead per resource, seconds in practice).
@@ -24,7 +24,7 @@ a time never meets that. This driver plays CloudFormation faithfully, not kindly
   and ``PhysicalResourceId`` on Update and Delete), delivered to the function their
   ``ServiceToken`` names. The function runs its synthesized asset under AWS's runtime
   interface client in a Lambda-like process from a
-  :class:`~tests.support.lambda_pool.LambdaPool` (warm containers reused, no cap), with the
+  :class:`~testkit.lambda_pool.LambdaPool` (warm containers reused, no cap), with the
   function's ``Timeout``, ``MemorySize``, ``Handler``, ``LoggingConfig`` and environment. The
   invocation is asynchronous, as CloudFormation's is: a function error, crash or timeout
   is retried by "Lambda" after ``async_retry_delays_s`` (Lambda's defaults: 1 and 2 minutes),
@@ -69,9 +69,10 @@ from pathlib import Path
 from queue import Empty, SimpleQueue
 from typing import Any, Literal
 
-from tests.support.account import ACCOUNT, REGION
-from tests.support.cfn_receiver import CfnResponseReceiver, ReceivedResponse
-from tests.support.cfn_template import (
+from testkit.account import ACCOUNT, REGION
+from testkit.cfn_events import cfn_event
+from testkit.cfn_receiver import CfnResponseReceiver, ReceivedResponse
+from testkit.cfn_template import (
     CloudAssembly,
     Resolver,
     Resource,
@@ -80,8 +81,8 @@ from tests.support.cfn_template import (
     as_delivered,
     resolve,
 )
-from tests.support.emulator import ApiCounters, AppIntegrationsEmulator
-from tests.support.lambda_pool import (
+from testkit.emulator import ApiCounters, AppIntegrationsEmulator
+from testkit.lambda_pool import (
     DEFAULT_MEMORY_FLOOR_BYTES,
     ContainerFactory,
     FunctionSpec,
@@ -89,7 +90,7 @@ from tests.support.lambda_pool import (
     MemoryGuardError,
     PoolStats,
 )
-from tests.support.lambda_process import InvocationResult, LoggingConfig
+from testkit.lambda_process import InvocationResult, LoggingConfig
 
 __all__ = [
     "DEFAULT_SERVICE_TIMEOUT_S",
@@ -749,20 +750,19 @@ class CloudFormationDriver:
         except ValueError:
             return _Outcome("FAILED", reason=f"ServiceTimeout {properties.get('ServiceTimeout')!r} is not a number"), {}
         request_id = str(uuid.uuid4())
-        event: dict[str, Any] = {
-            "RequestType": action,
-            "ServiceToken": token,
-            "ResponseURL": self.receiver.response_url(request_id),
-            "StackId": self.stack_id,
-            "RequestId": request_id,
-            "LogicalResourceId": resource.logical_id,
-            "ResourceType": resource.type,
-            "ResourceProperties": properties,
-        }
-        if physical_id is not None:
-            event["PhysicalResourceId"] = physical_id
-        if old is not None:
-            event["OldResourceProperties"] = old
+        event = cfn_event(
+            action,
+            properties,
+            request_id=request_id,
+            response_url=self.receiver.response_url(request_id),
+            stack_id=self.stack_id,
+            logical_id=resource.logical_id,
+            resource_type=resource.type,
+            service_token=token,
+            physical_id=physical_id,
+            old_properties=old,
+            deep_copy=False,  # the event travels as JSON to the function
+        )
         answered = threading.Event()
         with self._answers_lock:
             self._answers[request_id] = answered

@@ -8,7 +8,7 @@ first; the release steps append the new one.
 :func:`exported` writes a commit's tree to a temporary directory with ``git archive`` (it
 reads the object database only: no worktree to register, nothing left in ``.git`` when the
 test dies) and removes it afterwards. :func:`synthesize` runs
-:mod:`tests.support.release_synth` in a fresh interpreter on such a tree, so that the
+:mod:`testkit.release_synth` in a fresh interpreter on such a tree, so that the
 release's own construct and handler asset make its template.
 """
 
@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from tests.support.synth_env import REPO_ROOT, synth_env
+from testkit.synth_env import REPO_ROOT, synth_env
 
 __all__ = [
     "RELEASES_FILE",
@@ -151,7 +151,7 @@ def exported(release: Release, repo: Path = REPO_ROOT) -> Iterator[Path]:
 
 @dataclass(frozen=True)
 class LiteralExecution:
-    """One execution of the literal stack: what :mod:`tests.support.release_synth` builds from it."""
+    """One execution of the literal stack: what :mod:`testkit.release_synth` builds from it."""
 
     construct_id: str
     data_integration: str
@@ -172,7 +172,7 @@ def synthesize(
     version: str | None = None,
     timeout: float = 600.0,
 ) -> Path:
-    """Both stacks of :mod:`tests.support.release_synth`, made by ``checkout``'s code; raises on failure."""
+    """Both stacks of :mod:`testkit.release_synth`, made by ``checkout``'s code; raises on failure."""
     env = synth_env()
     # Only the checkout: synth_env puts this repository first, which is what must not leak in.
     env["PYTHONPATH"] = f"{checkout / 'constructs'}:{checkout / 'lambda_src'}:{checkout}"

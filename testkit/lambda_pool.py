@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tests.support.lambda_process import (
+from testkit.lambda_process import (
     ContainerDiedError,
     InvocationResult,
     LoggingConfig,
@@ -108,14 +108,14 @@ behaviour. The time is reported instead (:attr:`PoolStats.start_delays_s`)."""
 
 CONTAINER_NICE = 19
 """Containers yield the CPU to the driver's process, which hosts the emulator and the receiver
-(``SCHED_IDLE``, else this niceness; see :func:`~tests.support.lambda_process.yield_cpu`): on a
+(``SCHED_IDLE``, else this niceness; see :func:`~testkit.lambda_process.yield_cpu`): on a
 few shared cores, hundreds of starting containers otherwise starved them into read timeouts
 (measured: 58 of 490 executions failed an unthrottled create) that AWS's endpoints, which do
 not share Lambda's CPU, would never cause."""
 
 
 def python_container(spec: FunctionSpec, env: Mapping[str, str]) -> Container:
-    """A :class:`~tests.support.lambda_process.WarmContainer` running a ``python*`` function."""
+    """A :class:`~testkit.lambda_process.WarmContainer` running a ``python*`` function."""
     return WarmContainer(
         spec.code_dir,
         env={**dict(spec.environment), **env},

@@ -14,7 +14,7 @@ from benchmarks.peer.peer_stack import (
     minified_bytes,
     resolve_pseudo,
 )
-from tests.support.account import arn
+from testkit.account import arn
 
 pytestmark = [pytest.mark.unit, pytest.mark.harness]
 

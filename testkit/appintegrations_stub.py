@@ -4,7 +4,7 @@ Built on botocore's ``Stubber`` rather than a hand-written fake, so that the cod
 test holds a real client with the provider's own configuration: its parameters are
 validated against the service model and can be checked exactly (``expected_params``),
 and a service error is the ``ClientError`` botocore makes (code, message, HTTP status,
-request id). The emulator (:mod:`tests.support.emulator`) answers the same API over HTTP
+request id). The emulator (:mod:`testkit.emulator`) answers the same API over HTTP
 on 127.0.0.1 and is the integration tier's; a unit test opens no socket.
 
 What ``Stubber`` cannot script is a call that gets no answer at all: a connect timeout, a
@@ -26,8 +26,8 @@ from appintegrations_cr.appintegrations import CLIENT_CONFIG
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 from botocore.stub import Stubber
 
-from tests.support.account import REGION
-from tests.support.clock import FakeClock
+from testkit.account import REGION
+from testkit.clock import FakeClock
 
 if TYPE_CHECKING:
     from mypy_boto3_appintegrations import AppIntegrationsServiceClient as AppIntegrationsClient

@@ -22,7 +22,7 @@ One environment runs one event at a time; the server keeps the order of :meth:`s
 ``on_start`` and ``on_end`` run in the server's thread at the moment an event is handed
 out (before the client can see it) and the moment its outcome arrives (after the client
 wrote everything it wrote before posting it): the Lambda runner marks there where each
-invocation's output begins and ends (see :mod:`tests.support.lambda_process`).
+invocation's output begins and ends (see :mod:`testkit.lambda_process`).
 
 No polling: waiting polls block on a condition, and :meth:`close` unblocks the accept loop
 by shutting its socket down, so hundreds of environments cost no CPU while idle.

@@ -17,7 +17,12 @@ start when. So this module holds:
 * :func:`as_delivered`: the stringification CloudFormation applies to a custom resource's
   properties (numbers and booleans become strings; ``AWS::NoValue`` removes the key);
 * :class:`CloudAssembly`: a ``cdk.out`` directory: its stack templates and the local
-  directory of each Lambda function's code asset.
+  directory of each Lambda function's code asset;
+* :func:`evaluate`: a fragment's intrinsics from plain answers, without a whole template;
+* the construct tier's queries of a template's JSON (:func:`resources_of_type`,
+  :func:`only`, :func:`executions`, the provider's policies): the suite's one template
+  reader besides ``aws_cdk.assertions``, which the construct tier uses where it serves
+  (matching a resource's properties against a pattern).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Final
 
-from tests.support.account import ACCOUNT, REGION
+from testkit.account import ACCOUNT, REGION
 
 __all__ = [
     "CUSTOM_RESOURCE_TYPES",
@@ -344,7 +349,7 @@ def resolve(value: Any, resolver: Resolver, template: Template) -> Any:
         if function is not None:
             return function(argument, resolver, template)
         if key.startswith("Fn::"):
-            raise TemplateError(f"{key} is not modelled by tests.support.cfn_template")
+            raise TemplateError(f"{key} is not modelled by testkit.cfn_template")
     resolved = {key: resolve(item, resolver, template) for key, item in value.items()}
     return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
@@ -560,3 +565,97 @@ class CloudAssembly:
                 if any(destination.get("objectKey") == object_key for destination in destinations):
                     return self.outdir / str(entry["source"]["path"])
         raise TemplateError(f"no asset in {self.outdir} has object key {object_key}")
+
+
+class _Answers(StaticResolver):
+    """Pseudo parameters and parameters from ``refs`` too, where the caller gives them."""
+
+    def __init__(self, refs: Mapping[str, Any], attributes: Mapping[tuple[str, str], Any]) -> None:
+        super().__init__(refs=refs, attributes=attributes)
+
+    def pseudo(self, name: str) -> Any:
+        return self.refs[name] if name in self.refs else super().pseudo(name)
+
+
+def evaluate(value: Any, refs: Mapping[str, Any], attributes: Mapping[tuple[str, str], Any] | None = None) -> Any:
+    """``value`` with every intrinsic replaced by its result, as CloudFormation would at deploy, without a template.
+
+    What an intrinsic-built ARN *becomes* (the IAM policy's ``Fn::Select``/``Fn::Split`` over
+    a token, the custom resource's ``Fn::GetAtt`` inputs), by the same evaluator as the
+    deploy driver's. ``refs`` answers ``Ref`` (parameters and pseudo parameters such as
+    ``AWS::Partition``); ``attributes`` answers ``Fn::GetAtt`` by ``(logical id, attribute)``.
+    An intrinsic the evaluator does not model, or a name with no answer, fails loudly.
+    """
+    resources = {logical_id: {"Type": "AWS::CloudFormation::WaitConditionHandle"} for logical_id, _ in attributes or {}}
+    return resolve(value, _Answers(refs, attributes or {}), Template({"Resources": resources}))
+
+
+# -- Queries of a synthesized template's JSON (the construct tier's assertions) ------------------
+#
+# What ``aws_cdk.assertions`` does not give in one call: resources by type as plain dicts, the
+# execution custom resources by construct id, the provider role's inline and managed policies.
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == resource_type}
+
+
+def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
+    found = resources_of_type(template, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    [(name, resource)] = found.items()
+    return name, resource
+
+
+def executions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The custom resources, by the construct id of their execution (a direct child of the stack)."""
+    from appintegrations_cr.constants import RESOURCE_TYPE  # the handler's; not at import (the benchmarks)
+
+    found = resources_of_type(template, RESOURCE_TYPE)
+    return {r["Metadata"]["aws:cdk:path"].split("/")[1]: r for r in found.values()}
+
+
+def inline_policy_documents(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every inline policy document of the role: its ``Policies`` and the AWS::IAM::Policy resources attached to it."""
+    role_name, role = only(template, "AWS::IAM::Role")
+    documents = [policy["PolicyDocument"] for policy in role["Properties"].get("Policies", [])]
+    for policy in resources_of_type(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_name} in policy["Properties"].get("Roles", []):
+            documents.append(policy["Properties"]["PolicyDocument"])
+    return documents
+
+
+def provider_policy(template: dict[str, Any]) -> dict[str, Any]:
+    """The provider's customer-managed policy document (the stack's only AWS::IAM::ManagedPolicy)."""
+    _, policy = only(template, "AWS::IAM::ManagedPolicy")
+    document: dict[str, Any] = policy["Properties"]["PolicyDocument"]
+    return document
+
+
+def policy_bytes(template: dict[str, Any]) -> int:
+    """Minified JSON size of the provider's managed policy: what the template holds (IAM counts no whitespace)."""
+    return len(json.dumps(provider_policy(template), separators=(",", ":")))
+
+
+def update_statement(template: dict[str, Any]) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = provider_policy(template)["Statement"]
+    [statement] = [s for s in statements if s.get("Sid") == "UpdateDataIntegrationAssociations"]
+    return statement
+
+
+def update_resources(template: dict[str, Any]) -> list[Any]:
+    resources = update_statement(template)["Resource"]
+    return resources if isinstance(resources, list) else [resources]
+
+
+def agnostic_arn(resource: str) -> dict[str, str]:
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:app-integrations:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"}
+
+
+def scalars(value: Any) -> list[Any]:
+    """Every scalar in a JSON value."""
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in scalars(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in scalars(item)]
+    return [value]

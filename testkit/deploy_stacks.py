@@ -11,7 +11,7 @@ rollback).
 
 Synthesis costs seconds of jsii start-up, so :func:`synthesize_in_subprocess` builds every
 variant in one fresh interpreter (one jsii session), leaving the caller's process free of
-jsii (``python -m tests.support.deploy_stacks --root DIR --variants JSON``).
+jsii (``python -m testkit.deploy_stacks --root DIR --variants JSON``).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from tests.support.account import ACCOUNT, REGION
-from tests.support.emulator import AppIntegrationsEmulator
-from tests.support.synth_env import REPO_ROOT, cdk_context, synth_env
+from testkit.account import ACCOUNT, REGION
+from testkit.emulator import AppIntegrationsEmulator
+from testkit.synth_env import REPO_ROOT, cdk_context, synth_env
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
@@ -100,7 +100,7 @@ def build_stack(app: cdk.App, variant: StackVariant) -> cdk.Stack:
     import aws_cdk as cdk
     from cdk_appintegrations import ExecutionConfiguration
 
-    from tests.support.execution_stacks import PINNED, add_executions
+    from testkit.execution_stacks import PINNED, add_executions
 
     def target(index: int) -> tuple[str, str]:
         missing = index in variant.missing
@@ -142,7 +142,7 @@ def synthesize_in_subprocess(variants: Sequence[StackVariant], root: Path, timeo
     command = [
         sys.executable,
         "-m",
-        "tests.support.deploy_stacks",
+        "testkit.deploy_stacks",
         "--root",
         str(root),
         "--variants",
