@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from testkit.synth_env import REPO_ROOT as REPO_ROOT
+
 #: Where the product's files are: the construct library's and the handler's source roots.
 PRODUCT_ROOTS = (REPO_ROOT / "constructs", REPO_ROOT / "lambda_src")
 

@@ -21,6 +21,7 @@ from constructs import Construct
 
 from .errors import Argument, KeywordWording, ValidationError, shown, type_phrase, type_problem
 from .execution_configuration import ExecutionConfiguration, rendered_properties
+from .intrinsics import is_unresolved
 from .permissions import scope_of
 from .provider import PROVIDER_ID, SERVICE_TIMEOUT, DefaultExecutionProvider, ExecutionProvider
 from .stack_executions import ProviderService, StackExecutions
@@ -51,20 +52,6 @@ def _reference_id(value: object) -> str | None:
     if isinstance(attr_id, str) and isinstance(getattr(value, "attr_data_integration_arn", None), str):
         return attr_id
     return None
-
-
-def is_unresolved(value: object) -> bool:
-    """``Token.is_unresolved`` without a jsii round trip for plain values.
-
-    A string can only be a token if it carries the ``${Token[...]}`` marker, and the
-    mappings here are built by this module; skipping the call for them keeps a stack
-    of hundreds of executions quick to synthesize.
-    """
-    if isinstance(value, str) and "Token[" not in value:
-        return False
-    if isinstance(value, Mapping):
-        return False
-    return Token.is_unresolved(value)
 
 
 class DataIntegrationAssociationExecution(Construct):

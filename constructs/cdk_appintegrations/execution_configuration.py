@@ -17,6 +17,7 @@ from appintegrations_cr import contract
 from aws_cdk import Token
 
 from .errors import Argument, type_problem
+from .intrinsics import is_unresolved
 
 #: A moment in time as the API takes it: a timezone-aware ``datetime``, or epoch
 #: milliseconds as an ``int`` or a ``str``. ``first_execution_from`` also takes an
@@ -56,7 +57,7 @@ def _render(field: _Field, path: str) -> tuple[str | None, contract.Problem | No
     if isinstance(value, str):
         return value, None
     if field.kind != "string":
-        if isinstance(value, float) and Token.is_unresolved(value):
+        if isinstance(value, float) and is_unresolved(value):
             return Token.as_string(value), None  # a number token, e.g. CfnParameter.value_as_number
         if isinstance(value, datetime):
             if value.tzinfo is None or value.utcoffset() is None:

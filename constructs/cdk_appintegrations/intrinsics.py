@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from aws_cdk import Token
 
 #: What IAM may count, once deployed, for a reference to another resource in a statement (a
 #: log group's, a queue's or a key's ARN): an ARN whose name has 255 characters, after the
@@ -113,3 +115,17 @@ def deployed_bound_characters(document: Any) -> int:
     is never below its count); references count as :func:`deployed_bound` writes them.
     """
     return len(json.dumps(deployed_bound(document), separators=(",", ":")))
+
+
+def is_unresolved(value: object) -> bool:
+    """``Token.is_unresolved`` without a jsii round trip for plain values.
+
+    A string can only be a token if it carries the ``${Token[...]}`` marker, and the
+    mappings the construct checks are built by this library; skipping the call for them keeps a stack
+    of hundreds of executions quick to synthesize.
+    """
+    if isinstance(value, str) and "Token[" not in value:
+        return False
+    if isinstance(value, Mapping):
+        return False
+    return Token.is_unresolved(value)

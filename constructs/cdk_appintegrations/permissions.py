@@ -44,9 +44,9 @@ from typing import Any
 
 from appintegrations_cr import contract
 from appintegrations_cr.arns import Environment, association_resource, parse_identifier
-from aws_cdk import Aws, Fn, Stack, Token
+from aws_cdk import Aws, Fn, Stack
 
-from .intrinsics import nag_name
+from .intrinsics import is_unresolved, nag_name
 
 PSEUDO_PARTITION = "${AWS::Partition}"
 PSEUDO_REGION = "${AWS::Region}"
@@ -80,7 +80,7 @@ def stack_environment_of(stack: Stack) -> Environment:
     """The stack's own environment; an env-agnostic stack gives ``${AWS::Region}`` and so on."""
 
     def piece(value: str, pseudo: str) -> str:
-        return pseudo if Token.is_unresolved(value) else value
+        return pseudo if is_unresolved(value) else value
 
     return Environment(
         piece(stack.partition, PSEUDO_PARTITION),

@@ -26,7 +26,6 @@ from aws_cdk import (
     Duration,
     RemovalPolicy,
     Stack,
-    Token,
 )
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -36,6 +35,7 @@ from constructs import Construct
 
 from .bundling import handler_code
 from .errors import ValidationError
+from .intrinsics import is_unresolved
 from .permissions import AssociationScope
 from .provider_policy import ProviderPolicy
 from .provider_principal import ProviderPrincipal
@@ -518,7 +518,7 @@ def _check_options(path: str, options: _Options) -> None:
     reserved: object = options.reserved_concurrent_executions
     if (
         reserved is not None
-        and not (isinstance(reserved, int | float) and Token.is_unresolved(reserved))
+        and not (isinstance(reserved, int | float) and is_unresolved(reserved))
         and (isinstance(reserved, bool) or not isinstance(reserved, int) or reserved < 1)
     ):
         problems.append(
@@ -528,7 +528,7 @@ def _check_options(path: str, options: _Options) -> None:
     function_name: object = options.function_name
     if (
         function_name is not None
-        and not (isinstance(function_name, str) and Token.is_unresolved(function_name))
+        and not (isinstance(function_name, str) and is_unresolved(function_name))
         and (not isinstance(function_name, str) or not _FUNCTION_NAME.match(function_name))
     ):
         problems.append(f"function_name: {function_name!r} is not allowed; expected 1-64 letters, digits, '-' or '_'")

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import jsii
 from appintegrations_cr.arns import Environment
 from appintegrations_cr.constants import RESOURCE_TYPE
-from aws_cdk import Annotations, CfnResource, MissingRemovalPolicies, Stack, Token
+from aws_cdk import Annotations, CfnResource, MissingRemovalPolicies, Stack
 from constructs import Construct, IValidation
 
 from .errors import ValidationError
+from .intrinsics import is_unresolved
 from .permissions import AssociationScope, may_equal, stack_environment_of
 
 if TYPE_CHECKING:
@@ -414,7 +415,7 @@ class StackExecutions(Construct):
         reserved = [
             (limit, service.provider)
             for service in self._services.values()
-            if (limit := service.reserved_concurrent_executions) is not None and not Token.is_unresolved(limit)
+            if (limit := service.reserved_concurrent_executions) is not None and not is_unresolved(limit)
         ]
         if not reserved:
             return wanted

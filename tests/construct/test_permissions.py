@@ -8,8 +8,7 @@ import random
 import aws_cdk as cdk
 import pytest
 from appintegrations_cr.arns import Environment
-from cdk_appintegrations.execution import is_unresolved
-from cdk_appintegrations.intrinsics import nag_name
+from cdk_appintegrations.intrinsics import is_unresolved, nag_name
 from cdk_appintegrations.permissions import (
     PSEUDO_ACCOUNT,
     PSEUDO_PARTITION,

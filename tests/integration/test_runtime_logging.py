@@ -169,7 +169,7 @@ def test_under_the_text_format_every_record_is_one_readable_line_at_the_level_se
     assert json.dumps(bodies[2]["Reason"]) in failed
     tracebacks = [line for line in lines_of(results[2]) if "Traceback (most recent call last):" in line]
     assert len(tracebacks) == 1  # crhelper's error record, its traceback folded into its line
-    assert "\rappintegrations_cr.contract.ContractError: " in tracebacks[0]
+    assert "\rappintegrations_cr.problems.ContractError: " in tracebacks[0]
     assert_no_secret(fresh_receiver, events, "".join(r.output for r in results))
 
 

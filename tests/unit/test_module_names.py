@@ -40,6 +40,14 @@ SECOND_NAME = textwrap.dedent(
 )
 
 
+def test_the_product_roots_are_the_checkouts_source_folders() -> None:
+    """A root that names no folder would make the session's check find nothing, and pass."""
+    assert [root.relative_to(REPO_ROOT).as_posix() for root in PRODUCT_ROOTS] == ["constructs", "lambda_src"]
+    constructs, lambda_src = PRODUCT_ROOTS
+    assert (constructs / "cdk_appintegrations").is_dir()
+    assert (lambda_src / "appintegrations_cr").is_dir()
+
+
 def test_a_file_loaded_under_a_second_name_is_reported_with_both_names() -> None:
     path = [str(REPO_ROOT), *(str(root) for root in PRODUCT_ROOTS)]
     finished = subprocess.run(
