@@ -54,6 +54,10 @@ _FILE_MODE = 0o644
 _DIR_MODE = 0o755
 
 
+#: The folder of a checkout that holds the handler's package and its entry point (the repository's layout).
+CHECKOUT_HANDLER_DIR = "lambda_src"
+
+
 def handler_package_dir() -> Path:
     """The directory of the handler's package, where its import spec says it is (a checkout or a wheel)."""
     spec = importlib.util.find_spec(HANDLER_PACKAGE)
@@ -67,9 +71,15 @@ def handler_package_dir() -> Path:
 
 
 def entry_point(package_dir: Path) -> Path:
-    """``index.py``: inside the package in a wheel, else beside it (a checkout's ``lambda_src/``)."""
+    """``index.py``: inside the package in a wheel, else beside it in a checkout's ``lambda_src/``.
+
+    Only there: beside an installed package is ``site-packages``, where an ``index.py``
+    would be another distribution's, never this handler's entry point.
+    """
     inside = package_dir / WHEEL_ENTRY_DIR / ENTRY_POINT
-    return inside if inside.is_file() else package_dir.parent / ENTRY_POINT
+    if inside.is_file() or package_dir.parent.name != CHECKOUT_HANDLER_DIR:
+        return inside
+    return package_dir.parent / ENTRY_POINT
 
 
 def handler_files(package_dir: Path | None = None) -> dict[str, Path]:

@@ -11,6 +11,7 @@ which also knows the stack's providers and which one an execution gets by defaul
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -124,30 +125,38 @@ def _dependency_graph(executions: list[CfnResource]) -> tuple[list[CfnResource],
     return list(resources.values()), graph
 
 
-def _dependency_order(keys: list[str], graph: Mapping[str, list[str]]) -> list[str]:
-    """``keys`` in an order that every dependency in ``graph`` respects (dependencies first; else creation order).
+def _dependency_order(keys: list[str], graph: Mapping[str, list[str]]) -> tuple[list[str], bool]:
+    """``keys`` in an order every dependency in ``graph`` respects, as close to creation order as it allows.
 
-    Chaining executions along this order only ever makes one wait for one that
-    comes earlier in it, so the chains cannot close a cycle with the dependencies the
-    user declared (``add_dependency``, ``DependsOn``), whatever the creation order.
+    Kahn's algorithm over every resource the graph holds: of those whose dependencies
+    are placed, the one created first goes next (another resource, such as a knowledge
+    base, as soon as it can). Chaining executions along this order only ever makes one
+    wait for one that comes earlier in it, so the chains cannot close a cycle with the
+    dependencies the user declared (``add_dependency``, ``DependsOn``), whatever the
+    creation order; and where the user's dependencies allow creation order, it is kept.
+    Executions on a cycle (which CloudFormation refuses) come last, in creation order,
+    and the second value is False.
     """
-    wanted = set(keys)
+    rank = {key: index for index, key in enumerate(keys)}
+    nodes = {*keys, *graph, *(dependency for dependencies in graph.values() for dependency in dependencies)}
+    waiting = {node: set(graph.get(node, ())) - {node} for node in nodes}
+    dependents: dict[str, list[str]] = {node: [] for node in nodes}
+    for node, dependencies in waiting.items():
+        for dependency in dependencies:
+            dependents[dependency].append(node)
+    ready = [(rank.get(node, -1), node) for node, dependencies in waiting.items() if not dependencies]
+    heapq.heapify(ready)
     order: list[str] = []
-    seen: set[str] = set()
-    for root in keys:
-        stack: list[tuple[str, bool]] = [(root, False)]
-        while stack:
-            key, expanded = stack.pop()
-            if expanded:
-                if key in wanted:
-                    order.append(key)
-                continue
-            if key in seen:
-                continue
-            seen.add(key)
-            stack.append((key, True))
-            stack.extend((dependency, False) for dependency in reversed(graph.get(key, [])))
-    return order
+    while ready:
+        _, node = heapq.heappop(ready)
+        if node in rank:
+            order.append(node)
+        for dependent in dependents[node]:
+            waiting[dependent].discard(node)
+            if not waiting[dependent]:
+                heapq.heappush(ready, (rank.get(dependent, -1), dependent))
+    placed = set(order)
+    return order + [key for key in keys if key not in placed], len(placed) == len(keys)
 
 
 def _method(resource: CfnResource, new: str, old: str) -> Callable[[CfnResource], None]:
@@ -234,19 +243,33 @@ class _Chains:
         if not executions:
             return []
         _, graph = _dependency_graph(executions)
-        added = {key: jsii_identity(target) for key, (_, target) in self._edges.items()}
-        declared = {key: [d for d in deps if d != added.get(key)] for key, deps in graph.items()}
         keys = [jsii_identity(execution) for execution in executions]
-        chained = [jsii_identity(execution) for execution in self._chained]
-        order = _dependency_order(keys, declared)
-        if width == self._width and order == chained:
+        # The chains as they are, with every dependency declared: no cycle and the same k, nothing to do.
+        order, acyclic = _dependency_order(keys, graph)
+        if acyclic and width == self._width:
             return []
+        if not acyclic:
+            # A dependency runs against creation order: chain along an order the declared ones allow.
+            # A DependsOn the user declared that is also a chain link cannot be told from it (CDK keeps
+            # one set per resource), so it is read as the link's, and taken out with the chains below.
+            added = {key: jsii_identity(target) for key, (_, target) in self._edges.items()}
+            declared = {key: [d for d in deps if d != added.get(key)] for key, deps in graph.items()}
+            order, _ = _dependency_order(keys, declared)
         by_key = {jsii_identity(execution): execution for execution in executions}
-        for execution, previous in self._edges.values():
+        old = list(self._edges.values())
+        for execution, previous in old:
             _stop_depending_on(execution, previous)
         self._width, self._tails, self._chained, self._edges = width, [None] * width, [], {}
         for key in order:
             self._append(by_key[key])
+        # ... and every old link the new order allows goes back, so such a dependency survives unless
+        # the new order contradicts it.
+        position = {key: index for index, key in enumerate(order)}
+        kept = {(jsii_identity(execution), jsii_identity(previous)) for execution, previous in self._edges.values()}
+        for execution, previous in old:
+            link = (jsii_identity(execution), jsii_identity(previous))
+            if link not in kept and position[link[1]] < position[link[0]]:
+                _depend_on(execution, previous)
         return []
 
 

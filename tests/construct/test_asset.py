@@ -13,6 +13,7 @@ from pathlib import Path
 
 import crhelper
 import pytest
+from cdk_appintegrations.bundling import handler_files
 
 from testkit.cfn_template import only
 from tests.construct import stacks
@@ -165,3 +166,29 @@ def test_the_tested_crhelper_is_pinned_exactly_everywhere() -> None:
     assert f'"crhelper=={CRHELPER_VERSION}"' in pyproject
     assert f'[[package]]\nname = "crhelper"\nversion = "{CRHELPER_VERSION}"\n' in lock
     assert importlib.metadata.version("crhelper") == CRHELPER_VERSION
+
+
+def _package(root: Path) -> Path:
+    package = root / "appintegrations_cr"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "handler.py").write_text("", encoding="utf-8")
+    (root / "index.py").write_text("# another distribution's top-level module\n", encoding="utf-8")
+    return package
+
+
+def test_an_installed_package_never_takes_the_index_py_beside_it(tmp_path: Path) -> None:
+    """Beside an installed package is site-packages: its index.py is a stranger's, not the entry point."""
+    package = _package(tmp_path / "site-packages")
+    with pytest.raises(FileNotFoundError, match=r"incomplete .*missing \['index.py'\]"):
+        handler_files(package)
+    (package / "_entry").mkdir()
+    (package / "_entry" / "index.py").write_text("# the wheel's entry point\n", encoding="utf-8")
+    assert handler_files(package)["index.py"] == package / "_entry" / "index.py"
+
+
+def test_a_checkout_takes_the_index_py_of_its_lambda_src(tmp_path: Path) -> None:
+    package = _package(tmp_path / "lambda_src")
+    files = handler_files(package)
+    assert files["index.py"] == tmp_path / "lambda_src" / "index.py"
+    assert set(files) == {"index.py", "appintegrations_cr/__init__.py", "appintegrations_cr/handler.py"}

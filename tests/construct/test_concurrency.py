@@ -33,6 +33,8 @@ FEW = "ConcurrencyFew"
 RESERVED = "ConcurrencyReserved"
 TWO_PROVIDERS = "ConcurrencyTwoProviders"
 LATE_RESERVATION = "ConcurrencyLateReservation"
+LATE_RESERVATION_USER_LINK = "ConcurrencyLateReservationUserLink"
+USER_LINK_AGAINST_ORDER = "ConcurrencyUserLinkAgainstOrder"
 
 
 def _add(
@@ -106,6 +108,21 @@ def _build(outdir: Path) -> cdk.App:
     for i in range(12):
         _add(later, i, provider=first)
     ExecutionProvider(later, "Reserved", reserved_concurrent_executions=2)
+
+    # The same, and the user also declares one of the chain's own links: narrowing the chains must keep it.
+    linked = cdk.Stack(app, LATE_RESERVATION_USER_LINK, env=stacks.ENV)
+    first_linked = ExecutionProvider(linked, "First")
+    made_linked = [_add(linked, i, provider=first_linked) for i in range(12)]
+    made_linked[10].node.add_dependency(made_linked[0])  # the link the chains made at creation (k = 10)
+    ExecutionProvider(linked, "Reserved", reserved_concurrent_executions=2)
+
+    # One chain (k = 1): the user declares a chain link (2 waits for 1) and a dependency against creation order
+    # (0 waits for 2). Chains that fit the user's dependencies: 1, then 2, then 0.
+    against = cdk.Stack(app, USER_LINK_AGAINST_ORDER, env=stacks.ENV)
+    against.node.set_context(MAX_CONCURRENT_EXECUTIONS_CONTEXT_KEY, 1)
+    trio = [_add(against, i) for i in range(3)]
+    trio[2].node.add_dependency(trio[1])
+    trio[0].node.add_dependency(trio[2])
     return app
 
 
@@ -249,3 +266,19 @@ def test_a_reservation_below_the_context_value_is_said_at_synth(concurrency_app:
         f"'{RESERVED}/Provider' reserves 3 concurrent executions; the stack runs at most 3 at once "
         f"[ack: cdk-appintegrations:maxConcurrentExecutionsCapped]"
     ]
+
+
+def test_narrowed_chains_keep_a_dependency_the_user_declared_that_was_also_a_link(concurrency_app: Any) -> None:
+    template = _template(concurrency_app, LATE_RESERVATION_USER_LINK)
+    by_id = _execution_ids(template)
+    assert by_id["Execution0"] in template["Resources"][by_id["Execution10"]]["DependsOn"]
+    assert _most_at_once(template) == 2
+
+
+def test_chains_laid_again_against_creation_order_keep_the_users_link_and_order(concurrency_app: Any) -> None:
+    template = _template(concurrency_app, USER_LINK_AGAINST_ORDER)
+    by_id = _execution_ids(template)
+    graph = _graph(template)
+    waves = _start_waves(graph)
+    assert waves[by_id["Execution1"]] < waves[by_id["Execution2"]] < waves[by_id["Execution0"]]
+    assert _most_at_once(template) == 1
