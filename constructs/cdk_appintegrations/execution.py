@@ -23,7 +23,7 @@ from .errors import Argument, KeywordWording, ValidationError, shown, type_phras
 from .execution_configuration import ExecutionConfiguration, rendered_properties
 from .intrinsics import is_unresolved
 from .permissions import scope_of
-from .provider import PROVIDER_ID, SERVICE_TIMEOUT, DefaultExecutionProvider, ExecutionProvider
+from .provider import PROVIDER_ID, SERVICE_TIMEOUT_S, DefaultExecutionProvider, ExecutionProvider
 from .stack_executions import ProviderService, StackExecutions
 
 #: The id of the synth warning for a literal identifier that holds no id (acknowledge it with this id).
@@ -186,7 +186,7 @@ class DataIntegrationAssociationExecution(Construct):
             self,
             "Resource",
             type=RESOURCE_TYPE,
-            properties={"ServiceToken": provider.service_token, "ServiceTimeout": _service_timeout(), **properties},
+            properties={"ServiceToken": provider.service_token, "ServiceTimeout": str(SERVICE_TIMEOUT_S), **properties},
         )
         registry.add_execution(self._resource)
 
@@ -346,16 +346,6 @@ def _service(registry: StackExecutions, provider: ExecutionProvider) -> Provider
     if service is None:
         raise AssertionError(f"ExecutionProvider '{provider.node.path}' is not registered with this stack")
     return service
-
-
-_SERVICE_TIMEOUT_TEXT: list[str] = []
-
-
-def _service_timeout() -> str:
-    """``ServiceTimeout`` as CDK's ``CustomResource`` writes it (whole seconds, a string), computed once."""
-    if not _SERVICE_TIMEOUT_TEXT:
-        _SERVICE_TIMEOUT_TEXT.append(str(int(SERVICE_TIMEOUT.to_seconds())))
-    return _SERVICE_TIMEOUT_TEXT[0]
 
 
 def _default_provider(stack: Stack, registry: StackExecutions) -> ExecutionProvider:

@@ -152,21 +152,6 @@ class ExecutionConfiguration:
         """The API's ``ExecutionMode``: ``ON_DEMAND`` or ``SCHEDULED``."""
         return self._mode
 
-    def _to_properties(self) -> tuple[dict[str, Any], list[contract.Problem], dict[str, Argument]]:
-        """See :func:`rendered_properties`."""
-        block: dict[str, str] = {}
-        problems: list[contract.Problem] = []
-        arguments: dict[str, Argument] = {}
-        for field in self._fields:
-            path = f"{contract.EXECUTION_CONFIGURATION}.{self._block}.{field.api_name}"
-            arguments[path] = Argument(field.parameter, field.value, _ACCEPTS[field.parameter])
-            text, problem = _render(field, path)
-            if problem is not None:
-                problems.append(problem)
-            elif text is not None:
-                block[field.api_name] = text
-        return {contract.EXECUTION_MODE: self._mode, self._block: block}, problems, arguments
-
     def __repr__(self) -> str:
         arguments = ", ".join(f"{field.parameter}={field.value!r}" for field in self._fields if field.value is not None)
         return f"ExecutionConfiguration.{self._factory}({arguments})"
@@ -181,4 +166,15 @@ def rendered_properties(
     problems can be said back in the user's terms. For the execution construct: the
     library's internal interface to a configuration, not part of the public API.
     """
-    return configuration._to_properties()
+    block: dict[str, str] = {}
+    problems: list[contract.Problem] = []
+    arguments: dict[str, Argument] = {}
+    for field in configuration._fields:
+        path = f"{contract.EXECUTION_CONFIGURATION}.{configuration._block}.{field.api_name}"
+        arguments[path] = Argument(field.parameter, field.value, _ACCEPTS[field.parameter])
+        text, problem = _render(field, path)
+        if problem is not None:
+            problems.append(problem)
+        elif text is not None:
+            block[field.api_name] = text
+    return {contract.EXECUTION_MODE: configuration._mode, configuration._block: block}, problems, arguments

@@ -55,8 +55,9 @@ PROVIDER_ID = "AppIntegrationsExecutionProvider"
 FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_S)
 #: How long CloudFormation waits for an answer: the function's timeout plus Lambda's first
 #: asynchronous retry (about a minute later) and its run. A provider that never answers
-#: then fails the stack well before CloudFormation's default hour.
-SERVICE_TIMEOUT = Duration.minutes(2 * FUNCTION_TIMEOUT.to_minutes() + 1)
+#: then fails the stack well before CloudFormation's default hour. In whole seconds, as
+#: ``ServiceTimeout`` takes it: plain arithmetic, no jsii round trip.
+SERVICE_TIMEOUT_S = 2 * FUNCTION_TIMEOUT_S + 60
 MEMORY_MB = 256
 #: One year: Control Tower's CT.CLOUDWATCH.PR.2 asks for at least that (or no expiry).
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR

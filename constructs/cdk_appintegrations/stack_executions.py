@@ -103,14 +103,13 @@ class ProviderService(Protocol):
         ...
 
 
-def _dependency_graph(executions: list[CfnResource]) -> tuple[list[CfnResource], dict[str, list[str]]]:
-    """Every resource the executions reach through their dependencies, and each one's dependencies.
+def _dependency_graph(executions: list[CfnResource]) -> dict[str, list[str]]:
+    """Each resource the executions reach through their dependencies, by jsii reference, and its dependencies.
 
     One ``obtain_dependencies`` round trip per execution and per other resource they
     reach (a knowledge base, say), by jsii reference: a resource made in JavaScript
     comes back as a new proxy each time.
     """
-    resources: dict[str, CfnResource] = {}
     graph: dict[str, list[str]] = {}
     pending = list(executions)
     while pending:
@@ -118,11 +117,10 @@ def _dependency_graph(executions: list[CfnResource]) -> tuple[list[CfnResource],
         key = jsii_identity(resource)
         if key in graph:
             continue
-        resources[key] = resource
         dependencies = [d for d in resource.obtain_dependencies() if isinstance(d, CfnResource)]
         graph[key] = [jsii_identity(d) for d in dependencies]
         pending.extend(d for d in dependencies if jsii_identity(d) not in graph)
-    return list(resources.values()), graph
+    return graph
 
 
 def _dependency_order(keys: list[str], graph: Mapping[str, list[str]]) -> tuple[list[str], bool]:
@@ -204,8 +202,8 @@ class _Chains:
         self._registry = registry
         self._width: int | None = None
         self._tails: list[CfnResource | None] = []
-        #: Every execution chained so far, in chain order, and the DependsOn this class added.
-        self._chained: list[CfnResource] = []
+        #: How many executions are chained so far, and the DependsOn this class added.
+        self._chained = 0
         self._edges: dict[str, tuple[CfnResource, CfnResource]] = {}
 
     def add(self, execution: CfnResource) -> None:
@@ -220,13 +218,13 @@ class _Chains:
             self._append(execution)
 
     def _append(self, execution: CfnResource) -> None:
-        chain = len(self._chained) % self._width_or_fail()
+        chain = self._chained % self._width_or_fail()
         previous = self._tails[chain]
         if previous is not None:
             _depend_on(execution, previous)
             self._edges[jsii_identity(execution)] = (execution, previous)
         self._tails[chain] = execution
-        self._chained.append(execution)
+        self._chained += 1
 
     def _width_or_fail(self) -> int:
         if not self._width:
@@ -242,7 +240,7 @@ class _Chains:
         executions = self._registry.executions
         if not executions:
             return []
-        _, graph = _dependency_graph(executions)
+        graph = _dependency_graph(executions)
         keys = [jsii_identity(execution) for execution in executions]
         # The chains as they are, with every dependency declared: no cycle and the same k, nothing to do.
         order, acyclic = _dependency_order(keys, graph)
@@ -259,7 +257,7 @@ class _Chains:
         old = list(self._edges.values())
         for execution, previous in old:
             _stop_depending_on(execution, previous)
-        self._width, self._tails, self._chained, self._edges = width, [None] * width, [], {}
+        self._width, self._tails, self._chained, self._edges = width, [None] * width, 0, {}
         for key in order:
             self._append(by_key[key])
         # ... and every old link the new order allows goes back, so such a dependency survives unless
