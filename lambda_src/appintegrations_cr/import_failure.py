@@ -74,11 +74,6 @@ def answer_for(event: dict[str, Any], reason: str) -> dict[str, Any]:
     }
 
 
-def _put(url: str, body: dict[str, Any], remaining_s: Callable[[], float]) -> bool:
-    """PUT ``body`` as every answer of the provider is sent (:func:`delivery.deliver`); whether S3 stored it."""
-    return deliver(url, body, remaining_s=remaining_s)
-
-
 def answering_handler(error: BaseException) -> Handler:
     """Log ``error`` (the import's) and return the handler that answers every event as described above."""
     configure(os.environ)
@@ -92,7 +87,10 @@ def answering_handler(error: BaseException) -> Handler:
             return
         body = answer_for(event, reason)
         remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-        delivered = _put(url, body, lambda: remaining_ms() / 1000.0 if callable(remaining_ms) else UNKNOWN_REMAINING_S)
+        # Sent as every answer of the provider is (delivery.deliver): whether S3 stored it.
+        delivered = deliver(
+            url, body, remaining_s=lambda: remaining_ms() / 1000.0 if callable(remaining_ms) else UNKNOWN_REMAINING_S
+        )
         log(
             logging.ERROR if body["Status"] == "FAILED" else logging.WARNING,
             f"answered CloudFormation {body['Status']} without the provider's code",

@@ -27,14 +27,14 @@ def import_error() -> ModuleNotFoundError:
 
 
 class Puts:
-    """Stands in for ``import_failure._put``: records each body; says whether it arrived."""
+    """Stands in for ``delivery.deliver`` in the import-failure handler: records each body; says whether it arrived."""
 
     def __init__(self, arrives: bool = True) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.remaining: list[float] = []
         self.arrives = arrives
 
-    def __call__(self, url: str, body: dict[str, Any], remaining_s: Any) -> bool:
+    def __call__(self, url: str, body: dict[str, Any], *, remaining_s: Any) -> bool:
         assert url == RESPONSE_URL
         self.bodies.append(body)
         self.remaining.append(remaining_s())
@@ -45,7 +45,7 @@ class Puts:
 def puts(monkeypatch: pytest.MonkeyPatch) -> Puts:
     """Every answer the import-failure handler sends, recorded instead of PUT."""
     recorder = Puts()
-    monkeypatch.setattr(import_failure, "_put", recorder)
+    monkeypatch.setattr(import_failure, "deliver", recorder)
     return recorder
 
 
@@ -162,31 +162,42 @@ def put_through_delivery(monkeypatch: pytest.MonkeyPatch, puts: Statuses, clock:
 
 
 @pytest.mark.parametrize(
-    ("statuses", "delivered", "tries", "pauses"),
+    ("statuses", "expected"),
     [
-        ((200,), True, 1, []),
-        ((503, 429, 200), True, 3, [1.0, 2.0]),
-        ((500, 500, 500, 500, 200), False, DELIVERY_ATTEMPTS, [1.0, 2.0, 4.0]),  # 4 tries, then it gives up
-        ((403, 200), False, 1, []),  # a final 4xx: no retry changes it
+        ((200,), (True, 1, [])),
+        ((503, 429, 200), (True, 3, [1.0, 2.0])),
+        ((500, 500, 500, 500, 200), (False, DELIVERY_ATTEMPTS, [1.0, 2.0, 4.0])),  # 4 tries, then it gives up
+        ((403, 200), (False, 1, [])),  # a final 4xx: no retry changes it
     ],
 )
 def test_the_answer_is_delivered_with_the_policy_of_every_answer(
-    monkeypatch: pytest.MonkeyPatch, statuses: tuple[int, ...], delivered: bool, tries: int, pauses: list[float]
+    runtime_log: RuntimeLogFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    statuses: tuple[int, ...],
+    expected: tuple[bool, int, list[float]],
 ) -> None:
+    """Through the handler: whether it got through (its log line), the tries and the pauses between them."""
+    delivered, tries, pauses = expected
+    out = runtime_log("JSON", "INFO")
     clock = FakeClock(100.0)
     puts = Statuses(*statuses)
     put_through_delivery(monkeypatch, puts, clock)
-    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, clock.remaining) is delivered
+    answering_handler(import_error())(cfn_event("Create", ON_DEMAND), clock.lambda_context())
+    assert out.records()[-1]["delivered"] is delivered
     assert clock.sleeps == pauses
     assert len(puts.timeouts) == tries
     assert all(timeout == DELIVERY_TIMEOUT_S for timeout in puts.timeouts)
 
 
-def test_no_try_is_made_without_time_left_before_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_try_is_made_without_time_left_before_the_deadline(
+    runtime_log: RuntimeLogFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = runtime_log("JSON", "INFO")
     clock = FakeClock(0.15)
     puts = Statuses(200)
     put_through_delivery(monkeypatch, puts, clock)
-    assert import_failure._put(RESPONSE_URL, {"Status": "FAILED"}, clock.remaining) is False
+    answering_handler(import_error())(cfn_event("Create", ON_DEMAND), clock.lambda_context())
+    assert out.records()[-1]["delivered"] is False
     assert puts.timeouts == []
 
 
