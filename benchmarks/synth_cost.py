@@ -111,31 +111,24 @@ def child(approach: str, n: int, outdir: str, *, preload: bool) -> dict[str, Any
         result["import_cpu_s"] = time.process_time() - cpu0
         result["import_wall_s"] = time.perf_counter() - wall0
         result["library"] = str(Path(cdk_appintegrations.__file__).parent)
-    from jsii._kernel.providers import process
+    from testkit.jsii_round_trips import counted_round_trips
 
-    requests = [0]
-    send = process._NodeProcess.send
+    with counted_round_trips() as counter:
+        try:
+            if approach.startswith("ours"):
+                from benchmarks.ours_stack import synth_ours
 
-    def counting(self: Any, request: Any, response_type: Any) -> Any:
-        requests[0] += 1
-        return send(self, request, response_type)
+                synth_ours(n, outdir)
+            elif approach == "peer":
+                from benchmarks.peer.peer_stack import synth_peer
 
-    process._NodeProcess.send = counting  # type: ignore[method-assign]
-    try:
-        if approach.startswith("ours"):
-            from benchmarks.ours_stack import synth_ours
-
-            synth_ours(n, outdir)
-        elif approach == "peer":
-            from benchmarks.peer.peer_stack import synth_peer
-
-            synth_peer(n, outdir)
-        else:
-            _build_bare(n, outdir)
-        result.update(ok=True, error=None)
-    except Exception as exc:  # jsii surfaces CDK's validation errors as RuntimeError
-        result.update(ok=False, error=str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
-    result["round_trips"] = requests[0]
+                synth_peer(n, outdir)
+            else:
+                _build_bare(n, outdir)
+            result.update(ok=True, error=None)
+        except Exception as exc:  # jsii surfaces CDK's validation errors as RuntimeError
+            result.update(ok=False, error=str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
+    result["round_trips"] = counter.requests
     return result
 
 
@@ -143,12 +136,10 @@ def child(approach: str, n: int, outdir: str, *, preload: bool) -> dict[str, Any
 
 
 def _env(library: Path | None) -> dict[str, str]:
+    """A synth child's environment (this checkout's library, see ``synth_env``), or ``library``'s ahead of it."""
     env = synth_env()
     if library is not None:
         paths = [str(library / "constructs"), str(library / "lambda_src")]
-        env["PYTHONPATH"] = os.pathsep.join([*paths, env["PYTHONPATH"]])
-    else:
-        paths = [str(REPO_ROOT / "constructs"), str(REPO_ROOT / "lambda_src")]
         env["PYTHONPATH"] = os.pathsep.join([*paths, env["PYTHONPATH"]])
     return env
 

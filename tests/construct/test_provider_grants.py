@@ -547,8 +547,7 @@ def test_a_grant_through_cdk_over_iams_limit_stops_cdk_synth_with_one_clean_erro
     assert cdk_cli.exists(), "the CDK CLI comes from scripts/setup.sh (npm ci at the repository root)"
     app = tmp_path / "overfull.py"
     app.write_text(OVERFLOW_APP.format(steps=GRANT_THROUGH_CDK), encoding="utf-8")
-    roots = (stacks.REPO_ROOT / "constructs", stacks.REPO_ROOT / "lambda_src")
-    env = synth_env({**os.environ, "PYTHONPATH": os.pathsep.join(str(root) for root in roots)})
+    env = synth_env()  # this checkout's constructs/ and lambda_src/ on the app's path
     env.pop("CDK_CONTEXT_JSON", None)
     command = [str(cdk_cli), "synth", "--app", f"{sys.executable} {app}", "--context", f"{REPORT_FLAG}={in_report}"]
     command += ["--output", str(tmp_path / "cdk.out"), "--quiet"]

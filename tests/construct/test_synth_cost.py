@@ -19,13 +19,13 @@ was seven (a ``CustomResource``, and three round trips to make its child the def
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from jsii._kernel.providers import process
 
+from testkit.jsii_round_trips import RoundTrips, counted_round_trips
 from tests.construct import stacks
 
 pytestmark = pytest.mark.construct
@@ -38,28 +38,13 @@ SMALL, LARGE = 60, 100
 MAX_ROUND_TRIPS_BEYOND_CFN_RESOURCE = 3
 
 
-class _Counter:
-    """Counts the requests sent to the jsii kernel while installed."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-
-    def wrap(self, send: Any) -> Any:
-        def counting(provider: Any, request: Any, response_type: Any) -> Any:
-            self.requests += 1
-            return send(provider, request, response_type)
-
-        return counting
-
-
 @pytest.fixture
-def counter(monkeypatch: pytest.MonkeyPatch) -> _Counter:
-    counted = _Counter()
-    monkeypatch.setattr(process._NodeProcess, "send", counted.wrap(process._NodeProcess.send))
-    return counted
+def counter() -> Iterator[RoundTrips]:
+    with counted_round_trips() as counted:
+        yield counted
 
 
-def _round_trips(counter: _Counter, outdir: Path, n: int, *, bare: bool = False) -> int:
+def _round_trips(counter: RoundTrips, outdir: Path, n: int, *, bare: bool = False) -> int:
     """Round trips to build and synthesize a stack of ``n`` executions, or ``n`` bare ``CfnResource``s.
 
     The jsii kernel is already running.
@@ -76,13 +61,13 @@ def _round_trips(counter: _Counter, outdir: Path, n: int, *, bare: bool = False)
     return counter.requests - before
 
 
-def _per_item(counter: _Counter, outdir: Path, *, bare: bool = False) -> tuple[float, int, int]:
+def _per_item(counter: RoundTrips, outdir: Path, *, bare: bool = False) -> tuple[float, int, int]:
     small = _round_trips(counter, outdir / f"small{bare}", SMALL, bare=bare)
     large = _round_trips(counter, outdir / f"large{bare}", LARGE, bare=bare)
     return (large - small) / (LARGE - SMALL), small, large
 
 
-def test_each_execution_costs_a_bounded_number_of_round_trips(counter: _Counter, tmp_path: Path) -> None:
+def test_each_execution_costs_a_bounded_number_of_round_trips(counter: RoundTrips, tmp_path: Path) -> None:
     per_execution, small, large = _per_item(counter, tmp_path)
     per_resource, _, _ = _per_item(counter, tmp_path, bare=True)
     beyond = per_execution - per_resource
