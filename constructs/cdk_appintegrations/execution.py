@@ -23,7 +23,7 @@ from .errors import Argument, KeywordWording, ValidationError, shown, type_phras
 from .execution_configuration import ExecutionConfiguration, rendered_properties
 from .intrinsics import is_unresolved
 from .permissions import scope_of
-from .provider import PROVIDER_ID, SERVICE_TIMEOUT_S, DefaultExecutionProvider, ExecutionProvider
+from .provider import PROVIDER_ID, SERVICE_TIMEOUT_S, ExecutionProvider
 from .stack_executions import ProviderService, StackExecutions
 
 #: The id of the synth warning for a literal identifier that holds no id (acknowledge it with this id).
@@ -362,4 +362,6 @@ def _default_provider(stack: Stack, registry: StackExecutions) -> ExecutionProvi
                 f"cdk-appintegrations keeps its default provider under that id"
             ],
         )
-    return DefaultExecutionProvider(stack, PROVIDER_ID)
+    provider = ExecutionProvider(stack, PROVIDER_ID)
+    registry.make_default(provider)
+    return provider

@@ -106,8 +106,6 @@ class ExecutionProvider(Construct):
         DataIntegrationAssociationExecution(stack, "Sync", provider=provider, ...)
     """
 
-    _is_default = False
-
     def __init__(
         self,
         scope: Construct,
@@ -206,7 +204,7 @@ class ExecutionProvider(Construct):
             options=_option_statements(stack, options, groups, subnet_ids),
         )
         # What the stack's executions and its registry ask of this provider (see ProviderService).
-        registry.register(_Service(self, self._permissions, reserved_concurrent_executions), default=self._is_default)
+        registry.register(_Service(self, self._permissions, reserved_concurrent_executions))
         self._function = self._create_function(options, groups)
         if role is None and self._permissions.holder is not None and self._permissions.reports:
             # customize_roles with preventSynthesis false: the role is in the template, but CDK's roleArn
@@ -255,7 +253,7 @@ class ExecutionProvider(Construct):
     def connections(self) -> ec2.Connections:
         """The function's security groups, to open them the CDK way (``ec2.IConnectable``); only in a VPC."""
         if not self._function.is_bound_to_vpc:
-            if self._is_default:
+            if StackExecutions.of(self).default_provider is self:
                 problem = (
                     "connections: this is the stack's default provider, created by the first execution that named "
                     "no provider; it runs outside any VPC, so it has no security groups to open; create an "
@@ -419,12 +417,6 @@ class _ProviderFunction(lambda_.Function):
         if self.check_room is not None:
             self.check_room(statement)
         super().add_to_role_policy(statement)
-
-
-class DefaultExecutionProvider(ExecutionProvider):
-    """The provider a stack's first execution creates when it names none and the stack has no explicit one."""
-
-    _is_default = True
 
 
 _SELECTION_FIELDS = (

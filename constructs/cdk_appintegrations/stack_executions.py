@@ -42,6 +42,8 @@ STACK_RESOURCE_LIMIT_CONTEXT_KEY = "@aws-cdk/core:stackResourceLimit"
 #: The executions a stack of their own holds: the limit less the default provider's four resources,
 #: CDKMetadata and five spare (see docs/limits.md).
 EXECUTIONS_PER_STACK = 490
+#: Where a stack's Python object keeps its registry once found (see :meth:`StackExecutions.of_stack`).
+_REGISTRY_ATTRIBUTE = "_cdk_appintegrations_registry"
 
 
 def jsii_identity(obj: object) -> str:
@@ -329,11 +331,10 @@ class StackExecutions(Construct):
         self._others_at_least = STACK_RESOURCE_LIMIT - EXECUTIONS_PER_STACK
         #: Every execution resource of the stack, in creation order (see :meth:`add_execution`).
         self.executions: list[CfnResource] = []
-        #: Explicit providers, in creation order; the default one is kept apart.
-        self.providers: list[ExecutionProvider] = []
-        self.default_provider: ExecutionProvider | None = None
-        # Each provider's service (see ProviderService), by the provider's jsii reference.
+        # Each provider's service (see ProviderService), by the provider's jsii reference, in creation order:
+        # the one record of the stack's providers; the default one is named by its reference.
         self._services: dict[str, ProviderService] = {}
+        self._default: str | None = None
         # Literal associations already configured, by (data integration id, association id).
         self._claims: dict[tuple[str, str], list[tuple[Environment, Construct]]] = {}
         self._chains = _Chains(self)
@@ -348,16 +349,20 @@ class StackExecutions(Construct):
 
     @staticmethod
     def of_stack(stack: Stack) -> StackExecutions:
-        """The registry of ``stack``: remembered per stack, so the tree is searched once, not per execution."""
-        known = _REGISTRIES.get(jsii_identity(stack))
-        if known is not None:
+        """The registry of ``stack``: the construct ``REGISTRY_ID`` of its tree, created on first use.
+
+        Found in the tree once per stack object: the stack's Python object keeps it
+        (``_REGISTRY_ATTRIBUTE``), because a tree search per execution is a jsii round
+        trip each. jsii gives back the same Python object for a stack made in Python;
+        another proxy of it (a stack made in JavaScript) finds the same construct again.
+        """
+        known = getattr(stack, _REGISTRY_ATTRIBUTE, None)
+        if isinstance(known, StackExecutions):
             return known
         existing = stack.node.try_find_child(REGISTRY_ID)
         if existing is None:
-            created = StackExecutions(stack)
-            _REGISTRIES[jsii_identity(stack)] = created
-            return created
-        if not isinstance(existing, StackExecutions):
+            existing = StackExecutions(stack)
+        elif not isinstance(existing, StackExecutions):
             raise ValidationError(
                 "Stack",
                 stack.node.path,
@@ -366,7 +371,7 @@ class StackExecutions(Construct):
                     f"cdk-appintegrations keeps its stack-wide state under that id"
                 ],
             )
-        _REGISTRIES[jsii_identity(stack)] = existing
+        setattr(stack, _REGISTRY_ATTRIBUTE, existing)
         return existing
 
     @property
@@ -401,14 +406,23 @@ class StackExecutions(Construct):
             return None
         return _over_limit(f"stack '{self._stack.node.path}'", wanted, self._others_at_least, self.resource_limit)
 
-    def register(self, service: ProviderService, *, default: bool) -> None:
-        """Record a provider of this stack (the default one, or an explicit one) and its service."""
-        provider = service.provider
-        if default:
-            self.default_provider = provider
-        else:
-            self.providers.append(provider)
-        self._services[jsii_identity(provider)] = service
+    def register(self, service: ProviderService) -> None:
+        """Record a provider of this stack, and its service (an explicit provider until :meth:`make_default`)."""
+        self._services[jsii_identity(service.provider)] = service
+
+    def make_default(self, provider: ExecutionProvider) -> None:
+        """Name ``provider``, just registered, the stack's default: the one executions get when they name none."""
+        self._default = jsii_identity(provider)
+
+    @property
+    def default_provider(self) -> ExecutionProvider | None:
+        """The stack's default provider, once an execution that named none has created it."""
+        return None if self._default is None else self._services[self._default].provider
+
+    @property
+    def providers(self) -> list[ExecutionProvider]:
+        """The stack's explicit providers, in creation order (the default one is not one of them)."""
+        return [service.provider for ref, service in self._services.items() if ref != self._default]
 
     def service_of(self, provider: ExecutionProvider) -> ProviderService | None:
         """The service of a provider of this stack; None for a provider of another stack."""
@@ -474,8 +488,3 @@ class StackExecutions(Construct):
             self._claims.setdefault((scope.data_integration_id, scope.association_id or ""), []).append(
                 (scope.environment, owner)
             )
-
-
-#: Each stack's registry, by the stack's jsii reference. jsii keeps every construct made
-#: from Python alive for the kernel's lifetime anyway, so this frees nothing it would not.
-_REGISTRIES: dict[str, StackExecutions] = {}

@@ -363,6 +363,35 @@ def test_a_provider_created_after_the_default_one_says_to_create_it_first() -> N
     assert stack.node.try_find_child("Provider") is None
 
 
+def test_the_stacks_state_lives_in_its_tree_not_in_the_python_object() -> None:
+    """The stack's registry is a construct of its tree: what the Python object keeps is only a shortcut to it.
+
+    A stack reached through another proxy (or whose shortcut is gone) finds the same
+    registry, so the claims, the providers and which one is the default survive.
+    """
+    stack = cdk.Stack(cdk.App(), "Tree")
+    _execute(stack)
+    registry = stack.node.find_child("AppIntegrationsExecutions")
+    for name in [n for n in vars(stack) if n.startswith("_cdk_appintegrations")]:
+        delattr(stack, name)
+    with pytest.raises(
+        ValidationError, match="already configured by DataIntegrationAssociationExecution 'Tree/Execution0'"
+    ):
+        DataIntegrationAssociationExecution(
+            stack,
+            "Again",
+            data_integration_identifier="di-1",
+            data_integration_association_identifier="a-0",
+            execution_configuration=_configuration(),
+        )
+    with pytest.raises(
+        ValidationError, match="already use the default provider 'Tree/AppIntegrationsExecutionProvider'"
+    ):
+        ExecutionProvider(stack, "Late")
+    assert stack.node.find_child("AppIntegrationsExecutions") is registry
+    assert [c.node.id for c in stack.node.children].count("AppIntegrationsExecutions") == 1
+
+
 def test_one_association_one_execution_holds_across_providers() -> None:
     stack = cdk.Stack(cdk.App(), "Claims")
     first, second = ExecutionProvider(stack, "First"), ExecutionProvider(stack, "Second")
