@@ -15,6 +15,9 @@ medians over the rounds are reported.
 * **bare**: N ``CfnResource`` of type ``Custom::DataIntegrationAssociationExecution`` with the
   same properties and a literal service token, and no provider: the floor, what the
   template costs CDK to build and write without any construct around it.
+* **bare+provider**: the same N ``CfnResource``, served by one ``ExecutionProvider`` (its
+  service token) and nothing else of the library: the provider's fixed cost over bare, so
+  that ours over it is what the executions themselves add, whatever N.
 * **ours@before** (with ``--before DIR``): ours, from another checkout's library (its
   ``constructs/`` and ``lambda_src/``), to compare two versions in the same run.
 
@@ -44,7 +47,7 @@ from typing import Any, Final
 
 from testkit.synth_env import REPO_ROOT, synth_env
 
-APPROACHES: Final = ("ours", "peer", "bare")
+APPROACHES: Final = ("ours", "peer", "bare", "bare+provider")
 BEFORE: Final = "ours@before"
 #: What a real app imports anyway (the issue's list).
 PRELOADED_MODULES: Final = (
@@ -68,7 +71,7 @@ TARGET_ADDED_VS_PEER: Final = 0.5
 # -- the child: one synth --------------------------------------------------------------------
 
 
-def _build_bare(n: int, outdir: str) -> None:
+def _build_bare(n: int, outdir: str, *, provider: bool = False) -> None:
     import aws_cdk as cdk
 
     from benchmarks.peer.ids import START_TIME, association_id, data_integration_id
@@ -76,13 +79,18 @@ def _build_bare(n: int, outdir: str) -> None:
 
     app = cdk.App(outdir=outdir)
     stack = cdk.Stack(app, STACK_NAME, env=cdk.Environment(account=ACCOUNT, region=REGION))
+    token = BARE_SERVICE_TOKEN
+    if provider:
+        from cdk_appintegrations import ExecutionProvider
+
+        token = ExecutionProvider(stack, "Provider").service_token
     for i in range(n):
         cdk.CfnResource(
             stack,
             f"Assoc{i}",
             type="Custom::DataIntegrationAssociationExecution",
             properties={
-                "ServiceToken": BARE_SERVICE_TOKEN,
+                "ServiceToken": token,
                 "ServiceTimeout": "1260",
                 "DataIntegrationIdentifier": data_integration_id(i),
                 "DataIntegrationAssociationIdentifier": association_id(i),
@@ -124,7 +132,7 @@ def child(approach: str, n: int, outdir: str, *, preload: bool) -> dict[str, Any
 
                 synth_peer(n, outdir)
             else:
-                _build_bare(n, outdir)
+                _build_bare(n, outdir, provider=approach == "bare+provider")
             result.update(ok=True, error=None)
         except Exception as exc:  # jsii surfaces CDK's validation errors as RuntimeError
             result.update(ok=False, error=str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
@@ -230,18 +238,24 @@ def measure(
 
 
 def _ratios(row: Mapping[str, Any], approaches: Sequence[str]) -> dict[str, Any]:
-    """ours/bare, ours/peer, and what ours adds over bare against what the peer adds (for ours and ours@before)."""
+    """ours/bare, ours/peer, ours/(bare+provider), and what ours adds over bare against what the peer adds.
+
+    For ours and ours@before; also the provider's fixed cost, bare+provider less bare, in seconds.
+    """
     bare = row["bare"]["cpu_median_s"]
     peer = row["peer"]["cpu_median_s"] if row["peer"]["ok"] else None
+    with_provider = row["bare+provider"]["cpu_median_s"] if row["bare+provider"]["ok"] else None
     ratios: dict[str, Any] = {}
     for approach in (a for a in approaches if a.startswith("ours")):
         ours = row[approach]["cpu_median_s"]
         ratios[approach] = {
             "over_bare": ours / bare if ours and bare else None,
             "over_peer": ours / peer if ours and peer else None,
+            "over_bare_with_provider": ours / with_provider if ours and with_provider else None,
             "added_vs_peer_added": (ours - bare) / (peer - bare) if ours and bare and peer and peer > bare else None,
         }
-    return {"ratios": ratios}
+    fixed = with_provider - bare if with_provider and bare else None
+    return {"ratios": ratios, "provider_fixed_s": fixed}
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -256,7 +270,8 @@ def table(data: Mapping[str, Any]) -> list[str]:
     befores = data.get("before") is not None
     versions = ["ours", *([BEFORE] if befores else [])]
     head = ["N", "app's modules preloaded", "CPU s ours", *(["CPU s ours (before)"] if befores else [])]
-    head += ["CPU s AwsCustomResource", "CPU s bare CfnResources", "ours / bare", "ours / AwsCustomResource"]
+    head += ["CPU s AwsCustomResource", "CPU s bare CfnResources", "CPU s bare + provider"]
+    head += ["ours / bare", "ours / (bare + provider)", "ours / AwsCustomResource"]
     head += ["ours adds / peer adds (over bare)"]
     head += ["round trips per execution: ours", *(["ours (before)"] if befores else []), "peer", "bare"]
     head += ["library import CPU ms", *(["before"] if befores else [])]
@@ -270,7 +285,8 @@ def table(data: Mapping[str, Any]) -> list[str]:
 
         cells = [str(row["n"]), "yes" if row["preload"] else "no"]
         cells += [_f(row[v]["cpu_median_s"]) for v in versions]
-        cells += [peer_cpu, _f(row["bare"]["cpu_median_s"]), both("over_bare"), both("over_peer")]
+        cells += [peer_cpu, _f(row["bare"]["cpu_median_s"]), _f(row["bare+provider"]["cpu_median_s"])]
+        cells += [both("over_bare"), both("over_bare_with_provider"), both("over_peer")]
         cells += [both("added_vs_peer_added")]
         cells += [_f(row[v]["round_trips_per_execution"], 1) for v in versions]
         cells += [_f(peer["round_trips_per_execution"], 1), _f(row["bare"]["round_trips_per_execution"], 1)]
@@ -290,7 +306,9 @@ def targets(data: Mapping[str, Any]) -> list[str]:
         met = over is not None and over <= TARGET_OURS_OVER_BARE
         out.append(
             f"N = {row['n']}, preloaded: ours/bare {_f(over, suffix='x')} "
-            f"(target ≤ {TARGET_OURS_OVER_BARE:.2f}x: {'met' if met else '**missed**'})"
+            f"(target ≤ {TARGET_OURS_OVER_BARE:.2f}x: {'met' if met else '**missed**'}); of what ours adds, "
+            f"{_f(row['provider_fixed_s'], suffix=' s')} is the provider alone, and ours over bare + provider "
+            f"is {_f(ratios['over_bare_with_provider'], suffix='x')}"
         )
         added = ratios["added_vs_peer_added"]
         if added is not None:
@@ -312,7 +330,8 @@ def markdown_section(data: Mapping[str, Any]) -> list[str]:
         f"`python -m benchmarks.synth_cost` (`benchmarks/synth_cost.py`): CPU time (user + system) of the whole"
         f" process and its Node.js child per synth, fresh interpreters, median of {data['rounds']} interleaved"
         f" rounds (load average {data['load_average']:.1f} at the end). Bare = N `CfnResource`s of the same type"
-        " and properties, no provider: the floor. Preloaded = the process first imports what a real app imports"
+        " and properties, no provider: the floor. Bare + provider = the same, served by one `ExecutionProvider`:"
+        " its fixed cost. Preloaded = the process first imports what a real app imports"
         f" anyway ({modules}). Round trips ="
         " requests to the jsii process while the app is built and synthesized, over N. Library import ="
         " `import cdk_appintegrations`, CPU of the interpreter, after `aws_cdk` (and the preloads)."

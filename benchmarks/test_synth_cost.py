@@ -31,6 +31,7 @@ def _row(n: int, preload: bool, *, ours: float, before: float, peer: float, bare
         BEFORE: _side(before, trips=7.0, import_s=0.07),
         "peer": _side(peer, ok=peer_ok, trips=6.0),
         "bare": _side(bare),
+        "bare+provider": _side(bare + 0.5),
     }
     row.update(_ratios(row, [*APPROACHES, BEFORE]))
     return row
@@ -42,6 +43,8 @@ def test_ratios_compare_ours_with_the_floor_and_what_it_adds_with_what_the_peer_
     assert row["ratios"]["ours"]["over_peer"] == pytest.approx(5.5 / 6.5)
     assert row["ratios"]["ours"]["added_vs_peer_added"] == pytest.approx(1.0 / 2.0)
     assert row["ratios"][BEFORE]["added_vs_peer_added"] == pytest.approx(1.5 / 2.0)
+    assert row["ratios"]["ours"]["over_bare_with_provider"] == pytest.approx(5.5 / 5.0)
+    assert row["provider_fixed_s"] == pytest.approx(0.5)
 
 
 def test_a_peer_that_cannot_synthesize_gives_no_ratio_to_it() -> None:
@@ -64,9 +67,10 @@ def test_the_targets_are_judged_on_the_preloaded_rows_and_the_section_shows_befo
         "notes": ["a note"],
     }
     assert targets(data) == [
-        "N = 249, preloaded: ours/bare 1.09x (target ≤ 1.10x: met)",
+        "N = 249, preloaded: ours/bare 1.09x (target ≤ 1.10x: met); of what ours adds, 0.50 s is the provider "
+        "alone, and ours over bare + provider is 0.98x",
         "N = 249, preloaded: what ours adds over bare is 0.20x what the peer adds (target ≤ 0.50x: met)",
     ]
     text = "\n".join(markdown_section(data))
-    assert "| 249 | yes | 4.90 | 6.00 | 6.50 | 4.50 | 1.33x → 1.09x |" in text
+    assert "| 249 | yes | 4.90 | 6.00 | 6.50 | 4.50 | 5.00 | 1.33x → 1.09x | 1.20x → 0.98x |" in text
     assert "* a note" in text
