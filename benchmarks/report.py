@@ -511,6 +511,9 @@ def write(data: Mapping[str, Any], out: Path) -> list[Path]:
     md.write_text(markdown(data), encoding="utf-8")
     plot(data, png)
     written = [md, png, js]
+    if "synth_cost" in data:
+        synth_cost.plot(data["synth_cost"], out / synth_cost.PNG)
+        written.insert(2, out / synth_cost.PNG)
     if "rate_limit" in data:
         from benchmarks import rate_limit
 

@@ -339,9 +339,60 @@ def markdown_section(data: Mapping[str, Any]) -> list[str]:
         "",
         *table(data),
         "",
+        f"![CPU per synth: ours, AwsCustomResource, bare + provider and bare, at each N]({PNG})",
+        "",
         *(f"* {line}" for line in targets(data)),
         *(f"* {note}" for note in data.get("notes", [])),
     ]
+
+
+#: The plot beside ``docs/benchmarks.md`` (written by :func:`benchmarks.report.write`).
+PNG: Final = "benchmarks-synth-cost.png"
+_BARS: Final = (
+    ("ours", "ours", "tab:blue"),
+    (BEFORE, "ours, before", "lightsteelblue"),
+    ("peer", "AwsCustomResource", "tab:orange"),
+    ("bare+provider", "bare + provider", "tab:gray"),
+    ("bare", "bare CfnResources (floor)", "silver"),
+)
+
+
+def plot(data: Mapping[str, Any], path: Path) -> None:
+    """CPU per whole process for each (N, preloaded): one bar per approach, the target's line on the preloaded rows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    rows = data["rows"]
+    handles: list[Any] = []
+    bars = [bar for bar in _BARS if all(bar[0] in row for row in rows)]
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    width = 0.8 / len(bars)
+    for k, (approach, label, color) in enumerate(bars):
+        xs = [i + (k - (len(bars) - 1) / 2) * width for i in range(len(rows))]
+        heights = [row[approach]["cpu_median_s"] or 0.0 for row in rows]
+        hatches = ["" if row[approach]["ok"] else "//" for row in rows]
+        for x, h, hatch in zip(xs, heights, hatches, strict=True):
+            ax.bar(x, h, width, color=color, hatch=hatch, edgecolor="black", linewidth=0.4)
+        handles.append(Patch(facecolor=color, edgecolor="black", linewidth=0.4, label=label))
+    for i, row in enumerate(rows):
+        bare = row["bare"]["cpu_median_s"]
+        if row["preload"] and bare:
+            ax.hlines(bare * TARGET_OURS_OVER_BARE, i - 0.45, i + 0.45, colors="red", linestyles="--", linewidth=1)
+    handles.append(
+        Line2D([], [], color="red", linestyle="--", linewidth=1, label=f"target: {TARGET_OURS_OVER_BARE:.2f} x bare")
+    )
+    ax.set_xticks(range(len(rows)), [f"N = {r['n']}\n{'preloaded' if r['preload'] else 'not preloaded'}" for r in rows])
+    ax.set_ylabel("CPU seconds, whole process (median)")
+    ax.set_title("synth cost per process; hatched: synth fails (the peer past 249)")
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchmarks.synth_cost import APPROACHES, BEFORE, _ratios, markdown_section, targets
+from benchmarks.synth_cost import APPROACHES, BEFORE, _ratios, markdown_section, plot, targets
 
 pytestmark = [pytest.mark.unit, pytest.mark.harness]
 
@@ -74,3 +75,18 @@ def test_the_targets_are_judged_on_the_preloaded_rows_and_the_section_shows_befo
     text = "\n".join(markdown_section(data))
     assert "| 249 | yes | 4.90 | 6.00 | 6.50 | 4.50 | 5.00 | 1.33x → 1.09x | 1.20x → 0.98x |" in text
     assert "* a note" in text
+
+
+def test_the_plot_draws_every_measured_approach_and_skips_one_an_older_run_lacks(tmp_path: Path) -> None:
+    rows = [
+        _row(249, True, ours=4.9, before=6.0, peer=6.5, bare=4.5),
+        _row(490, True, ours=6.4, before=7.2, peer=3.0, bare=5.4, peer_ok=False),
+    ]
+    drawn = tmp_path / "all.png"
+    plot({"rows": rows}, drawn)
+    for row in rows:
+        del row["bare+provider"]
+    older = tmp_path / "older.png"
+    plot({"rows": rows}, older)
+    assert drawn.read_bytes()[:8] == older.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert drawn.read_bytes() != older.read_bytes()
