@@ -335,7 +335,7 @@ class AppIntegrationsEmulator(BackgroundServer):
     def add_association(
         self, data_integration_id: str, association_id: str, account: str = ACCOUNT, region: str = REGION, **fields: Any
     ) -> Association:
-        """Create an association (and its data integration); ``fields``: its other :class:`Association` fields, if not None."""
+        """Create an association and its data integration; ``fields``: other :class:`Association` fields (None: default)."""
         given = {name: value for name, value in fields.items() if value is not None}
         association = copy.deepcopy(Association(data_integration_id, association_id, account, region, **given))
         with self._lock:

@@ -223,7 +223,7 @@ def test_unknown_resources_give_404_naming_what_is_missing(fresh_emulator: AppIn
     other = fresh_emulator.add_association("di-2", "assoc-9")
     client = make_client(fresh_emulator.endpoint_url)
 
-    def update_error(di: str, assoc: str) -> dict[str, Any]:
+    def not_found(di: str, assoc: str) -> dict[str, Any]:
         with pytest.raises(botocore.exceptions.ClientError) as caught:
             client.update_data_integration_association(
                 DataIntegrationIdentifier=di,
@@ -233,17 +233,17 @@ def test_unknown_resources_give_404_naming_what_is_missing(fresh_emulator: AppIn
         assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
         return dict(caught.value.response["Error"])
 
-    missing_di = update_error("di-missing", "assoc-1")
+    missing_di = not_found("di-missing", "assoc-1")
     assert (missing_di["Code"], missing_di["Message"]) == (
         "ResourceNotFoundException",
         "Data integration 'di-missing' not found",
     )
-    missing_assoc = update_error(known.data_integration_arn, "assoc-missing")
+    missing_assoc = not_found(known.data_integration_arn, "assoc-missing")
     assert missing_assoc["Message"].startswith("Data integration association 'assoc-missing' not found")
     # An association exists only under its own data integration; the same ARN in another region is another resource.
-    assert "not found" in update_error("di-1", other.association_arn)["Message"]
+    assert "not found" in not_found("di-1", other.association_arn)["Message"]
     other_region = known.data_integration_arn.replace("us-east-1", "eu-west-1")
-    assert "not found" in update_error(other_region, "assoc-1")["Message"]
+    assert "not found" in not_found(other_region, "assoc-1")["Message"]
 
 
 def scheduled(**schedule: str) -> dict[str, Any]:
