@@ -68,8 +68,8 @@ class Container(Protocol):
     def close(self) -> None: ...
 
 
+# Starts a container for a function, given the environment the test adds (endpoints, CA file).
 ContainerFactory = Callable[[FunctionSpec, Mapping[str, str]], Container]
-"""Start a container for a function, given the environment the test adds (endpoints, CA file)."""
 
 
 def python_container(spec: FunctionSpec, env: Mapping[str, str]) -> Container:

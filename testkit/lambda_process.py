@@ -53,11 +53,9 @@ DUMMY_CREDENTIALS = {  # Lambda hands the function session credentials in its en
 
 @dataclass(frozen=True)
 class InvocationResult:
-    """One invocation: ``status`` is ``ok``, ``error``, ``timeout``, ``init_error`` or ``crashed``.
-
-    ``returncode``: 0 returned, 1 raised or failed init, ``-SIGKILL`` killed by the runner, else the
-    process's own. The output is this invocation's (init's goes with a cold start's, as in Lambda);
-    ``duration_s`` is the handler's, ``init_duration_s`` from the process's start to its first poll.
+    """One invocation: ``status`` is ``ok``, ``error``, ``timeout``, ``init_error`` or ``crashed``; ``returncode`` 0, 1
+    (raised, init failed), ``-SIGKILL`` (the runner's kill) or the process's own. The output is this invocation's (init's
+    goes with a cold start's); ``duration_s`` is the handler's, ``init_duration_s`` from process start to first poll.
     """
 
     returncode: int | None
@@ -345,9 +343,7 @@ def lambda_environment(
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    if logging_config.log_level is not None:
-        env["AWS_LAMBDA_LOG_LEVEL"] = logging_config.log_level
-    return env
+    return env if logging_config.log_level is None else {**env, "AWS_LAMBDA_LOG_LEVEL": logging_config.log_level}
 
 
 # -- running ----------------------------------------------------------------------------------
@@ -477,6 +473,8 @@ class WarmContainer:
             )
         except OSError:
             self._api.close()
+            for file in self._output:
+                file.close()
             raise
         if nice:
             yield_cpu(self._process.pid, nice)
