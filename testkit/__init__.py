@@ -18,9 +18,7 @@ the tests; it imports neither ``tests`` nor ``benchmarks``.
 * :mod:`testkit.lambda_process` - runs a handler under AWS's runtime interface client
   (``awslambdaric``) in a separate, Lambda-like Python process (clean environment, real
   deadline, warm and cold containers); ``WarmContainer`` keeps one alive and feeds it one
-  event at a time.
-* :mod:`testkit.runtime_api` - the Lambda Runtime API that client polls, one per
-  execution environment, speaking the protocol of AWS's runtime interface emulator.
+  event at a time, and serves each the Lambda Runtime API that client polls (``RuntimeApi``).
 * :mod:`testkit.lambda_pool` - Lambda's concurrency model over those containers (an
   idle one takes the event, else a new one starts; no cap), with a memory guard.
 * :mod:`testkit.token_bucket` - the rate limit the emulator can enforce (rate, burst).

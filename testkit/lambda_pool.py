@@ -1,23 +1,14 @@
-"""Lambda's concurrency model for a local deploy: warm containers reused, new ones started on demand, no cap.
+"""Lambda's concurrency for a local deploy: an idle warm container takes the event, else a new one starts; no cap.
 
-Why a pool and not a process per event: Lambda keeps an execution environment warm after
-an event and hands it the next one, and starts a new environment only when none is idle.
-That is what decides, in a real deploy, how many cold starts there are and how many
-clients (each with its own connection pool and retry state) hit the service at once. With
-no concurrency cap, N resources started together get N environments, as with Lambda's
-unreserved concurrency.
-
-Why a memory guard: every environment here is a real process (a Python one holding boto3
-is ~35-50 MB), and an uncapped pool at N = 490 can exhaust a small machine. Lambda has no
-such limit, so the guard is not a model of Lambda: when ``MemAvailable`` falls below
-``memory_floor_bytes`` the pool refuses new containers (:class:`MemoryGuardError`) and a
-sampler kills every container if it falls below half of it. A report whose pool tripped the
-guard says so (:attr:`PoolStats.memory_guard_tripped`) and is not a measurement of the
-handler.
+That decides how many cold starts a deploy has and how many clients hit the service at once.
+The memory guard is not Lambda's: every container is a real process (~35-50 MB with boto3), so
+below ``memory_floor_bytes`` of ``MemAvailable`` the pool refuses new ones (:class:`MemoryGuardError`),
+and below half of it a sampler kills them all; :attr:`PoolStats.memory_guard_tripped` then says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import statistics
 import threading
@@ -27,27 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from testkit.lambda_process import (
-    ContainerDiedError,
-    InvocationResult,
-    LoggingConfig,
-    MemoryUse,
-    WarmContainer,
-)
+from testkit.lambda_process import ContainerDiedError, InvocationResult, LoggingConfig, MemoryUse, WarmContainer
 
-__all__ = [
-    "Container",
-    "ContainerFactory",
-    "FunctionSpec",
-    "LambdaPool",
-    "MemoryGuardError",
-    "PoolStats",
-    "mem_available_bytes",
-    "python_container",
-]
+DEFAULT_MEMORY_FLOOR_BYTES = 3 * 2**30  # leave this much to everyone else: the machine is shared
 
-DEFAULT_MEMORY_FLOOR_BYTES = 3 * 2**30
-"""Leave this much of the machine's memory to everyone else (the machine is shared)."""
+# Lambda's init limit is 10 s, but hundreds of containers starting at once on a few cores would
+# pass it while healthy: a local artifact; the time is reported instead (PoolStats.start_delays_s).
+INIT_TIMEOUT_S = 300.0
+
+# Containers yield the CPU to the driver's process, which hosts the emulator and the receiver
+# (see yield_cpu): unyielding, 58 of 490 executions of a create failed on read timeouts that AWS,
+# whose endpoints do not share Lambda's CPU, would never cause.
+CONTAINER_NICE = 19
 
 
 class MemoryGuardError(RuntimeError):
@@ -65,10 +47,8 @@ class FunctionSpec:
     runtime: str
     timeout_s: float
     memory_mb: int = 128
-    environment: tuple[tuple[str, str], ...] = ()
-    """The function's ``Environment.Variables`` (sorted pairs, so that the spec is hashable)."""
-    reserved_concurrency: int | None = None
-    """``ReservedConcurrentExecutions``: Lambda runs at most this many of its invocations at once."""
+    environment: tuple[tuple[str, str], ...] = ()  # sorted pairs, so that the spec is hashable
+    reserved_concurrency: int | None = None  # at most this many of its invocations at once
     logging_config: LoggingConfig = field(default_factory=LoggingConfig)
 
 
@@ -76,42 +56,20 @@ class Container(Protocol):
     """One execution environment: runs one event at a time until it dies."""
 
     @property
-    def pid(self) -> int:
-        """The process id."""
+    def pid(self) -> int: ...
 
     @property
-    def alive(self) -> bool:
-        """Whether it can take another event."""
+    def alive(self) -> bool: ...
 
-    def invoke(self, event: Mapping[str, Any]) -> InvocationResult:
-        """Run one event to its end."""
+    def invoke(self, event: Mapping[str, Any]) -> InvocationResult: ...
 
-    def memory(self) -> MemoryUse | None:
-        """Current memory use, ``None`` once gone."""
+    def memory(self) -> MemoryUse | None: ...
 
-    def close(self) -> None:
-        """Stop it."""
+    def close(self) -> None: ...
 
 
+# Starts a container for a function, given the environment the test adds (endpoints, CA file).
 ContainerFactory = Callable[[FunctionSpec, Mapping[str, str]], Container]
-"""Start a container for a function, given the environment the test adds (endpoints, CA file)."""
-
-
-INIT_TIMEOUT_S = 300.0
-"""How long a pooled container may take to start and import its handler.
-
-Lambda's own limit is 10 s, but here hundreds of containers start at once on a few shared
-cores, so a wall-clock 10 s would kill healthy containers (and, through Lambda's
-asynchronous retries, delay their events by a minute): a local artifact, not a Lambda
-behaviour. The time is reported instead (:attr:`PoolStats.start_delays_s`)."""
-
-
-CONTAINER_NICE = 19
-"""Containers yield the CPU to the driver's process, which hosts the emulator and the receiver
-(``SCHED_IDLE``, else this niceness; see :func:`~testkit.lambda_process.yield_cpu`): on a
-few shared cores, hundreds of starting containers otherwise starved them into read timeouts
-(measured: 58 of 490 executions failed an unthrottled create) that AWS's endpoints, which do
-not share Lambda's CPU, would never cause."""
 
 
 def python_container(spec: FunctionSpec, env: Mapping[str, str]) -> Container:
@@ -130,47 +88,38 @@ def python_container(spec: FunctionSpec, env: Mapping[str, str]) -> Container:
 
 
 def mem_available_bytes() -> int | None:
-    """``MemAvailable`` from ``/proc/meminfo`` (``None`` where there is no such file)."""
+    """``MemAvailable`` from ``/proc/meminfo`` (``None`` where there is none)."""
     try:
-        for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
+        lines = Path("/proc/meminfo").read_text(encoding="ascii").splitlines()
     except OSError:
         return None
-    return None
+    return next((int(line.split()[1]) * 1024 for line in lines if line.startswith("MemAvailable:")), None)
 
 
 def _rss_bytes(pid: int) -> int:
     try:
-        fields = Path(f"/proc/{pid}/statm").read_text(encoding="ascii").split()
+        return int(Path(f"/proc/{pid}/statm").read_text(encoding="ascii").split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:
         return 0
-    return int(fields[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-@dataclass(frozen=True)
+@dataclass
 class PoolStats:
     """What the pool did and what it cost the machine."""
 
-    containers_started: int
-    invocations: int
-    peak_busy: int
-    """Most invocations running at once (Lambda's concurrency)."""
-    peak_rss_total_bytes: int
-    """Largest sum of the containers' RSS seen by the sampler (RSS counts shared pages once per process)."""
-    pss_per_container_bytes: tuple[int, ...]
-    """Each container's PSS after its first invocation (what one more container really costs)."""
-    min_mem_available_bytes: int | None
-    memory_guard_tripped: bool
+    containers_started: int = 0
+    peak_busy: int = 0  # most invocations at once: Lambda's concurrency
+    peak_rss_total_bytes: int = 0  # the containers' RSS summed (shared pages counted once per process)
+    pss_per_container_bytes: tuple[int, ...] = ()  # each after its first invocation: what one more costs
+    memory_guard_tripped: bool = False
+    # Per invocation, from the event to the handler's start (a new container's start included: ~0.3 s
+    # in Lambda, in parallel); far longer means this machine, not Lambda, was the bottleneck.
     start_delays_s: tuple[float, ...] = ()
-    """Per invocation: time from the event to the handler starting (a new process's start and init
-    included, ~0.3 s each in Lambda, in parallel). Far longer here means this machine, not Lambda,
-    was the bottleneck: many containers starting at once on few cores start one after another."""
 
     @property
     def max_start_delay_s(self) -> float | None:
         """The slowest start of an invocation."""
-        return max(self.start_delays_s) if self.start_delays_s else None
+        return max(self.start_delays_s, default=None)
 
     @property
     def median_pss_bytes(self) -> float | None:
@@ -178,32 +127,10 @@ class PoolStats:
         return statistics.median(self.pss_per_container_bytes) if self.pss_per_container_bytes else None
 
 
-@dataclass
-class _Entry:
-    container: Container
-    spec: FunctionSpec
-
-
-@dataclass
-class _Counters:
-    started: int = 0
-    invocations: int = 0
-    busy: int = 0
-    peak_busy: int = 0
-    peak_rss: int = 0
-    pss: list[int] = field(default_factory=list)
-    delays: list[float] = field(default_factory=list)
-    min_available: int | None = None
-    tripped: bool = False
-
-
 class LambdaPool:
-    """Execution environments per function: an idle one takes the event, else a new one starts.
+    """Execution environments per function. Thread-safe: :meth:`invoke` blocks for the event, so run a thread per invocation.
 
-    Thread-safe; :meth:`invoke` blocks its caller for the event's duration, so the caller
-    runs one thread per concurrent invocation (as Lambda runs one environment per event).
-    ``factories`` maps a runtime prefix (``python``, ``nodejs``) to how to start a container
-    for it.
+    ``factories`` maps a runtime prefix (``python``, ``nodejs``) to how to start its container.
     """
 
     def __init__(
@@ -212,7 +139,6 @@ class LambdaPool:
         *,
         factories: Mapping[str, ContainerFactory] | None = None,
         memory_floor_bytes: int = DEFAULT_MEMORY_FLOOR_BYTES,
-        sample_interval_s: float = 1.0,
     ) -> None:
         """Start the memory sampler; no container starts before the first event."""
         self.env = dict(env)
@@ -220,13 +146,12 @@ class LambdaPool:
         self.memory_floor_bytes = memory_floor_bytes
         self._lock = threading.Lock()
         self._idle: dict[FunctionSpec, list[Container]] = {}
-        self._all: list[_Entry] = []
-        self._counters = _Counters()
+        self._all: list[Container] = []
+        self._stats = PoolStats()
+        self._busy = 0
         self._closed = threading.Event()
-        self._sampler = threading.Thread(target=self._sample, args=(sample_interval_s,), daemon=True, name="pool-mem")
+        self._sampler = threading.Thread(target=self._sample, args=(1.0,), daemon=True, name="pool-mem")
         self._sampler.start()
-
-    # -- invoking --------------------------------------------------------------------------
 
     def invoke(self, spec: FunctionSpec, event: Mapping[str, Any]) -> InvocationResult:
         """Run ``event`` on an idle container of ``spec`` or a new one; raises :class:`MemoryGuardError`."""
@@ -234,9 +159,8 @@ class LambdaPool:
         while True:
             container, cold = self._checkout(spec)
             with self._lock:
-                self._counters.invocations += 1
-                self._counters.busy += 1
-                self._counters.peak_busy = max(self._counters.peak_busy, self._counters.busy)
+                self._busy += 1
+                self._stats.peak_busy = max(self._stats.peak_busy, self._busy)
             try:
                 result = container.invoke(event)
             except ContainerDiedError:
@@ -245,15 +169,16 @@ class LambdaPool:
                 continue  # it died while idle (the sampler, a stray exit): Lambda would pick another
             finally:
                 with self._lock:
-                    self._counters.busy -= 1
+                    self._busy -= 1
+            use, alive = container.memory() if cold else None, container.alive
             with self._lock:
-                self._counters.delays.append(max(0.0, time.monotonic() - called - result.duration_s))
-            if cold:
-                use = container.memory()
+                self._stats.start_delays_s += (max(0.0, time.monotonic() - called - result.duration_s),)
                 if use is not None:
-                    with self._lock:
-                        self._counters.pss.append(use.pss_bytes or use.rss_bytes)
-            self._checkin(spec, container)
+                    self._stats.pss_per_container_bytes += (use.pss_bytes or use.rss_bytes,)
+                if alive and not self._closed.is_set():
+                    self._idle.setdefault(spec, []).append(container)
+                    return result
+            container.close()
             return result
 
     def _checkout(self, spec: FunctionSpec) -> tuple[Container, bool]:
@@ -268,79 +193,44 @@ class LambdaPool:
         available = mem_available_bytes()
         if available is not None and available < self.memory_floor_bytes:
             with self._lock:
-                self._counters.tripped = True
+                self._stats.memory_guard_tripped = True
             raise MemoryGuardError(
                 f"not starting another container: MemAvailable {available / 2**20:.0f} MiB is below the floor of"
                 f" {self.memory_floor_bytes / 2**20:.0f} MiB ({self.stats().containers_started} containers started)"
             )
-        container = self._factory(spec)(spec, self.env)
+        factory = next((f for prefix, f in self.factories.items() if spec.runtime.startswith(prefix)), None)
+        if factory is None:
+            raise RuntimeError(f"no container factory for runtime {spec.runtime!r} (have {sorted(self.factories)})")
+        container = factory(spec, self.env)
         with self._lock:
-            self._all.append(_Entry(container, spec))
-            self._counters.started += 1
+            self._all.append(container)
+            self._stats.containers_started += 1
         return container, True
-
-    def _factory(self, spec: FunctionSpec) -> ContainerFactory:
-        for prefix, factory in self.factories.items():
-            if spec.runtime.startswith(prefix):
-                return factory
-        raise RuntimeError(f"no container factory for runtime {spec.runtime!r} (have {sorted(self.factories)})")
-
-    def _checkin(self, spec: FunctionSpec, container: Container) -> None:
-        if not container.alive:
-            return
-        with self._lock:
-            if not self._closed.is_set():
-                self._idle.setdefault(spec, []).append(container)
-                return
-        container.close()
-
-    # -- memory ----------------------------------------------------------------------------
 
     def _sample(self, interval: float) -> None:
         while not self._closed.wait(interval):
             with self._lock:
-                pids = [entry.container.pid for entry in self._all]
+                pids = [container.pid for container in self._all]
             total = sum(_rss_bytes(pid) for pid in pids)
             available = mem_available_bytes()
             with self._lock:
-                self._counters.peak_rss = max(self._counters.peak_rss, total)
-                if available is not None:
-                    low = self._counters.min_available
-                    self._counters.min_available = available if low is None else min(low, available)
-            if available is not None and available < self.memory_floor_bytes // 2:
-                with self._lock:
-                    self._counters.tripped = True
-                    victims = [entry.container for entry in self._all]
-                for container in victims:  # save the machine; every invocation in flight fails
-                    container.close()
+                self._stats.peak_rss_total_bytes = max(self._stats.peak_rss_total_bytes, total)
+                victims = list(self._all) if available is not None and available < self.memory_floor_bytes // 2 else []
+                self._stats.memory_guard_tripped |= bool(victims)
+            for container in victims:  # save the machine; every invocation in flight fails
+                container.close()
 
     def stats(self) -> PoolStats:
         """A snapshot of the counters."""
         with self._lock:
-            c = self._counters
-            return PoolStats(
-                containers_started=c.started,
-                invocations=c.invocations,
-                peak_busy=c.peak_busy,
-                peak_rss_total_bytes=c.peak_rss,
-                pss_per_container_bytes=tuple(c.pss),
-                min_mem_available_bytes=c.min_available,
-                memory_guard_tripped=c.tripped,
-                start_delays_s=tuple(c.delays),
-            )
-
-    def live_containers(self) -> int:
-        """Containers still running (busy or idle)."""
-        with self._lock:
-            entries = list(self._all)
-        return sum(entry.container.alive for entry in entries)
+            return dataclasses.replace(self._stats)
 
     def close(self) -> None:
         """Stop every container and the sampler. Idempotent."""
         self._closed.set()
         with self._lock:
-            entries, self._all = list(self._all), []
+            containers, self._all = self._all, []
             self._idle.clear()
-        for entry in entries:
-            entry.container.close()
+        for container in containers:
+            container.close()
         self._sampler.join(timeout=5)

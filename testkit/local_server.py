@@ -6,7 +6,6 @@ import socket
 import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
 
 
@@ -22,11 +21,7 @@ def read_request(handler: BaseHTTPRequestHandler) -> tuple[dict[str, str], bytes
 
 
 class LocalHandler(BaseHTTPRequestHandler):
-    """What both servers' request handlers share; a subclass answers in :meth:`respond`.
-
-    GET, PUT and POST all go to :meth:`respond` (a subclass adds any other method it
-    answers), and nothing is logged: each server records every request itself.
-    """
+    """GET, PUT and POST go to :meth:`respond` (a subclass adds other methods); nothing is logged."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, like the real endpoints; urllib3 pools connections
     # Headers and body go out in two writes; without TCP_NODELAY a Python client's delayed
@@ -35,7 +30,7 @@ class LocalHandler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Keep pytest output clean."""
+        """Quiet: each server records every request itself."""
 
     def respond(self) -> None:
         raise NotImplementedError
@@ -59,11 +54,7 @@ class LocalHandler(BaseHTTPRequestHandler):
 
 
 class BackgroundServer:
-    """A ThreadingHTTPServer served from a daemon thread, started by ``with`` or :meth:`start`.
-
-    Subclasses build their server in :meth:`start` and hand it to :meth:`_serve`, and
-    stop it in :meth:`close`; a test that forgets ``close`` still cannot hang pytest.
-    """
+    """A ThreadingHTTPServer a subclass builds in :meth:`start` and hands to :meth:`_serve`; a daemon thread serves it."""
 
     kind = "server"
 
@@ -101,14 +92,7 @@ class BackgroundServer:
         return str(host), int(port)
 
     def __enter__(self) -> Self:
-        """Start serving."""
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop serving."""
+    def __exit__(self, *exc: object) -> None:
         self.close()
