@@ -130,8 +130,8 @@ def figures(report: DeployReport) -> StepFigures:
         executions_wall_s=executions_wall,
         api_attempts=forward.api.attempts,
         throttled=forward.api.throttled,
-        step_api_attempts=report.api_attempts,
-        step_throttled=report.throttled,
+        step_api_attempts=sum(p.api.attempts for p in report.phases),
+        step_throttled=sum(p.api.throttled for p in report.phases),
         exactly_one_answer=report.exactly_one_answer,
         answers_not_one=len(report.not_answered_once),
         containers=report.pool.containers_started,
@@ -349,12 +349,11 @@ def measure(
             log(f"N={n}: skipped, not enough memory here: {note}")
             results["skipped"].append({"n": n, "why": note})
     log(f"synthesizing N = {runnable} (3 variants each, one jsii session)")
-    variants = [v for n in runnable for v in deploy_stacks.scenario_variants(n)]
-    outdirs = deploy_stacks.synthesize_in_subprocess(variants, root / "ours") if variants else {}
+    scenarios = deploy_stacks.synthesize_scenarios(runnable, root / "ours") if runnable else {}
     peer_outdirs = _synthesize_peer(runnable, root, results["skipped"]) if peer else {}
     with AppIntegrationsEmulator() as emulator, CfnResponseReceiver() as receiver:
         for n in runnable:
-            stacks = deploy_stacks.scenario_stacks(n, outdirs)
+            stacks = scenarios[n]
             for latency in latencies:
                 started = time.monotonic()
                 point = run_point(stacks, limit, latency, emulator, receiver)

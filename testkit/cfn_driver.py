@@ -1,60 +1,14 @@
 """A CloudFormation-like deploy driver: a synthesized stack created, updated and rolled back, locally.
 
-Why: what breaks a custom resource at scale is how CloudFormation drives it, not any single
-event. CloudFormation starts every resource whose dependencies are complete at once (there
-is no per-stack cap for custom resources), invokes the provider asynchronously for each,
-waits for each answer at the pre-signed URL up to the resource's ``ServiceTimeout``, and
-on a failure cancels what has not started and rolls back, which for an update means
-calling the provider *again* for every resource it touched. A handler tested one event at
-a time never meets that. This driver plays CloudFormation faithfully, not kindly:
-
-* **Graph.** The dependency graph comes from the synthesized template: ``DependsOn``,
-  ``Ref``, ``Fn::GetAtt``, ``Fn::Sub`` (:mod:`testkit.cfn_template`). A resource
-  starts the moment its last dependency completes; nothing caps how many run at once.
-* **Latency.** ``latency_s`` is added before every resource operation that changes
-  something (CloudFormation's own overhead per resource, seconds in practice).
-* **Non-custom resources** (role, log group, function...) are created, updated and deleted
-  at once, with made-up physical ids and ARNs (:func:`native_attributes`). An update that
-  changes a resource's name property (``FunctionName``, ``RoleName``, ``LogGroupName``) replaces
-  it, as CloudFormation does: a new physical id (so a new ARN, e.g. a new ``ServiceToken`` for
-  every custom resource it serves), and the old one deleted in the cleanup. An update that
-  changes a resource's ``Type`` is refused, as CloudFormation refuses it.
-* **Custom resources** (``Custom::*``, ``AWS::CloudFormation::CustomResource``) get the
-  event CloudFormation sends (properties resolved and stringified, ``OldResourceProperties``
-  and ``PhysicalResourceId`` on Update and Delete), delivered to the function their
-  ``ServiceToken`` names. The function runs its synthesized asset under AWS's runtime
-  interface client in a Lambda-like process from a
-  :class:`~testkit.lambda_pool.LambdaPool` (warm containers reused, no cap), with the
-  function's ``Timeout``, ``MemorySize``, ``Handler``, ``LoggingConfig`` and environment. The
-  invocation is asynchronous, as CloudFormation's is: a function error, crash or timeout
-  is retried by "Lambda" after ``async_retry_delays_s`` (Lambda's defaults: 1 and 2 minutes),
-  whatever the handler already answered.
-* **Answers.** The driver waits for the first ``PUT`` at the HTTPS receiver up to the
-  resource's ``ServiceTimeout`` (default 3600 s) and treats silence as FAILED. A body
-  CloudFormation would refuse (see ``ReceivedResponse.problems``) is a FAILED too.
-* **Failure.** The first failure cancels every resource not yet started; those in flight
-  finish. After a Create, everything created (and every custom resource that failed)
-  gets a Delete, in reverse dependency order. After an Update, every resource whose update
-  was attempted is updated back (properties swapped, the current PhysicalResourceId), in
-  dependency order, going on past failures; one failed rollback update leaves the stack
-  ``UPDATE_ROLLBACK_FAILED``. Resources added by the update are then deleted.
-* **Cleanup.** After a successful update, removed resources are deleted and every resource
-  whose PhysicalResourceId changed (a replacement) gets a Delete for the old id: a custom
-  resource's provider is called for it (a failure there does not fail the stack, as in
-  CloudFormation).
-
-Each phase reports its operations, wall time and the emulator's API attempts and throttled
-answers; the deploy reports how many answers arrived per request id (exactly one is the
-contract) and the final stack state.
-
-* **Reserved concurrency.** A function's ``ReservedConcurrentExecutions`` caps how many of
-  its invocations run at once. An asynchronous invocation over the cap is throttled: Lambda
-  puts the event back and retries it with backoff (``throttle_backoff_s`` doubling, capped
-  at Lambda's 5 minutes), and the report counts each throttle (``throttled_invocations``).
-
-What it does not model: the account's unreserved concurrency and asynchronous queue delay, IAM,
-replacement of non-custom resources for properties other than their names, stack policies,
-nested stacks, ``Outputs``.
+Why: what breaks a custom resource at scale is how CloudFormation drives it, so this plays CloudFormation
+faithfully, not kindly. Every resource whose dependencies are complete starts at once, with no cap. A
+custom resource's event goes to its ``ServiceToken``'s function (its synthesized asset in a
+:class:`LambdaPool` container) asynchronously, as Lambda runs it: a function error is retried, whatever
+was answered, and invocations over ``ReservedConcurrentExecutions`` are throttled with backoff. The
+first ``PUT`` is awaited up to ``ServiceTimeout``. The first failure cancels what has not started; a
+create is then deleted in reverse dependency order, an update updated back (properties swapped) going on
+past failures. A new physical id on update is a replacement: the old one is deleted after. Native
+resources take ``latency_s`` and get made-up ids. Not modelled: unreserved concurrency, IAM, nested stacks.
 """
 
 from __future__ import annotations
@@ -66,177 +20,102 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from queue import Empty, SimpleQueue
+from queue import SimpleQueue
 from typing import Any, Literal
 
 from testkit.account import ACCOUNT, REGION
 from testkit.cfn_events import cfn_event
 from testkit.cfn_receiver import CfnResponseReceiver, ReceivedResponse
-from testkit.cfn_template import (
-    CloudAssembly,
-    Resolver,
-    Resource,
-    Template,
-    TemplateError,
-    as_delivered,
-    resolve,
-)
+from testkit.cfn_template import CloudAssembly, Resource, StaticResolver, Template, TemplateError, as_delivered, resolve
 from testkit.emulator import ApiCounters, AppIntegrationsEmulator
-from testkit.lambda_pool import (
-    DEFAULT_MEMORY_FLOOR_BYTES,
-    ContainerFactory,
-    FunctionSpec,
-    LambdaPool,
-    MemoryGuardError,
-    PoolStats,
-)
-from testkit.lambda_process import InvocationResult, LoggingConfig
+from testkit.lambda_pool import ContainerFactory, FunctionSpec, LambdaPool, PoolStats
+from testkit.lambda_process import LoggingConfig
 
-__all__ = [
-    "DEFAULT_SERVICE_TIMEOUT_S",
-    "CloudFormationDriver",
-    "DeployReport",
-    "Operation",
-    "PhaseReport",
-    "StackState",
-    "native_attributes",
-]
+__all__ = ["CloudFormationDriver", "DeployReport", "Operation", "PhaseReport"]
 
-StackState = Literal[
-    "CREATE_COMPLETE",
-    "ROLLBACK_COMPLETE",
-    "ROLLBACK_FAILED",
-    "UPDATE_COMPLETE",
-    "UPDATE_ROLLBACK_COMPLETE",
-    "UPDATE_ROLLBACK_FAILED",
-    "DELETE_COMPLETE",
-    "DELETE_FAILED",
-]
 Action = Literal["Create", "Update", "Delete"]
 Status = Literal["SUCCESS", "FAILED", "CANCELLED"]
-
-DEFAULT_SERVICE_TIMEOUT_S = 3600.0
-LAMBDA_ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
-"""Lambda retries a failed asynchronous invocation twice, one then two minutes later."""
-LAMBDA_MAX_THROTTLE_BACKOFF_S = 300.0
-"""The longest Lambda waits between tries of an event throttled by reserved concurrency."""
-_UPDATABLE_FROM = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
-
-
-# -- reports ---------------------------------------------------------------------------------
+LAMBDA_ASYNC_RETRY_DELAYS_S = (60.0, 120.0)  # Lambda retries a failed asynchronous invocation 1, then 2 minutes later
+LAMBDA_MAX_THROTTLE_BACKOFF_S = 300.0  # the longest Lambda waits between tries of an event throttled by reservation
+_NAMES = {"AWS::Lambda::Function": "FunctionName", "AWS::IAM::Role": "RoleName", "AWS::Logs::LogGroup": "LogGroupName"}
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One resource operation in one phase, as CloudFormation would list it in the stack events."""
+    """One resource operation, as the stack events list it (``started_s``/``ended_s`` from the phase's start)."""
 
     logical_id: str
     resource_type: str
     action: Action
     status: Status
+    custom: bool = False
     reason: str | None = None
     physical_id: str | None = None
-    request_id: str | None = None
-    """Custom resources only: the RequestId CloudFormation sent (answers are counted per id)."""
+    request_id: str | None = None  # custom resources: answers are counted per RequestId
+    invocations: int = 0  # more than one when Lambda retried the event
     started_s: float = 0.0
-    """Seconds from the phase's start to the operation's start (after its dependencies)."""
     ended_s: float = 0.0
-    invocations: int = 0
-    """Lambda invocations for this request (more than one when Lambda retried it)."""
-    custom: bool = False
-
-    @property
-    def duration_s(self) -> float:
-        """How long the operation took, latency included."""
-        return self.ended_s - self.started_s
 
 
 @dataclass(frozen=True)
 class PhaseReport:
-    """One phase of a deploy (``CREATE``, ``ROLLBACK``, ``UPDATE``, ``UPDATE_ROLLBACK``, cleanups...)."""
+    """One phase: ``api`` is what the emulator saw meanwhile; the counts are of custom resources."""
 
     name: str
     operations: tuple[Operation, ...]
     wall_s: float
     api: ApiCounters
-    """What the emulator saw during the phase (requests of invocations still running from an
-    earlier phase may spill over)."""
 
     def _custom(self, status: Status) -> int:
         return sum(op.custom and op.status == status for op in self.operations)
 
     @property
     def successes(self) -> int:
-        """Custom resource operations answered SUCCESS."""
         return self._custom("SUCCESS")
 
     @property
     def failures(self) -> int:
-        """Custom resource operations that FAILED (answered FAILED, timed out, or refused)."""
         return self._custom("FAILED")
 
     @property
     def cancelled(self) -> int:
-        """Custom resource operations never started because of an earlier failure."""
         return self._custom("CANCELLED")
 
     @property
     def executions(self) -> int:
-        """Custom resource operations in the phase (started or cancelled)."""
         return sum(op.custom for op in self.operations)
 
     def failed(self) -> list[Operation]:
-        """Every failed operation (custom or not)."""
         return [op for op in self.operations if op.status == "FAILED"]
 
     def failure_reasons(self, *, most: int = 3, width: int = 160) -> list[str]:
-        """A few distinct reasons of the failed operations (sorted, each cut to ``width``), for a summary line."""
         return sorted({(op.reason or "")[:width] for op in self.failed()})[:most]
 
 
 @dataclass(frozen=True)
 class DeployReport:
-    """A whole ``create``/``update``/``delete``: its phases, the final state, and the answer count per request."""
+    """A whole ``create``/``update``/``delete``; ``answers``: ``PUT``s per RequestId (the contract: exactly one)."""
 
-    action: Literal["create", "update", "delete"]
-    final_state: StackState
+    action: str
+    final_state: str
     phases: tuple[PhaseReport, ...]
     wall_s: float
     answers: Mapping[str, int]
-    """``PUT``s received per custom-resource RequestId of this deploy (the contract: exactly one each)."""
     pool: PoolStats
-    retries_cancelled: int = 0
-    """Lambda async retries still waiting when the deploy ended (dropped, not run)."""
-    invocations_unfinished: int = 0
-    """Invocations still running when the report was made (their answers, if any, are not counted)."""
 
     def phase(self, name: str) -> PhaseReport | None:
-        """The phase called ``name``, if it ran."""
         return next((p for p in self.phases if p.name == name), None)
 
     @property
     def first(self) -> PhaseReport:
-        """The forward phase (``CREATE``, ``UPDATE`` or ``DELETE``)."""
         return self.phases[0]
 
     @property
-    def api_attempts(self) -> int:
-        """AppIntegrations requests over every phase."""
-        return sum(p.api.attempts for p in self.phases)
-
-    @property
-    def throttled(self) -> int:
-        """Throttled answers over every phase."""
-        return sum(p.api.throttled for p in self.phases)
-
-    @property
     def not_answered_once(self) -> dict[str, int]:
-        """Request ids that got no answer or more than one."""
         return {request_id: count for request_id, count in self.answers.items() if count != 1}
 
     @property
     def exactly_one_answer(self) -> bool:
-        """Whether every request of the deploy got exactly one answer."""
         return not self.not_answered_once
 
     def summary(self) -> str:
@@ -254,124 +133,45 @@ class DeployReport:
         return "\n".join(lines)
 
 
-# -- stack state -----------------------------------------------------------------------------
-
-
 @dataclass
 class _ResourceState:
-    """What CloudFormation remembers of a resource between operations."""
+    """What CloudFormation remembers of a resource: ``properties`` as last sent (stringified for custom ones)."""
 
     resource: Resource
     physical_id: str
     properties: Any
-    """Resolved properties (stringified for custom resources: what was last sent)."""
     attributes: dict[str, Any] = field(default_factory=dict)
     function: FunctionSpec | None = None
 
 
-def native_attributes(
-    resource: Resource, properties: Mapping[str, Any], physical_id: str, region: str, account: str
-) -> dict[str, Any]:
-    """Made-up but well-formed ``Fn::GetAtt`` values of a non-custom resource (``Arn`` and a few more)."""
-    kind = resource.type
-    if kind == "AWS::Lambda::Function":
-        return {"Arn": f"arn:aws:lambda:{region}:{account}:function:{physical_id}"}
-    if kind == "AWS::IAM::Role":
-        return {"Arn": f"arn:aws:iam::{account}:role/{physical_id}", "RoleId": "AROA" + physical_id[-16:].upper()}
-    if kind == "AWS::Logs::LogGroup":
-        return {"Arn": f"arn:aws:logs:{region}:{account}:log-group:{physical_id}:*"}
-    if kind == "AWS::SQS::Queue":
-        return {"Arn": f"arn:aws:sqs:{region}:{account}:{physical_id}", "QueueName": physical_id}
-    if kind == "AWS::SNS::Topic":
-        return {"TopicArn": f"arn:aws:sns:{region}:{account}:{physical_id}"}
-    if kind == "AWS::EC2::VPC":
-        return {"VpcId": physical_id, "CidrBlock": properties.get("CidrBlock"), "DefaultSecurityGroup": "sg-default"}
+def _native_attributes(kind: str, properties: Mapping[str, Any], pid: str, region: str, account: str) -> dict[str, Any]:
+    """Made-up but well-formed ``Fn::GetAtt`` values of a non-custom resource: its ``Arn``, and the few others read."""
     if kind == "AWS::EC2::SecurityGroup":
-        group_id = "sg-" + physical_id.encode().hex()[-17:]
-        return {"GroupId": group_id, "VpcId": properties.get("VpcId")}
-    if kind == "AWS::KMS::Key":
-        key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, physical_id))
-        return {"Arn": f"arn:aws:kms:{region}:{account}:key/{key_id}", "KeyId": key_id}
-    service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
-    return {"Arn": f"arn:aws:{service}:{region}:{account}:{kind.split('::')[-1].lower()}/{physical_id}"}
+        return {"GroupId": "sg-" + pid.encode().hex()[-17:]}
+    if kind == "AWS::EC2::VPC":
+        return {"CidrBlock": properties.get("CidrBlock")}
+    if kind == "AWS::IAM::Role":
+        return {"Arn": f"arn:aws:iam::{account}:role/{pid}"}
+    names = {"AWS::Lambda::Function": f"function:{pid}", "AWS::Logs::LogGroup": f"log-group:{pid}:*"}
+    service, name = kind.lower().split("::")[1:] if kind.count("::") == 2 else ("unknown", kind.lower())
+    return {"Arn": f"arn:aws:{service}:{region}:{account}:{names.get(kind, f'{name}/{pid}')}"}
 
 
-_NAME_PROPERTIES = {
-    "AWS::Lambda::Function": "FunctionName",
-    "AWS::IAM::Role": "RoleName",
-    "AWS::Logs::LogGroup": "LogGroupName",
-}
+# A task: the operation to report, and what does it in its own thread (None: nothing to do, nothing reported).
+_Task = tuple[Operation, Callable[[], Operation | None]]
 
 
-def _changes_name(resource: Resource, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """Whether an update changes the resource's name property: CloudFormation then replaces the resource."""
-    name_property = _NAME_PROPERTIES.get(resource.type)
-    return name_property is not None and old.get(name_property) != new.get(name_property)
+def _operation(resource: Resource, action: Action) -> Operation:
+    return Operation(resource.logical_id, resource.type, action, "SUCCESS", resource.is_custom)
 
 
-class _StackResolver(Resolver):
-    """Resolves against the resources' current state (what has completed so far)."""
-
-    def __init__(self, states: Mapping[str, _ResourceState], **pseudo: Any) -> None:
-        super().__init__(**pseudo)
-        self.states = states
-
-    def ref(self, logical_id: str) -> Any:
-        state = self.states.get(logical_id)
-        if state is None:
-            raise TemplateError(f"Ref {logical_id}: the resource does not exist (yet)")
-        return state.physical_id
-
-    def get_att(self, logical_id: str, attribute: str) -> Any:
-        state = self.states.get(logical_id)
-        if state is None:
-            raise TemplateError(f"Fn::GetAtt {logical_id}.{attribute}: the resource does not exist (yet)")
-        if attribute not in state.attributes:
-            kind = "custom resource did not return" if state.resource.is_custom else "model has no"
-            raise TemplateError(f"Fn::GetAtt {logical_id}.{attribute}: the {kind} attribute {attribute!r}")
-        return state.attributes[attribute]
-
-
-# -- one phase -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Task:
-    """One resource to act on in a phase; ``run`` does it (in its own thread) and returns the outcome."""
-
-    logical_id: str
-    resource_type: str
-    action: Action
-    run: Callable[[], _Outcome]
-    custom: bool
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    status: Literal["SUCCESS", "FAILED", "SKIPPED"]
-    """``SKIPPED``: nothing to do (e.g. an unchanged resource in an update): no operation recorded."""
-    reason: str | None = None
-    physical_id: str | None = None
-    request_id: str | None = None
-    invocations: int = 0
-
-
-# -- the driver ------------------------------------------------------------------------------
+def _after(template: Template, members: Iterable[str], *, reverse: bool = False) -> dict[str, set[str]]:
+    """What each member waits for in a phase: its dependencies, or its dependents when ``reverse`` (deletes)."""
+    return {lid: set(template.dependents(lid) if reverse else template.dependencies(lid)) for lid in members}
 
 
 class CloudFormationDriver:
-    """One stack, deployed as CloudFormation deploys it, against the local emulator and receiver.
-
-    Usage::
-
-        with CloudFormationDriver(emulator, receiver, stack_name="Stack") as driver:
-            created = driver.create(CloudAssembly(cdk_out_v1))
-            updated = driver.update(CloudAssembly(cdk_out_v2))
-
-    ``lambda_env`` is added to every function's environment (the emulator's endpoint and
-    the receiver's CA are added by default). ``container_factories`` adds runtimes besides
-    Python (e.g. the peer's Node.js). One driver holds one stack; it is not thread-safe.
-    """
+    """One stack against the local emulator and receiver; ``lambda_env`` is added to every function's environment."""
 
     def __init__(
         self,
@@ -386,156 +186,89 @@ class CloudFormationDriver:
         container_factories: Mapping[str, ContainerFactory] | None = None,
         async_retry_delays_s: tuple[float, ...] = LAMBDA_ASYNC_RETRY_DELAYS_S,
         throttle_backoff_s: float = 1.0,
-        memory_floor_bytes: int = DEFAULT_MEMORY_FLOOR_BYTES,
         drain_timeout_s: float = 60.0,
     ) -> None:
-        """Prepare an empty stack; the Lambda pool starts containers only when events come."""
-        self.emulator = emulator
-        self.receiver = receiver
-        self.stack_name = stack_name
-        self.region = region
-        self.account = account
-        self.latency_s = latency_s
-        self.async_retry_delays_s = async_retry_delays_s
-        self.throttle_backoff_s = throttle_backoff_s
-        #: Invocations Lambda refused for the function's reserved concurrency (each was retried later).
+        self.emulator, self.receiver = emulator, receiver
+        self.stack_name, self.region, self.account = stack_name, region, account
+        self.latency_s, self.async_retry_delays_s = latency_s, async_retry_delays_s
+        self.throttle_backoff_s, self.drain_timeout_s = throttle_backoff_s, drain_timeout_s
+        self.stack_id = f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/{uuid.uuid4()}"
+        env = {"AWS_ENDPOINT_URL_APPINTEGRATIONS": emulator.endpoint_url, "SSL_CERT_FILE": str(receiver.ca_file)}
+        self.pool = LambdaPool({**env, **(lambda_env or {})}, factories=container_factories)
+        self.state = ""
+        self.template: Template | None = None
+        self.resources: dict[str, _ResourceState] = {}
+        #: Invocations Lambda refused for the function's reserved concurrency (each retried later).
         self.throttled_invocations = 0
         #: The most invocations of each function (by ARN) that ran at once.
         self.most_concurrent: dict[str, int] = {}
         self._running: dict[str, int] = {}
-        self.drain_timeout_s = drain_timeout_s
-        self.stack_id = (
-            f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/{uuid.uuid4()}"  # a new stack, a new id
-        )
-        env = {
-            "AWS_ENDPOINT_URL_APPINTEGRATIONS": emulator.endpoint_url,
-            "SSL_CERT_FILE": str(receiver.ca_file),
-            **(lambda_env or {}),
-        }
-        self.pool = LambdaPool(env, factories=container_factories, memory_floor_bytes=memory_floor_bytes)
-        self.state: StackState | None = None
-        self.template: Template | None = None
-        self.resources: dict[str, _ResourceState] = {}
         self._assembly: CloudAssembly | None = None
-        self._answers: dict[str, threading.Event] = {}
-        self._answers_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._begin()
         self._remove_listener = receiver.add_listener(self._on_response)
-        self._invocations: list[threading.Thread] = []
-        self._cancel_retries = threading.Event()
-        self._retries_waiting = 0
-        self._request_ids: list[str] = []
-        self._local_errors: dict[str, str] = {}
 
     def __enter__(self) -> CloudFormationDriver:
-        """Nothing to start: containers start with the first event."""
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        """Stop every container."""
         self.close()
 
     def close(self) -> None:
-        """Cancel pending Lambda retries, stop every container, stop listening. Idempotent."""
+        """Cancel pending Lambda retries, stop every container, stop listening."""
         self._cancel_retries.set()
         self._remove_listener()
         self.pool.close()
 
-    # -- public operations ---------------------------------------------------------------
+    # -- the stack operations --------------------------------------------------------------
 
     def create(self, assembly: CloudAssembly | Path) -> DeployReport:
-        """``CreateStack``: create every resource; on failure delete what exists (``ROLLBACK_COMPLETE``)."""
-        if self.state is not None and self.state != "DELETE_COMPLETE":
+        """``CreateStack``: an update of an empty stack, whose rollback deletes what it created."""
+        if self.state not in ("", "DELETE_COMPLETE"):
             raise RuntimeError(f"stack {self.stack_name} exists ({self.state}); delete it first")
-        started = self._begin()
-        assembly = self._assembly_of(assembly)
-        template = assembly.template(self.stack_name)
-        self._assembly, self.template, self.resources = assembly, template, {}
-        resolver = self._resolver(self.resources)
-        active = template.active(resolver)
-        tasks = {lid: self._create_task(template, lid, self.resources) for lid in active}
-        forward = self._run_phase("CREATE", tasks, _forward(template, active), stop_on_failure=True)
-        phases = [forward]
-        if not forward.failed():
-            state: StackState = "CREATE_COMPLETE"
-        else:
-            attempted = {op.logical_id for op in forward.operations if op.status != "CANCELLED"}
-            doomed = {lid for lid in attempted if lid in self.resources}
-            deletes = {
-                lid: self._delete_task(self.resources[lid], self.resources, create_rollback=True) for lid in doomed
-            }
-            rollback = self._run_phase("ROLLBACK", deletes, _reverse(template, doomed), stop_on_failure=False)
-            phases.append(rollback)
-            state = "ROLLBACK_FAILED" if rollback.failed() else "ROLLBACK_COMPLETE"
-        self.state = state
-        return self._finish("create", started, phases)
+        self.template, self.resources, self._assembly = Template({"Resources": {}}), {}, None
+        return self._deploy("create", _assembly_of(assembly))
 
     def update(self, assembly: CloudAssembly | Path) -> DeployReport:
         """``UpdateStack`` to ``assembly``'s template; rolls back on failure, cleans up on success."""
-        if self.state not in _UPDATABLE_FROM or self.template is None:
+        if self.state not in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"):
             raise RuntimeError(f"stack {self.stack_name} is {self.state}: CloudFormation would refuse an update")
-        started = self._begin()
-        assembly = self._assembly_of(assembly)
+        return self._deploy("update", _assembly_of(assembly))
+
+    def _deploy(self, action: str, assembly: CloudAssembly) -> DeployReport:
+        started, creating = self._begin(), action == "create"
+        assert self.template is not None
         old_template, new_template = self.template, assembly.template(self.stack_name)
-        old_states = dict(self.resources)
-        working = dict(self.resources)  # updated in place as resources complete
+        old, working = dict(self.resources), dict(self.resources)  # working: updated as resources complete
+        active = new_template.active(self._resolver(working))
+        for lid, resource in active.items():
+            if lid in old and old[lid].resource.type != resource.type:
+                raise TemplateError(f"{lid}: CloudFormation refuses to change its Type from {old[lid].resource.type}")
         old_assembly, self._assembly = self._assembly, assembly
-        resolver = self._resolver(working)
-        new_active = new_template.active(resolver)
-        for lid, resource in new_active.items():
-            if lid in old_states and old_states[lid].resource.type != resource.type:
-                raise TemplateError(
-                    f"{lid}: the update changes its Type from {old_states[lid].resource.type} to {resource.type};"
-                    " CloudFormation refuses that (give the new resource a new logical id)"
-                )
-        tasks = {
-            lid: (
-                self._update_task(new_template, lid, working)
-                if lid in old_states
-                else self._create_task(new_template, lid, working)
-            )
-            for lid in new_active
-        }
-        forward = self._run_phase("UPDATE", tasks, _forward(new_template, new_active), stop_on_failure=True)
-        phases = [forward]
+        tasks = {lid: self._task(new_template, lid, working) for lid in active}
+        forward = self._run_phase(action.upper(), tasks, _after(new_template, active), stop_on_failure=True)
         if not forward.failed():
-            removed = [lid for lid in old_states if lid not in new_active]
-            cleanup = self._cleanup_tasks(forward, old_states, working)
-            cleanup.update({lid: self._delete_task(old_states[lid], old_states) for lid in removed})
-            graph = _reverse(old_template, set(removed))
-            for key in cleanup:
-                graph.setdefault(key, set())
-            phases.append(self._run_phase("UPDATE_COMPLETE_CLEANUP", cleanup, graph, stop_on_failure=False))
-            for lid in removed:
-                working.pop(lid, None)
-            self.template, self.resources, self.state = new_template, working, "UPDATE_COMPLETE"
-            return self._finish("update", started, phases)
-        # Roll back: every attempted resource to its old properties, then remove what the update added.
+            removed = [lid for lid in old if lid not in active]
+            cleanup = self._replaced(forward, old, working) | {lid: self._delete_task(old[lid], old) for lid in removed}
+            graph = _after(old_template, removed, reverse=True)
+            phases = [forward] + ([self._run_phase("UPDATE_COMPLETE_CLEANUP", cleanup, graph)] if cleanup else [])
+            self.template, self.state = new_template, f"{action.upper()}_COMPLETE"
+            self.resources = {lid: state for lid, state in working.items() if lid not in removed}
+            return self._finish(action, started, phases)
         attempted = [op for op in forward.operations if op.status != "CANCELLED"]
-        updated = {op.logical_id for op in attempted if op.action == "Update"}
-        added = {op.logical_id for op in attempted if op.action == "Create"}
-        forward_states = dict(working)
-        rollback_tasks = {lid: self._rollback_task(old_states[lid], working) for lid in updated}
-        rollback = self._run_phase(
-            "UPDATE_ROLLBACK",
-            rollback_tasks,
-            _forward(old_template, {lid: old_template.resources[lid] for lid in updated}),
-            stop_on_failure=False,
-        )
-        phases.append(rollback)
-        cleanup = {
-            lid: self._delete_task(forward_states[lid], forward_states) for lid in added if lid in forward_states
-        }
-        cleanup.update(self._rollback_cleanup_tasks(rollback, forward_states, working))
-        graph = _reverse(new_template, {lid for lid in added if lid in cleanup})
-        for key in cleanup:
-            graph.setdefault(key, set())
-        phases.append(self._run_phase("UPDATE_ROLLBACK_COMPLETE_CLEANUP", cleanup, graph, stop_on_failure=False))
-        for lid in added:
-            working.pop(lid, None)
-        self.resources = working
-        self._assembly = old_assembly
-        self.state = "UPDATE_ROLLBACK_FAILED" if rollback.failed() else "UPDATE_ROLLBACK_COMPLETE"
-        return self._finish("update", started, phases)
+        updated = [op.logical_id for op in attempted if op.action == "Update"]
+        added = [op.logical_id for op in attempted if op.action == "Create" and op.logical_id in working]
+        after_forward = dict(working)
+        back = {lid: self._task(old_template, lid, working, back_to=old[lid]) for lid in updated}
+        rollback = self._run_phase("UPDATE_ROLLBACK", back, _after(old_template, updated))
+        cleanup = {lid: self._delete_task(after_forward[lid], after_forward, creating) for lid in added}
+        cleanup |= self._replaced(rollback, after_forward, working)
+        graph = _after(new_template, added, reverse=True)
+        cleaned = self._run_phase("ROLLBACK" if creating else "UPDATE_ROLLBACK_COMPLETE_CLEANUP", cleanup, graph)
+        self.resources, self._assembly = {lid: s for lid, s in working.items() if lid not in added}, old_assembly
+        failed = (cleaned if creating else rollback).failed()
+        self.state = f"{'' if creating else 'UPDATE_'}ROLLBACK_{'FAILED' if failed else 'COMPLETE'}"
+        return self._finish(action, started, [forward, cleaned] if creating else [forward, rollback, cleaned])
 
     def delete(self) -> DeployReport:
         """``DeleteStack``: every resource deleted in reverse dependency order."""
@@ -544,144 +277,80 @@ class CloudFormationDriver:
         started = self._begin()
         states = dict(self.resources)
         tasks = {lid: self._delete_task(state, states) for lid, state in states.items()}
-        phase = self._run_phase("DELETE", tasks, _reverse(self.template, set(states)), stop_on_failure=False)
+        phase = self._run_phase("DELETE", tasks, _after(self.template, states, reverse=True))
         self.state = "DELETE_FAILED" if phase.failed() else "DELETE_COMPLETE"
-        if self.state == "DELETE_COMPLETE":
+        if not phase.failed():
             self.resources, self.template = {}, None
         return self._finish("delete", started, [phase])
 
     # -- tasks -----------------------------------------------------------------------------
 
-    def _create_task(self, template: Template, lid: str, states: dict[str, _ResourceState]) -> _Task:
-        resource = template.resources[lid]
+    def _task(
+        self, template: Template, lid: str, states: dict[str, _ResourceState], back_to: _ResourceState | None = None
+    ) -> _Task:
+        """A create, or an update to the template's properties (none if unchanged); with ``back_to``, its rollback."""
+        resource = back_to.resource if back_to is not None else template.resources[lid]
+        op = _operation(resource, "Update" if lid in states else "Create")
 
-        def run() -> _Outcome:
-            try:
-                properties = self._properties(template, resource, states)
-            except TemplateError as error:
-                return _Outcome("FAILED", reason=str(error))
-            self._latency()
-            if not resource.is_custom:
-                state = self._native(resource, properties, None)
-                states[lid] = state
-                return _Outcome("SUCCESS", physical_id=state.physical_id)
-            outcome, data = self._request("Create", resource, properties, states=states)
-            if outcome.physical_id is not None or outcome.status == "FAILED":
-                physical = outcome.physical_id or f"{self.stack_name}-{lid}-{secrets.token_hex(6).upper()}"
-                states[lid] = _ResourceState(resource, physical, properties, data)
-            return outcome
-
-        return _Task(lid, resource.type, "Create", run, resource.is_custom)
-
-    def _update_task(self, template: Template, lid: str, states: dict[str, _ResourceState]) -> _Task:
-        resource = template.resources[lid]
-
-        def run() -> _Outcome:
-            current = states[lid]
-            try:
-                properties = self._properties(template, resource, states)
-            except TemplateError as error:
-                return _Outcome("FAILED", reason=str(error))
-            if properties == current.properties:
-                states[lid] = replace(current, resource=resource)
-                return _Outcome("SKIPPED", physical_id=current.physical_id)
-            self._latency()
-            if not resource.is_custom:
-                replaced = _changes_name(resource, current.properties, properties)
-                states[lid] = self._native(resource, properties, None if replaced else current.physical_id)
-                return _Outcome("SUCCESS", physical_id=states[lid].physical_id)
-            outcome, data = self._request(
-                "Update", resource, properties, states=states, old=current.properties, physical_id=current.physical_id
-            )
-            if outcome.status == "SUCCESS":
-                states[lid] = _ResourceState(resource, outcome.physical_id or current.physical_id, properties, data)
-            else:  # the rollback sends these as OldResourceProperties; the id stays
-                states[lid] = replace(current, resource=resource, properties=properties)
-            return outcome
-
-        return _Task(lid, resource.type, "Update", run, resource.is_custom)
-
-    def _rollback_task(self, old: _ResourceState, states: dict[str, _ResourceState]) -> _Task:
-        """Update a resource back to ``old``'s properties, from whatever it is now."""
-        lid = old.resource.logical_id
-
-        def run() -> _Outcome:
-            current = states[lid]
-            self._latency()
-            if not old.resource.is_custom:
-                states[lid] = old
-                return _Outcome("SUCCESS", physical_id=old.physical_id)
-            outcome, data = self._request(
-                "Update",
-                old.resource,
-                old.properties,
-                states=states,
-                old=current.properties,
-                physical_id=current.physical_id,
-            )
-            if outcome.status == "SUCCESS":
-                states[lid] = _ResourceState(
-                    old.resource, outcome.physical_id or current.physical_id, old.properties, data
-                )
+        def run() -> Operation | None:
+            current = states.get(lid)
+            if back_to is not None:
+                properties = back_to.properties
             else:
-                states[lid] = replace(current, resource=old.resource)
-            return outcome
+                try:
+                    properties = self._properties(template, resource, states)
+                except TemplateError as error:
+                    return replace(op, status="FAILED", reason=str(error))
+                if current is not None and properties == current.properties:  # no call to the provider
+                    states[lid] = replace(current, resource=resource)
+                    return None
+            self._latency()
+            if not resource.is_custom:
+                name = _NAMES.get(resource.type)
+                same_name = current is not None and (not name or current.properties.get(name) == properties.get(name))
+                kept_id = current.physical_id if current and same_name else None  # a new name: a replacement
+                states[lid] = back_to or self._native(resource, properties, kept_id)
+                return replace(op, physical_id=states[lid].physical_id)
+            old = {"old": current.properties, "physical_id": current.physical_id} if current is not None else {}
+            done, data = self._request(op, resource, properties, states, **old)
+            if done.status == "SUCCESS" or (current is None and done.request_id is not None):
+                # A FAILED create that was sent still exists: its Delete carries an id.
+                fallback = current.physical_id if current else f"{self.stack_name}-{lid}-{secrets.token_hex(6).upper()}"
+                states[lid] = _ResourceState(resource, done.physical_id or fallback, properties, data)
+            elif current is not None:  # the rollback sends these as OldResourceProperties; the id stays
+                states[lid] = replace(current, resource=resource, properties=properties)
+            return done
 
-        return _Task(lid, old.resource.type, "Update", run, old.resource.is_custom)
+        return op, run
 
     def _delete_task(
-        self, state: _ResourceState, states: Mapping[str, _ResourceState], *, create_rollback: bool = False
+        self, state: _ResourceState, states: Mapping[str, _ResourceState], create_rollback: bool = False
     ) -> _Task:
         resource = state.resource
-        retained = ("Retain",) if create_rollback else ("Retain", "RetainExceptOnCreate")
+        op = _operation(resource, "Delete")
 
-        def run() -> _Outcome:
-            if resource.deletion_policy in retained:  # CloudFormation leaves it (DELETE_SKIPPED)
-                return _Outcome("SKIPPED", physical_id=state.physical_id)
+        def run() -> Operation | None:
+            if resource.deletion_policy in (("Retain",) if create_rollback else ("Retain", "RetainExceptOnCreate")):
+                return None  # CloudFormation leaves it (DELETE_SKIPPED)
             self._latency()
             if not resource.is_custom:
-                return _Outcome("SUCCESS", physical_id=state.physical_id)
-            outcome, _ = self._request(
-                "Delete", resource, state.properties, states=states, physical_id=state.physical_id
-            )
-            return outcome
+                return replace(op, physical_id=state.physical_id)
+            return self._request(op, resource, state.properties, states, physical_id=state.physical_id)[0]
 
-        key = resource.logical_id
-        return _Task(key, resource.type, "Delete", run, resource.is_custom)
+        return op, run
 
-    def _cleanup_tasks(
-        self, forward: PhaseReport, old: Mapping[str, _ResourceState], now: Mapping[str, _ResourceState]
+    def _replaced(
+        self, phase: PhaseReport, before: Mapping[str, _ResourceState], now: Mapping[str, _ResourceState]
     ) -> dict[str, _Task]:
-        """Deletes for resources the update replaced (a new PhysicalResourceId): the old id goes."""
-        tasks = {}
-        for op in forward.operations:
-            if op.action == "Update" and op.status == "SUCCESS" and op.logical_id in old:
-                before = old[op.logical_id]
-                if now[op.logical_id].physical_id != before.physical_id:
-                    tasks[f"{op.logical_id} (replaced {before.physical_id})"] = self._renamed(
-                        self._delete_task(before, old), op.logical_id
-                    )
+        """Deletes of the ids the phase's successful updates moved away from (a replacement's old resource)."""
+        tasks: dict[str, _Task] = {}
+        for op in phase.operations:
+            was = before.get(op.logical_id) if op.action == "Update" and op.status == "SUCCESS" else None
+            if was is not None and now[op.logical_id].physical_id != was.physical_id:
+                tasks[f"{op.logical_id} (replaced {was.physical_id})"] = self._delete_task(was, before)
         return tasks
 
-    def _rollback_cleanup_tasks(
-        self, rollback: PhaseReport, forward: Mapping[str, _ResourceState], now: Mapping[str, _ResourceState]
-    ) -> dict[str, _Task]:
-        """Deletes for ids the forward update created and the rollback moved away from."""
-        tasks = {}
-        for op in rollback.operations:
-            if op.status == "SUCCESS" and op.logical_id in forward:
-                attempted = forward[op.logical_id]
-                if now[op.logical_id].physical_id != attempted.physical_id:
-                    tasks[f"{op.logical_id} (replaced {attempted.physical_id})"] = self._renamed(
-                        self._delete_task(attempted, forward), op.logical_id
-                    )
-        return tasks
-
-    @staticmethod
-    def _renamed(task: _Task, logical_id: str) -> _Task:
-        return replace(task, logical_id=logical_id)
-
-    # -- what each task does ---------------------------------------------------------------
+    # -- what a task does ------------------------------------------------------------------
 
     def _properties(self, template: Template, resource: Resource, states: Mapping[str, _ResourceState]) -> Any:
         resolved = resolve(resource.properties, self._resolver(states), template)
@@ -692,66 +361,53 @@ class CloudFormationDriver:
             time.sleep(self.latency_s)
 
     def _native(self, resource: Resource, properties: Any, physical_id: str | None) -> _ResourceState:
-        name_property = _NAME_PROPERTIES.get(resource.type)
+        name = _NAMES.get(resource.type)
         physical = physical_id or (
-            str(properties[name_property])
-            if name_property and name_property in properties
+            str(properties[name])
+            if name and name in properties
             else f"{self.stack_name}-{resource.logical_id}-{secrets.token_hex(6).upper()}"[:64]
         )
-        attributes = native_attributes(resource, properties, physical, self.region, self.account)
-        function = self._function_spec(resource, properties, attributes.get("Arn", ""), physical)
-        return _ResourceState(resource, physical, properties, attributes, function)
-
-    def _function_spec(
-        self, resource: Resource, properties: Mapping[str, Any], arn: str, name: str
-    ) -> FunctionSpec | None:
+        attributes = _native_attributes(resource.type, properties, physical, self.region, self.account)
         if resource.type != "AWS::Lambda::Function" or self._assembly is None:
-            return None
-        object_key = properties.get("Code", {}).get("S3Key")
-        if not isinstance(object_key, str):
-            raise TemplateError(
-                f"{resource.logical_id}: only S3 code assets are modelled, not {properties.get('Code')}"
-            )
-        variables = properties.get("Environment", {}).get("Variables", {})
-        return FunctionSpec(
-            arn=arn,
-            name=name,
-            code_dir=self._assembly.asset_dir(object_key),
+            return _ResourceState(resource, physical, properties, attributes)
+        reserved = properties.get("ReservedConcurrentExecutions")
+        function = FunctionSpec(
+            arn=attributes["Arn"],
+            name=physical,
+            code_dir=self._assembly.asset_dir(str(properties["Code"].get("S3Key"))),  # S3 assets only
             handler=str(properties["Handler"]),
             runtime=str(properties["Runtime"]),
             timeout_s=float(properties.get("Timeout", 3)),
             memory_mb=int(properties.get("MemorySize", 128)),
-            environment=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
-            reserved_concurrency=int(reserved)
-            if (reserved := properties.get("ReservedConcurrentExecutions"))
-            else None,
+            environment=tuple(
+                sorted((str(k), str(v)) for k, v in properties.get("Environment", {}).get("Variables", {}).items())
+            ),
+            reserved_concurrency=int(reserved) if reserved else None,
             logging_config=LoggingConfig.of_function(properties),
         )
+        return _ResourceState(resource, physical, properties, attributes, function)
 
     def _request(
         self,
-        action: Action,
+        op: Operation,
         resource: Resource,
         properties: dict[str, Any],
-        *,
         states: Mapping[str, _ResourceState],
+        *,
         old: dict[str, Any] | None = None,
         physical_id: str | None = None,
-    ) -> tuple[_Outcome, dict[str, Any]]:
-        """Send one request to the provider and wait for its answer up to ServiceTimeout."""
+    ) -> tuple[Operation, dict[str, Any]]:
+        """Send one request to the provider, wait for its answer up to ServiceTimeout; the answer's ``Data``."""
         token = properties.get("ServiceToken")
-        function = next(
-            (s.function for s in list(states.values()) if s.function is not None and s.function.arn == token), None
-        )
+        function = next((s.function for s in list(states.values()) if s.function and s.function.arn == token), None)
         if function is None:
-            return _Outcome("FAILED", reason=f"ServiceToken {token!r} is not a function of this stack"), {}
-        try:
-            service_timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT_S))
-        except ValueError:
-            return _Outcome("FAILED", reason=f"ServiceTimeout {properties.get('ServiceTimeout')!r} is not a number"), {}
+            return replace(op, status="FAILED", reason=f"ServiceToken {token!r} is not a function of this stack"), {}
+        timeout = str(properties.get("ServiceTimeout", "3600"))
+        if not (timeout.isdigit() and 1 <= int(timeout) <= 3600):
+            return replace(op, status="FAILED", reason=f"ServiceTimeout {timeout!r} is not a whole 1 to 3600 s"), {}
         request_id = str(uuid.uuid4())
         event = cfn_event(
-            action,
+            op.action,
             properties,
             request_id=request_id,
             response_url=self.receiver.response_url(request_id),
@@ -763,91 +419,61 @@ class CloudFormationDriver:
             old_properties=old,
             deep_copy=False,  # the event travels as JSON to the function
         )
-        answered = threading.Event()
-        with self._answers_lock:
+        answered, invocations = threading.Event(), [0]
+        with self._lock:
             self._answers[request_id] = answered
-            self._request_ids.append(request_id)
-        invocations = [0]
         invoker = threading.Thread(
-            target=self._invoke_async,
-            args=(function, event, invocations, self._cancel_retries),
-            daemon=True,
-            name=f"invoke-{request_id}",
+            target=self._invoke_async, args=(function, event, invocations, self._cancel_retries), daemon=True
         )
         self._invocations.append(invoker)
         invoker.start()
-        answered_in_time = answered.wait(service_timeout)
-        with self._answers_lock:
+        in_time = answered.wait(int(timeout))
+        op = replace(op, request_id=request_id, invocations=invocations[0])
+        with self._lock:
             local_error = self._local_errors.get(request_id)
-        if local_error is not None:
-            return _Outcome("FAILED", reason=local_error, request_id=request_id, invocations=invocations[0]), {}
-        if not answered_in_time:
-            return _Outcome(
-                "FAILED",
-                reason=f"CloudFormation did not receive a response from your Custom Resource within its"
-                f" ServiceTimeout of {service_timeout:g} s",
-                request_id=request_id,
-                invocations=invocations[0],
-            ), {}
-        first = next(r for r in self.receiver.responses_for(request_id) if r.status == 200)
-        return self._read_answer(first, request_id, invocations[0])
-
-    @staticmethod
-    def _read_answer(answer: ReceivedResponse, request_id: str, invocations: int) -> tuple[_Outcome, dict[str, Any]]:
-        body = answer.body if isinstance(answer.body, dict) else {}
+        if local_error is not None or not in_time:
+            silence = f"CloudFormation did not receive a response from your Custom Resource within its ServiceTimeout of {timeout} s"
+            return replace(op, status="FAILED", reason=local_error or silence), {}
+        answer = next(r for r in self.receiver.responses_for(request_id) if r.status == 200)
         if answer.problems:
             invalid = f"Invalid response from the custom resource: {'; '.join(answer.problems)}"
-            return _Outcome("FAILED", reason=invalid, request_id=request_id, invocations=invocations), {}
-        data = body.get("Data") if isinstance(body.get("Data"), dict) else {}
-        succeeded = body["Status"] == "SUCCESS"
-        outcome = _Outcome(
-            "SUCCESS" if succeeded else "FAILED",
-            reason=None if succeeded else str(body.get("Reason")),
-            physical_id=str(body["PhysicalResourceId"]),
-            request_id=request_id,
-            invocations=invocations,
+            return replace(op, status="FAILED", reason=invalid), {}
+        body = answer.body if isinstance(answer.body, dict) else {}
+        ok, data = body["Status"] == "SUCCESS", body.get("Data")
+        reason = None if ok else str(body.get("Reason"))
+        op = replace(
+            op, status="SUCCESS" if ok else "FAILED", reason=reason, physical_id=str(body["PhysicalResourceId"])
         )
-        return outcome, dict(data or {})
+        return op, data if isinstance(data, dict) else {}
 
     def _invoke_async(
         self, function: FunctionSpec, event: Mapping[str, Any], count: list[int], cancel: threading.Event
     ) -> None:
         """Lambda's asynchronous invocation: run, and retry a function error after the delays."""
-        request_id = str(event["RequestId"])
-        for attempt in range(len(self.async_retry_delays_s) + 1):
+        for delay in (*self.async_retry_delays_s, None):
             if not self._take_slot(function, cancel):
                 return
             count[0] += 1
             try:
-                result: InvocationResult = self.pool.invoke(function, event)
-            except MemoryGuardError as error:  # the machine, not Lambda: fail the request now, and say why
-                self._local_failure(request_id, f"local limit, not a Lambda behaviour: {error}")
-                return
-            except RuntimeError as error:  # the pool was closed under it
-                self._local_failure(request_id, f"local Lambda pool: {error}")
+                result = self.pool.invoke(function, event)
+            except RuntimeError as error:  # the machine's memory guard (MemoryGuardError), or the pool closed under it
+                with self._lock:
+                    self._local_errors[str(event["RequestId"])] = f"local, not a Lambda behaviour: {error!r}"
+                    answered = self._answers.get(str(event["RequestId"]))
+                if answered is not None:
+                    answered.set()
                 return
             finally:
-                with self._answers_lock:
+                with self._lock:
                     self._running[function.arn] -= 1
-            if result.ok or attempt == len(self.async_retry_delays_s):
-                return
-            with self._answers_lock:
-                self._retries_waiting += 1
-            cancelled = cancel.wait(self.async_retry_delays_s[attempt])
-            with self._answers_lock:
-                self._retries_waiting -= 1
-            if cancelled:
+            if result.ok or delay is None or cancel.wait(delay):
                 return
 
     def _take_slot(self, function: FunctionSpec, cancel: threading.Event) -> bool:
-        """Wait for a free slot of the function's reserved concurrency, as Lambda's async queue does.
-
-        Over the cap, Lambda throttles the event and retries it with backoff (up to 5 minutes
-        between tries) for as long as the event's maximum age allows. False if cancelled.
-        """
+        """Wait for a slot of the function's reserved concurrency, throttled with backoff as Lambda does; False if cancelled."""
         delay = self.throttle_backoff_s
         while True:
-            with self._answers_lock:
+            with self._lock:
                 running = self._running.get(function.arn, 0)
                 if function.reserved_concurrency is None or running < function.reserved_concurrency:
                     self._running[function.arn] = running + 1
@@ -858,158 +484,99 @@ class CloudFormationDriver:
                 return False
             delay = min(2 * delay, LAMBDA_MAX_THROTTLE_BACKOFF_S)
 
-    def _local_failure(self, request_id: str, reason: str) -> None:
-        with self._answers_lock:
-            self._local_errors[request_id] = reason
-            event = self._answers.get(request_id)
-        if event is not None:
-            event.set()
-
     def _on_response(self, response: ReceivedResponse) -> None:
-        if response.method != "PUT" or response.status != 200 or response.request_id is None:
-            return
-        with self._answers_lock:
-            event = self._answers.get(response.request_id)
-        if event is not None:
-            event.set()
+        if response.method == "PUT" and response.status == 200 and response.request_id is not None:
+            with self._lock:
+                answered = self._answers.get(response.request_id)
+            if answered is not None:
+                answered.set()
 
     # -- phases ----------------------------------------------------------------------------
 
     def _run_phase(
-        self,
-        name: str,
-        tasks: Mapping[str, _Task],
-        depends: Mapping[str, set[str]],
-        *,
-        stop_on_failure: bool,
+        self, name: str, tasks: Mapping[str, _Task], depends: Mapping[str, set[str]], *, stop_on_failure: bool = False
     ) -> PhaseReport:
-        """Start every task whose dependencies are done, at once; on failure (if asked) start no more."""
-        started = time.monotonic()
-        api_before = self.emulator.counters()
-        waiting = {key: {d for d in depends.get(key, set()) if d in tasks} for key in tasks}
+        """Start every task whose dependencies are done, together; after a failure, if asked, start no more."""
+        started, api_before = time.monotonic(), self.emulator.counters()
+        waiting = {key: depends.get(key, set()) & tasks.keys() for key in tasks}
         done: set[str] = set()
-        running = 0
-        failed = False
-        finished: SimpleQueue[tuple[str, float, _Outcome]] = SimpleQueue()
+        finished: SimpleQueue[tuple[str, Operation | None]] = SimpleQueue()
         operations: dict[str, Operation] = {}
+        running, failed = 0, False
 
-        def work(key: str, task: _Task, gate: threading.Event) -> None:
+        def work(key: str, gate: threading.Event) -> None:
             gate.wait()
             began = time.monotonic() - started
+            op, run = tasks[key]
             try:
-                outcome = task.run()
+                result = run()
             except Exception as error:  # a bug here must fail the resource, not hang the phase
-                outcome = _Outcome("FAILED", reason=f"driver error: {type(error).__name__}: {error}")
-            finished.put((key, began, outcome))
+                result = replace(op, status="FAILED", reason=f"driver error: {type(error).__name__}: {error}")
+            finished.put((key, result and replace(result, started_s=began, ended_s=time.monotonic() - started)))
 
         while True:
             if not failed:
-                # Everything that became ready together starts together: threads are created
-                # first and released at once, or hundreds of thread starts on a busy machine
-                # would spread the start over seconds, which CloudFormation does not do.
+                # What became ready together starts together: hundreds of thread starts on a busy
+                # machine would spread over seconds, so the threads wait at one gate.
                 gate = threading.Event()
-                for key in [k for k, deps in waiting.items() if not deps - done]:
+                for key in [k for k, deps in waiting.items() if deps <= done]:
                     del waiting[key]
                     running += 1
-                    threading.Thread(target=work, args=(key, tasks[key], gate), daemon=True, name=key).start()
+                    threading.Thread(target=work, args=(key, gate), daemon=True, name=key).start()
                 gate.set()
-            if running == 0:
+            if not running:
                 break
-            try:
-                key, began, outcome = finished.get(timeout=1.0)
-            except Empty:
-                continue
+            key, result = finished.get()
             running -= 1
             done.add(key)
-            task = tasks[key]
-            if outcome.status != "SKIPPED":
-                operations[key] = Operation(
-                    logical_id=task.logical_id,
-                    resource_type=task.resource_type,
-                    action=task.action,
-                    status=outcome.status,
-                    reason=outcome.reason,
-                    physical_id=outcome.physical_id,
-                    request_id=outcome.request_id,
-                    started_s=began,
-                    ended_s=time.monotonic() - started,
-                    invocations=outcome.invocations,
-                    custom=task.custom,
-                )
-            if outcome.status == "FAILED" and stop_on_failure:
-                failed = True
+            if result is not None:
+                operations[key] = result
+                failed = failed or (stop_on_failure and result.status == "FAILED")
         for key in waiting:  # never started
-            task = tasks[key]
-            operations[key] = Operation(
-                logical_id=task.logical_id,
-                resource_type=task.resource_type,
-                action=task.action,
-                status="CANCELLED",
-                reason="Resource creation cancelled" if task.action == "Create" else "Resource update cancelled",
-                custom=task.custom,
-            )
+            op = tasks[key][0]
+            what = "creation" if op.action == "Create" else "update"
+            operations[key] = replace(op, status="CANCELLED", reason=f"Resource {what} cancelled")
         return PhaseReport(
-            name=name,
-            operations=tuple(operations[key] for key in tasks if key in operations),
-            wall_s=time.monotonic() - started,
-            api=self.emulator.counters() - api_before,
+            name,
+            tuple(operations[key] for key in tasks if key in operations),
+            time.monotonic() - started,
+            self.emulator.counters() - api_before,
         )
 
-    # -- bookkeeping -----------------------------------------------------------------------
-
-    def _resolver(self, states: Mapping[str, _ResourceState]) -> _StackResolver:
-        return _StackResolver(
-            states, region=self.region, account=self.account, stack_name=self.stack_name, stack_id=self.stack_id
+    def _resolver(self, states: Mapping[str, _ResourceState]) -> StaticResolver:
+        """Resolves against the resources completed so far."""
+        done = list(states.items())  # other tasks' threads add to it
+        return StaticResolver(
+            refs={lid: state.physical_id for lid, state in done},
+            attributes={(lid, name): value for lid, state in done for name, value in state.attributes.items()},
+            region=self.region,
+            account=self.account,
+            stack_name=self.stack_name,
+            stack_id=self.stack_id,
         )
-
-    @staticmethod
-    def _assembly_of(assembly: CloudAssembly | Path) -> CloudAssembly:
-        return assembly if isinstance(assembly, CloudAssembly) else CloudAssembly(Path(assembly))
 
     def _begin(self) -> float:
         self._cancel_retries = threading.Event()
-        self._invocations = []
-        self._request_ids = []
+        self._invocations: list[threading.Thread] = []
+        self._answers: dict[str, threading.Event] = {}
+        self._local_errors: dict[str, str] = {}
         return time.monotonic()
 
-    def _finish(
-        self, action: Literal["create", "update", "delete"], started: float, phases: list[PhaseReport]
-    ) -> DeployReport:
+    def _finish(self, action: str, started: float, phases: list[PhaseReport]) -> DeployReport:
         wall = time.monotonic() - started
-        # Let invocations still running finish, Lambda's retries included, for up to
-        # drain_timeout_s: their late answers are what the exactly-one-answer check is for.
-        # Retries still waiting after that are dropped (and counted).
-        deadline = time.monotonic() + self.drain_timeout_s
-        for invoker in self._invocations:
-            invoker.join(timeout=max(0.0, deadline - time.monotonic()))
-        with self._answers_lock:
-            waiting = self._retries_waiting
-        self._cancel_retries.set()
-        deadline = time.monotonic() + 2.0
-        for invoker in self._invocations:
-            invoker.join(timeout=max(0.0, deadline - time.monotonic()))
-        with self._answers_lock:
-            request_ids = list(self._request_ids)
-        unfinished = sum(invoker.is_alive() for invoker in self._invocations)
+        # Invocations still running, Lambda's retries included, may answer late: that is what the
+        # exactly-one-answer count is for. Wait up to drain_timeout_s, then drop the retries still waiting
+        # and give the invocations under way 2 s to end (the pool closing under them would fail them).
+        for wait_s in (self.drain_timeout_s, 2.0):
+            deadline = time.monotonic() + wait_s
+            for invoker in self._invocations:
+                invoker.join(timeout=max(0.0, deadline - time.monotonic()))
+            self._cancel_retries.set()
+        with self._lock:
+            request_ids = list(self._answers)
         answers = {rid: len(self.receiver.responses_for(rid)) for rid in request_ids}
-        return DeployReport(
-            action=action,
-            final_state=self.state or "DELETE_COMPLETE",
-            phases=tuple(phases),
-            wall_s=wall,
-            answers=answers,
-            pool=self.pool.stats(),
-            retries_cancelled=waiting,
-            invocations_unfinished=unfinished,
-        )
+        return DeployReport(action, self.state, tuple(phases), wall, answers, self.pool.stats())
 
 
-def _forward(template: Template, members: Iterable[str] | Mapping[str, Any]) -> dict[str, set[str]]:
-    """Dependencies first: each member waits for the members it depends on."""
-    chosen = set(members)
-    return {lid: {d for d in template.dependencies(lid) if d in chosen} for lid in chosen}
-
-
-def _reverse(template: Template, members: set[str]) -> dict[str, set[str]]:
-    """Dependents first (deletes): each member waits for the members that depend on it."""
-    return {lid: {d for d in template.dependents(lid) if d in members} for lid in members}
+def _assembly_of(assembly: CloudAssembly | Path) -> CloudAssembly:
+    return assembly if isinstance(assembly, CloudAssembly) else CloudAssembly(Path(assembly))

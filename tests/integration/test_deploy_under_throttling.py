@@ -39,9 +39,7 @@ from testkit.deploy_stacks import (
     ScenarioStacks,
     configurations_not_at,
     populate,
-    scenario_stacks,
-    scenario_variants,
-    synthesize_in_subprocess,
+    synthesize_scenarios,
 )
 from testkit.emulator import AppIntegrationsEmulator
 
@@ -55,7 +53,7 @@ RATE, BURST = 2.0, 5
 def stacks(tmp_path_factory: pytest.TempPathFactory) -> ScenarioStacks:
     """The three assemblies, synthesized together in one jsii session (a few seconds)."""
     root = tmp_path_factory.mktemp("throttled-stacks")
-    return scenario_stacks(N, synthesize_in_subprocess(scenario_variants(N), root))
+    return synthesize_scenarios([N], root)[N]
 
 
 @pytest.fixture
@@ -147,8 +145,7 @@ RESERVED = 5
 @pytest.fixture(scope="module")
 def locked_down(tmp_path_factory: pytest.TempPathFactory) -> ScenarioStacks:
     root = tmp_path_factory.mktemp("locked-down-stacks")
-    outdirs = synthesize_in_subprocess(scenario_variants(N, reserved=RESERVED), root)
-    return scenario_stacks(N, outdirs, reserved=RESERVED)
+    return synthesize_scenarios([N], root, reserved=RESERVED)[N]
 
 
 def test_the_locked_down_stack_deploys_within_its_reservation(
