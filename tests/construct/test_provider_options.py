@@ -377,13 +377,7 @@ def test_the_stacks_state_lives_in_its_tree_not_in_the_python_object() -> None:
     with pytest.raises(
         ValidationError, match="already configured by DataIntegrationAssociationExecution 'Tree/Execution0'"
     ):
-        DataIntegrationAssociationExecution(
-            stack,
-            "Again",
-            data_integration_identifier="di-1",
-            data_integration_association_identifier="a-0",
-            execution_configuration=_configuration(),
-        )
+        stacks.add_execution(stack, "Again", "di-1", "a-0")
     with pytest.raises(
         ValidationError, match="already use the default provider 'Tree/AppIntegrationsExecutionProvider'"
     ):
