@@ -170,6 +170,7 @@ def test_the_locked_down_stack_deploys_within_its_reservation(
     assert configurations_not_at(driver.emulator, N, START_TIME_MS) == {}
 
 
+@pytest.mark.slow  # a create, a failing update and its rollback, each of N executions under the rate limit: 35-45 s
 @pytest.mark.parametrize(
     ("scenario", "reserved"),
     [pytest.param("stacks", None, id="default-provider"), pytest.param("locked_down", RESERVED, id="locked-down")],
