@@ -33,6 +33,10 @@ ruff format --check .
 actionlint
 zizmor --offline -q .github/workflows
 if [[ $fast -eq 1 ]]; then
+  # Hypothesis draws "ci"'s number of examples here, afresh each run (tests/conftest.py's "fast").
+  if [[ -z "${HYPOTHESIS_PROFILE:-}" && -z "${CI:-}" ]]; then
+    export HYPOTHESIS_PROFILE=fast
+  fi
   # mypy runs beside pytest: with a cold cache (a fresh clone) it takes over a minute of one core,
   # while pytest's workers mostly wait on deadlines and rate limits. Its report comes after pytest's.
   mypy_log="$(mktemp)"

@@ -29,8 +29,10 @@ os.environ.pop("AWS_PROFILE", None)
 # examples every run) and with no example database, so a clean checkout cannot fail by
 # luck and nothing found in one run is replayed in the next. "dev" draws afresh each
 # run, five times as many examples, and keeps the database so that a developer who
-# finds a failure sees it again until it is fixed. CI=true (set by the CI runner)
-# selects "ci"; HYPOTHESIS_PROFILE overrides either way.
+# finds a failure sees it again until it is fixed. "fast", for `scripts/test.sh --fast`
+# (the loop for a change, which must stay under 3 minutes), is "dev" with the example
+# count of "ci". CI=true (set by the CI runner) selects "ci"; HYPOTHESIS_PROFILE
+# overrides either way.
 settings.register_profile(
     "ci",
     derandomize=True,
@@ -47,6 +49,7 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+settings.register_profile("fast", settings.get_profile("dev"), max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 # tests/integ holds integ-runner's integration tests (integ_*.py, run by scripts/integ.sh in
