@@ -50,15 +50,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.harness]
 ON_DEMAND = {"ExecutionMode": "ON_DEMAND", "OnDemandConfiguration": {"StartTime": "1700000000000"}}
 
 
-def make_client(endpoint_url: str, *, region: str = "us-east-1", attempts: int = 1, **config: Any) -> Any:
-    """A real boto3 client; retries off by default so one fault gives one error."""
+def make_client(endpoint_url: str, *, region: str = "us-east-1", **config: Any) -> Any:
+    """A real boto3 client with retries off, so that one fault gives one error."""
     return boto3.client(
         "appintegrations",
         region_name=region,
         endpoint_url=endpoint_url,
         aws_access_key_id="AKIATESTTESTTESTTEST",
         aws_secret_access_key="test-secret-key-not-real",
-        config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}, **config),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config),
     )
 
 
