@@ -240,13 +240,14 @@ class DataIntegrationAssociationExecution(Construct):
                     f"this stack, or leave provider= out to use this stack's own"
                 ]
             return provider, []
-        if len(registry.providers) > 1:
-            paths = ", ".join(f"'{p.node.path}'" for p in registry.providers)
+        providers = registry.providers  # derived from the registry's record on each read: read once
+        if len(providers) > 1:
+            paths = ", ".join(f"'{p.node.path}'" for p in providers)
             return None, [
-                f"provider: this stack has {len(registry.providers)} ExecutionProviders ({paths}); "
+                f"provider: this stack has {len(providers)} ExecutionProviders ({paths}); "
                 f"name the one for this execution with provider="
             ]
-        return (registry.providers[0] if registry.providers else None), []
+        return (providers[0] if providers else None), []
 
     def _error(self, problems: list[str]) -> ValidationError:
         return ValidationError("DataIntegrationAssociationExecution", self.node.path, problems)
