@@ -8,6 +8,7 @@ execution (tests/construct/test_synth_cost.py) and the synth-cost benchmark repo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,9 +19,14 @@ from jsii._kernel.providers import process
 
 @dataclass
 class RoundTrips:
-    """The requests sent to the jsii kernel so far, while counting."""
+    """The requests sent to the jsii kernel so far, while counting, and the wall time they took.
+
+    The time is what a round trip costs as the app sees it: encoding the request,
+    Node.js doing the work, and decoding the answer (with any callbacks it makes).
+    """
 
     requests: int = 0
+    seconds: float = 0.0
 
 
 @contextmanager
@@ -31,7 +37,11 @@ def counted_round_trips() -> Iterator[RoundTrips]:
 
     def counting(self: Any, request: Any, response_type: Any) -> Any:
         counter.requests += 1
-        return send(self, request, response_type)
+        started = time.perf_counter()
+        try:
+            return send(self, request, response_type)
+        finally:
+            counter.seconds += time.perf_counter() - started
 
     process._NodeProcess.send = counting  # type: ignore[method-assign]
     try:
