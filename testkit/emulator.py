@@ -107,7 +107,11 @@ def _data_integration_arn(account: str, region: str, data_integration_id: str) -
 
 @dataclass
 class Association:
-    """One DataIntegrationAssociation (a snapshot when handed out); addressable by ids or ARNs."""
+    """One DataIntegrationAssociation (a snapshot when handed out); addressable by ids or ARNs.
+
+    ``client_id``, ``destination_uri`` and ``execution_configuration`` are optional in
+    CreateDataIntegrationAssociation: empty (``""``, ``{}``) stands for one created without it.
+    """
 
     data_integration_id: str
     association_id: str
@@ -136,8 +140,8 @@ class Association:
         return data_integration in (self.data_integration_id, self.data_integration_arn)
 
     def summary(self) -> dict[str, Any]:
-        """The ``DataIntegrationAssociationSummary`` the List operation returns."""
-        return {
+        """The ``DataIntegrationAssociationSummary`` the List operation returns: an empty field is absent, as in JSON."""
+        summary = {
             "DataIntegrationAssociationArn": self.association_arn,
             "DataIntegrationArn": self.data_integration_arn,
             "ClientId": self.client_id,
@@ -145,6 +149,7 @@ class Association:
             "ExecutionConfiguration": copy.deepcopy(self.execution_configuration),
             "LastExecutionStatus": {"ExecutionStatus": "COMPLETED"},
         }
+        return {name: value for name, value in summary.items() if value}
 
 
 @dataclass
@@ -273,7 +278,7 @@ class AppIntegrationsEmulator(BackgroundServer):
 
     One lock guards all state, so concurrent requests and a session-scoped fixture (:meth:`reset`
     between tests) share it safely. Requests must be SigV4-signed for ``app-integrations`` in
-    :data:`~testkit.account.REGION`.
+    :data:`~testkit.account.REGION`, a temporary (``ASIA``) key with its session token.
     """
 
     kind = "emulator"
@@ -313,6 +318,7 @@ class AppIntegrationsEmulator(BackgroundServer):
             self._data_integrations: set[str] = set()  # ids and ARNs
             self._requests: list[RecordedRequest] = []
             self._faults: list[_Fault] = []
+            self._page_tokens: dict[tuple[str, str], int] = {}  # NextTokens issued: (data integration, token) -> offset
             self._bucket: TokenBucket | None = None
             self._counters = ApiCounters()
 
@@ -459,23 +465,25 @@ class AppIntegrationsEmulator(BackgroundServer):
 
     @staticmethod
     def _authenticate(record: RecordedRequest) -> None:
-        """A SigV4 ``Authorization`` scoped to this service and Region (no secret key here to check the signature)."""
+        """SigV4 scoped to this service and Region, a temporary key with its session token (the signature is not checked)."""
         authorization = record.headers.get("authorization")
         if not authorization:
             raise _error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
-        scope = re.match(r"AWS4-HMAC-SHA256 Credential=[^/,\s]+/\d{8}/([^/]+)/([^/]+)/aws4_request", authorization)
+        scope = re.match(r"AWS4-HMAC-SHA256 Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request", authorization)
         if scope is None or "x-amz-date" not in record.headers:
             raise _error(
                 403,
                 "IncompleteSignatureException",
                 "Authorization must be AWS4-HMAC-SHA256 (SigV4) with a Credential scope, and X-Amz-Date set",
             )
-        if scope.groups() != (REGION, "app-integrations"):
+        if scope.groups()[1:] != (REGION, "app-integrations"):
             raise _error(
                 403,
                 "InvalidSignatureException",
-                f"Credential should be scoped to app-integrations in {REGION}, not {'/'.join(scope.groups())}",
+                f"Credential should be scoped to app-integrations in {REGION}, not {'/'.join(scope.groups()[1:])}",
             )
+        if scope[1].startswith("ASIA") and "x-amz-security-token" not in record.headers:  # temporary keys need it
+            raise _error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
 
     def _of(self, data_integration: str) -> list[Association]:
         """The associations of a data integration (lock held); 404 if it is not known."""
@@ -505,16 +513,19 @@ class AppIntegrationsEmulator(BackgroundServer):
 
     def _list(self, record: RecordedRequest, identifiers: dict[str, str]) -> _Reply:
         data_integration = identifiers["DataIntegrationIdentifier"]
+        size = min(int(record.query.get("maxResults", ["50"])[-1]), self.max_page_size)
+        token = record.query.get("nextToken", [None])[-1]
         with self._lock:
             matching = [a.summary() for a in self._of(data_integration)]
-        size = min(int(record.query.get("maxResults", ["50"])[-1]), self.max_page_size)
-        token = record.query.get("nextToken", ["0"])[-1]
-        if not token.isdigit() or int(token) > len(matching):
-            raise _error(400, "InvalidRequestException", f"nextToken {token!r} is not valid")
-        start = int(token)
-        body: dict[str, Any] = {"DataIntegrationAssociations": matching[start : start + size]}
-        if start + size < len(matching):
-            body["NextToken"] = str(start + size)
+            # Opaque, and good only for the listing that issued it.
+            start = 0 if token is None else self._page_tokens.get((data_integration, token), len(matching) + 1)
+            if start > len(matching):
+                raise _error(400, "InvalidRequestException", f"nextToken {token!r} is not valid")
+            page = matching[start : start + size]  # the model's list has at least one member, or is absent
+            body: dict[str, Any] = {"DataIntegrationAssociations": page} if page else {}
+            if start + size < len(matching):
+                body["NextToken"] = uuid.uuid4().hex
+                self._page_tokens[(data_integration, body["NextToken"])] = start + size
         return _Reply(200, body)
 
 
@@ -542,7 +553,7 @@ def _validate(record: RecordedRequest, operation: OperationModel, identifiers: d
         elif location == "querystring" and (values := record.query.get(member.serialization["name"])):
             raw: Any = values[-1]
             if member.type_name == "integer":
-                raw = int(raw) if raw.lstrip("-").isdigit() else raw
+                raw = int(raw) if raw.lstrip("-").isdecimal() else raw
             problems += validate_shape(member, raw, name)
     if operation.http["method"] == "PATCH":
         if record.raw_body and record.body is None:

@@ -50,7 +50,8 @@ def test_zero_one_and_several_associations(
     fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver, lambda_env: dict[str, str]
 ) -> None:
     fresh_emulator.add_data_integration("di-none")
-    fresh_emulator.add_association("di-one", "kb-assoc", destination_uri=KB, client_id="wisdom")
+    # Without ClientId, DestinationURI and ExecutionConfiguration (all optional): its summary has only the ARNs.
+    fresh_emulator.add_association("di-one", "kb-assoc", destination_uri="", client_id="", execution_configuration={})
     fresh_emulator.add_association("di-two", "first", destination_uri=KB, client_id="wisdom")
     fresh_emulator.add_association("di-two", "second", destination_uri="s3://amzn-s3-demo-bucket", client_id="other")
     events = [
@@ -109,9 +110,9 @@ def test_the_filter_finds_its_association_on_a_later_page_and_a_filter_matching_
         "'other-0' (ClientId 'cdk-appintegrations-tests', DestinationURI 's3://amzn-s3-demo-bucket-0'); "
     )
     assert "'kb-assoc' (ClientId 'wisdom'" in none["Reason"]
-    # Three pages for each event, each after the first asking for the token the one before gave.
-    pages = [(c.query.get("maxResults"), c.query.get("nextToken")) for c in small_pages.list_calls()]
-    assert pages == [(["50"], None), (["50"], ["2"]), (["50"], ["4"])] * 2
+    # Three pages for each event, each after the first asking with the token the one before gave (or a 400).
+    pages = [(c.query.get("maxResults"), "nextToken" in c.query, c.status) for c in small_pages.list_calls()]
+    assert pages == [(["50"], False, 200), (["50"], True, 200), (["50"], True, 200)] * 2
     [update] = small_pages.update_calls()
     assert update.identifiers["DataIntegrationAssociationIdentifier"] == "kb-assoc"
 

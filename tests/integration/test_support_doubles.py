@@ -50,14 +50,22 @@ pytestmark = [pytest.mark.integration, pytest.mark.harness]
 ON_DEMAND = {"ExecutionMode": "ON_DEMAND", "OnDemandConfiguration": {"StartTime": "1700000000000"}}
 
 
-def make_client(endpoint_url: str, *, region: str = "us-east-1", **config: Any) -> Any:
+def make_client(
+    endpoint_url: str,
+    *,
+    region: str = "us-east-1",
+    key: str = "AKIATESTTESTTESTTEST",
+    token: str | None = None,
+    **config: Any,
+) -> Any:
     """A real boto3 client with retries off, so that one fault gives one error."""
     return boto3.client(
         "appintegrations",
         region_name=region,
         endpoint_url=endpoint_url,
-        aws_access_key_id="AKIATESTTESTTESTTEST",
+        aws_access_key_id=key,
         aws_secret_access_key="test-secret-key-not-real",
+        aws_session_token=token,
         config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config),
     )
 
@@ -298,6 +306,9 @@ def test_path_labels_are_checked_against_the_model(fresh_emulator: AppIntegratio
     )
     assert (status, error_type) == (400, "InvalidRequestException")
     assert "DataIntegrationIdentifier: length 256 is above the maximum 255" in payload["Message"]
+    for query in ("maxResults=%C2%B2", "nextToken=%C2%B2"):  # '²' is a digit to str.isdigit, not to int()
+        answer = signed_request(fresh_emulator.endpoint_url, "GET", f"/dataIntegrations/di-1/associations?{query}")
+        assert answer[:2] == (400, "InvalidRequestException")
 
 
 def test_requests_must_be_sigv4_signed_for_this_service_and_region(fresh_emulator: AppIntegrationsEmulator) -> None:
@@ -327,7 +338,10 @@ def test_requests_must_be_sigv4_signed_for_this_service_and_region(fresh_emulato
         wrong_region.list_data_integration_associations(DataIntegrationIdentifier="di-1")
     assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"
     assert "eu-west-1" in caught.value.response["Error"]["Message"]
-    assert [r.status for r in fresh_emulator.requests] == [403, 403, 403]
+    # Lambda's keys are temporary (ASIA...): without their session token AWS does not know them.
+    temporary = [make_client(fresh_emulator.endpoint_url, key="ASIATESTTESTTESTTEST", token=t) for t in (None, "tok")]
+    assert [update_error(client) for client in temporary] == ["UnrecognizedClientException", None]
+    assert [r.status for r in fresh_emulator.requests] == [403, 403, 403, 403, 200]
 
 
 def test_list_answers_the_models_summaries_page_by_page(fresh_emulator: AppIntegrationsEmulator) -> None:
@@ -339,7 +353,7 @@ def test_list_answers_the_models_summaries_page_by_page(fresh_emulator: AppInteg
     created = [
         fresh_emulator.add_association("di-list", f"assoc-{n}", execution_configuration=ON_DEMAND) for n in range(3)
     ]
-    fresh_emulator.add_association("di-other", "assoc-x")
+    fresh_emulator.add_association("di-other", "assoc-x", client_id="", destination_uri="", execution_configuration={})
     client = make_client(fresh_emulator.endpoint_url)
 
     pages = list(
@@ -352,6 +366,11 @@ def test_list_answers_the_models_summaries_page_by_page(fresh_emulator: AppInteg
     items = [item for page in pages for item in page["DataIntegrationAssociations"]]
     assert [item["DataIntegrationAssociationArn"] for item in items] == [a.association_arn for a in created]
     assert [call.query.get("maxResults") for call in fresh_emulator.list_calls()] == [["2"], ["2"]]
+    # The NextToken is opaque and good only for its own listing.
+    token = client.list_data_integration_associations(DataIntegrationIdentifier="di-list", MaxResults=1)["NextToken"]
+    for di, bad in (("di-list", "1"), ("di-other", token)):
+        with pytest.raises(client.exceptions.InvalidRequestException):
+            client.list_data_integration_associations(DataIntegrationIdentifier=di, NextToken=bad)
     # The raw answer, member for member: nothing missing, nothing extra, every constraint kept.
     status, _, raw = signed_request(fresh_emulator.endpoint_url, "GET", "/dataIntegrations/di-list/associations")
     output, summary = (
@@ -363,12 +382,15 @@ def test_list_answers_the_models_summaries_page_by_page(fresh_emulator: AppInteg
     assert (status, validate_shape(output, raw, "body")) == (200, [])
     assert set(raw["DataIntegrationAssociations"][0]) == set(summary.members)
     assert raw["DataIntegrationAssociations"] == items
-
+    # What CreateDataIntegrationAssociation left out is absent; an empty list is too (the model's has 1 to 50).
     fresh_emulator.add_data_integration("di-empty")
-    assert (
-        client.list_data_integration_associations(DataIntegrationIdentifier="di-empty")["DataIntegrationAssociations"]
-        == []
+    bare, empty = (
+        signed_request(fresh_emulator.endpoint_url, "GET", f"/dataIntegrations/{di}/associations")[2]
+        for di in ("di-other", "di-empty")
     )
+    assert (validate_shape(output, bare, "body"), validate_shape(output, empty, "body"), empty) == ([], [], {})
+    [bare_item] = bare["DataIntegrationAssociations"]
+    assert set(summary.members) - set(bare_item) == {"ClientId", "DestinationURI", "ExecutionConfiguration"}
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.list_data_integration_associations(DataIntegrationIdentifier="di-nope")
 
