@@ -5,9 +5,12 @@ faithfully, not kindly. Every resource whose dependencies are complete starts at
 custom resource's event goes to its ``ServiceToken``'s function (its synthesized asset in a
 :class:`LambdaPool` container) asynchronously, as Lambda runs it: a function error is retried, whatever
 was answered, and invocations over ``ReservedConcurrentExecutions`` are throttled with backoff. The
-first ``PUT`` is awaited up to ``ServiceTimeout``. The first failure cancels what has not started; a
-create is then deleted in reverse dependency order, an update updated back (properties swapped) going on
-past failures. A new physical id on update is a replacement: the old one is deleted after. Native
+first ``PUT`` is awaited up to ``ServiceTimeout``. The first failure starts nothing more and cancels what
+is under way without waiting for it ("Resource creation cancelled"): its rollback is sent at once, while
+the provider may still be running it, and its late answer is ignored. A create is then deleted in
+reverse dependency order (a cancelled one under an id CloudFormation makes up), an update updated back
+(properties swapped) going on past failures. A new physical id on update is a replacement: the old one
+is deleted after. Native
 resources take ``latency_s`` and get made-up ids. Not modelled: unreserved concurrency, IAM, nested stacks.
 """
 
@@ -157,8 +160,9 @@ def _native_attributes(kind: str, properties: Mapping[str, Any], pid: str, regio
     return {"Arn": f"arn:aws:{service}:{region}:{account}:{names.get(kind, f'{name}/{pid}')}"}
 
 
-# A task: the operation to report, and what does it in its own thread (None: nothing to do, nothing reported).
-_Task = tuple[Operation, Callable[[], Operation | None]]
+# A task: the operation to report, and what does it in its own thread (None: nothing to do, nothing reported),
+# given the phase's "closed" event: once set (the operation was cancelled), it records nothing.
+_Task = tuple[Operation, Callable[[threading.Event], Operation | None]]
 
 
 def _operation(resource: Resource, action: Action) -> Operation:
@@ -255,13 +259,17 @@ class CloudFormationDriver:
             self.template, self.state = new_template, f"{action.upper()}_COMPLETE"
             self.resources = {lid: state for lid, state in working.items() if lid not in removed}
             return self._finish(action, started, phases)
-        attempted = [op for op in forward.operations if op.status != "CANCELLED"]
-        updated = [op.logical_id for op in attempted if op.action == "Update"]
-        added = [op.logical_id for op in attempted if op.action == "Create" and op.logical_id in working]
+        changed = [
+            lid
+            for lid in old
+            if (old[lid].physical_id, old[lid].properties) != (working[lid].physical_id, working[lid].properties)
+        ]
+        updated = [op.logical_id for op in forward.operations if op.action == "Update" and op.logical_id in changed]
+        added = [op.logical_id for op in forward.operations if op.action == "Create" and op.logical_id in working]
         after_forward = dict(working)
         back = {lid: self._task(old_template, lid, working, back_to=old[lid]) for lid in updated}
         rollback = self._run_phase("UPDATE_ROLLBACK", back, _after(old_template, updated))
-        cleanup = {lid: self._delete_task(after_forward[lid], after_forward, creating) for lid in added}
+        cleanup = {lid: self._delete_task(after_forward[lid], after_forward, rolled_back_create=True) for lid in added}
         cleanup |= self._replaced(rollback, after_forward, working)
         graph = _after(new_template, added, reverse=True)
         cleaned = self._run_phase("ROLLBACK" if creating else "UPDATE_ROLLBACK_COMPLETE_CLEANUP", cleanup, graph)
@@ -292,7 +300,7 @@ class CloudFormationDriver:
         resource = back_to.resource if back_to is not None else template.resources[lid]
         op = _operation(resource, "Update" if lid in states else "Create")
 
-        def run() -> Operation | None:
+        def run(closed: threading.Event) -> Operation | None:
             current = states.get(lid)
             if back_to is not None:
                 properties = back_to.properties
@@ -309,28 +317,34 @@ class CloudFormationDriver:
                 name = _NAMES.get(resource.type)
                 same_name = current is not None and (not name or current.properties.get(name) == properties.get(name))
                 kept_id = current.physical_id if current and same_name else None  # a new name: a replacement
-                states[lid] = back_to or self._native(resource, properties, kept_id)
-                return replace(op, physical_id=states[lid].physical_id)
+                native = back_to or self._native(resource, properties, kept_id)
+                recorded = self._record(closed, states, lid, native)
+                return replace(op, physical_id=native.physical_id) if recorded else None
+            # While it is under way CloudFormation holds the new properties (a rollback sends them as
+            # OldResourceProperties) and, for a create, an id of its own (the Delete of a cancelled or
+            # id-less FAILED create carries it).
+            made_up = f"{self.stack_name}-{lid}-{secrets.token_hex(6).upper()}"
+            pending = replace(current, resource=resource, properties=properties) if current else None
+            if not self._record(closed, states, lid, pending or _ResourceState(resource, made_up, properties)):
+                return None  # cancelled before it was sent
             old = {"old": current.properties, "physical_id": current.physical_id} if current is not None else {}
             done, data = self._request(op, resource, properties, states, **old)
-            if done.status == "SUCCESS" or (current is None and done.request_id is not None):
-                # A FAILED create that was sent still exists: its Delete carries an id.
-                fallback = current.physical_id if current else f"{self.stack_name}-{lid}-{secrets.token_hex(6).upper()}"
-                states[lid] = _ResourceState(resource, done.physical_id or fallback, properties, data)
-            elif current is not None:  # the rollback sends these as OldResourceProperties; the id stays
-                states[lid] = replace(current, resource=resource, properties=properties)
+            if done.status == "SUCCESS" or (current is None and done.physical_id):
+                self._record(closed, states, lid, _ResourceState(resource, str(done.physical_id), properties, data))
+            elif current is None and done.request_id is None:  # never sent: nothing to delete
+                self._record(closed, states, lid, None)
             return done
 
         return op, run
 
     def _delete_task(
-        self, state: _ResourceState, states: Mapping[str, _ResourceState], create_rollback: bool = False
+        self, state: _ResourceState, states: Mapping[str, _ResourceState], *, rolled_back_create: bool = False
     ) -> _Task:
         resource = state.resource
         op = _operation(resource, "Delete")
 
-        def run() -> Operation | None:
-            if resource.deletion_policy in (("Retain",) if create_rollback else ("Retain", "RetainExceptOnCreate")):
+        def run(_closed: threading.Event) -> Operation | None:
+            if resource.deletion_policy in (("Retain",) if rolled_back_create else ("Retain", "RetainExceptOnCreate")):
                 return None  # CloudFormation leaves it (DELETE_SKIPPED)
             self._latency()
             if not resource.is_custom:
@@ -355,6 +369,19 @@ class CloudFormationDriver:
     def _properties(self, template: Template, resource: Resource, states: Mapping[str, _ResourceState]) -> Any:
         resolved = resolve(resource.properties, self._resolver(states), template)
         return as_delivered(resolved) if resource.is_custom else resolved
+
+    def _record(
+        self, closed: threading.Event, states: dict[str, _ResourceState], lid: str, state: _ResourceState | None
+    ) -> bool:
+        """Record what CloudFormation now holds of ``lid`` (None: nothing); False, recording nothing, once cancelled."""
+        with self._lock:
+            if closed.is_set():
+                return False
+            if state is None:
+                states.pop(lid, None)
+            else:
+                states[lid] = state
+            return True
 
     def _latency(self) -> None:
         if self.latency_s > 0:
@@ -496,46 +523,48 @@ class CloudFormationDriver:
     def _run_phase(
         self, name: str, tasks: Mapping[str, _Task], depends: Mapping[str, set[str]], *, stop_on_failure: bool = False
     ) -> PhaseReport:
-        """Start every task whose dependencies are done, together; after a failure, if asked, start no more."""
+        """Start every task whose dependencies are done, together; after a failure, if asked, start no more
+        and cancel those under way at once (their threads go on, recording nothing); what never started is not listed.
+        """
         started, api_before = time.monotonic(), self.emulator.counters()
         waiting = {key: depends.get(key, set()) & tasks.keys() for key in tasks}
         done: set[str] = set()
+        began: dict[str, float] = {}
         finished: SimpleQueue[tuple[str, Operation | None]] = SimpleQueue()
         operations: dict[str, Operation] = {}
-        running, failed = 0, False
+        closed, failed = threading.Event(), False
 
         def work(key: str, gate: threading.Event) -> None:
             gate.wait()
-            began = time.monotonic() - started
             op, run = tasks[key]
             try:
-                result = run()
+                result = run(closed)
             except Exception as error:  # a bug here must fail the resource, not hang the phase
                 result = replace(op, status="FAILED", reason=f"driver error: {type(error).__name__}: {error}")
-            finished.put((key, result and replace(result, started_s=began, ended_s=time.monotonic() - started)))
+            finished.put((key, result and replace(result, started_s=began[key], ended_s=time.monotonic() - started)))
 
         while True:
-            if not failed:
-                # What became ready together starts together: hundreds of thread starts on a busy
-                # machine would spread over seconds, so the threads wait at one gate.
-                gate = threading.Event()
-                for key in [k for k, deps in waiting.items() if deps <= done]:
-                    del waiting[key]
-                    running += 1
-                    threading.Thread(target=work, args=(key, gate), daemon=True, name=key).start()
-                gate.set()
-            if not running:
+            # What became ready together starts together: hundreds of thread starts on a busy
+            # machine would spread over seconds, so the threads wait at one gate.
+            gate = threading.Event()
+            for key in [k for k, deps in waiting.items() if deps <= done and not failed]:
+                del waiting[key]
+                began[key] = time.monotonic() - started
+                threading.Thread(target=work, args=(key, gate), daemon=True, name=key).start()
+            gate.set()
+            if len(done) == len(began) or failed:
                 break
             key, result = finished.get()
-            running -= 1
             done.add(key)
             if result is not None:
                 operations[key] = result
-                failed = failed or (stop_on_failure and result.status == "FAILED")
-        for key in waiting:  # never started
-            op = tasks[key][0]
-            what = "creation" if op.action == "Create" else "update"
-            operations[key] = replace(op, status="CANCELLED", reason=f"Resource {what} cancelled")
+                failed = stop_on_failure and result.status == "FAILED"
+        with self._lock:
+            closed.set()
+        for key in began.keys() - done:  # under way: cancelled
+            op, what = tasks[key][0], "creation" if tasks[key][0].action == "Create" else "update"
+            cancelled = replace(op, status="CANCELLED", reason=f"Resource {what} cancelled", started_s=began[key])
+            operations[key] = replace(cancelled, ended_s=time.monotonic() - started)
         return PhaseReport(
             name,
             tuple(operations[key] for key in tasks if key in operations),

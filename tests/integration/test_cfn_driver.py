@@ -197,7 +197,7 @@ def test_the_functions_logging_config_reaches_the_runtime_as_lambda_sets_it(
     assert tuple(sent["env"].values()) == seen  # AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL
 
 
-def test_a_failed_create_cancels_the_rest_and_deletes_in_reverse_order(
+def test_a_failed_create_cancels_what_is_under_way_and_deletes_in_reverse_order(
     driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly], event_log: Path
 ) -> None:
     assembly = new_assembly(
@@ -207,6 +207,7 @@ def test_a_failed_create_cancels_the_rest_and_deletes_in_reverse_order(
             "C": custom(depends_on=["B"]),
             "Late": custom(depends_on=["C"]),
             "Bad": custom({"Sleep": "1.5", "Fail": "true"}),
+            "Slow": custom({"Sleep": "4"}),
             "Kept": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "Properties": {}},
         },
     )
@@ -219,13 +220,17 @@ def test_a_failed_create_cancels_the_rest_and_deletes_in_reverse_order(
     assert "Kept" not in deleted  # DeletionPolicy Retain: left in place
     assert (created["Bad"].status, created["Bad"].reason) == ("FAILED", "failed on purpose")
     assert created["Late"].status in ("SUCCESS", "CANCELLED")
-    assert {"A", "B", "C", "Bad", FUNCTION, "ProviderRole"} <= set(deleted)  # all DeletionPolicy Delete
+    # Under way at the failure: cancelled, not awaited, and deleted under an id CloudFormation made up.
+    assert (created["Slow"].status, created["Slow"].reason) == ("CANCELLED", "Resource creation cancelled")
+    assert report.first.wall_s < 3.5
+    assert {"A", "B", "C", "Bad", "Slow", FUNCTION, "ProviderRole"} <= set(deleted)  # all DeletionPolicy Delete
     assert all(op.action == "Delete" and op.status == "SUCCESS" for op in deleted.values())
     for earlier, later in (("C", "B"), ("B", "A"), ("A", FUNCTION), (FUNCTION, "ProviderRole")):
         assert deleted[later].started_s >= deleted[earlier].ended_s, (earlier, later)
     deletes = {e["LogicalResourceId"]: e for e in events(event_log) if e["RequestType"] == "Delete"}
     assert deletes["Bad"]["PhysicalResourceId"] == "Bad-id"  # the id its FAILED answer carried
     assert deletes["A"]["PhysicalResourceId"] == "A-id"
+    assert deletes["Slow"]["PhysicalResourceId"].startswith(f"{STACK}-Slow-")
 
 
 def test_service_timeout_is_honoured_and_one_over_an_hour_refused(
@@ -233,10 +238,13 @@ def test_service_timeout_is_honoured_and_one_over_an_hour_refused(
 ) -> None:
     silent, long = custom({"Silent": "true", "ServiceTimeout": "1"}), custom({"ServiceTimeout": "3601"})
 
-    report = driver.create(new_assembly({"Mute": silent, "Long": long}, timeout_s=2))
+    refused = driver.create(new_assembly({"Long": long}))
+    assert "ServiceTimeout '3601'" in (ops(refused, "CREATE")["Long"].reason or "")  # never sent
+    assert driver.delete().final_state == "DELETE_COMPLETE"
+
+    report = driver.create(new_assembly({"Mute": silent}, timeout_s=2))
 
     assert report.final_state == "ROLLBACK_COMPLETE", report.summary()
-    assert "ServiceTimeout '3601'" in (ops(report, "CREATE")["Long"].reason or "")  # never sent
     mute = ops(report, "CREATE")["Mute"]
     assert mute.status == "FAILED"
     assert "ServiceTimeout of 1 s" in (mute.reason or "")
@@ -273,13 +281,15 @@ def test_lambda_retries_a_function_error_and_a_second_answer_is_caught(
 def test_a_failed_update_rolls_back_every_attempted_resource_with_swapped_properties(
     driver: CloudFormationDriver, new_assembly: Callable[..., CloudAssembly], event_log: Path
 ) -> None:
-    v1 = new_assembly({"A": custom({"Value": "1"}), "B": custom({"Value": "1"}), "Same": custom()})
+    v1 = new_assembly({lid: custom({"Value": "1"}) for lid in ("A", "B", "Slow")} | {"Same": custom()})
     v2 = new_assembly(
         {
             "A": custom({"Value": "2"}),
             "B": custom({"Value": "2", "Fail": "true", "Sleep": "0.5"}),
+            "Slow": custom({"Value": "2", "Sleep": "3"}),  # cancelled: its rollback runs beside it
             "Same": custom(),
             "Added": custom({"Value": "new"}),
+            "Logs": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "RetainExceptOnCreate", "Properties": {}},
         },
     )
     assert driver.create(v1).final_state == "CREATE_COMPLETE"
@@ -291,14 +301,15 @@ def test_a_failed_update_rolls_back_every_attempted_resource_with_swapped_proper
     assert report.exactly_one_answer
     forward = ops(report, "UPDATE")
     assert "Same" not in forward  # unchanged: CloudFormation does not call the provider
-    assert forward["B"].status == "FAILED"
+    assert (forward["B"].status, forward["Slow"].status, report.first.wall_s < 2.5) == ("FAILED", "CANCELLED", True)
     rolled = ops(report, "UPDATE_ROLLBACK")
-    assert set(rolled) == {"A", "B"}
+    assert set(rolled) == {"A", "B", "Slow"}
     assert all(op.status == "SUCCESS" for op in rolled.values())
-    assert ops(report, "UPDATE_ROLLBACK_COMPLETE_CLEANUP")["Added"].action == "Delete"
-    sent = [e for e in events(event_log)[before:] if e["LogicalResourceId"] in ("A", "B")]
+    cleanup = ops(report, "UPDATE_ROLLBACK_COMPLETE_CLEANUP")
+    assert cleanup["Added"].action == cleanup["Logs"].action == "Delete"  # RetainExceptOnCreate: created, so deleted
+    sent = [e for e in events(event_log)[before:] if e["LogicalResourceId"] in ("A", "B", "Slow")]
     rollbacks = {e["LogicalResourceId"]: e for e in sent if e["ResourceProperties"]["Value"] == "1"}
-    for lid in ("A", "B"):
+    for lid in ("A", "B", "Slow"):
         assert rollbacks[lid]["RequestType"] == "Update"
         assert rollbacks[lid]["OldResourceProperties"]["Value"] == "2"
         assert rollbacks[lid]["PhysicalResourceId"] == f"{lid}-id"
