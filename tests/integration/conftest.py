@@ -30,10 +30,12 @@ def emulator() -> Iterator[AppIntegrationsEmulator]:
 
 @pytest.fixture
 def fresh_emulator(emulator: AppIntegrationsEmulator) -> Iterator[AppIntegrationsEmulator]:
-    """The session emulator with no associations, requests or queued faults."""
+    """The session emulator with no associations, requests or queued faults; fails a test it crashed in."""
     emulator.reset()
     yield emulator
+    crashes = emulator.crashes
     emulator.reset()
+    assert not crashes, f"the emulator crashed while answering: {crashes}"
 
 
 @pytest.fixture(scope="session")

@@ -311,6 +311,17 @@ def test_path_labels_are_checked_against_the_model(fresh_emulator: AppIntegratio
         assert answer[:2] == (400, "InvalidRequestException")
 
 
+def test_an_emulator_crash_is_kept_for_the_test_to_fail_on(
+    fresh_emulator: AppIntegrationsEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug of the emulator drops the connection, which the product would retry: it must not pass unseen."""
+    monkeypatch.setattr("testkit.emulator._Handler.respond", lambda self: 1 / 0)
+    with pytest.raises(http.client.RemoteDisconnected):
+        signed_request(fresh_emulator.endpoint_url, "GET", "/dataIntegrations/di-1/associations")
+    crashes, fresh_emulator.crashes = fresh_emulator.crashes, []
+    assert [crash.splitlines()[-1] for crash in crashes] == ["ZeroDivisionError: division by zero"]
+
+
 def test_requests_must_be_sigv4_signed_for_this_service_and_region(fresh_emulator: AppIntegrationsEmulator) -> None:
     fresh_emulator.add_association("di-1", "assoc-1")
     unsigned = boto3.client(
