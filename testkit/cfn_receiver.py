@@ -2,9 +2,10 @@
 
 HTTPS because crhelper always PUTs over ``HTTPSConnection`` with ``ssl.create_default_context()``:
 the handler trusts a throwaway certificate through ``SSL_CERT_FILE``, Lambda's own trust path,
-so nothing in it is patched. A URL whose query string came back altered gets S3's
-``403 SignatureDoesNotMatch``; a body CloudFormation would refuse is stored (as S3 stores
-anything) and its faults listed in :attr:`ReceivedResponse.problems`. :meth:`~CfnResponseReceiver.answer_next`
+so nothing in it is patched. A URL whose query string came back altered, or a PUT with a
+Content-Type, gets S3's ``403 SignatureDoesNotMatch``, a chunked PUT S3's ``501 NotImplemented``;
+a body CloudFormation would refuse is stored (as S3 stores anything) and its faults listed in
+:attr:`ReceivedResponse.problems`, as is S3's refusal. :meth:`~CfnResponseReceiver.answer_next`
 scripts S3's 500/503/429/403 or a dropped connection: ``"close"`` (a FIN) or ``"reset"`` (an RST,
 which Python's ssl before 3.13 reports as an EOF, CPython gh-115627).
 """
@@ -32,6 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from testkit.account import arn
 from testkit.local_server import BackgroundServer, LocalHandler, read_request
 
 __all__ = ["CFN_RESPONSE_LIMIT_BYTES", "CfnResponseReceiver", "ReceivedResponse"]
@@ -39,7 +41,8 @@ __all__ = ["CFN_RESPONSE_LIMIT_BYTES", "CfnResponseReceiver", "ReceivedResponse"
 CFN_RESPONSE_LIMIT_BYTES = 4096
 PHYSICAL_ID_LIMIT_CHARS = 1024
 _REQUIRED_FIELDS = ("Status", "StackId", "RequestId", "LogicalResourceId", "PhysicalResourceId")
-_PATH_PREFIX = "/cfn-responses/"
+# CloudFormation's object key, "<stack id>|<logical id>|<request id>", percent-encoded but for "/"; S3 decodes it once.
+_PATH_PREFIX = "/" + arn("cloudformation", "stack/demo/0f1e2d3c-4b5a-4697-8877-665544332211|Execution|")
 
 ScriptedAnswer = Literal[500, 503, 429, 403, "close", "reset"]
 
@@ -53,6 +56,7 @@ _S3_ERRORS: dict[int | str, bytes] = {  # what S3 answers with each status
     503: _s3_error("SlowDown", "Please reduce your request rate."),
     429: _s3_error("TooManyRequests", "Please reduce your request rate."),
     403: _s3_error("AccessDenied", "Request has expired"),
+    501: _s3_error("NotImplemented", "A header you provided implies functionality that is not implemented"),
     "bad signature": _s3_error(
         "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided"
     ),
@@ -105,7 +109,7 @@ class ReceivedResponse:
     body: Any  # the parsed JSON, or None
     status: int | None  # what the receiver answered; None when a scripted close or reset dropped it
     signature_valid: bool  # the pre-signed query string came back as issued
-    problems: list[str] = field(default_factory=list)  # why CloudFormation would refuse this body
+    problems: list[str] = field(default_factory=list)  # why CloudFormation would not take it: S3's refusal, the body
     scripted: ScriptedAnswer | None = None
     received_at: float = field(default_factory=time.monotonic)
 
@@ -147,6 +151,8 @@ class _Handler(LocalHandler):
         self.send_header("Content-Type", "application/xml" if payload else "text/plain")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("x-amz-request-id", secrets.token_hex(8).upper())
+        if received.status == 501:
+            self.send_header("Connection", "close")  # the chunked body was not read
         self.end_headers()
         self.wfile.write(payload)
 
@@ -225,7 +231,7 @@ class CfnResponseReceiver(BackgroundServer):
                     "X-Amz-Signature": secrets.token_hex(32),
                 }
             query = urlencode(self._issued[request_id], quote_via=quote)
-        return f"https://127.0.0.1:{self.port}{_PATH_PREFIX}{quote(request_id, safe='')}?{query}"
+        return f"https://127.0.0.1:{self.port}{quote(_PATH_PREFIX + request_id)}?{query}"
 
     def secrets_for(self, request_id: str) -> tuple[str, str]:
         """``(signature, security token)`` of the issued URL: neither may appear in any log."""
@@ -274,22 +280,27 @@ class CfnResponseReceiver(BackgroundServer):
         """Record one request (from a handler thread); the record (its status is the answer's) and the answer's body."""
         split = urlsplit(target)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
-        request_id = unquote(split.path.removeprefix(_PATH_PREFIX)) if split.path.startswith(_PATH_PREFIX) else None
+        path = unquote(split.path)
+        request_id = path.removeprefix(_PATH_PREFIX) if path.startswith(_PATH_PREFIX) else None
         try:
             body = json.loads(raw_body)
         except ValueError:
             body = None
         with self._lock:
-            # S3 signs the method too: only a PUT with the query as issued matches.
-            valid = method == "PUT" and request_id in self._issued and query == self._issued[request_id]
+            # S3 signs the method too: only a PUT with the query as issued matches. CloudFormation also issues SigV2
+            # URLs (AWSAccessKeyId, Expires, Signature), which sign the Content-Type as sent by crhelper and CDK: empty.
+            issued = request_id in self._issued and query == self._issued[request_id]
+            valid = method == "PUT" and issued and not headers.get("content-type")
             scripted = self._script.pop(0) if self._script else None
             if isinstance(scripted, str):  # "close" or "reset": no answer at all
                 status, payload = None, b""
+            elif scripted is None and "transfer-encoding" in headers:  # S3 needs a Content-Length (body left unread)
+                status, payload = 501, _S3_ERRORS[501]
             elif scripted is None and valid:
                 status, payload = 200, b""
             else:
                 status, payload = scripted or 403, _S3_ERRORS[scripted or "bad signature"]
-            problems = _problems(request_id, raw_body, body)
+            problems = _problems(request_id, raw_body, body) + [f"S3 did not store it ({status})"] * (status != 200)
             received = ReceivedResponse(
                 request_id, method, query, headers, raw_body, body, status, valid, problems, scripted
             )

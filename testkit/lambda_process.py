@@ -7,7 +7,9 @@ Lambda's variables (dummy credentials, no ``~/.aws``), ``cwd`` = ``code_dir``, a
 ``code_dir``, the named venv packages, then the runtime's (:data:`RUNTIME_PACKAGES`), each through a
 directory of symlinks: ``-S`` keeps the venv out, so a dependency the asset forgot fails as in Lambda.
 What Lambda's platform does is done here: the deadline (SIGKILL and Lambda's "Task timed out" line),
-the init limit (60 s, not 10: a loaded 2-core machine has taken longer to import boto3), cold starts.
+the init limit (60 s, not 10: a loaded 2-core machine has taken longer to import boto3), cold starts,
+the freeze between events (SIGSTOP while the client waits for one, SIGCONT when it comes: a thread the
+handler leaves behind runs on the next event, not in between) and the refusal of reserved variables.
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ DEFAULT_FUNCTION_NAME = "cdk-appintegrations-cr"
 RUNTIME_PACKAGES = ("boto3", "awslambdaric")  # what Lambda's python runtime adds to the standard library
 DEFAULT_INIT_TIMEOUT_S = 60.0
 EXECUTION_ENV = "AWS_Lambda_python3.14"
+# Lambda refuses a function whose environment sets one of these (docs: "Defined runtime environment variables").
+_RESERVED = """_HANDLER _X_AMZN_TRACE_ID AWS_DEFAULT_REGION AWS_REGION AWS_EXECUTION_ENV AWS_LAMBDA_FUNCTION_NAME
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE AWS_LAMBDA_FUNCTION_VERSION AWS_LAMBDA_INITIALIZATION_TYPE AWS_LAMBDA_LOG_GROUP_NAME
+    AWS_LAMBDA_LOG_STREAM_NAME AWS_ACCESS_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+    AWS_LAMBDA_RUNTIME_API LAMBDA_TASK_ROOT LAMBDA_RUNTIME_DIR TZ"""
+RESERVED_VARIABLES = frozenset(_RESERVED.split())
 DUMMY_CREDENTIALS = {  # Lambda hands the function session credentials in its environment
     "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -110,14 +118,15 @@ class RuntimeApi:
     ``GET .../invocation/next`` waits for an event and answers it with the request id, the deadline
     (epoch ms), the function ARN, a trace id and a ``Content-Type`` (without one the client's C part
     crashes, silently); the client posts ``.../{id}/response``, ``.../{id}/error`` or ``/init/error``.
-    ``on_end`` runs when an outcome arrives, before :attr:`Invocation.done` is set.
-    Waits block on a condition, not a poll, so hundreds of idle environments cost no CPU.
+    ``on_end`` runs when an outcome arrives, before :attr:`Invocation.done` is set. ``freeze(True)``
+    runs when the client polls and no event waits (Lambda then freezes the environment), ``freeze(False)``
+    when an event comes. Waits block on a condition, not a poll, so hundreds of idle environments cost no CPU.
     """
 
-    def __init__(self, function_arn: str, on_end: Callable[[Invocation], None]) -> None:
+    def __init__(self, function_arn: str, on_end: Callable[[Invocation], None], freeze: Callable[[bool], None]) -> None:
         """Listen at once: the client may poll before any event."""
         self.function_arn = function_arn
-        self._on_end = on_end
+        self._on_end, self._freeze = on_end, freeze
         self._cond = threading.Condition()
         self._queue: deque[Invocation] = deque()
         self._running: dict[str, Invocation] = {}
@@ -139,6 +148,7 @@ class RuntimeApi:
         invocation = Invocation(str(uuid.uuid4()), json.dumps(event).encode(), timeout_ms)
         with self._cond:
             self._queue.append(invocation)
+            self._freeze(False)  # under the lock, so never before the freeze of a poll that found no event
             self._cond.notify_all()
         return invocation
 
@@ -163,6 +173,8 @@ class RuntimeApi:
     def _next(self) -> Invocation | None:
         with self._cond:
             self.first_poll = self.first_poll or time.monotonic()
+            if not self._queue and not self._closed:
+                self._freeze(True)
             self._cond.wait_for(lambda: self._queue or self._closed)
             if self._closed:
                 return None
@@ -396,10 +408,10 @@ def memory_use(pid: int) -> MemoryUse | None:
     return None if rss is None else MemoryUse(rss, field_kib("smaps_rollup", "Pss:"))
 
 
-def kill_group(pid: int) -> None:
-    """SIGKILL the process group that ``pid`` leads (started in a new session: its children go too)."""
+def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
+    """SIGKILL (or ``sig``) the process group that ``pid`` leads (started in a new session: its children too)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+        os.killpg(pid, sig)
 
 
 def yield_cpu(pid: int, nice: int) -> None:
@@ -438,6 +450,8 @@ class WarmContainer:
         """Start the process; init begins at once. ``nice``: see :func:`yield_cpu` (a driver's hundreds)."""
         if "PYTHONPATH" in env:
             raise ValueError("pass extra_packages instead of PYTHONPATH")
+        if reserved := sorted(RESERVED_VARIABLES.intersection(env)):
+            raise ValueError(f"Lambda refuses a function that sets reserved environment variables: {reserved}")
         code_dir = Path(code_dir).resolve()
         python_path = [code_dir]
         if extra_packages:
@@ -459,7 +473,7 @@ class WarmContainer:
         self._read_to = (0, 0)  # how far the invocations so far took their output
         self._output = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115 - stdout, stderr: close() closes them
         arn = f"arn:aws:lambda:{env['AWS_REGION']}:{ACCOUNT}:function:{function_name}"
-        self._api = RuntimeApi(arn, on_end=self._output_end)
+        self._api = RuntimeApi(arn, on_end=self._output_end, freeze=self._freeze)
         self._spawned = time.monotonic()
         try:
             self._process = subprocess.Popen(
@@ -543,6 +557,11 @@ class WarmContainer:
                 for file, begin, end in zip(self._output, start, invocation.output_end, strict=True)
             )
         return self._result(index, invocation, stdout, stderr, killed=killed)
+
+    def _freeze(self, frozen: bool) -> None:
+        """Stop the whole environment while it waits for an event, as Lambda freezes it; continue it for the next."""
+        if not self._dead and hasattr(self, "_process"):
+            kill_group(self._process.pid, signal.SIGSTOP if frozen else signal.SIGCONT)
 
     def _output_end(self, invocation: Invocation) -> None:
         with self._lock:

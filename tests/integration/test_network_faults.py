@@ -199,10 +199,10 @@ def test_a_403_from_the_response_url_is_final_and_logged_once(
 
 
 MALFORMED = {
-    "space": lambda url: url.replace("/cfn-responses/", "/cfn responses/"),
-    "control character": lambda url: url.replace("/cfn-responses/", "/cfn\x01responses/"),
-    "not ASCII": lambda url: url.replace("/cfn-responses/", "/cfn-réponses/"),
-    "no host": lambda url: "https:///cfn-responses/" + url.split("/cfn-responses/", 1)[1],
+    "space": lambda url: url.replace("/arn%3Aaws", "/arn aws"),
+    "control character": lambda url: url.replace("/arn%3Aaws", "/arn\x01aws"),
+    "not ASCII": lambda url: url.replace("/arn%3Aaws", "/arn:aws·"),
+    "no host": lambda url: "https:///arn" + url.split("/arn", 1)[1],
 }
 
 

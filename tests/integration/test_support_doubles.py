@@ -491,23 +491,24 @@ def cfn_body(request_id: str, **overrides: Any) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def put_sent(
-    receiver: CfnResponseReceiver, url: str, body: Any, context: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+    receiver: CfnResponseReceiver, url: str, body: Any, context: ssl.SSLContext | None = None, headers: Any = None
 ) -> Iterator[http.client.HTTPSConnection]:
-    """An http.client connection that has sent ``body`` as JSON to ``url`` (trusting only the receiver)."""
+    """An http.client connection that has sent ``body`` to ``url``, trusting only the receiver: JSON, or a list chunked."""
     split = urlsplit(url)
     connection = http.client.HTTPSConnection(
-        host, receiver.port, context=context or receiver.client_context(), timeout=5
+        split.hostname or "", split.port, context=context or receiver.client_context(), timeout=5
     )
     try:
-        connection.request("PUT", f"{split.path}?{split.query}", body=json.dumps(body))
+        payload = iter(body) if isinstance(body, list) else json.dumps(body)
+        connection.request("PUT", f"{split.path}?{split.query}", body=payload, headers=headers or {})
         yield connection
     finally:
         connection.close()
 
 
-def https_put(receiver: CfnResponseReceiver, url: str, body: Any, host: str = "127.0.0.1") -> tuple[int, bytes]:
+def https_put(receiver: CfnResponseReceiver, url: str, body: Any, headers: Any = None) -> tuple[int, bytes]:
     """PUT ``body`` as JSON to ``url``; the answer's status and body."""
-    with put_sent(receiver, url, body, host=host) as connection:
+    with put_sent(receiver, url, body, headers=headers) as connection:
         response = connection.getresponse()
         return response.status, response.read()
 
@@ -556,7 +557,7 @@ def test_the_certificate_is_a_strict_p256_anchor_trusted_only_through_its_file(
     )
     assert sent.returncode == 0, sent.stderr
     # Python 3.13 (Lambda's python3.13) turns VERIFY_X509_STRICT on by default; the certificate passes it.
-    assert https_put(fresh_receiver, url, cfn_body("req-1"), host="localhost")[0] == 200
+    assert https_put(fresh_receiver, url.replace("127.0.0.1", "localhost"), cfn_body("req-1"))[0] == 200
     crhelpers, strict = fresh_receiver.wait_for("req-1")
     assert (crhelpers.method, crhelpers.status, crhelpers.signature_valid, crhelpers.problems) == ("PUT", 200, True, [])
     assert crhelpers.headers["content-type"] == ""
@@ -599,7 +600,8 @@ def test_scripted_answers_are_s3_errors_or_dropped_connections_in_order(fresh_re
 def test_response_url_looks_presigned_and_only_it_gets_through(fresh_receiver: CfnResponseReceiver) -> None:
     url = fresh_receiver.response_url("req-1")
     assert re.fullmatch(
-        rf"https://127\.0\.0\.1:{fresh_receiver.port}/cfn-responses/req-1\?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        rf"https://127\.0\.0\.1:{fresh_receiver.port}/arn%3Aaws%3Acloudformation%3Aus-east-1%3A\d{{12}}%3Astack/"
+        r"demo/[\w-]+%7CExecution%7Creq-1\?X-Amz-Algorithm=AWS4-HMAC-SHA256"
         r"&X-Amz-Credential=AKIAEXAMPLE%2F\d{8}%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=\d{8}T\d{6}Z"
         r"&X-Amz-Expires=7200&X-Amz-SignedHeaders=host&X-Amz-Security-Token=[\w-]+&X-Amz-Signature=[0-9a-f]{64}",
         url,
@@ -611,12 +613,20 @@ def test_response_url_looks_presigned_and_only_it_gets_through(fresh_receiver: C
     fresh_receiver.response_url("req-2")
     assert fresh_receiver.secrets_for("req-2")[0] != signature
 
-    for other in (url.replace(signature, "0" * 64), url.replace("req-1", "never-issued")):
+    # S3 decodes the path once: a path encoded twice names another object (and fails the signature).
+    for other in (url.replace(signature, "0" * 64), url.replace("req-1", "never-issued"), url.replace("%3A", "%253A")):
         status, payload = https_put(fresh_receiver, other, cfn_body("req-1"))
         assert status == 403
         assert b"SignatureDoesNotMatch" in payload
-    responses = fresh_receiver.responses_for("req-1") + fresh_receiver.wait_for("never-issued", timeout=0.1)
-    assert [(r.status, r.signature_valid) for r in responses] == [(403, False), (403, False)]
+    # CloudFormation's SigV2 URLs sign the Content-Type, as empty (what crhelper and CDK send).
+    status, payload = https_put(fresh_receiver, url, cfn_body("req-1"), headers={"Content-Type": "application/json"})
+    assert (status, b"SignatureDoesNotMatch" in payload) == (403, True)
+    # S3 takes no chunked PUT: 501 NotImplemented (Header: Transfer-Encoding), and the body is left unread.
+    status, payload = https_put(fresh_receiver, url, [json.dumps(cfn_body("req-1")).encode()])
+    assert (status, b"<Code>NotImplemented</Code>" in payload) == (501, True)
+    responses = fresh_receiver.wait_for("never-issued", timeout=0.1) + fresh_receiver.responses_for("req-1")
+    assert [(r.status, r.signature_valid) for r in responses] == [(403, False), (403, False), (403, False), (501, True)]
+    assert all(r.problems[-1:] == [f"S3 did not store it ({r.status})"] for r in responses)  # nor CloudFormation
     started = time.monotonic()
     assert fresh_receiver.wait_for("req-2", timeout=0.2) == []
     assert 0.2 <= time.monotonic() - started < 1.0

@@ -122,3 +122,27 @@ def test_a_pooled_container_yields_the_cpu_to_the_local_services(probe_dir: Path
         assert container.invoke({"name": "n", "sleep": 0}).ok
     finally:
         container.close()
+
+
+def test_an_idle_environment_is_frozen_until_the_next_event(tmp_path: Path) -> None:
+    """As Lambda's: a thread a handler leaves behind does not run between events, only once the next one thaws it."""
+    (tmp_path / "index.py").write_text(
+        "import threading, time\nSTAMPS = []\n\n\ndef handler(event, context):\n"
+        "    if event.get('leave_a_thread'):\n        threading.Timer(0.2, lambda: STAMPS.append(time.time())).start()\n"
+        "    time.sleep(event.get('sleep', 0))\n    return STAMPS\n"
+    )
+    container = WarmContainer(tmp_path, env={})
+    try:
+        assert container.invoke({"leave_a_thread": True}).response == []
+        time.sleep(0.6)
+        thawed = time.time()
+        [stamp] = container.invoke({"sleep": 0.3}).response
+    finally:
+        container.close()
+    assert stamp >= thawed
+
+
+@pytest.mark.parametrize("name", ["AWS_REGION", "_HANDLER", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "TZ"])
+def test_lambda_refuses_a_function_that_sets_a_reserved_variable(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match=f"reserved.*{name}"):
+        WarmContainer(tmp_path, env={name: "x"}).close()
