@@ -152,7 +152,7 @@ class _Handler(LocalHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("x-amz-request-id", secrets.token_hex(8).upper())
         if received.status == 501:
-            self.send_header("Connection", "close")  # the chunked body was not read
+            self.send_header("Connection", "close")  # as S3 does after refusing it
         self.end_headers()
         self.wfile.write(payload)
 
@@ -294,7 +294,7 @@ class CfnResponseReceiver(BackgroundServer):
             scripted = self._script.pop(0) if self._script else None
             if isinstance(scripted, str):  # "close" or "reset": no answer at all
                 status, payload = None, b""
-            elif scripted is None and "transfer-encoding" in headers:  # S3 needs a Content-Length (body left unread)
+            elif scripted is None and "transfer-encoding" in headers:  # S3 needs a Content-Length
                 status, payload = 501, _S3_ERRORS[501]
             elif scripted is None and valid:
                 status, payload = 200, b""

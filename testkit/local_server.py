@@ -10,9 +10,19 @@ from typing import Any, Self
 
 
 def read_request(handler: BaseHTTPRequestHandler) -> tuple[dict[str, str], bytes]:
-    """Lower-cased headers (repeats joined with ", ") and the raw body."""
+    """Lower-cased headers (repeats joined with ", ") and the raw body.
+
+    A chunked body is read to its end too, though the receiver refuses it as S3 does: answered
+    before its last chunk, the client's next write could fail before it reads the answer.
+    """
     length = int(handler.headers.get("Content-Length") or 0)
     raw_body = handler.rfile.read(length) if length > 0 else b""
+    if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
+        while size := int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            raw_body += handler.rfile.read(size)
+            handler.rfile.readline()
+        while handler.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers, then the blank line
+            pass
     headers: dict[str, str] = {}
     for name, value in handler.headers.items():
         key = name.lower()

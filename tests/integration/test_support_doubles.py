@@ -621,7 +621,7 @@ def test_response_url_looks_presigned_and_only_it_gets_through(fresh_receiver: C
     # CloudFormation's SigV2 URLs sign the Content-Type, as empty (what crhelper and CDK send).
     status, payload = https_put(fresh_receiver, url, cfn_body("req-1"), headers={"Content-Type": "application/json"})
     assert (status, b"SignatureDoesNotMatch" in payload) == (403, True)
-    # S3 takes no chunked PUT: 501 NotImplemented (Header: Transfer-Encoding), and the body is left unread.
+    # S3 takes no chunked PUT: 501 NotImplemented (Header: Transfer-Encoding).
     status, payload = https_put(fresh_receiver, url, [json.dumps(cfn_body("req-1")).encode()])
     assert (status, b"<Code>NotImplemented</Code>" in payload) == (501, True)
     responses = fresh_receiver.wait_for("never-issued", timeout=0.1) + fresh_receiver.responses_for("req-1")
