@@ -293,8 +293,13 @@ def test_the_documented_one_liners_take_the_policy_document_from_cdk_out(tmp_pat
         assert run.returncode == 0, f"{block.where}: {run.stderr}"
         document = json.loads(taken.read_text())
         assert document["Version"] == "2012-10-17", block.where
-        assert [statement["Sid"] for statement in document["Statement"]] == ["WriteOwnLogs", UPDATE_SID]
-        assert document["Statement"][1]["Action"] == ["app-integrations:UpdateDataIntegrationAssociation"]
+        assert [statement["Sid"] for statement in document["Statement"]] == [
+            "WriteOwnLogs",
+            "ReadOwnStackStatus",
+            UPDATE_SID,
+        ]
+        assert document["Statement"][1]["Action"] == ["cloudformation:DescribeStacks"]
+        assert document["Statement"][2]["Action"] == ["app-integrations:UpdateDataIntegrationAssociation"]
 
 
 def test_under_customize_roles_every_grant_and_policy_is_in_cdks_policy_report(
