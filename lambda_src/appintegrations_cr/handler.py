@@ -215,7 +215,7 @@ def _cancelled_after_applying(
         ),
     )
     return ProviderError(
-        f"{head}; the old configuration was applied again (its job runs once more), the same the rollback applies."
+        f"{head}; the old configuration was applied again (its job runs once more), as the rollback applies it."
     )
 
 
