@@ -204,7 +204,8 @@ class CallPolicy:
     explain_unknown_outcome: Callable[[], str] | None = None
     # Run before every attempt, the first included; it raises ``NotAppliedError`` to send nothing more
     # (a forward update whose stack is rolling back, see ``stack_status``). It may take up to
-    # ``STATUS_CHECK_S``, which every attempt then keeps in hand before the deadline.
+    # ``STATUS_CHECK_S``, which every retry keeps in hand before the deadline (a first attempt that
+    # has time for itself but not for the check is made unchecked, as it would be without one).
     before_attempt: Callable[[], None] | None = None
 
 
@@ -249,13 +250,14 @@ def call_with_retries(
     level = backoff.level
     check_s = STATUS_CHECK_S if policy.before_attempt is not None else 0.0
     left = remaining_s()
-    if not fits_before_deadline(left, check_s):
+    if not fits_before_deadline(left, 0.0):
         raise DeadlineError(
             f"Not calling AppIntegrations: {left:.1f} s are left before the function's deadline, less than "
-            f"one attempt and the response take ({ATTEMPT_BUDGET_S + check_s:.0f} s)"
+            f"one attempt and the response take ({ATTEMPT_BUDGET_S:.0f} s)"
         )
     while True:
-        if policy.before_attempt is not None:
+        # A retry keeps the check's time in hand (below); a first attempt with too little time for both goes unchecked.
+        if policy.before_attempt is not None and fits_before_deadline(remaining_s(), check_s):
             try:
                 policy.before_attempt()
             except NotAppliedError as cancelled:
