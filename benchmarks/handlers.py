@@ -30,7 +30,7 @@ from typing import Any, Final
 from appintegrations_cr.constants import RESOURCE_TYPE
 
 from benchmarks.peer.node_bench import run_once as run_peer_once
-from benchmarks.peer.node_handler import custom_resources, make_event, node_env
+from benchmarks.peer.node_handler import STACK_ID, custom_resources, make_event, node_env
 from testkit.synth_env import node_bin_dir
 
 REQUEST_TYPES: Final = ("Create", "Update", "Delete")
@@ -96,7 +96,8 @@ def ours_process(
         for _lid, props in custom_resources(template, RESOURCE_TYPE)[:resources]:
             emu.add_association(props["DataIntegrationIdentifier"], props["DataIntegrationAssociationIdentifier"])
         events = ours_events(template, receiver.response_url, request_types, limit=resources)
-        env = {"AWS_ENDPOINT_URL_APPINTEGRATIONS": emu.endpoint_url, "SSL_CERT_FILE": str(receiver.ca_file)}
+        emu.set_stack_status(STACK_ID, "UPDATE_IN_PROGRESS")  # the handler reads it: a plain forward deploy
+        env = {**emu.endpoints, "SSL_CERT_FILE": str(receiver.ca_file)}
         results = invoke_many(asset_dir, events, env=env)
         for event, result in zip(events, results, strict=True):
             answers = receiver.wait_for(event["RequestId"], timeout=10)

@@ -11,7 +11,9 @@ the provider may still be running it, and its late answer is ignored. A create i
 reverse dependency order (a cancelled one under an id CloudFormation makes up), an update updated back
 (properties swapped) going on past failures. A new physical id on update is a replacement: the old one
 is deleted after. Native
-resources take ``latency_s`` and get made-up ids. Not modelled: unreserved concurrency, IAM, nested stacks.
+resources take ``latency_s`` and get made-up ids. The stack's status is kept in the emulator, which answers
+DescribeStacks with it: ``UPDATE_ROLLBACK_IN_PROGRESS`` (or ``ROLLBACK_IN_PROGRESS``) is set when the
+forward phase fails, before any rollback request is sent. Not modelled: unreserved concurrency, IAM, nested stacks.
 """
 
 from __future__ import annotations
@@ -197,9 +199,9 @@ class CloudFormationDriver:
         self.latency_s, self.async_retry_delays_s = latency_s, async_retry_delays_s
         self.throttle_backoff_s, self.drain_timeout_s = throttle_backoff_s, drain_timeout_s
         self.stack_id = f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/{uuid.uuid4()}"
-        env = {"AWS_ENDPOINT_URL_APPINTEGRATIONS": emulator.endpoint_url, "SSL_CERT_FILE": str(receiver.ca_file)}
+        env = {**emulator.endpoints, "SSL_CERT_FILE": str(receiver.ca_file)}
         self.pool = LambdaPool({**env, **(lambda_env or {})}, factories=container_factories)
-        self.state = ""
+        self._state = ""
         self.template: Template | None = None
         self.resources: dict[str, _ResourceState] = {}
         #: Invocations Lambda refused for the function's reserved concurrency (each retried later).
@@ -211,6 +213,16 @@ class CloudFormationDriver:
         self._lock = threading.Lock()
         self._begin()
         self._remove_listener = receiver.add_listener(self._on_response)
+
+    @property
+    def state(self) -> str:
+        """The stack's status, as DescribeStacks answers it; "" before the first create."""
+        return self._state
+
+    @state.setter
+    def state(self, status: str) -> None:
+        self._state = status
+        self.emulator.set_stack_status(self.stack_id, status)
 
     def __enter__(self) -> CloudFormationDriver:
         return self
@@ -250,11 +262,14 @@ class CloudFormationDriver:
                 raise TemplateError(f"{lid}: CloudFormation refuses to change its Type from {old[lid].resource.type}")
         old_assembly, self._assembly = self._assembly, assembly
         tasks = {lid: self._task(new_template, lid, working) for lid in active}
+        self.state = f"{action.upper()}_IN_PROGRESS"
         forward = self._run_phase(action.upper(), tasks, _after(new_template, active), stop_on_failure=True)
         if not forward.failed():
             removed = [lid for lid in old if lid not in active]
             cleanup = self._replaced(forward, old, working) | {lid: self._delete_task(old[lid], old) for lid in removed}
             graph = _after(old_template, removed, reverse=True)
+            if cleanup and not creating:
+                self.state = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
             phases = [forward] + ([self._run_phase("UPDATE_COMPLETE_CLEANUP", cleanup, graph)] if cleanup else [])
             self.template, self.state = new_template, f"{action.upper()}_COMPLETE"
             self.resources = {lid: state for lid, state in working.items() if lid not in removed}
@@ -268,7 +283,12 @@ class CloudFormationDriver:
         added = [op.logical_id for op in forward.operations if op.action == "Create" and op.logical_id in working]
         after_forward = dict(working)
         back = {lid: self._task(old_template, lid, working, back_to=old[lid]) for lid in updated}
+        self.state = (
+            "ROLLBACK_IN_PROGRESS" if creating else "UPDATE_ROLLBACK_IN_PROGRESS"
+        )  # before any rollback request
         rollback = self._run_phase("UPDATE_ROLLBACK", back, _after(old_template, updated))
+        if not creating:
+            self.state = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
         cleanup = {lid: self._delete_task(after_forward[lid], after_forward, rolled_back_create=True) for lid in added}
         cleanup |= self._replaced(rollback, after_forward, working)
         graph = _after(new_template, added, reverse=True)
@@ -283,6 +303,7 @@ class CloudFormationDriver:
         if self.template is None:
             raise RuntimeError("no stack to delete")
         started = self._begin()
+        self.state = "DELETE_IN_PROGRESS"
         states = dict(self.resources)
         tasks = {lid: self._delete_task(state, states) for lid, state in states.items()}
         phase = self._run_phase("DELETE", tasks, _after(self.template, states, reverse=True))

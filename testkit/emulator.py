@@ -1,5 +1,9 @@
 """A local AppIntegrations endpoint: the handler runs in another process, so the network is the only seam.
 
+It also answers CloudFormation's DescribeStacks (query protocol, ``POST /``) from the stack statuses the
+deploy driver sets (:meth:`AppIntegrationsEmulator.set_stack_status`): the handler reads its stack's status
+there, so the same URL serves as ``AWS_ENDPOINT_URL_CLOUDFORMATION`` (:attr:`~AppIntegrationsEmulator.endpoints`).
+
 botocore's service model is the contract: requests are checked against it (``400
 InvalidRequestException`` where the real service would refuse them), answers have its shapes, and
 errors carry ``x-amzn-ErrorType``. State lasts across a stack's life; an account-wide rate limit
@@ -24,6 +28,7 @@ from functools import cache
 from http.server import ThreadingHTTPServer
 from typing import Any, Literal, cast, get_args
 from urllib.parse import parse_qs, unquote, urlsplit
+from xml.sax.saxutils import escape
 
 import botocore.session
 from botocore.model import ListShape, OperationModel, ServiceModel, Shape, StructureShape
@@ -233,6 +238,15 @@ class _Handler(LocalHandler):
     def respond(self) -> None:
         headers, raw_body = read_request(self)
         split = urlsplit(self.path)
+        if self.command == "POST" and split.path == "/":  # CloudFormation's query protocol
+            status, xml = cast("_EmulatorServer", self.server).emulator._cloudformation(headers, raw_body)
+            self.send_response(status)
+            for name, value in (("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))):
+                self.send_header(name, value)
+            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+            self.end_headers()
+            self.wfile.write(xml)
+            return
         try:
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
@@ -314,9 +328,17 @@ class AppIntegrationsEmulator(BackgroundServer):
 
     @property
     def endpoint_url(self) -> str:
-        """For ``endpoint_url`` or ``AWS_ENDPOINT_URL_APPINTEGRATIONS``."""
+        """For ``endpoint_url``, ``AWS_ENDPOINT_URL_APPINTEGRATIONS`` or ``AWS_ENDPOINT_URL_CLOUDFORMATION``."""
         host, port = self._address()
         return f"http://{host}:{port}"
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """The environment that points a handler's AppIntegrations and CloudFormation clients here."""
+        return {
+            "AWS_ENDPOINT_URL_APPINTEGRATIONS": self.endpoint_url,
+            "AWS_ENDPOINT_URL_CLOUDFORMATION": self.endpoint_url,
+        }
 
     def reset(self) -> None:
         """Forget all state, requests, faults, counters and the rate limit; release any hung request."""
@@ -329,6 +351,9 @@ class AppIntegrationsEmulator(BackgroundServer):
             self._page_tokens: dict[tuple[str, str], int] = {}  # NextTokens issued: (data integration, token) -> offset
             self._bucket: TokenBucket | None = None
             self._counters = ApiCounters()
+            self._stacks: dict[str, str] = {}  # stack id -> status
+            #: The StackName of every DescribeStacks, in order (they are not in :attr:`requests` nor the counters).
+            self.describe_stacks_calls: list[str] = []
             #: The emulator's own exceptions while it answered (its bugs), in order; see ``_EmulatorServer``.
             self.crashes: list[str] = []
 
@@ -394,6 +419,40 @@ class AppIntegrationsEmulator(BackgroundServer):
     def clear_requests(self) -> None:
         with self._lock:
             self._requests.clear()
+
+    def set_stack_status(self, stack_id: str, status: str) -> None:
+        """Create a stack, or set its status (``CREATE_IN_PROGRESS``, ...): what DescribeStacks answers for it."""
+        with self._lock:
+            self._stacks[stack_id] = status
+
+    def stack_status(self, stack_id: str) -> str | None:
+        with self._lock:
+            return self._stacks.get(stack_id)
+
+    def _cloudformation(self, headers: dict[str, str], raw_body: bytes) -> tuple[int, bytes]:
+        """DescribeStacks by stack id or name (query protocol); any other action is refused as CloudFormation would."""
+        form = {name: values[-1] for name, values in parse_qs(raw_body.decode(), keep_blank_values=True).items()}
+        scope = re.search(r"Credential=[^/,\s]+/\d{8}/([^/]+)/([^/]+)/aws4_request", headers.get("authorization", ""))
+        if scope is None or scope.groups() != (REGION, "cloudformation"):
+            return 403, _query_error("Sender", "InvalidClientTokenId", "Signature must be SigV4 for cloudformation")
+        if (form.get("Action"), form.get("Version")) != ("DescribeStacks", "2010-05-15"):
+            return 400, _query_error("Sender", "InvalidAction", f"Could not find operation {form.get('Action')}")
+        name = form.get("StackName", "")
+        with self._lock:
+            self.describe_stacks_calls.append(name)
+            found = next(((i, s) for i, s in self._stacks.items() if name in (i, i.split("/")[1])), None)
+        if found is None:
+            return 400, _query_error("Sender", "ValidationError", f"Stack with id {name} does not exist")
+        stack_id, status = (escape(value) for value in found)
+        member = (
+            f"<member><StackId>{stack_id}</StackId><StackName>{escape(found[0].split('/')[1])}</StackName>"
+            f"<CreationTime>2026-01-01T00:00:00.000Z</CreationTime><StackStatus>{status}</StackStatus></member>"
+        )
+        return 200, (
+            f'<DescribeStacksResponse xmlns="{_CFN_XMLNS}"><DescribeStacksResult><Stacks>{member}</Stacks>'
+            f"</DescribeStacksResult><ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
+            f"</DescribeStacksResponse>"
+        ).encode()
 
     # -- rate limit and faults -------------------------------------------------------------
 
@@ -537,6 +596,17 @@ class AppIntegrationsEmulator(BackgroundServer):
                 body["NextToken"] = uuid.uuid4().hex
                 self._page_tokens[(data_integration, body["NextToken"])] = start + size
         return _Reply(200, body)
+
+
+_CFN_XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
+
+
+def _query_error(error_type: str, code: str, message: str) -> bytes:
+    """An error of CloudFormation's query protocol, as botocore's parser reads it."""
+    return (
+        f'<ErrorResponse xmlns="{_CFN_XMLNS}"><Error><Type>{error_type}</Type><Code>{code}</Code>'
+        f"<Message>{escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    ).encode()
 
 
 def _route(record: RecordedRequest) -> tuple[OperationModel, dict[str, str]]:

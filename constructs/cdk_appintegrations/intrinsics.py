@@ -21,6 +21,10 @@ from aws_cdk import Token
 #: log group's, a queue's or a key's ARN): an ARN whose name has 255 characters, after the
 #: longest partition, Region and account.
 REFERENCE_BOUND_CHARACTERS = 320
+#: The pseudo parameters whose value can be longer than their ``${AWS::...}`` text, at their longest: a
+#: stack's ARN (``arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>``, a name of up to
+#: 128 characters) and its name. Every other one (Region, account, partition, URL suffix) is shorter.
+PSEUDO_BOUND_CHARACTERS = {"AWS::StackId": 240, "AWS::StackName": 128}
 # ${Name} or ${Name.Attribute} in Fn::Sub text; ${!Literal} is an escape, not a reference.
 _SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -93,7 +97,9 @@ def nag_name(value: Any) -> str:
 
 
 def _bound_reference(name: str) -> str:
-    """A pseudo parameter as its ``${AWS::...}`` text, longer than any value it takes; anything else at its bound."""
+    """A pseudo parameter as its ``${AWS::...}`` text, or its bound if a value can be longer; else the bound."""
+    if name in PSEUDO_BOUND_CHARACTERS:
+        return "x" * PSEUDO_BOUND_CHARACTERS[name]
     return "${" + name + "}" if name.startswith("AWS::") else "x" * REFERENCE_BOUND_CHARACTERS
 
 

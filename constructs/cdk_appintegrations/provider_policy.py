@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import jsii
-from appintegrations_cr.constants import LIST_ACTION, UPDATE_ACTION
+from appintegrations_cr.constants import DESCRIBE_STACKS_ACTION, LIST_ACTION, UPDATE_ACTION
 from aws_cdk import Annotations, AspectPriority, Aspects, CfnResource, IAspect, IStableListProducer, Lazy, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct, IValidation
@@ -78,11 +78,13 @@ class ProviderPolicy:
         self._sizes = Sizes(stack.resolve)
         self._role = role
         self._principal = principal
-        #: The provider's own statements, in the policy's order: its logs, the associations, its options.
+        #: The provider's own statements, in the policy's order: its logs, its stack's status (a forward
+        #: request watches for its rollback; the provider serves this stack only), the associations, its options.
         self.statements: list[iam.PolicyStatement] = [
             iam.PolicyStatement(
                 sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group_arn]
             ),
+            iam.PolicyStatement(sid="ReadOwnStackStatus", actions=[DESCRIBE_STACKS_ACTION], resources=[stack.stack_id]),
             iam.PolicyStatement(sid=UPDATE_SID, actions=[UPDATE_ACTION], resources=Lazy.list(_ResourceList(self))),
             *options.statements,
         ]

@@ -163,6 +163,7 @@ def _retried(
     pacing: _Pacing,
     *,
     explain_unknown_outcome: Callable[[], str] | None = None,
+    before_attempt: Callable[[], None] | None = None,
 ) -> tuple[_T, Outcome]:
     """One AppIntegrations call through the retry engine, a failed connection worded for the client's Region."""
     sleep, backoff, rng = pacing
@@ -170,6 +171,7 @@ def _retried(
         explain_error=explain_error,
         explain_unreachable=lambda error, attempts: explain_unreachable(error, attempts, client.meta.region_name),
         explain_unknown_outcome=explain_unknown_outcome,
+        before_attempt=before_attempt,
     )
     return call_with_retries(call, remaining_s, policy, sleep=sleep, backoff=backoff, rng=rng)
 
@@ -182,8 +184,12 @@ def update_association(
     sleep: Callable[[float], None] = time.sleep,
     backoff: Backoff = WARM_BACKOFF,
     rng: Callable[[], float] = random.random,
+    before_attempt: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Call UpdateDataIntegrationAssociation once, retrying in time (see ``retries``)."""
+    """Call UpdateDataIntegrationAssociation once, retrying in time (see ``retries``).
+
+    ``before_attempt`` runs before each attempt and may stop the call (``retries.CallPolicy``).
+    """
     _, outcome = _retried(
         client,
         lambda: client.update_data_integration_association(**request.api_arguments()),
@@ -191,6 +197,7 @@ def update_association(
         remaining_s,
         (sleep, backoff, rng),
         explain_unknown_outcome=lambda: explain_unknown_update(request),
+        before_attempt=before_attempt,
     )
     return outcome
 

@@ -18,6 +18,8 @@ MAX_PHYSICAL_ID_BYTES = 1024
 UPDATE_ACTION = "app-integrations:UpdateDataIntegrationAssociation"
 # Only for executions that give no association identifier (the lookup); it has no resource type.
 LIST_ACTION = "app-integrations:ListDataIntegrationAssociations"
+# Read by a forward Create or Update (see ``stack_status``): on the stack itself only.
+DESCRIBE_STACKS_ACTION = "cloudformation:DescribeStacks"
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
 # Server errors and network failures: a few tries, then say so. A throttled call is not
@@ -38,6 +40,11 @@ DELIVERY_PAUSE_S = 1.0
 # What one attempt may take, wall clock (``attempt_bound``): a connect and a read. botocore's
 # timeouts bound each socket operation only, so a slow answer could otherwise last for ever.
 ATTEMPT_TIMEOUT_S = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
+# One DescribeStacks, wall clock: a connect, a read, no retry. Kept short: it runs before every
+# attempt of a forward update, and the deadline leaves room for it (``retries``).
+STATUS_CONNECT_TIMEOUT_S = 1.0
+STATUS_READ_TIMEOUT_S = 2.0
+STATUS_CHECK_S = STATUS_CONNECT_TIMEOUT_S + STATUS_READ_TIMEOUT_S
 # What one attempt may take, response included: no attempt starts with less time left.
 ATTEMPT_BUDGET_S = ATTEMPT_TIMEOUT_S + RESPONSE_RESERVE_S
 # The function's timeout. A stack of hundreds of executions, CloudFormation starting as

@@ -45,6 +45,18 @@ class ResolutionError(ProviderError):
     """The lookup found no association to configure, or more than one, or its listing did not end."""
 
 
+class NotAppliedError(ProviderError):
+    """A forward request sent nothing more: its stack is rolling back, and CloudFormation cancelled it.
+
+    ``status``: the stack's; ``maybe_applied``: an earlier attempt was sent and got no answer, so it may have landed.
+    """
+
+    def __init__(self, reason: str, status: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.maybe_applied = False
+
+
 class TargetError(ProviderError):
     """The association cannot be described: a malformed StackId, or an ARN that is not an association's."""
 

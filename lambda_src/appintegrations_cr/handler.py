@@ -5,6 +5,10 @@ the lifecycle calls it only when the target, the configuration (by meaning) or t
 RerunToken changed; a provider upgrade that only changes ServiceToken never does, and
 a Delete makes no call at all.
 
+A forward Create or Update watches its stack's status (see ``stack_status``): it sends
+nothing once CloudFormation has cancelled it for a rollback, and an Update that applied
+just before the rollback began applies the old configuration again, as the rollback does.
+
 Without DataIntegrationAssociationIdentifier the target is found at every Create and
 Update by listing the data integration's associations (see ``lookup``); a different
 answer than last time is a new target. Every success answers with the target's
@@ -16,18 +20,20 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .appintegrations import new_client, update_association
 from .constants import FAILED_CREATE_PREFIX
 from .contract import parse_properties
+from .errors import NotAppliedError, ProviderError
 from .fields import ASSOCIATION_IDENTIFIER, DATA_INTEGRATION_IDENTIFIER, DESTINATION_URI, EXECUTION_MODE
 from .logs import configure, log
 from .lookup import resolve
 from .problems import ContractError
 from .request import AssociationRequest
 from .resource import ExecutionResource
+from .stack_status import StackWatch
 from .target import Target, association_of, from_request
 
 if TYPE_CHECKING:
@@ -124,10 +130,32 @@ def _target(event: dict[str, Any], context: Any, request: LifecycleRequest) -> T
     return found.target
 
 
-def _apply(event: dict[str, Any], context: Any, request: LifecycleRequest, target: Target, why: str) -> None:
+def _watch(event: dict[str, Any], context: Any, request: LifecycleRequest) -> StackWatch:
+    """The stack's status, read once now: whether this is a forward request, to be watched."""
+    return StackWatch(
+        request.request_type,
+        request.stack_id,
+        lambda: _remaining_s(context),
+        lambda message, fields: log(logging.WARNING, message, **_fields(event, **fields)),
+    )
+
+
+def _apply(
+    event: dict[str, Any], context: Any, request: LifecycleRequest, target: Target, why: str, *, watch: StackWatch
+) -> None:
     started = time.monotonic()
     resolved = request.properties.with_association(target.association_identifier)
-    outcome = update_association(_appintegrations(), resolved, lambda: _remaining_s(context))
+    try:
+        outcome = update_association(
+            _appintegrations(), resolved, lambda: _remaining_s(context), before_attempt=watch.check
+        )
+    except NotAppliedError as cancelled:
+        if not cancelled.maybe_applied:
+            raise  # nothing sent: the FAILED answer's one record says so
+        why = "an earlier attempt, sent without an answer, may have applied it"
+        raise _cancelled_after_applying(
+            event, context, request, target, why=why, status=cancelled.status
+        ) from cancelled
     if helper.answered:  # crhelper's timer answered FAILED while the call was finishing: say so, not "applied"
         log(
             logging.WARNING,
@@ -149,6 +177,46 @@ def _apply(event: dict[str, Any], context: Any, request: LifecycleRequest, targe
             duration_ms=round((time.monotonic() - started) * 1000),
         ),
     )
+    status = watch.rolled_back()
+    if status is not None:
+        why = f"it was applied, then the stack began to roll back ({status})"
+        raise _cancelled_after_applying(event, context, request, target, why=why, status=status)
+
+
+def _cancelled_after_applying(
+    event: dict[str, Any], context: Any, request: LifecycleRequest, target: Target, *, why: str, status: str
+) -> ProviderError:
+    """A forward Update CloudFormation cancelled after it (may have) applied: the old configuration again, if needed.
+
+    Only when the forward call wrote the association the rollback writes, with another
+    configuration, do the two calls race; then this one applies the old configuration
+    too, so both write the same, whichever lands last. The error is the FAILED answer's
+    reason (CloudFormation ignores a cancelled resource's answer; the log keeps it).
+    """
+    old = request.old_properties
+    head = f"The stack is {status}, so CloudFormation cancelled this {request.request_type.lower()}, and {why}"
+    same_target = association_of(str(request.physical_resource_id), request.stack_id) == target.association_arn
+    if old is None or not same_target or old.canonical_configuration == request.properties.canonical_configuration:
+        undo = "deletes this resource" if request.request_type == "Create" else "applies the old properties"
+        return ProviderError(f"{head}; its rollback {undo} (nothing for this request to restore).")
+    restored = replace(
+        request.properties.with_association(target.association_identifier),
+        execution_configuration=old.execution_configuration,
+    )
+    try:
+        outcome = update_association(_appintegrations(), restored, lambda: _remaining_s(context))
+    except ProviderError as error:
+        return ProviderError(f"{head}; applying the old configuration again failed: {error}")
+    log(
+        logging.INFO,
+        "old execution configuration applied again: the stack is rolling back",
+        **_fields(
+            event, outcome="RESTORED", why=why, attempts=outcome.attempts, association_arn=target.association_arn
+        ),
+    )
+    return ProviderError(
+        f"{head}; the old configuration was applied again (its job runs once more), as the rollback applies it."
+    )
 
 
 def _answer(target: Target) -> str:
@@ -160,8 +228,9 @@ def _answer(target: Target) -> str:
 @helper.create
 def create(event: dict[str, Any], context: Any) -> str:
     request = _parse(event)
+    watch = _watch(event, context, request)
     target = _target(event, context, request)
-    _apply(event, context, request, target, why="create")
+    _apply(event, context, request, target, "create", watch=watch)
     return _answer(target)
 
 
@@ -180,17 +249,18 @@ def _why_new_target(old: AssociationRequest | None, new: AssociationRequest) -> 
 def update(event: dict[str, Any], context: Any) -> str:
     request = _parse(event)
     old, new = request.old_properties, request.properties
+    watch = _watch(event, context, request)
     target = _target(event, context, request)
     current_id = str(request.physical_resource_id)
     if old is None or association_of(current_id, request.stack_id) != target.association_arn:
-        _apply(event, context, request, target, why=_why_new_target(old, new))
+        _apply(event, context, request, target, _why_new_target(old, new), watch=watch)
         return _answer(target)
     # The same association, perhaps named another way (an id for an ARN, a lookup for
     # an id): no new resource, and no job run unless the configuration or token changed.
     if old.canonical_configuration != new.canonical_configuration:
-        _apply(event, context, request, target, why="configuration changed")
+        _apply(event, context, request, target, "configuration changed", watch=watch)
     elif old.rerun_token != new.rerun_token:
-        _apply(event, context, request, target, why="rerun token changed")
+        _apply(event, context, request, target, "rerun token changed", watch=watch)
     else:
         log(logging.INFO, "no relevant change; not calling the service", **_fields(event, outcome="SKIPPED"))
     _answer(target)

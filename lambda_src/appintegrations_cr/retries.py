@@ -61,8 +61,17 @@ from .constants import (
     MAX_UNREACHABLE_ATTEMPTS,
     READ_TIMEOUT_S,
     RESPONSE_RESERVE_S,
+    STATUS_CHECK_S,
 )
-from .errors import DeadlineError, EndpointUnreachableError, OutcomeUnknownError, SdkError, ServiceError, error_code
+from .errors import (
+    DeadlineError,
+    EndpointUnreachableError,
+    NotAppliedError,
+    OutcomeUnknownError,
+    SdkError,
+    ServiceError,
+    error_code,
+)
 
 # botocore.retries.standard.ThrottledRetryableChecker._THROTTLED_ERROR_CODES and
 # ThrottlingStatusCodeChecker._THROTTLING_STATUS_CODES.
@@ -193,6 +202,11 @@ class CallPolicy:
     explain_unreachable: Callable[[ConnectionError, int], str]
     # For a call that changes the association: what to check when an attempt may have landed unanswered.
     explain_unknown_outcome: Callable[[], str] | None = None
+    # Run before every attempt, the first included; it raises ``NotAppliedError`` to send nothing more
+    # (a forward update whose stack is rolling back, see ``stack_status``). It may take up to
+    # ``STATUS_CHECK_S``, which every retry keeps in hand before the deadline (a first attempt that
+    # has time for itself but not for the check is made unchecked, as it would be without one).
+    before_attempt: Callable[[], None] | None = None
 
 
 _T = TypeVar("_T")
@@ -234,6 +248,7 @@ def call_with_retries(
     """
     failures: Counter[Kind] = Counter()  # every attempt but a last one that got through
     level = backoff.level
+    check_s = STATUS_CHECK_S if policy.before_attempt is not None else 0.0
     left = remaining_s()
     if not fits_before_deadline(left, 0.0):
         raise DeadlineError(
@@ -241,6 +256,13 @@ def call_with_retries(
             f"one attempt and the response take ({ATTEMPT_BUDGET_S:.0f} s)"
         )
     while True:
+        # A retry keeps the check's time in hand (below); a first attempt with too little time for both goes unchecked.
+        if policy.before_attempt is not None and fits_before_deadline(remaining_s(), check_s):
+            try:
+                policy.before_attempt()
+            except NotAppliedError as cancelled:
+                cancelled.maybe_applied = failures[Kind.UNANSWERED] > 0  # an earlier attempt may have landed unanswered
+                raise
         answer, error, expired_after = _attempt(call, remaining_s())
         if error is None:
             backoff.settle(level)
@@ -258,7 +280,7 @@ def call_with_retries(
         else:
             delay = backoff.delay(level, rng)
             level += 1
-        if stop is None and not fits_before_deadline(remaining_s(), delay):
+        if stop is None and not fits_before_deadline(remaining_s(), delay + check_s):
             stop = "to stay within the deadline"
         if stop is not None:
             raise _giving_up(error, failures, stop, policy, expired_after) from error

@@ -93,7 +93,8 @@ def test_zipped_asset_is_small(main_app: Synthesized) -> None:
     FIGURES.append(
         f"provider asset: {len(listing(asset))} files, {unzipped} bytes, {buffer.tell()} bytes zipped (deflate)"
     )
-    assert buffer.tell() < 64 * 1024
+    # 0.5.0's was 65,422 bytes; watching the stack's status for a rollback (stack_status) added about 4.4 KB.
+    assert buffer.tell() < 72 * 1024
 
 
 def test_same_hash_in_every_app_of_this_run(main_app: Synthesized, scale_apps: dict[str, Synthesized]) -> None:

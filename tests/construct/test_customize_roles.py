@@ -98,7 +98,12 @@ def test_the_template_holds_a_role_only_when_synthesis_is_not_prevented(
         _, policy = only(template, "AWS::IAM::ManagedPolicy")
         assert policy["Properties"]["Roles"] == [{"Ref": role_id}]  # the template's role, not CDK's precreated name
         sids = {s["Sid"] for s in policy["Properties"]["PolicyDocument"]["Statement"]}
-        assert sids == {"WriteOwnLogs", "UpdateDataIntegrationAssociations", "FindDataIntegrationAssociations"}
+        assert sids == {
+            "WriteOwnLogs",
+            "ReadOwnStackStatus",
+            "UpdateDataIntegrationAssociations",
+            "FindDataIntegrationAssociations",
+        }
 
 
 def test_without_a_role_name_only_cdk_itself_stops_the_synth_and_the_report_is_real(tmp_path: Path) -> None:

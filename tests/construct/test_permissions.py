@@ -8,7 +8,7 @@ import random
 import aws_cdk as cdk
 import pytest
 from appintegrations_cr.arns import Environment
-from cdk_appintegrations.intrinsics import is_unresolved, nag_name
+from cdk_appintegrations.intrinsics import deployed_bound_characters, is_unresolved, nag_name
 from cdk_appintegrations.permissions import (
     PSEUDO_ACCOUNT,
     PSEUDO_PARTITION,
@@ -209,3 +209,13 @@ def test_nag_findings_are_named_as_cdk_nag_flattens_them() -> None:
     )
     assert nag_name({"Fn::Select": [1, ["a", "b"]]}) == '{"Fn::Select":[1,["a","b"]]}'
     assert nag_name({"Fn::GetAtt": ["Documents", "Id"]}) == "<Documents.Id>"
+
+
+def test_a_stack_id_is_bounded_by_the_longest_stack_arn_not_by_its_reference_text() -> None:
+    """``${AWS::StackId}`` is 16 characters; the ARN it becomes can pass 200 (a 128-character stack name)."""
+    longest = f"arn:aws-us-gov:cloudformation:us-gov-west-1:999988887777:stack/{'s' * 128}/{'0' * 36}"
+    for name, value in (("AWS::StackId", longest), ("AWS::StackName", "s" * 128)):
+        assert deployed_bound_characters({"Resource": {"Ref": name}}) >= len(
+            json.dumps({"Resource": value}, separators=(",", ":"))
+        )
+    assert deployed_bound_characters({"Resource": {"Ref": "AWS::Region"}}) == len('{"Resource":"${AWS::Region}"}')

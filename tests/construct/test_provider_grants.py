@@ -293,8 +293,13 @@ def test_the_documented_one_liners_take_the_policy_document_from_cdk_out(tmp_pat
         assert run.returncode == 0, f"{block.where}: {run.stderr}"
         document = json.loads(taken.read_text())
         assert document["Version"] == "2012-10-17", block.where
-        assert [statement["Sid"] for statement in document["Statement"]] == ["WriteOwnLogs", UPDATE_SID]
-        assert document["Statement"][1]["Action"] == ["app-integrations:UpdateDataIntegrationAssociation"]
+        assert [statement["Sid"] for statement in document["Statement"]] == [
+            "WriteOwnLogs",
+            "ReadOwnStackStatus",
+            UPDATE_SID,
+        ]
+        assert document["Statement"][1]["Action"] == ["cloudformation:DescribeStacks"]
+        assert document["Statement"][2]["Action"] == ["app-integrations:UpdateDataIntegrationAssociation"]
 
 
 def test_under_customize_roles_every_grant_and_policy_is_in_cdks_policy_report(
@@ -410,9 +415,11 @@ def test_statements_you_add_count_in_the_policy_budget(synthesized: tuple[cdk.cx
     assert not any(json.dumps(e).endswith('/*"}') for e in update_resources(without_room))
 
 
-def _long_statement(index: int) -> iam.PolicyStatement:
-    """About 150 characters of the policy: some forty fill it."""
-    return iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:aws:s3:::bucket-{index:03d}-{'x' * 120}/*"])
+def _long_statement(index: int, length: int = 120) -> iam.PolicyStatement:
+    """About 150 characters of the policy (``length`` + 30): some forty fill it."""
+    return iam.PolicyStatement(
+        actions=["s3:GetObject"], resources=[f"arn:aws:s3:::bucket-{index:03d}-{'x' * length}/*"]
+    )
 
 
 def test_the_statement_the_policy_cannot_hold_is_refused_where_it_is_added(tmp_path: Path) -> None:
@@ -450,15 +457,16 @@ def test_an_execution_the_policy_cannot_hold_is_refused_where_it_is_created(tmp_
     app = stacks.new_app(tmp_path, nag=False)
     stack = cdk.Stack(app, "Overfull")
     provider = ExecutionProvider(stack, "Provider")
-    for index in range(27):  # 27 fit alone; the 28th would not even leave the list empty
+    for index in range(25):  # 25 fit alone, and a 26th as long would not even leave the list empty
         provider.function.add_to_role_policy(_long_statement(index))
+    provider.function.add_to_role_policy(_long_statement(25, length=20))  # fits, but leaves no room for an entry
     with pytest.raises(ValidationError) as caught:
         _execution(stack, 0, provider)
     [problem] = caught.value.problems
     assert problem.startswith(
         "provider: ExecutionProvider 'Overfull/Provider': its policy cannot hold what it needs within IAM's limit"
     )
-    assert "(its own, and 27 granted to it)" in problem
+    assert "(its own, and 26 granted to it)" in problem
     assert provider._permissions.scopes == set()
 
 
@@ -500,7 +508,7 @@ app.synth()
             "execution()\ngrant(provider.function.add_to_role_policy)", "in add_to_role_policy", id="function"
         ),
         # 38 statements fit in the policy alone, leaving less than an association needs.
-        pytest.param("grant(provider.function.add_to_role_policy, 38)\nexecution()", "in execution", id="execution"),
+        pytest.param("grant(provider.function.add_to_role_policy, 36)\nexecution()", "in execution", id="execution"),
         pytest.param("grant(provider.function.add_to_role_policy)", "in add_to_role_policy", id="no-execution"),
     ],
 )

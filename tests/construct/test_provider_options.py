@@ -234,6 +234,7 @@ def test_a_mutable_platform_role_gets_the_managed_policy_that_the_function_waits
     assert policy["Properties"]["Roles"] == ["appintegrations-provider"]
     assert {s["Sid"] for s in policy["Properties"]["PolicyDocument"]["Statement"]} == {
         "WriteOwnLogs",
+        "ReadOwnStackStatus",
         "UpdateDataIntegrationAssociations",
     }
     [function] = template.find_resources("AWS::Lambda::Function").values()

@@ -218,6 +218,12 @@ def test_role_has_only_the_providers_managed_policy_which_writes_only_its_own_lo
             "Resource": {"Fn::GetAtt": [log_group_name, "Arn"]},
             "Sid": "WriteOwnLogs",
         },
+        {
+            "Action": "cloudformation:DescribeStacks",
+            "Effect": "Allow",
+            "Resource": {"Ref": "AWS::StackId"},  # its own stack only: a provider serves its stack's executions
+            "Sid": "ReadOwnStackStatus",
+        },
         update_statement(template),
     ]
     assert update_statement(template)["Action"] == UPDATE_ACTION
@@ -318,7 +324,7 @@ def test_the_list_statement_exists_only_where_an_execution_resolves_by_lookup(ma
             ], stack
         else:
             assert lists == [], stack
-            assert len(document["Statement"]) == 2
+            assert len(document["Statement"]) == 3  # logs, the stack's status, the associations
 
 
 def test_a_lookup_execution_sends_no_identifier_and_waits_for_the_consumer(main_app: Synthesized) -> None:

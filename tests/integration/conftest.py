@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from testkit import cfn_events
 from testkit.cfn_receiver import CfnResponseReceiver
 from testkit.emulator import AppIntegrationsEmulator
+from tests.integration.handler_runs import STACK_ID as ROUNDTRIP_STACK_ID
 
 
 @pytest.fixture(scope="session")
@@ -54,11 +56,14 @@ def fresh_receiver(receiver: CfnResponseReceiver) -> CfnResponseReceiver:
 
 @pytest.fixture
 def lambda_env(fresh_emulator: AppIntegrationsEmulator, fresh_receiver: CfnResponseReceiver) -> dict[str, str]:
-    """Environment for :func:`testkit.lambda_process.invoke` wiring the handler to both doubles."""
-    return {
-        "AWS_ENDPOINT_URL_APPINTEGRATIONS": fresh_emulator.endpoint_url,
-        "SSL_CERT_FILE": str(fresh_receiver.ca_file),
-    }
+    """Environment for :func:`testkit.lambda_process.invoke` wiring the handler to both doubles.
+
+    The stacks of the round-trip events exist in the emulator, in a forward status: a plain
+    Create or Update, sent while the stack deploys (no rollback overtakes them here).
+    """
+    for stack_id in (ROUNDTRIP_STACK_ID, cfn_events.STACK_ID):
+        fresh_emulator.set_stack_status(stack_id, "UPDATE_IN_PROGRESS")
+    return {**fresh_emulator.endpoints, "SSL_CERT_FILE": str(fresh_receiver.ca_file)}
 
 
 PROBE_HANDLER = """

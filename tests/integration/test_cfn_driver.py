@@ -3,7 +3,8 @@
 If the driver were kind where CloudFormation is not, every deploy-under-throttling figure would
 flatter the handler. The provider (a stdlib-only ``index.py``) obeys ``Sleep``, ``Fail``, ``Silent``
 (never answer), ``Raise`` (``AnswerFirst``, ``RaiseOnce``), ``Id`` (its PhysicalResourceId) and
-``PoisonRollback`` (fail an Update whose *old* properties carry it), and logs every event to ``$EVENT_LOG``.
+``PoisonRollback`` (fail an Update whose *old* properties carry it), and logs every event to ``$EVENT_LOG``,
+with the stack's status as DescribeStacks gave it when the event arrived (``stack_status``).
 """
 
 from __future__ import annotations
@@ -30,8 +31,19 @@ FUNCTION = "ProviderFunction"
 OBJECT_KEY = "0123456789abcdef.zip"
 
 PROVIDER = """
-import json, os, ssl, time, urllib.request
+import json, os, re, ssl, time, urllib.parse, urllib.request
 from pathlib import Path
+
+
+def stack_status(event):
+    form = {"Action": "DescribeStacks", "Version": "2010-05-15", "StackName": event["StackId"]}
+    scope = "ASIAPROBE/20260101/us-east-1/cloudformation/aws4_request"
+    headers = {"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0"}
+    request = urllib.request.Request(
+        os.environ["AWS_ENDPOINT_URL_CLOUDFORMATION"], urllib.parse.urlencode(form).encode(), headers
+    )
+    xml = urllib.request.urlopen(request, timeout=5).read().decode()
+    return re.search("<StackStatus>(.*)</StackStatus>", xml).group(1)
 
 
 def answer(event, status, physical_id, reason=None, data=None):
@@ -45,7 +57,7 @@ def handler(event, context):
     log = Path(os.environ["EVENT_LOG"])
     seen = {name: os.environ.get(name) for name in ("AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL")}
     with log.open("a") as out:
-        out.write(json.dumps({**event, "pid": os.getpid(), "env": seen}) + "\\n")
+        out.write(json.dumps({**event, "pid": os.getpid(), "env": seen, "stack_status": stack_status(event)}) + "\\n")
     kind, props = event["RequestType"], event["ResourceProperties"]
     physical = event.get("PhysicalResourceId") if kind == "Delete" else props.get("Id", event["LogicalResourceId"] + "-id")
     if kind != "Delete":
@@ -231,6 +243,10 @@ def test_a_failed_create_cancels_what_is_under_way_and_deletes_in_reverse_order(
     assert deletes["Bad"]["PhysicalResourceId"] == "Bad-id"  # the id its FAILED answer carried
     assert deletes["A"]["PhysicalResourceId"] == "A-id"
     assert deletes["Slow"]["PhysicalResourceId"].startswith(f"{STACK}-Slow-")
+    # The stack's status, as each request saw it: set before the first request of each phase.
+    assert {e["stack_status"] for e in events(event_log) if e["RequestType"] == "Create"} == {"CREATE_IN_PROGRESS"}
+    assert {e["stack_status"] for e in deletes.values()} == {"ROLLBACK_IN_PROGRESS"}
+    assert driver.emulator.stack_status(driver.stack_id) == "ROLLBACK_COMPLETE"
 
 
 def test_service_timeout_is_honoured_and_one_over_an_hour_refused(
@@ -313,6 +329,15 @@ def test_a_failed_update_rolls_back_every_attempted_resource_with_swapped_proper
         assert rollbacks[lid]["RequestType"] == "Update"
         assert rollbacks[lid]["OldResourceProperties"]["Value"] == "2"
         assert rollbacks[lid]["PhysicalResourceId"] == f"{lid}-id"
+        # CloudFormation is rolling back before it sends a rollback, and was updating when it sent the update.
+        assert rollbacks[lid]["stack_status"] == "UPDATE_ROLLBACK_IN_PROGRESS"
+        [forward_event] = [e for e in sent if e["LogicalResourceId"] == lid and e["ResourceProperties"]["Value"] == "2"]
+        assert forward_event["stack_status"] == "UPDATE_IN_PROGRESS"
+    cleaned = [
+        e for e in events(event_log)[before:] if e["LogicalResourceId"] == "Added" and e["RequestType"] == "Delete"
+    ]
+    assert [e["stack_status"] for e in cleaned] == ["UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"]
+    assert driver.emulator.stack_status(driver.stack_id) == "UPDATE_ROLLBACK_COMPLETE"
     # The stack is back on v1: a further update compares against v1's properties.
     again = driver.update(v1)
     assert again.final_state == "UPDATE_COMPLETE"

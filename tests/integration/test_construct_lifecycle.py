@@ -98,6 +98,7 @@ def test_lifecycle_through_the_synthesized_asset(
     assert len(v1) == 2
     # The knowledge base created its association; the other one exists outside the stack.
     fresh_emulator.add_association(DOCUMENTS_ID, KNOWLEDGE_BASE_ASSOCIATION, client_id="wisdom")
+    fresh_emulator.set_stack_status(STACK_ID, "UPDATE_IN_PROGRESS")  # the handler reads it: a forward deploy
     fresh_emulator.add_association(EXISTING["dataIntegrationId"], EXISTING["scheduledAssociationId"])
     targets = {
         logical_id: f"{props['DataIntegrationIdentifier']}|"

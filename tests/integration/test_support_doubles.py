@@ -124,6 +124,44 @@ def update_path(data_integration: str, association: str) -> str:
 # -- emulator ------------------------------------------------------------------------------
 
 
+def test_describe_stacks_answers_the_status_set_and_refuses_an_unknown_stack(
+    fresh_emulator: AppIntegrationsEmulator,
+) -> None:
+    """CloudFormation's query protocol, as botocore sends and parses it; apart from AppIntegrations' requests."""
+    stack_id = arn("cloudformation", "stack/Probe/0f1e2d3c-0000-4000-8000-000000000000")
+    client = boto3.client(
+        "cloudformation",
+        region_name="us-east-1",
+        endpoint_url=fresh_emulator.endpoints["AWS_ENDPOINT_URL_CLOUDFORMATION"],
+        aws_access_key_id="ASIATESTTESTTESTTEST",
+        aws_secret_access_key="test-secret-key-not-real",
+        aws_session_token="token",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    fresh_emulator.set_stack_status(stack_id, "UPDATE_IN_PROGRESS")
+    fresh_emulator.set_stack_status(stack_id, "UPDATE_ROLLBACK_IN_PROGRESS")
+
+    [by_id] = client.describe_stacks(StackName=stack_id)["Stacks"]
+    [by_name] = client.describe_stacks(StackName="Probe")["Stacks"]
+    with pytest.raises(botocore.exceptions.ClientError) as unknown:
+        client.describe_stacks(StackName="Nope")
+
+    assert (by_id["StackId"], by_id["StackName"], by_id["StackStatus"]) == (
+        stack_id,
+        "Probe",
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+    )
+    assert by_name == by_id
+    assert unknown.value.response["Error"] == {
+        "Type": "Sender",
+        "Code": "ValidationError",
+        "Message": "Stack with id Nope does not exist",
+    }
+    assert unknown.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert fresh_emulator.describe_stacks_calls == [stack_id, "Probe", "Nope"]
+    assert (fresh_emulator.requests, fresh_emulator.counters().attempts) == ([], 0)  # not AppIntegrations' traffic
+
+
 def test_update_with_plain_ids_changes_only_that_association(fresh_emulator: AppIntegrationsEmulator) -> None:
     fresh_emulator.add_association("di-1", "assoc-1")
     untouched = fresh_emulator.add_association("di-1", "assoc-2")

@@ -1,4 +1,4 @@
-"""Fixtures shared by the unit tier: the AppIntegrations stand-in, and the Lambda runtime's logging."""
+"""Fixtures shared by the unit tier: the AppIntegrations and CloudFormation stand-ins, and the Lambda runtime's logging."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from appintegrations_cr import logs
+from appintegrations_cr import logs, stack_status
 
 from testkit.appintegrations_stub import AppIntegrationsStub
 from testkit.clock import LAMBDA_REQUEST_ID
+from testkit.stack_status_stub import StackStatusStub
 from tests.unit.runtime_log import RuntimeLog, RuntimeLogFactory
 
 
@@ -21,6 +22,14 @@ def stubber() -> Iterator[AppIntegrationsStub]:
     with AppIntegrationsStub() as stub:
         yield stub
         stub.assert_no_pending_responses()
+
+
+@pytest.fixture(autouse=True)
+def stack(monkeypatch: pytest.MonkeyPatch) -> StackStatusStub:
+    """The stack's status as the handler reads it: a forward status, unless a test scripts another."""
+    stub = StackStatusStub()
+    monkeypatch.setattr(stack_status, "_client", stub.client)
+    return stub
 
 
 @pytest.fixture

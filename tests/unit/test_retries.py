@@ -363,3 +363,32 @@ def test_every_failure_raised_on_purpose_is_a_provider_error() -> None:
         assert issubclass(error, ProviderError)
     assert issubclass(ContractError, ProviderError)
     assert issubclass(ContractError, ValueError)  # what the construct, which runs the same rules, raises
+
+
+def test_a_check_before_each_attempt_runs_first_and_keeps_its_time_before_the_deadline(
+    client: Any, stubber: AppIntegrationsStub
+) -> None:
+    """``before_attempt`` (the stack's status, see ``stack_status``) runs before every attempt, the first included,
+    and the throttled retries stop early enough that it, one attempt and the response still fit; a first attempt
+    with time for itself only is made unchecked."""
+    stubber.add_client_errors(UPDATE, "ThrottlingException", 429, times=1000)
+    clock = FakeClock(constants.FUNCTION_TIMEOUT_S - 1.0)
+    checks: list[float] = []
+    with pytest.raises(ServiceError):
+        update_association(
+            client,
+            request(),
+            clock.remaining,
+            sleep=clock.sleep,
+            backoff=Backoff(),
+            rng=always(1.0),
+            before_attempt=lambda: checks.append(clock.remaining()),
+        )
+    assert len(checks) == len(stubber.calls)
+    assert min(checks) >= constants.ATTEMPT_BUDGET_S + constants.STATUS_CHECK_S
+    stubber.reset()
+    stubber.add_response(UPDATE, {})
+    late = FakeClock(constants.ATTEMPT_BUDGET_S + constants.STATUS_CHECK_S - 0.1)
+    unchecked: list[float] = []
+    update_association(client, request(), late.remaining, before_attempt=lambda: unchecked.append(late.remaining()))
+    assert unchecked == []  # time for the attempt but not for the check too: made as without a check
