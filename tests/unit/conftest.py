@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from appintegrations_cr import logs, stack_status
+from appintegrations_cr import handler, logs, stack_status
 
 from testkit.appintegrations_stub import AppIntegrationsStub
 from testkit.clock import LAMBDA_REQUEST_ID
 from testkit.stack_status_stub import StackStatusStub
+from tests.unit.lambda_doubles import Recorder
 from tests.unit.runtime_log import RuntimeLog, RuntimeLogFactory
 
 
@@ -30,6 +31,14 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> StackStatusStub:
     stub = StackStatusStub()
     monkeypatch.setattr(stack_status, "_client", stub.client)
     return stub
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """What the handler module's crhelper would PUT to CloudFormation, recorded instead."""
+    recorder = Recorder()
+    monkeypatch.setattr(handler.helper, "_transport", recorder)
+    return recorder
 
 
 @pytest.fixture

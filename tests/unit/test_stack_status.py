@@ -37,13 +37,6 @@ def stubber(stubber: AppIntegrationsStub, monkeypatch: pytest.MonkeyPatch) -> Ap
     return stubber
 
 
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    recorder = Recorder()
-    monkeypatch.setattr(provider.helper, "_transport", recorder)
-    return recorder
-
-
 def expect_update(stubber: AppIntegrationsStub, properties: dict[str, Any]) -> None:
     stubber.add_response(
         UPDATE,
