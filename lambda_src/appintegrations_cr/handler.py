@@ -141,8 +141,20 @@ def _watch(event: dict[str, Any], context: Any, request: LifecycleRequest) -> St
 
 
 def _apply(
-    event: dict[str, Any], context: Any, request: LifecycleRequest, target: Target, why: str, *, watch: StackWatch
+    event: dict[str, Any],
+    context: Any,
+    request: LifecycleRequest,
+    target: Target,
+    why: str,
+    *,
+    watch: StackWatch,
+    old: AssociationRequest | None = None,
 ) -> None:
+    """Apply the configuration; ``old``: the configuration a rollback would apply to this same association.
+
+    Given only where the caller saw that the update changes the configuration of the
+    association it already configured: that is when the rollback's call races this one.
+    """
     started = time.monotonic()
     resolved = request.properties.with_association(target.association_identifier)
     try:
@@ -154,7 +166,7 @@ def _apply(
             raise  # nothing sent: the FAILED answer's one record says so
         why = "an earlier attempt, sent without an answer, may have applied it"
         raise _cancelled_after_applying(
-            event, context, request, target, why=why, status=cancelled.status
+            event, context, request, target, resolved=resolved, old=old, why=why, status=cancelled.status
         ) from cancelled
     if helper.answered:  # crhelper's timer answered FAILED while the call was finishing: say so, not "applied"
         log(
@@ -180,11 +192,21 @@ def _apply(
     status = watch.rolled_back()
     if status is not None:
         why = f"it was applied, then the stack began to roll back ({status})"
-        raise _cancelled_after_applying(event, context, request, target, why=why, status=status)
+        raise _cancelled_after_applying(
+            event, context, request, target, resolved=resolved, old=old, why=why, status=status
+        )
 
 
 def _cancelled_after_applying(
-    event: dict[str, Any], context: Any, request: LifecycleRequest, target: Target, *, why: str, status: str
+    event: dict[str, Any],
+    context: Any,
+    request: LifecycleRequest,
+    target: Target,
+    *,
+    resolved: AssociationRequest,
+    old: AssociationRequest | None,
+    why: str,
+    status: str,
 ) -> ProviderError:
     """A forward Update CloudFormation cancelled after it (may have) applied: the old configuration again, if needed.
 
@@ -193,16 +215,11 @@ def _cancelled_after_applying(
     too, so both write the same, whichever lands last. The error is the FAILED answer's
     reason (CloudFormation ignores a cancelled resource's answer; the log keeps it).
     """
-    old = request.old_properties
     head = f"The stack is {status}, so CloudFormation cancelled this {request.request_type.lower()}, and {why}"
-    same_target = association_of(str(request.physical_resource_id), request.stack_id) == target.association_arn
-    if old is None or not same_target or old.canonical_configuration == request.properties.canonical_configuration:
+    if old is None:
         undo = "deletes this resource" if request.request_type == "Create" else "applies the old properties"
         return ProviderError(f"{head}; its rollback {undo} (nothing for this request to restore).")
-    restored = replace(
-        request.properties.with_association(target.association_identifier),
-        execution_configuration=old.execution_configuration,
-    )
+    restored = replace(resolved, execution_configuration=old.execution_configuration)
     try:
         outcome = update_association(_appintegrations(), restored, lambda: _remaining_s(context))
     except ProviderError as error:
@@ -258,7 +275,7 @@ def update(event: dict[str, Any], context: Any) -> str:
     # The same association, perhaps named another way (an id for an ARN, a lookup for
     # an id): no new resource, and no job run unless the configuration or token changed.
     if old.canonical_configuration != new.canonical_configuration:
-        _apply(event, context, request, target, "configuration changed", watch=watch)
+        _apply(event, context, request, target, "configuration changed", watch=watch, old=old)
     elif old.rerun_token != new.rerun_token:
         _apply(event, context, request, target, "rerun token changed", watch=watch)
     else:
