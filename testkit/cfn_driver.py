@@ -10,10 +10,10 @@ is under way without waiting for it ("Resource creation cancelled"): its rollbac
 the provider may still be running it, and its late answer is ignored. A create is then deleted in
 reverse dependency order (a cancelled one under an id CloudFormation makes up), an update updated back
 (properties swapped) going on past failures. A new physical id on update is a replacement: the old one
-is deleted after. Native
-resources take ``latency_s`` and get made-up ids. The stack's status is kept in the emulator, which answers
-DescribeStacks with it: ``UPDATE_ROLLBACK_IN_PROGRESS`` (or ``ROLLBACK_IN_PROGRESS``) is set when the
-forward phase fails, before any rollback request is sent. Not modelled: unreserved concurrency, IAM, nested stacks.
+is deleted after. Native resources take ``latency_s`` and get made-up ids. The stack's status is kept in
+the emulator, which answers DescribeStacks with it: ``UPDATE_ROLLBACK_IN_PROGRESS`` (or
+``ROLLBACK_IN_PROGRESS``) is set when the forward phase fails, before any rollback request is sent. Not
+modelled: unreserved concurrency, IAM, nested stacks.
 """
 
 from __future__ import annotations

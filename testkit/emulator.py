@@ -432,8 +432,8 @@ class AppIntegrationsEmulator(BackgroundServer):
     def _cloudformation(self, headers: dict[str, str], raw_body: bytes) -> tuple[int, bytes]:
         """DescribeStacks by stack id or name (query protocol); any other action is refused as CloudFormation would."""
         form = {name: values[-1] for name, values in parse_qs(raw_body.decode(), keep_blank_values=True).items()}
-        scope = re.search(r"Credential=[^/,\s]+/\d{8}/([^/]+)/([^/]+)/aws4_request", headers.get("authorization", ""))
-        if scope is None or scope.groups() != (REGION, "cloudformation"):
+        scope = _SIGV4_SCOPE.match(headers.get("authorization", ""))
+        if scope is None or scope.groups()[1:] != (REGION, "cloudformation"):
             return 403, _query_error("Sender", "InvalidClientTokenId", "Signature must be SigV4 for cloudformation")
         if (form.get("Action"), form.get("Version")) != ("DescribeStacks", "2010-05-15"):
             return 400, _query_error("Sender", "InvalidAction", f"Could not find operation {form.get('Action')}")
@@ -538,7 +538,7 @@ class AppIntegrationsEmulator(BackgroundServer):
         authorization = record.headers.get("authorization")
         if not authorization:
             raise _error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
-        scope = re.match(r"AWS4-HMAC-SHA256 Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request", authorization)
+        scope = _SIGV4_SCOPE.match(authorization)
         if scope is None or "x-amz-date" not in record.headers:
             raise _error(
                 403,
@@ -599,6 +599,8 @@ class AppIntegrationsEmulator(BackgroundServer):
 
 
 _CFN_XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
+#: A SigV4 ``Authorization`` header's credential scope: the key id, the Region and the service.
+_SIGV4_SCOPE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
 def _query_error(error_type: str, code: str, message: str) -> bytes:
